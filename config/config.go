@@ -1,0 +1,374 @@
+// Package config loads the pod's one typed configuration from POD_* environment
+// variables and an optional file, applies defaults fit for local use and
+// validates the result, naming the variable at fault.
+//
+// A Config is a plain value: it is loaded once in cmd/pod and passed down.
+package config
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments the pod knows.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
+// Registration modes.
+const (
+	RegistrationsOpen   = "open"
+	RegistrationsClosed = "closed"
+)
+
+// Config is everything the pod can be told from outside.
+type Config struct {
+	// Env is "development" (the default) or "production".
+	Env string
+	// Host is the public host (and port) that is part of every user's
+	// diaspora ID, e.g. "localhost:3000" or "pod.example.org".
+	Host string
+	// Listen is the address the HTTP server binds.
+	Listen string
+	// DatabaseURL is the PostgreSQL connection URL.
+	DatabaseURL string
+	// RedisURL is the Redis URL used for jobs, sessions and rate limits.
+	RedisURL string
+	// RedisPrefix is prepended to every key the pod itself keeps in Redis
+	// (sessions, rate limits), so several pods can share one Redis database.
+	RedisPrefix string
+	// SecretKey protects sessions, CSRF tokens and the private keys at rest.
+	SecretKey string
+	// RSABits is the size of new users' RSA keys.
+	RSABits int
+	// Registrations is "open" or "closed" (invite codes still work).
+	Registrations string
+	// PodName is shown in the header and in NodeInfo.
+	PodName string
+	// DataDir holds uploads and, in development, the generated secret key.
+	DataDir string
+	// AutoMigrate applies pending migrations when serve or worker starts;
+	// when false they refuse to start on an out-of-date schema.
+	AutoMigrate bool
+	// FederationInsecure allows plain http and private or loopback
+	// addresses in federation (development and tests only).
+	FederationInsecure bool
+	// AvatarMaxBytes bounds an avatar upload.
+	AvatarMaxBytes int64
+	// KeyPoolSize is how many pre-generated key pairs are kept ready for sign-ups.
+	KeyPoolSize int
+	// InviteCount is how many sign-ups one user's invite code allows.
+	InviteCount int
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// LogFormat is "text" or "json".
+	LogFormat string
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration
+	// WorkerConcurrency is how many jobs one worker runs at once.
+	WorkerConcurrency int
+}
+
+// Production reports whether the pod runs in production mode.
+func (c Config) Production() bool { return c.Env == EnvProduction }
+
+// Scheme is the URL scheme of the pod's public address: https in
+// production, http in development.
+func (c Config) Scheme() string {
+	if c.Production() {
+		return "https"
+	}
+	return "http"
+}
+
+// BaseURL is the pod's public URL without a trailing slash.
+func (c Config) BaseURL() string { return c.Scheme() + "://" + c.Host }
+
+// UploadsDir is where uploaded files are stored.
+func (c Config) UploadsDir() string { return filepath.Join(c.DataDir, "uploads") }
+
+// Error is a configuration problem tied to one variable.
+type Error struct {
+	Var string
+	Msg string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Msg }
+
+// Getenv looks up one variable; os.Getenv fits.
+type Getenv func(string) string
+
+// Load reads the configuration: defaults, then the file named by
+// POD_CONFIG_FILE (KEY=VALUE lines), then the environment, which wins.
+// It does not create anything on disk; see EnsureSecret.
+func Load(getenv Getenv) (Config, error) {
+	vars := map[string]string{}
+	if path := getenv("POD_CONFIG_FILE"); path != "" {
+		fileVars, err := readFile(path)
+		if err != nil {
+			return Config{}, &Error{"POD_CONFIG_FILE", err.Error()}
+		}
+		vars = fileVars
+	}
+	lookup := func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return vars[name]
+	}
+	return parse(lookup)
+}
+
+func parse(get func(string) string) (Config, error) {
+	c := Config{
+		Env:               EnvDevelopment,
+		Host:              "localhost:3000",
+		Listen:            "127.0.0.1:3000",
+		DatabaseURL:       "postgres://postgres@127.0.0.1:5432/pod?sslmode=disable",
+		RedisURL:          "redis://127.0.0.1:6379/0",
+		RedisPrefix:       "pod:",
+		RSABits:           4096,
+		Registrations:     RegistrationsOpen,
+		PodName:           "aspen",
+		DataDir:           "data",
+		AutoMigrate:       true,
+		AvatarMaxBytes:    5 << 20,
+		KeyPoolSize:       4,
+		InviteCount:       25,
+		LogLevel:          "info",
+		LogFormat:         "text",
+		ShutdownTimeout:   20 * time.Second,
+		WorkerConcurrency: 10,
+	}
+	var errs []error
+	str := func(name string, dst *string) {
+		if v := strings.TrimSpace(get(name)); v != "" {
+			*dst = v
+		}
+	}
+	integer := func(name string, dst *int, min, max int) {
+		v := strings.TrimSpace(get(name))
+		if v == "" {
+			return
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min || n > max {
+			errs = append(errs, &Error{name, fmt.Sprintf("must be a whole number from %d to %d, got %q", min, max, v)})
+			return
+		}
+		*dst = n
+	}
+	boolean := func(name string, dst *bool) bool {
+		v := strings.TrimSpace(get(name))
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, &Error{name, fmt.Sprintf("must be true or false, got %q", v)})
+			return false
+		}
+		*dst = b
+		return true
+	}
+
+	str("POD_ENV", &c.Env)
+	str("POD_HOST", &c.Host)
+	str("POD_LISTEN", &c.Listen)
+	str("POD_DATABASE_URL", &c.DatabaseURL)
+	str("POD_REDIS_URL", &c.RedisURL)
+	str("POD_REDIS_PREFIX", &c.RedisPrefix)
+	str("POD_SECRET_KEY", &c.SecretKey)
+	str("POD_REGISTRATIONS", &c.Registrations)
+	str("POD_NAME", &c.PodName)
+	str("POD_DATA_DIR", &c.DataDir)
+	str("POD_LOG_LEVEL", &c.LogLevel)
+	str("POD_LOG_FORMAT", &c.LogFormat)
+	integer("POD_RSA_BITS", &c.RSABits, 1024, 8192)
+	integer("POD_KEY_POOL_SIZE", &c.KeyPoolSize, 0, 1000)
+	integer("POD_INVITE_COUNT", &c.InviteCount, 0, 100000)
+	integer("POD_WORKER_CONCURRENCY", &c.WorkerConcurrency, 1, 1000)
+	avatarMB := int(c.AvatarMaxBytes >> 20)
+	integer("POD_AVATAR_MAX_MB", &avatarMB, 1, 100)
+	c.AvatarMaxBytes = int64(avatarMB) << 20
+	shutdown := int(c.ShutdownTimeout / time.Second)
+	integer("POD_SHUTDOWN_TIMEOUT", &shutdown, 1, 3600)
+	c.ShutdownTimeout = time.Duration(shutdown) * time.Second
+	boolean("POD_AUTO_MIGRATE", &c.AutoMigrate)
+	c.FederationInsecure = c.Env == EnvDevelopment
+	insecureSet := boolean("POD_FEDERATION_INSECURE", &c.FederationInsecure)
+
+	c.Env = strings.ToLower(c.Env)
+	c.Registrations = strings.ToLower(c.Registrations)
+	c.Host = strings.ToLower(c.Host)
+	if c.Env != EnvDevelopment && c.Env != EnvProduction {
+		errs = append(errs, &Error{"POD_ENV", fmt.Sprintf("must be %q or %q, got %q", EnvDevelopment, EnvProduction, c.Env)})
+	} else if c.Env == EnvProduction && !insecureSet {
+		c.FederationInsecure = false
+	}
+	if c.Registrations != RegistrationsOpen && c.Registrations != RegistrationsClosed {
+		errs = append(errs, &Error{"POD_REGISTRATIONS", fmt.Sprintf("must be %q or %q, got %q", RegistrationsOpen, RegistrationsClosed, c.Registrations)})
+	}
+	if err := validHost(c.Host); err != nil {
+		errs = append(errs, &Error{"POD_HOST", err.Error()})
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, &Error{"POD_LISTEN", fmt.Sprintf("must be host:port, e.g. 127.0.0.1:3000, got %q", c.Listen)})
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || strings.Trim(u.Path, "/") == "" {
+		errs = append(errs, &Error{"POD_DATABASE_URL", "must be a postgres:// URL that names a database, e.g. postgres://postgres@127.0.0.1:5432/pod?sslmode=disable"})
+	}
+	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+		errs = append(errs, &Error{"POD_REDIS_URL", "must be a redis:// URL, e.g. redis://127.0.0.1:6379/0"})
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, &Error{"POD_LOG_LEVEL", fmt.Sprintf("must be debug, info, warn or error, got %q", c.LogLevel)})
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, &Error{"POD_LOG_FORMAT", fmt.Sprintf("must be text or json, got %q", c.LogFormat)})
+	}
+	if c.Production() {
+		if c.SecretKey == "" {
+			errs = append(errs, &Error{"POD_SECRET_KEY", "is required in production: set it to a long random string (e.g. `openssl rand -hex 32`) and keep it safe, it encrypts the users' private keys"})
+		}
+		if c.FederationInsecure {
+			errs = append(errs, &Error{"POD_FEDERATION_INSECURE", "cannot be true in production"})
+		}
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		errs = append(errs, &Error{"POD_SECRET_KEY", "must be at least 32 characters long"})
+	}
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// validHost checks a POD_HOST value: a lower-case host name or address with
+// an optional port, no scheme and no path.
+func validHost(h string) error {
+	if h == "" {
+		return errors.New("must not be empty")
+	}
+	if strings.Contains(h, "://") || strings.ContainsAny(h, "/?#@ ") {
+		return fmt.Errorf("must be a bare host with an optional port, e.g. pod.example.org or localhost:3000, got %q", h)
+	}
+	host := h
+	if strings.Contains(h, ":") {
+		hh, port, err := net.SplitHostPort(h)
+		if err != nil {
+			return fmt.Errorf("has a bad port in %q", h)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			return fmt.Errorf("has a bad port in %q", h)
+		}
+		host = hh
+	}
+	if host == "" || len(host) > 253 {
+		return fmt.Errorf("has no usable host name in %q", h)
+	}
+	return nil
+}
+
+// readFile reads KEY=VALUE lines; blank lines and # comments are skipped and
+// values may be quoted.
+func readFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the configuration file: %w", err)
+	}
+	defer f.Close()
+	vars := map[string]string{}
+	sc := bufio.NewScanner(f)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		text = strings.TrimPrefix(text, "export ")
+		key, value, ok := strings.Cut(text, "=")
+		key = strings.TrimSpace(key)
+		if !ok || !strings.HasPrefix(key, "POD_") {
+			return nil, fmt.Errorf("%s line %d: want POD_NAME=value", path, line)
+		}
+		value = strings.TrimSpace(value)
+		if len(value) >= 2 && (value[0] == '"' || value[0] == '\'') && value[len(value)-1] == value[0] {
+			value = value[1 : len(value)-1]
+		}
+		vars[key] = value
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read the configuration file: %w", err)
+	}
+	return vars, nil
+}
+
+// EnsureSecret fills in SecretKey in development when none was given: it
+// reads DataDir/secret_key, creating it with a random key on first run, so
+// sessions and encrypted keys survive restarts. In production a missing key
+// is already a validation error.
+func EnsureSecret(c *Config) error {
+	if c.SecretKey != "" {
+		return nil
+	}
+	path := filepath.Join(c.DataDir, "secret_key")
+	if b, err := os.ReadFile(path); err == nil {
+		c.SecretKey = strings.TrimSpace(string(b))
+		if len(c.SecretKey) < 32 {
+			return &Error{"POD_SECRET_KEY", fmt.Sprintf("the generated key in %s is too short; delete the file to make a new one", path)}
+		}
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return &Error{"POD_SECRET_KEY", fmt.Sprintf("cannot read %s: %v", path, err)}
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return fmt.Errorf("generate secret key: %w", err)
+	}
+	key := hex.EncodeToString(buf)
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return &Error{"POD_DATA_DIR", fmt.Sprintf("cannot create %s: %v", c.DataDir, err)}
+	}
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return &Error{"POD_SECRET_KEY", fmt.Sprintf("cannot write %s: %v", path, err)}
+	}
+	c.SecretKey = key
+	return nil
+}
+
+// Redacted is the configuration with secrets hidden, fit for a log line.
+func (c Config) Redacted() Config {
+	r := c
+	if r.SecretKey != "" {
+		r.SecretKey = "(set)"
+	}
+	r.DatabaseURL = redactURL(r.DatabaseURL)
+	r.RedisURL = redactURL(r.RedisURL)
+	return r
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxx")
+	}
+	return u.String()
+}

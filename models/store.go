@@ -1,0 +1,111 @@
+// Package models holds the pod's gorm structs, the queries over them behind
+// a Store, the embedded SQL migrations and the sealing of private keys.
+//
+// Every method takes a context first and starts from a fresh gorm session.
+// Use cases in package pod own transactions through Store.Tx.
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Errors returned by Store methods.
+var (
+	// ErrNotFound means no row matched.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a unique constraint refused the write.
+	ErrConflict = errors.New("already exists")
+)
+
+// Store is the pod's access to PostgreSQL.
+type Store struct {
+	db *gorm.DB
+}
+
+// Open connects to PostgreSQL and checks the connection.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(20)
+	sqlDB.SetMaxIdleConns(10)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// Close releases the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Tx runs fn in one transaction; fn's Store works inside it. An error or
+// panic rolls everything back.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx})
+	})
+}
+
+// conn starts a fresh session bound to ctx.
+func (s *Store) conn(ctx context.Context) *gorm.DB {
+	return s.db.WithContext(ctx)
+}
+
+// translate maps gorm errors onto the package's errors.
+func translate(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("%s: %w", what, ErrConflict)
+	default:
+		return fmt.Errorf("%s: %w", what, err)
+	}
+}
+
+// LogValue keeps a Store out of log lines.
+func (s *Store) LogValue() slog.Value { return slog.StringValue("store") }
+
+// Exec runs one raw statement (maintenance and test helpers only).
+func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
+	return translate(s.conn(ctx).Exec(sql, args...).Error, "exec")
+}
