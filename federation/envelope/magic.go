@@ -1,0 +1,388 @@
+// Package envelope implements magic envelopes (§2: the signed container of
+// every federated entity, posted as is on the public route) and private
+// envelopes (§3.2: a magic envelope encrypted for one recipient).
+//
+// Keys are passed parsed (*rsa.PrivateKey, *rsa.PublicKey): parse a PEM once
+// with federation.ParsePrivateKey / ParsePublicKey and cache it.
+package envelope
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/xml"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aspenpod/aspen/federation"
+	"github.com/aspenpod/aspen/federation/entity"
+)
+
+// Fixed values of a magic envelope.
+const (
+	// Namespace is the magic envelope XML namespace, bound to the prefix "me".
+	Namespace = "http://salmon-protocol.org/ns/magic-env"
+	// DataType is the only accepted me:data/@type.
+	DataType = "application/xml"
+	// Encoding is the only accepted me:encoding.
+	Encoding = "base64url"
+	// Algorithm is the only accepted me:alg.
+	Algorithm = "RSA-SHA256"
+	// ContentType is the HTTP content type of a magic envelope.
+	ContentType = "application/magic-envelope+xml"
+)
+
+// MaxEnvelopeSize bounds a magic envelope document: the base64url of a
+// payload of entity.MaxEntitySize plus a signature of the largest key.
+const MaxEnvelopeSize = entity.MaxEntitySize*4/3 + 4096
+
+// maxEnvelopeElements and maxEnvelopeDepth bound the XML structure of an
+// envelope (the real thing has six elements, two levels).
+const (
+	maxEnvelopeElements = 64
+	maxEnvelopeDepth    = 8
+)
+
+// sigSuffix is "." B64URL(DataType) "." B64URL(Encoding) "." B64URL(Algorithm),
+// the fixed tail of every signature base string.
+const sigSuffix = ".YXBwbGljYXRpb24veG1s.YmFzZTY0dXJs.UlNBLVNIQTI1Ng=="
+
+// Envelope is a parsed or built magic envelope.
+type Envelope struct {
+	// Payload is the decoded me:data: the entity XML.
+	Payload []byte
+	// Data is the me:data text as received (as emitted, when built).
+	Data string
+	// Signature is the decoded me:sig.
+	Signature []byte
+	// KeyID is the me:sig/@key_id text; Sender is its decoded value, the
+	// diaspora ID of the signer.
+	KeyID  string
+	Sender string
+}
+
+// SignatureBase returns the signature base string for a me:data text (§2.2):
+// data "." B64URL("application/xml") "." B64URL("base64url") "."
+// B64URL("RSA-SHA256").
+func SignatureBase(data string) string { return data + sigSuffix }
+
+func digest(data string) []byte {
+	h := sha256.New()
+	io.WriteString(h, data)
+	io.WriteString(h, sigSuffix)
+	return h.Sum(nil)
+}
+
+// Sign builds a magic envelope around payload (entity XML without XML
+// declaration), signed by sender with key. The data and signature are
+// padded base64url and the signature covers exactly the emitted data text.
+func Sign(payload []byte, sender string, key *rsa.PrivateKey) (*Envelope, error) {
+	if key == nil {
+		return nil, federation.Errorf(federation.ErrInvalidKey, "no private key for %s", sender)
+	}
+	if len(payload) > entity.MaxEntitySize {
+		return nil, federation.Errorf(federation.ErrTooLarge, "payload is %d bytes, limit %d", len(payload), entity.MaxEntitySize)
+	}
+	data := base64.URLEncoding.EncodeToString(payload)
+	sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest(data))
+	if err != nil {
+		return nil, federation.Wrap(federation.ErrInvalidKey, err, "sign envelope for %s", sender)
+	}
+	return &Envelope{
+		Payload:   payload,
+		Data:      data,
+		Signature: sig,
+		KeyID:     base64.URLEncoding.EncodeToString([]byte(sender)),
+		Sender:    sender,
+	}, nil
+}
+
+// SignEntity serialises an entity and signs it into a magic envelope,
+// returning the envelope document. This is the one RSA private-key
+// operation per outgoing entity: seal the result for as many recipients as
+// needed with Seal.
+func SignEntity(e entity.Entity, sender string, key *rsa.PrivateKey) ([]byte, error) {
+	payload, err := entity.MarshalXML(e)
+	if err != nil {
+		return nil, err
+	}
+	env, err := Sign(payload, sender, key)
+	if err != nil {
+		return nil, err
+	}
+	return env.Marshal(), nil
+}
+
+// Marshal returns the envelope document exactly as the reference writes it:
+// XML declaration, "me:" prefix, two-space indentation, trailing newline.
+func (e *Envelope) Marshal() []byte {
+	sig := base64.URLEncoding.EncodeToString(e.Signature)
+	var b bytes.Buffer
+	b.Grow(len(e.Data) + len(sig) + len(e.KeyID) + 320)
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	b.WriteString(`<me:env xmlns:me="` + Namespace + `">` + "\n")
+	b.WriteString(`  <me:data type="` + DataType + `">`)
+	b.WriteString(e.Data)
+	b.WriteString("</me:data>\n  <me:encoding>" + Encoding + "</me:encoding>\n  <me:alg>" + Algorithm + "</me:alg>\n")
+	b.WriteString(`  <me:sig key_id="`)
+	xml.EscapeText(&b, []byte(e.KeyID))
+	b.WriteString(`">`)
+	b.WriteString(sig)
+	b.WriteString("</me:sig>\n</me:env>\n")
+	return b.Bytes()
+}
+
+// DecodeBase64URL decodes base64url as the reference does (Ruby's
+// urlsafe_decode64): missing padding is tolerated, whitespace anywhere is an
+// error (vector 14c), and "+" and "/" are accepted like "-" and "_".
+func DecodeBase64URL(s string) ([]byte, error) {
+	if i := strings.IndexAny(s, " \t\r\n\f\v"); i >= 0 {
+		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "whitespace at offset %d in base64url", i)
+	}
+	if !strings.HasSuffix(s, "=") && len(s)%4 != 0 {
+		s += strings.Repeat("=", 4-len(s)%4)
+	}
+	b := []byte(s)
+	for i, c := range b {
+		switch c {
+		case '-':
+			b[i] = '+'
+		case '_':
+			b[i] = '/'
+		}
+	}
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(b)))
+	n, err := base64.StdEncoding.Decode(out, b)
+	if err != nil {
+		return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "invalid base64url")
+	}
+	return out[:n], nil
+}
+
+type part struct {
+	seen  bool
+	text  strings.Builder
+	attr  string
+	hasAt bool
+}
+
+// Parse parses a magic envelope document and checks its structure in the
+// reference's order (§2.2 steps 1–5): root element env; me:data and me:sig
+// present and non-empty, with the literal "me" prefix bound to Namespace
+// (ErrInvalidEnvelope); me:data/@type (ErrInvalidDataType); me:encoding
+// (ErrInvalidEncoding); me:alg (ErrInvalidAlgorithm); key_id present
+// (ErrInvalidEnvelope). It then decodes data, signature and key_id. The
+// signature is not checked: call Verify with the sender's key.
+func Parse(doc []byte) (*Envelope, error) {
+	if len(doc) > MaxEnvelopeSize {
+		return nil, federation.Errorf(federation.ErrTooLarge, "envelope is %d bytes, limit %d", len(doc), MaxEnvelopeSize)
+	}
+	if !utf8.Valid(doc) {
+		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "envelope is not valid UTF-8")
+	}
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	d.Strict = true
+	type frame struct {
+		name     xml.Name
+		bindings map[string]string
+	}
+	var (
+		stack      []frame
+		rootSeen   bool
+		count      int
+		capture    *part
+		captureLvl int
+		data, enc  part
+		alg, sig   part
+	)
+	resolve := func(prefix string) string {
+		for i := len(stack) - 1; i >= 0; i-- {
+			if u, ok := stack[i].bindings[prefix]; ok {
+				return u
+			}
+		}
+		return ""
+	}
+	for {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "envelope XML")
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			count++
+			if count > maxEnvelopeElements || len(stack) >= maxEnvelopeDepth {
+				return nil, federation.Errorf(federation.ErrInvalidEnvelope, "envelope XML has too many or too deeply nested elements")
+			}
+			var bind map[string]string
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" {
+					if bind == nil {
+						bind = map[string]string{}
+					}
+					bind[a.Name.Local] = a.Value
+				} else if a.Name.Space == "" && a.Name.Local == "xmlns" {
+					if bind == nil {
+						bind = map[string]string{}
+					}
+					bind[""] = a.Value
+				}
+			}
+			stack = append(stack, frame{name: t.Name, bindings: bind})
+			switch len(stack) {
+			case 1:
+				if rootSeen {
+					return nil, federation.Errorf(federation.ErrInvalidEnvelope, "more than one root element")
+				}
+				rootSeen = true
+				if t.Name.Local != "env" {
+					return nil, federation.Errorf(federation.ErrInvalidEnvelope, "root element is %q, not env", t.Name.Local)
+				}
+			case 2:
+				if t.Name.Space != "me" || resolve("me") != Namespace {
+					continue
+				}
+				var p *part
+				var attrName string
+				switch t.Name.Local {
+				case "data":
+					p, attrName = &data, "type"
+				case "encoding":
+					p = &enc
+				case "alg":
+					p = &alg
+				case "sig":
+					p, attrName = &sig, "key_id"
+				}
+				if p == nil || p.seen {
+					continue
+				}
+				p.seen = true
+				for _, a := range t.Attr {
+					if a.Name.Space == "" && a.Name.Local == attrName && attrName != "" {
+						p.attr, p.hasAt = a.Value, true
+					}
+				}
+				capture, captureLvl = p, 2
+			}
+		case xml.EndElement:
+			if len(stack) == 0 || stack[len(stack)-1].name != t.Name {
+				return nil, federation.Errorf(federation.ErrInvalidEnvelope, "envelope XML: unexpected end element %s", t.Name.Local)
+			}
+			if len(stack) == captureLvl {
+				capture, captureLvl = nil, 0
+			}
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			if capture != nil {
+				capture.text.Write(t)
+			} else if len(stack) == 0 && len(bytes.TrimSpace(t)) != 0 {
+				return nil, federation.Errorf(federation.ErrInvalidEnvelope, "text outside the root element")
+			}
+		case xml.Directive:
+			return nil, federation.Errorf(federation.ErrInvalidEnvelope, "directives (DOCTYPE) are not allowed")
+		}
+	}
+	if len(stack) != 0 {
+		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "envelope XML: unclosed element")
+	}
+	if !rootSeen {
+		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "no root element")
+	}
+	if !data.seen || data.text.Len() == 0 {
+		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "missing me:data (the \"me\" prefix bound to %s is required)", Namespace)
+	}
+	if !sig.seen || sig.text.Len() == 0 {
+		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "missing me:sig")
+	}
+	if !data.hasAt || data.attr != DataType {
+		return nil, federation.Errorf(federation.ErrInvalidDataType, "invalid data type: %q", data.attr)
+	}
+	if !enc.seen || enc.text.String() != Encoding {
+		return nil, federation.Errorf(federation.ErrInvalidEncoding, "invalid encoding: %q", enc.text.String())
+	}
+	if !alg.seen || alg.text.String() != Algorithm {
+		return nil, federation.Errorf(federation.ErrInvalidAlgorithm, "invalid algorithm: %q", alg.text.String())
+	}
+	if !sig.hasAt {
+		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "no key_id")
+	}
+	env := &Envelope{Data: data.text.String(), KeyID: sig.attr}
+	sender, err := DecodeBase64URL(env.KeyID)
+	if err != nil {
+		return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "key_id")
+	}
+	env.Sender = string(sender)
+	if !entity.ValidDiasporaID(env.Sender) {
+		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "key_id %q is not a diaspora ID", env.Sender)
+	}
+	if env.Payload, err = DecodeBase64URL(env.Data); err != nil {
+		return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "me:data")
+	}
+	if len(env.Payload) > entity.MaxEntitySize {
+		return nil, federation.Errorf(federation.ErrTooLarge, "payload is %d bytes, limit %d", len(env.Payload), entity.MaxEntitySize)
+	}
+	if env.Signature, err = DecodeBase64URL(sig.text.String()); err != nil {
+		return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "me:sig")
+	}
+	return env, nil
+}
+
+// Verify checks the envelope signature with the sender's public key, as the
+// reference does: over the padded base64url re-encoding of the decoded
+// payload (so an envelope whose data lost its padding still verifies when
+// it was signed over the padded form, and one signed over unpadded text does
+// not). The error wraps federation.ErrInvalidSignature.
+func (e *Envelope) Verify(pub *rsa.PublicKey) error {
+	if pub == nil {
+		return federation.Errorf(federation.ErrKeyNotFound, "no public key for %s", e.Sender)
+	}
+	data := e.Data
+	if !canonicalData(data, len(e.Payload)) {
+		data = base64.URLEncoding.EncodeToString(e.Payload)
+	}
+	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest(data), e.Signature); err != nil {
+		return federation.Errorf(federation.ErrInvalidSignature, "me:sig does not verify with the key of %s", e.Sender)
+	}
+	return nil
+}
+
+// canonicalData reports whether a received me:data text is already the padded
+// base64url encoding of a payload of n bytes (the usual case), so that it
+// need not be re-encoded. Parse guarantees it decodes to n bytes; this checks
+// the length, the alphabet and that the unused trailing bits are zero.
+func canonicalData(s string, n int) bool {
+	if len(s) != base64.URLEncoding.EncodedLen(n) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '+' || c == '/' {
+			return false
+		}
+	}
+	// Trailing bits: the last significant character must carry no bits past
+	// the payload's end.
+	var last byte
+	pad := 0
+	switch n % 3 {
+	case 1:
+		pad = 2
+	case 2:
+		pad = 1
+	}
+	if pad == 0 {
+		return true
+	}
+	last = s[len(s)-pad-1]
+	v := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", last)
+	if pad == 2 {
+		return v&0x0F == 0
+	}
+	return v&0x03 == 0
+}
