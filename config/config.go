@@ -78,6 +78,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// WorkerConcurrency is how many jobs one worker runs at once.
 	WorkerConcurrency int
+	// TrustedProxies are addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For header gives the client address.
+	TrustedProxies []string
 }
 
 // Production reports whether the pod runs in production mode.
@@ -206,6 +209,23 @@ func parse(get func(string) string) (Config, error) {
 	integer("POD_SHUTDOWN_TIMEOUT", &shutdown, 1, 3600)
 	c.ShutdownTimeout = time.Duration(shutdown) * time.Second
 	boolean("POD_AUTO_MIGRATE", &c.AutoMigrate)
+	c.TrustedProxies = []string{"127.0.0.1", "::1"}
+	if v := strings.TrimSpace(get("POD_TRUSTED_PROXIES")); v != "" {
+		c.TrustedProxies = nil
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" || p == "none" {
+				continue
+			}
+			if net.ParseIP(p) == nil {
+				if _, _, err := net.ParseCIDR(p); err != nil {
+					errs = append(errs, &Error{"POD_TRUSTED_PROXIES", fmt.Sprintf("%q is not an address or CIDR", p)})
+					continue
+				}
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
 	c.FederationInsecure = c.Env == EnvDevelopment
 	insecureSet := boolean("POD_FEDERATION_INSECURE", &c.FederationInsecure)
 

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/aspenpod/aspen/pod/jobs"
+	"github.com/aspenpod/aspen/pod/tasks"
+	"github.com/aspenpod/aspen/pod/web"
+)
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	noWorker := fs.Bool("no-worker", false, "do not run the job worker in this process (run `pod worker` apart)")
+	if err := fs.Parse(args); err != nil {
+		return usageError("serve: " + err.Error())
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	e, err := setup(ctx, cfg, log, schemaAsConfigured)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+
+	srv, err := web.New(e.app, web.Options{
+		PodName: cfg.PodName, Secret: cfg.SecretKey, SecureCookies: cfg.Production(),
+		TrustedProxies: cfg.TrustedProxies, Media: e.media,
+	}, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("POD_LISTEN: cannot listen on %s: %v", cfg.Listen, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+
+	var wrk *asynq.Server
+	if !*noWorker {
+		if wrk, err = startWorker(ctx, e); err != nil {
+			return err
+		}
+	}
+	log.Info("pod serving", "url", cfg.BaseURL(), "listen", ln.Addr().String(), "env", cfg.Env, "worker", !*noWorker)
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if wrk != nil {
+			wrk.Shutdown()
+		}
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests and jobs", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = httpSrv.Shutdown(sctx)
+	if wrk != nil {
+		wrk.Shutdown()
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func worker(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return usageError("worker: " + err.Error())
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	e, err := setup(ctx, cfg, log, schemaAsConfigured)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	wrk, err := startWorker(ctx, e)
+	if err != nil {
+		return err
+	}
+	log.Info("worker running", "concurrency", cfg.WorkerConcurrency)
+	<-ctx.Done()
+	log.Info("shutting down: finishing jobs", "timeout", cfg.ShutdownTimeout)
+	wrk.Shutdown()
+	log.Info("stopped")
+	return nil
+}
+
+// startWorker starts the asynq server with every application handler and
+// asks for a key pool refill.
+func startWorker(ctx context.Context, e *env) (*asynq.Server, error) {
+	srv := asynq.NewServer(e.redis, asynq.Config{
+		Concurrency:     e.cfg.WorkerConcurrency,
+		Queues:          tasks.Queues,
+		ShutdownTimeout: e.cfg.ShutdownTimeout,
+		Logger:          asynqLogger{e.log},
+		LogLevel:        asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			e.log.Warn("job failed", "type", t.Type(), "err", err)
+		}),
+	})
+	if err := srv.Start(jobs.Mux(e.app, e.log)); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	if _, err := e.queue.EnqueueContext(ctx, tasks.NewKeysRefill(e.cfg.RSABits, e.cfg.KeyPoolSize)); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		e.log.Warn("could not queue key pool refill", "err", err)
+	}
+	return srv, nil
+}
+
+// asynqLogger sends asynq's own log lines to slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }

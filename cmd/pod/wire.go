@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/aspenpod/aspen/config"
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/media"
+)
+
+// env is everything a command wired up, to be closed when it ends.
+type env struct {
+	cfg   config.Config
+	log   *slog.Logger
+	store *models.Store
+	rdb   *redis.Client
+	queue *asynq.Client
+	redis asynq.RedisConnOpt
+	media *media.LocalStore
+	app   *pod.App
+}
+
+func (e *env) Close() {
+	if e.queue != nil {
+		e.queue.Close()
+	}
+	if e.rdb != nil {
+		e.rdb.Close()
+	}
+	if e.store != nil {
+		e.store.Close()
+	}
+}
+
+// loadConfig reads and validates the configuration and makes sure a
+// development secret exists.
+func loadConfig() (config.Config, error) {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
+	if err := config.EnsureSecret(&cfg); err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// migrateMode says what setup does about the schema.
+type migrateMode int
+
+const (
+	schemaAsConfigured migrateMode = iota // migrate if POD_AUTO_MIGRATE, else require current
+	schemaIgnore                          // leave it alone (the migrate command)
+)
+
+// setup connects to PostgreSQL and Redis, checks or applies migrations and
+// builds the App. A service that cannot be reached gives one clear line.
+func setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode migrateMode) (*env, error) {
+	e := &env{cfg: cfg, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			e.Close()
+		}
+	}()
+
+	if _, err := models.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return nil, dbError(cfg, err)
+	}
+	store, err := models.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, dbError(cfg, err)
+	}
+	e.store = store
+	if mode == schemaAsConfigured {
+		if cfg.AutoMigrate {
+			applied, err := store.Migrate(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, name := range applied {
+				log.Info("migration applied", "name", name)
+			}
+		} else if err := store.RequireCurrent(ctx); err != nil {
+			return nil, err
+		}
+	}
+
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("POD_REDIS_URL: %w", err)
+	}
+	e.rdb = redis.NewClient(opt)
+	if err := e.rdb.Ping(ctx).Err(); err != nil {
+		return nil, fmt.Errorf("cannot reach Redis at %s: %v. Start it (e.g. `redis-server --daemonize yes`, or `systemctl start redis-server`) or set POD_REDIS_URL", opt.Addr, shortErr(err))
+	}
+	e.redis, err = asynq.ParseRedisURI(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("POD_REDIS_URL: %w", err)
+	}
+	e.queue = asynq.NewClient(e.redis)
+
+	if e.media, err = media.NewLocalStore(cfg.UploadsDir()); err != nil {
+		return nil, fmt.Errorf("POD_DATA_DIR: %w", err)
+	}
+	sealer, err := models.NewKeySealer(cfg.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("POD_SECRET_KEY: %w", err)
+	}
+	e.app = pod.New(pod.Options{
+		Host: cfg.Host, BaseURL: cfg.BaseURL(), RSABits: cfg.RSABits, KeyPoolSize: cfg.KeyPoolSize,
+		RegistrationsOpen: cfg.Registrations == config.RegistrationsOpen, InviteCount: cfg.InviteCount,
+		AvatarMaxBytes: cfg.AvatarMaxBytes, RedisPrefix: cfg.RedisPrefix,
+	}, pod.Deps{Store: store, Sealer: sealer, Redis: e.rdb, Queue: e.queue, Media: e.media, Log: log})
+	ok = true
+	return e, nil
+}
+
+func dbError(cfg config.Config, err error) error {
+	var ue *models.UnreachableError
+	if errors.As(err, &ue) {
+		return fmt.Errorf("cannot reach PostgreSQL at %s: %v. Start it (e.g. `pg_ctlcluster --skip-systemctl-redirect 15 main start`, or `systemctl start postgresql`) or set POD_DATABASE_URL", ue.Addr, shortErr(ue.Err))
+	}
+	u, _ := url.Parse(cfg.DatabaseURL)
+	host := ""
+	if u != nil {
+		host = u.Host
+	}
+	return fmt.Errorf("cannot use PostgreSQL at %s: %v", host, shortErr(err))
+}
+
+// shortErr keeps an error on one line.
+func shortErr(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

@@ -1,0 +1,106 @@
+// Package pod is the application: the use cases (sign up, sign in, edit a
+// profile, ...) that own their transactions and enqueue side effects after
+// commit. pod/web adapts them to HTTP and pod/jobs to the job queue.
+package pod
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod/media"
+)
+
+// Enqueuer puts tasks on the job queue; *asynq.Client fits.
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// Options are the settings the use cases need, taken from config.Config.
+type Options struct {
+	// Host is the pod's public host, the part after @ in diaspora IDs.
+	Host string
+	// BaseURL is the pod's public URL without trailing slash.
+	BaseURL string
+	// RSABits is the size of new users' keys.
+	RSABits int
+	// KeyPoolSize is how many key pairs to keep ready.
+	KeyPoolSize int
+	// RegistrationsOpen lets anyone sign up; otherwise an invite is needed.
+	RegistrationsOpen bool
+	// InviteCount is the number of sign-ups one invite code allows.
+	InviteCount int
+	// AvatarMaxBytes bounds avatar uploads.
+	AvatarMaxBytes int64
+	// RedisPrefix prefixes the Redis keys of sessions and rate limits.
+	RedisPrefix string
+}
+
+// Deps are the App's collaborators.
+type Deps struct {
+	Store  *models.Store
+	Sealer *models.KeySealer
+	Redis  *redis.Client
+	Queue  Enqueuer
+	Media  media.Store
+	Log    *slog.Logger
+}
+
+// App holds the use cases.
+type App struct {
+	opt         Options
+	store       *models.Store
+	sealer      *models.KeySealer
+	rdb         *redis.Client
+	queue       Enqueuer
+	media       media.Store
+	log         *slog.Logger
+	redisPrefix string
+}
+
+// New builds the App.
+func New(opt Options, d Deps) *App {
+	log := d.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return &App{opt: opt, store: d.Store, sealer: d.Sealer, rdb: d.Redis, queue: d.Queue, media: d.Media, log: log, redisPrefix: opt.RedisPrefix}
+}
+
+// Options returns the App's settings.
+func (a *App) Options() Options { return a.opt }
+
+// Ready checks that PostgreSQL and Redis answer.
+func (a *App) Ready(ctx context.Context) error {
+	if err := a.store.Ping(ctx); err != nil {
+		return &DependencyError{Name: "PostgreSQL", Err: err}
+	}
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		return &DependencyError{Name: "Redis", Err: err}
+	}
+	return nil
+}
+
+// DependencyError says which backing service failed.
+type DependencyError struct {
+	Name string
+	Err  error
+}
+
+func (e *DependencyError) Error() string { return e.Name + " is unreachable: " + e.Err.Error() }
+
+func (e *DependencyError) Unwrap() error { return e.Err }
+
+// enqueue puts a task on the queue after commit; a failure is logged, not
+// returned, because the committed work stands (periodic jobs catch up).
+func (a *App) enqueue(ctx context.Context, t *asynq.Task) {
+	if a.queue == nil {
+		return
+	}
+	if _, err := a.queue.EnqueueContext(ctx, t); err != nil && err != asynq.ErrTaskIDConflict && err != asynq.ErrDuplicateTask {
+		a.log.Warn("enqueue failed", "task", t.Type(), "err", err)
+	}
+}

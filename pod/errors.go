@@ -1,0 +1,72 @@
+package pod
+
+import (
+	"errors"
+	"sort"
+	"strings"
+)
+
+// Error kinds returned by use cases. pod/web maps them to HTTP statuses in
+// one place; the messages are safe to show to users.
+var (
+	// ErrNotFound: the thing does not exist or the caller may not know it does.
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden: the caller is known and may not do this.
+	ErrForbidden = errors.New("you are not allowed to do that")
+	// ErrUnauthenticated: the caller must sign in first.
+	ErrUnauthenticated = errors.New("please sign in first")
+	// ErrRateLimited: too many attempts; try again later.
+	ErrRateLimited = errors.New("too many attempts, please wait a few minutes and try again")
+	// ErrBadCredentials: sign-in with a wrong login or password.
+	ErrBadCredentials = errors.New("invalid username, e-mail or password")
+	// ErrRegistrationsClosed: sign-up needs an invite.
+	ErrRegistrationsClosed = errors.New("registrations are closed on this pod: you need an invite link")
+)
+
+// InvalidError is bad input: one message per form field (keyed by the
+// field's form name without the "user[" wrapping, e.g. "username"), plus an
+// optional general message.
+type InvalidError struct {
+	Fields  map[string]string
+	Message string
+}
+
+// Invalid starts an empty InvalidError.
+func Invalid() *InvalidError { return &InvalidError{Fields: map[string]string{}} }
+
+// Add records a problem with one field; the first problem per field wins.
+func (e *InvalidError) Add(field, msg string) {
+	if _, ok := e.Fields[field]; !ok {
+		e.Fields[field] = msg
+	}
+}
+
+// Empty reports whether no problem was recorded.
+func (e *InvalidError) Empty() bool { return len(e.Fields) == 0 && e.Message == "" }
+
+// OrNil returns e when it holds a problem and nil otherwise.
+func (e *InvalidError) OrNil() error {
+	if e.Empty() {
+		return nil
+	}
+	return e
+}
+
+func (e *InvalidError) Error() string {
+	if e.Message != "" && len(e.Fields) == 0 {
+		return e.Message
+	}
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys)+1)
+	if e.Message != "" {
+		parts = append(parts, e.Message)
+	}
+	for _, k := range keys {
+		parts = append(parts, k+" "+e.Fields[k])
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,34 @@
+package markup
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRenderIsInert(t *testing.T) {
+	cases := map[string]string{
+		"script":     "hi <script>alert(1)</script>",
+		"js link":    "[x](javascript:alert(1))",
+		"event attr": `<img src=x onerror="alert(1)">`,
+		"raw html":   `<div onclick="alert(1)">x</div><iframe src="https://evil"></iframe>`,
+		"data link":  "[x](data:text/html;base64,PHNjcmlwdD4=)",
+	}
+	for name, src := range cases {
+		out := strings.ToLower(string(Render(src)))
+		for _, bad := range []string{"<script", "javascript:", "onerror", "onclick", "<iframe", "data:text"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s: output %q contains %q", name, out, bad)
+			}
+		}
+	}
+}
+
+func TestRenderFormatsAndLinks(t *testing.T) {
+	out := string(Render("**bold** see https://example.org"))
+	if !strings.Contains(out, "<strong>bold</strong>") {
+		t.Errorf("no bold in %q", out)
+	}
+	if !strings.Contains(out, `href="https://example.org"`) || !strings.Contains(out, "noreferrer") {
+		t.Errorf("bare link not auto-linked safely in %q", out)
+	}
+}

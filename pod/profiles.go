@@ -1,0 +1,264 @@
+package pod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod/markup"
+	"github.com/aspenpod/aspen/pod/media"
+)
+
+// Profile field limits.
+const (
+	NameMaxLen     = 32
+	LocationMaxLen = 255
+	GenderMaxLen   = 255
+	BioMaxLen      = 65535
+)
+
+// DefaultAvatar is shown for people without a profile picture.
+const DefaultAvatar = "/assets/img/user-default.svg"
+
+// ProfileView is a person's profile as one viewer may see it. Private fields
+// are empty unless ShowPrivate is true.
+type ProfileView struct {
+	GUID         string
+	DiasporaID   string
+	Username     string
+	Name         string
+	FirstName    string
+	LastName     string
+	AvatarLarge  string
+	AvatarMedium string
+	AvatarSmall  string
+	Local        bool
+	IsOwner      bool
+	NSFW         bool
+	Searchable   bool
+	// ShowPrivate says whether the private part below was filled in.
+	ShowPrivate bool
+	Bio         template.HTML
+	Location    string
+	Gender      string
+	Birthday    string
+}
+
+// Profile returns the profile of the person with guid as viewer (nil when
+// signed out) may see it.
+func (a *App) Profile(ctx context.Context, viewer *Session, guid string) (*ProfileView, error) {
+	person, err := a.store.PersonByGUID(ctx, guid)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	if person.ClosedAccount {
+		return nil, ErrNotFound
+	}
+	profile, err := a.store.ProfileOf(ctx, person.ID)
+	if err != nil {
+		return nil, err
+	}
+	isOwner := viewer != nil && viewer.PersonID == person.ID
+	// Until contacts exist, the private part is shown to its owner, or to
+	// everyone when the owner made it public.
+	return profileView(person, profile, isOwner, isOwner || profile.PublicDetails), nil
+}
+
+// PersonGUIDByUsername finds the GUID of a local user's person, for /u/:username.
+func (a *App) PersonGUIDByUsername(ctx context.Context, username string) (string, error) {
+	user, err := a.store.UserByUsername(ctx, NormalizeUsername(username))
+	if errors.Is(err, models.ErrNotFound) {
+		return "", ErrNotFound
+	} else if err != nil {
+		return "", err
+	}
+	person, err := a.store.PersonOfUser(ctx, user.ID)
+	if err != nil {
+		return "", err
+	}
+	return person.GUID, nil
+}
+
+func profileView(person *models.Person, p *models.Profile, isOwner, showPrivate bool) *ProfileView {
+	v := &ProfileView{
+		GUID: person.GUID, DiasporaID: person.DiasporaID, Username: person.Username(),
+		FirstName: p.FirstName, LastName: p.LastName,
+		AvatarLarge: orDefault(p.ImageURL), AvatarMedium: orDefault(p.ImageURLMedium), AvatarSmall: orDefault(p.ImageURLSmall),
+		Local: person.Local(), IsOwner: isOwner, NSFW: p.NSFW, Searchable: p.Searchable,
+	}
+	v.Name = strings.TrimSpace(p.FirstName + " " + p.LastName)
+	if v.Name == "" {
+		v.Name = v.Username
+	}
+	if showPrivate {
+		v.ShowPrivate = true
+		v.Bio = markup.Render(p.Bio)
+		v.Location = p.Location
+		v.Gender = p.Gender
+		if p.Birthday != nil {
+			v.Birthday = p.Birthday.Format("January 2, 2006")
+		}
+	}
+	return v
+}
+
+func orDefault(url string) string {
+	if url == "" {
+		return DefaultAvatar
+	}
+	return url
+}
+
+// ProfileInput is the profile edit form.
+type ProfileInput struct {
+	FirstName     string
+	LastName      string
+	Bio           string
+	Location      string
+	Gender        string
+	BirthYear     string
+	BirthMonth    string
+	BirthDay      string
+	Searchable    bool
+	PublicDetails bool
+	NSFW          bool
+}
+
+// ProfileForm returns the current values of a user's profile for the edit form.
+func (a *App) ProfileForm(ctx context.Context, userID int64) (*ProfileInput, *ProfileView, error) {
+	person, err := a.store.PersonOfUser(ctx, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := a.store.ProfileOf(ctx, person.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	in := &ProfileInput{
+		FirstName: p.FirstName, LastName: p.LastName, Bio: p.Bio, Location: p.Location, Gender: p.Gender,
+		Searchable: p.Searchable, PublicDetails: p.PublicDetails, NSFW: p.NSFW,
+	}
+	if p.Birthday != nil {
+		in.BirthYear = fmt.Sprint(p.Birthday.Year())
+		in.BirthMonth = fmt.Sprint(int(p.Birthday.Month()))
+		in.BirthDay = fmt.Sprint(p.Birthday.Day())
+	}
+	return in, profileView(person, p, true, true), nil
+}
+
+func (in *ProfileInput) validate() (*time.Time, *InvalidError) {
+	inv := Invalid()
+	trim := func(s *string) { *s = strings.TrimSpace(*s) }
+	trim(&in.FirstName)
+	trim(&in.LastName)
+	trim(&in.Location)
+	trim(&in.Gender)
+	maxLen := func(field, v string, n int) {
+		if utf8.RuneCountInString(v) > n {
+			inv.Add(field, fmt.Sprintf("is too long (at most %d characters)", n))
+		}
+	}
+	maxLen("first_name", in.FirstName, NameMaxLen)
+	maxLen("last_name", in.LastName, NameMaxLen)
+	maxLen("location", in.Location, LocationMaxLen)
+	maxLen("gender", in.Gender, GenderMaxLen)
+	maxLen("bio", in.Bio, BioMaxLen)
+	for field, v := range map[string]string{"first_name": in.FirstName, "last_name": in.LastName} {
+		if strings.ContainsAny(v, ";<>") {
+			inv.Add(field, "may not contain ';', '<' or '>'")
+		}
+	}
+	var birthday *time.Time
+	y, m, d := strings.TrimSpace(in.BirthYear), strings.TrimSpace(in.BirthMonth), strings.TrimSpace(in.BirthDay)
+	if y != "" || m != "" || d != "" {
+		t, err := time.Parse("2006-1-2", y+"-"+m+"-"+d)
+		if err != nil || t.Year() < 1900 || t.After(time.Now()) {
+			inv.Add("birthday", "is not a valid date (give year, month and day)")
+		} else {
+			birthday = &t
+		}
+	}
+	return birthday, inv
+}
+
+// UpdateProfile saves the edit form.
+func (a *App) UpdateProfile(ctx context.Context, userID int64, in ProfileInput) error {
+	birthday, inv := in.validate()
+	if err := inv.OrNil(); err != nil {
+		return err
+	}
+	return a.store.Tx(ctx, func(tx *models.Store) error {
+		person, err := tx.PersonOfUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		p, err := tx.ProfileOf(ctx, person.ID)
+		if err != nil {
+			return err
+		}
+		p.FirstName, p.LastName, p.Bio, p.Location, p.Gender = in.FirstName, in.LastName, in.Bio, in.Location, in.Gender
+		p.Birthday, p.Searchable, p.PublicDetails, p.NSFW = birthday, in.Searchable, in.PublicDetails, in.NSFW
+		return tx.SaveProfile(ctx, p)
+	})
+}
+
+// SetAvatar processes an uploaded picture (checked by content, metadata
+// stripped, resized to diaspora*'s three sizes) and makes it the user's
+// profile picture. A bad file gives an InvalidError for field "avatar" and
+// changes nothing.
+func (a *App) SetAvatar(ctx context.Context, userID int64, r io.Reader) error {
+	saved, err := media.Avatars.Save(ctx, a.media, r, media.Limits{MaxBytes: a.opt.AvatarMaxBytes})
+	if msg, ok := media.UploadMessage(err); ok {
+		return &InvalidError{Fields: map[string]string{"avatar": msg}}
+	} else if err != nil {
+		return fmt.Errorf("store avatar: %w", err)
+	}
+	var old string
+	err = a.store.Tx(ctx, func(tx *models.Store) error {
+		person, err := tx.PersonOfUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		p, err := tx.ProfileOf(ctx, person.ID)
+		if err != nil {
+			return err
+		}
+		old = p.ImageURL
+		p.ImageURL = media.URLPath(saved.Key(media.ThumbLarge))
+		p.ImageURLMedium = media.URLPath(saved.Key(media.ThumbMedium))
+		p.ImageURLSmall = media.URLPath(saved.Key(media.ThumbSmall))
+		return tx.SaveProfile(ctx, p)
+	})
+	if err != nil {
+		media.Avatars.Delete(ctx, a.media, saved.ID)
+		return err
+	}
+	if id := avatarID(old); id != "" {
+		if err := media.Avatars.Delete(ctx, a.media, id); err != nil {
+			a.log.Warn("could not delete old avatar", "id", id, "err", err)
+		}
+	}
+	return nil
+}
+
+// avatarID extracts the media ID from an avatar URL made by SetAvatar
+// ("/uploads/avatars/<id>/<size>.<ext>"), or "" for anything else.
+func avatarID(url string) string {
+	rest, ok := strings.CutPrefix(url, media.URLPath(media.Avatars.Prefix+"/"))
+	if !ok {
+		return ""
+	}
+	id, _, ok := strings.Cut(rest, "/")
+	if !ok {
+		return ""
+	}
+	return id
+}

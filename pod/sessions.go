@@ -1,0 +1,183 @@
+package pod
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Session lengths: "remember me" keeps a session two weeks (as diaspora*
+// does); otherwise it lasts a day past the last request.
+const (
+	RememberFor = 14 * 24 * time.Hour
+	SessionIdle = 24 * time.Hour
+)
+
+// Session is a signed-in browser. It lives in Redis, so it survives restarts
+// of the pod and works across several serve processes.
+type Session struct {
+	UserID    int64     `json:"uid"`
+	PersonID  int64     `json:"pid"`
+	Username  string    `json:"name"`
+	GUID      string    `json:"guid"`
+	Admin     bool      `json:"admin"`
+	Remember  bool      `json:"remember"`
+	CreatedAt time.Time `json:"created"`
+	IP        string    `json:"ip"`
+	UserAgent string    `json:"ua"`
+
+	key string
+}
+
+func (a *App) sessionKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return a.redisPrefix + "sess:" + hex.EncodeToString(sum[:])
+}
+
+func (a *App) userSessionsKey(userID int64) string {
+	return fmt.Sprintf("%susess:%d", a.redisPrefix, userID)
+}
+
+func (s *Session) ttl() time.Duration {
+	if s.Remember {
+		return RememberFor
+	}
+	return SessionIdle
+}
+
+// startSession stores a new session and returns its secret token (the
+// cookie value). Only a hash of the token is kept in Redis.
+func (a *App) startSession(ctx context.Context, s *Session) (string, error) {
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	token := base64.RawURLEncoding.EncodeToString(buf)
+	s.key = a.sessionKey(token)
+	b, err := json.Marshal(s)
+	if err != nil {
+		return "", err
+	}
+	pipe := a.rdb.TxPipeline()
+	pipe.Set(ctx, s.key, b, s.ttl())
+	pipe.SAdd(ctx, a.userSessionsKey(s.UserID), s.key)
+	pipe.Expire(ctx, a.userSessionsKey(s.UserID), RememberFor)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return "", fmt.Errorf("store session: %w", err)
+	}
+	return token, nil
+}
+
+// SessionByToken returns the session for a cookie token and extends its
+// life (one Redis round trip). It returns ErrUnauthenticated for an unknown
+// or expired token.
+func (a *App) SessionByToken(ctx context.Context, token string) (*Session, error) {
+	if token == "" || len(token) > 100 {
+		return nil, ErrUnauthenticated
+	}
+	key := a.sessionKey(token)
+	// GETEX refreshes a plain session's idle timeout; a remembered one keeps
+	// its fixed two weeks (KEEPTTL is not offered by GETEX, so read first).
+	raw, err := a.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read session: %w", err)
+	}
+	var s Session
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, ErrUnauthenticated
+	}
+	s.key = key
+	if !s.Remember {
+		a.rdb.Expire(ctx, key, SessionIdle)
+	}
+	return &s, nil
+}
+
+// SignOut ends one session.
+func (a *App) SignOut(ctx context.Context, token string) error {
+	if token == "" {
+		return nil
+	}
+	key := a.sessionKey(token)
+	if s, err := a.SessionByToken(ctx, token); err == nil {
+		a.rdb.SRem(ctx, a.userSessionsKey(s.UserID), key)
+	}
+	return a.rdb.Del(ctx, key).Err()
+}
+
+// endUserSessions ends every session of a user except the one with the
+// given token (empty: all of them).
+func (a *App) endUserSessions(ctx context.Context, userID int64, keepToken string) error {
+	keep := ""
+	if keepToken != "" {
+		keep = a.sessionKey(keepToken)
+	}
+	setKey := a.userSessionsKey(userID)
+	keys, err := a.rdb.SMembers(ctx, setKey).Result()
+	if err != nil {
+		return fmt.Errorf("list sessions: %w", err)
+	}
+	var drop []string
+	for _, k := range keys {
+		if k != keep {
+			drop = append(drop, k)
+		}
+	}
+	if len(drop) == 0 {
+		return nil
+	}
+	pipe := a.rdb.TxPipeline()
+	pipe.Del(ctx, drop...)
+	members := make([]any, len(drop))
+	for i, k := range drop {
+		members[i] = k
+	}
+	pipe.SRem(ctx, setKey, members...)
+	_, err = pipe.Exec(ctx)
+	return err
+}
+
+// Sign-in rate limit: diaspora* allows 20 attempts per 5 minutes per address.
+const (
+	SignInAttempts = 20
+	SignInWindow   = 5 * time.Minute
+)
+
+// allow counts one attempt for a client address and reports whether it is
+// within the limit. IPv6 addresses are limited per /64.
+func (a *App) allow(ctx context.Context, what, clientIP string, limit int, window time.Duration) error {
+	key := a.redisPrefix + "rl:" + what + ":" + addressBucket(clientIP)
+	pipe := a.rdb.TxPipeline()
+	incr := pipe.Incr(ctx, key)
+	pipe.ExpireNX(ctx, key, window)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	if incr.Val() > int64(limit) {
+		return ErrRateLimited
+	}
+	return nil
+}
+
+func addressBucket(ip string) string {
+	parsed := net.ParseIP(ip)
+	if parsed == nil {
+		return ip
+	}
+	if v4 := parsed.To4(); v4 != nil {
+		return v4.String()
+	}
+	return parsed.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}

@@ -1,0 +1,222 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aspenpod/aspen/pod"
+)
+
+func (s *Server) home(c *gin.Context) {
+	p := homePage{Base: s.base(c), RegistrationsOpen: s.app.RegistrationsOpen()}
+	if sess := session(c); sess != nil {
+		p.DiasporaID = sess.Username + "@" + s.app.Options().Host
+	} else {
+		n, err := s.app.UserCount(c.Request.Context())
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		p.Users = n
+	}
+	s.render(c, http.StatusOK, "home", p)
+}
+
+func (s *Server) signUpPage(c *gin.Context) signUpPage {
+	return signUpPage{Base: s.base(c), Host: s.app.Options().Host, Errors: map[string]string{}}
+}
+
+func (s *Server) signUpForm(c *gin.Context) {
+	if session(c) != nil {
+		c.Redirect(http.StatusFound, "/")
+		return
+	}
+	p := s.signUpPage(c)
+	p.InviteCode = c.Query("invite")
+	if p.InviteCode != "" && !s.app.InviteValid(c.Request.Context(), p.InviteCode) {
+		p.Message = "This invite link is not valid or has been used up."
+		p.InviteCode = ""
+	}
+	p.Closed = !s.app.RegistrationsOpen() && p.InviteCode == ""
+	code := http.StatusOK
+	if p.Closed {
+		code = http.StatusForbidden
+	}
+	s.render(c, code, "sign_up", p)
+}
+
+func (s *Server) invite(c *gin.Context) {
+	code := c.Param("code")
+	if !s.app.InviteValid(c.Request.Context(), code) {
+		s.flash(c, "alert", "This invite link is not valid or has been used up.")
+		c.Redirect(http.StatusFound, "/users/sign_up")
+		return
+	}
+	c.Redirect(http.StatusFound, "/users/sign_up?invite="+code)
+}
+
+func (s *Server) signUp(c *gin.Context) {
+	in := pod.SignUpInput{
+		Username:             c.PostForm("user[username]"),
+		Email:                c.PostForm("user[email]"),
+		Password:             c.PostForm("user[password]"),
+		PasswordConfirmation: c.PostForm("user[password_confirmation]"),
+		InviteCode:           c.PostForm("invite[token]"),
+	}
+	ctx := c.Request.Context()
+	_, err := s.app.SignUp(ctx, in)
+	if err != nil {
+		p := s.signUpPage(c)
+		p.Username, p.Email, p.InviteCode = in.Username, in.Email, in.InviteCode
+		var inv *pod.InvalidError
+		switch {
+		case errors.As(err, &inv):
+			p.Errors, p.Message = inv.Fields, inv.Message
+			if p.Message == "" {
+				p.Message = "Your account could not be created: please correct the fields marked below."
+			}
+			s.render(c, http.StatusUnprocessableEntity, "sign_up", p)
+		case errors.Is(err, pod.ErrRegistrationsClosed):
+			p.Closed = true
+			s.render(c, http.StatusForbidden, "sign_up", p)
+		default:
+			s.fail(c, err)
+		}
+		return
+	}
+	// Sign the new user in straight away, as diaspora* does.
+	sess, token, err := s.app.SignIn(ctx, pod.SignInInput{Login: in.Username, Password: in.Password, ClientIP: c.ClientIP(), UserAgent: c.Request.UserAgent()})
+	if err != nil {
+		s.flash(c, "notice", "Your account was created. Please sign in.")
+		c.Redirect(http.StatusFound, "/users/sign_in")
+		return
+	}
+	s.startSession(c, sess, token)
+	s.flash(c, "notice", "Welcome! Your account was created. Tell people about yourself.")
+	c.Redirect(http.StatusFound, "/profile/edit")
+}
+
+func (s *Server) startSession(c *gin.Context, sess *pod.Session, token string) {
+	maxAge := 0 // a browser-session cookie
+	if sess.Remember {
+		maxAge = int(pod.RememberFor.Seconds())
+	}
+	s.setCookie(c, sessionCookie, token, maxAge)
+}
+
+func (s *Server) signInForm(c *gin.Context) {
+	if session(c) != nil {
+		c.Redirect(http.StatusFound, "/")
+		return
+	}
+	s.render(c, http.StatusOK, "sign_in", signInPage{Base: s.base(c), RegistrationsOpen: s.app.RegistrationsOpen()})
+}
+
+func (s *Server) signIn(c *gin.Context) {
+	in := pod.SignInInput{
+		Login:     c.PostForm("user[username]"),
+		Password:  c.PostForm("user[password]"),
+		Remember:  c.PostForm("user[remember_me]") == "1" || c.PostForm("user[remember_me]") == "true",
+		ClientIP:  c.ClientIP(),
+		UserAgent: c.Request.UserAgent(),
+	}
+	if in.Login == "" {
+		in.Login = c.PostForm("user[email]")
+	}
+	sess, token, err := s.app.SignIn(c.Request.Context(), in)
+	if err != nil {
+		code, _, msg := status(err)
+		if code >= 500 {
+			s.fail(c, err)
+			return
+		}
+		if wantsJSON(c) {
+			c.AbortWithStatusJSON(code, gin.H{"error": msg})
+			return
+		}
+		s.render(c, code, "sign_in", signInPage{Base: s.base(c), Login: in.Login, Remember: in.Remember, Message: msg, RegistrationsOpen: s.app.RegistrationsOpen()})
+		return
+	}
+	s.startSession(c, sess, token)
+	c.Redirect(http.StatusFound, safeReturnTo(c.Query("return_to")))
+}
+
+// safeReturnTo allows only local paths as a redirect target after sign-in.
+func safeReturnTo(p string) string {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return "/"
+	}
+	return p
+}
+
+func (s *Server) signOut(c *gin.Context) {
+	token := c.GetString(ctxToken)
+	if err := s.app.SignOut(c.Request.Context(), token); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.clearCookie(c, sessionCookie)
+	s.flash(c, "notice", "You have signed out.")
+	c.Redirect(http.StatusFound, "/")
+}
+
+func (s *Server) settingsPage(c *gin.Context) (*settingsPage, error) {
+	st, err := s.app.Settings(c.Request.Context(), session(c).UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &settingsPage{Base: s.base(c), AccountSettings: *st, Errors: map[string]string{}}, nil
+}
+
+func (s *Server) settingsForm(c *gin.Context) {
+	p, err := s.settingsPage(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "settings", p)
+}
+
+func (s *Server) updateSettings(c *gin.Context) {
+	sess := session(c)
+	ctx := c.Request.Context()
+	var err error
+	notice := "Your settings were saved."
+	if c.PostForm("form") == "password" || c.PostForm("user[current_password]") != "" {
+		notice = "Your password was changed. Other devices have been signed out."
+		err = s.app.ChangePassword(ctx, sess.UserID, pod.ChangePasswordInput{
+			Current:              c.PostForm("user[current_password]"),
+			Password:             c.PostForm("user[password]"),
+			PasswordConfirmation: c.PostForm("user[password_confirmation]"),
+			KeepToken:            c.GetString(ctxToken),
+		})
+	} else {
+		err = s.app.UpdateSettings(ctx, sess.UserID, pod.UpdateSettingsInput{
+			Email:          c.PostForm("user[email]"),
+			AutoFollowBack: c.PostForm("user[auto_follow_back]") == "1",
+		})
+	}
+	var inv *pod.InvalidError
+	if errors.As(err, &inv) {
+		p, perr := s.settingsPage(c)
+		if perr != nil {
+			s.fail(c, perr)
+			return
+		}
+		p.Errors = inv.Fields
+		if e := c.PostForm("user[email]"); e != "" {
+			p.Email = e
+		}
+		s.render(c, http.StatusUnprocessableEntity, "settings", p)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.flash(c, "notice", notice)
+	c.Redirect(http.StatusFound, "/user/edit")
+}

@@ -1,0 +1,75 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod"
+)
+
+// status maps an error to its HTTP status and the message a user may see.
+// This is the one place that does so; internal errors become a generic 500
+// and are logged.
+func status(err error) (int, string, string) {
+	var inv *pod.InvalidError
+	var maxBytes *http.MaxBytesError
+	switch {
+	case errors.Is(err, pod.ErrNotFound), errors.Is(err, models.ErrNotFound):
+		return http.StatusNotFound, "Page not found", "The page you asked for does not exist, or you are not allowed to see it."
+	case errors.Is(err, pod.ErrForbidden), errors.Is(err, pod.ErrRegistrationsClosed):
+		return http.StatusForbidden, "Not allowed", err.Error()
+	case errors.Is(err, pod.ErrUnauthenticated):
+		return http.StatusUnauthorized, "Please sign in", err.Error()
+	case errors.Is(err, pod.ErrRateLimited):
+		return http.StatusTooManyRequests, "Slow down", err.Error()
+	case errors.Is(err, pod.ErrBadCredentials):
+		return http.StatusUnauthorized, "Sign-in failed", err.Error()
+	case errors.Is(err, errCSRF):
+		return http.StatusUnprocessableEntity, "Form expired", err.Error()
+	case errors.Is(err, errTooLarge), errors.As(err, &maxBytes):
+		return http.StatusRequestEntityTooLarge, "Too large", "The request is too large. Uploads may be at most a few megabytes."
+	case errors.As(err, &inv):
+		return http.StatusUnprocessableEntity, "Please check your input", inv.Error()
+	case errors.Is(err, errBadRequest):
+		return http.StatusBadRequest, "Bad request", err.Error()
+	}
+	return http.StatusInternalServerError, "Something went wrong", "Something went wrong on our side. It has been logged; please try again later."
+}
+
+var errBadRequest = errors.New("the request could not be understood")
+
+// fail answers a request with the status and page (or JSON) that err maps
+// to. Signed-out visitors who must sign in are sent to the sign-in page.
+func (s *Server) fail(c *gin.Context, err error) {
+	code, heading, msg := status(err)
+	if code == http.StatusInternalServerError {
+		s.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+	}
+	if wantsJSON(c) {
+		c.AbortWithStatusJSON(code, gin.H{"error": msg})
+		return
+	}
+	if code == http.StatusUnauthorized && errors.Is(err, pod.ErrUnauthenticated) && c.Request.Method == http.MethodGet {
+		s.flash(c, "alert", msg)
+		c.Redirect(http.StatusFound, "/users/sign_in?return_to="+url.QueryEscape(c.Request.URL.RequestURI()))
+		c.Abort()
+		return
+	}
+	page := errorPage{Base: s.base(c), Heading: heading, Message: msg}
+	if rerr := s.pages.html(c, code, "error", page); rerr != nil {
+		s.log.Error("render error page", "err", rerr)
+		c.String(code, msg)
+	}
+	c.Abort()
+}
+
+// render renders a page or fails with the rendering error.
+func (s *Server) render(c *gin.Context, code int, page string, data any) {
+	if err := s.pages.html(c, code, page, data); err != nil {
+		s.fail(c, err)
+	}
+}

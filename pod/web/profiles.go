@@ -1,0 +1,115 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aspenpod/aspen/pod"
+)
+
+func (s *Server) profile(c *gin.Context) {
+	guid := strings.TrimSuffix(c.Param("guid"), ".json")
+	p, err := s.app.Profile(c.Request.Context(), session(c), guid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, profileJSON(p))
+		return
+	}
+	s.render(c, http.StatusOK, "profile", profilePage{Base: s.base(c), Profile: p})
+}
+
+// profileJSON is the person JSON shape diaspora*'s front end reads.
+func profileJSON(p *pod.ProfileView) gin.H {
+	profile := gin.H{
+		"first_name": p.FirstName, "last_name": p.LastName, "full_name": p.Name,
+		"avatar":     gin.H{"small": p.AvatarSmall, "medium": p.AvatarMedium, "large": p.AvatarLarge},
+		"searchable": p.Searchable, "nsfw": p.NSFW,
+	}
+	if p.ShowPrivate {
+		profile["bio"] = string(p.Bio)
+		profile["location"] = p.Location
+		profile["gender"] = p.Gender
+		profile["birthday"] = p.Birthday
+	}
+	return gin.H{"guid": p.GUID, "diaspora_id": p.DiasporaID, "name": p.Name, "local": p.Local, "profile": profile}
+}
+
+func (s *Server) userProfile(c *gin.Context) {
+	guid, err := s.app.PersonGUIDByUsername(c.Request.Context(), c.Param("username"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusFound, "/people/"+guid)
+}
+
+func (s *Server) profileEditPage(c *gin.Context) (*profileEditPage, error) {
+	form, view, err := s.app.ProfileForm(c.Request.Context(), session(c).UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &profileEditPage{Base: s.base(c), Form: *form, Avatar: view.AvatarLarge,
+		AvatarMaxMB: s.app.Options().AvatarMaxBytes >> 20, Errors: map[string]string{}}, nil
+}
+
+func (s *Server) profileForm(c *gin.Context) {
+	p, err := s.profileEditPage(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "profile_edit", p)
+}
+
+func (s *Server) updateProfile(c *gin.Context) {
+	ctx := c.Request.Context()
+	userID := session(c).UserID
+	in := pod.ProfileInput{
+		FirstName:     c.PostForm("profile[first_name]"),
+		LastName:      c.PostForm("profile[last_name]"),
+		Bio:           c.PostForm("profile[bio]"),
+		Location:      c.PostForm("profile[location]"),
+		Gender:        c.PostForm("profile[gender]"),
+		BirthYear:     c.PostForm("profile[date][year]"),
+		BirthMonth:    c.PostForm("profile[date][month]"),
+		BirthDay:      c.PostForm("profile[date][day]"),
+		Searchable:    c.PostForm("profile[searchable]") == "1",
+		PublicDetails: c.PostForm("profile[public_details]") == "1",
+		NSFW:          c.PostForm("profile[nsfw]") == "1",
+	}
+	err := s.app.UpdateProfile(ctx, userID, in)
+	if err == nil {
+		if fh, ferr := c.FormFile("profile[avatar]"); ferr == nil && fh.Size > 0 {
+			f, oerr := fh.Open()
+			if oerr != nil {
+				s.fail(c, oerr)
+				return
+			}
+			err = s.app.SetAvatar(ctx, userID, f)
+			f.Close()
+		}
+	}
+	var inv *pod.InvalidError
+	if errors.As(err, &inv) {
+		p, perr := s.profileEditPage(c)
+		if perr != nil {
+			s.fail(c, perr)
+			return
+		}
+		p.Form, p.Errors = in, inv.Fields
+		s.render(c, http.StatusUnprocessableEntity, "profile_edit", p)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.flash(c, "notice", "Your profile was saved.")
+	c.Redirect(http.StatusFound, "/people/"+session(c).GUID)
+}

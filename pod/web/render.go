@@ -1,0 +1,68 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aspenpod/aspen/templates"
+)
+
+// renderer holds every page template, parsed once at start: each page is
+// the base layout plus its own file.
+type renderer struct {
+	pages map[string]*template.Template
+}
+
+func newRenderer() (*renderer, error) {
+	base, err := template.New("").ParseFS(templates.FS, "layouts/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layouts: %w", err)
+	}
+	files, err := fs.Glob(templates.FS, "pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	r := &renderer{pages: map[string]*template.Template{}}
+	for _, f := range files {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := t.ParseFS(templates.FS, f); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", f, err)
+		}
+		r.pages[strings.TrimSuffix(path.Base(f), ".html")] = t
+	}
+	return r, nil
+}
+
+// html renders a page into a buffer first, so a template error never sends
+// half a page.
+func (r *renderer) html(c *gin.Context, status int, page string, data any) error {
+	t, ok := r.pages[page]
+	if !ok {
+		return fmt.Errorf("no template %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	return nil
+}
+
+// wantsJSON reports whether the client asked for JSON (a .json path or an
+// Accept header that prefers it).
+func wantsJSON(c *gin.Context) bool {
+	if strings.HasSuffix(c.Request.URL.Path, ".json") {
+		return true
+	}
+	accept := c.GetHeader("Accept")
+	return strings.HasPrefix(accept, "application/json") || (strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html"))
+}
