@@ -14,9 +14,12 @@
 //	}
 //	url := media.URLPath(saved.Key(media.ThumbLarge))
 //
-// Decoding holds the whole decoded source in memory (up to about 4 bytes per
-// pixel of Limits.MaxPixels), so callers should bound how many uploads are
-// processed at once.
+// Processing holds the whole decoded source in memory (1.5 to 8 bytes per
+// pixel depending on the format, so up to a few hundred MB at the default
+// 40 megapixels) plus a scaling buffer of up to about 120 MB for a
+// 1600-pixel original; a 12-megapixel phone photo allocates about 130 MB in
+// all. Callers
+// should bound how many uploads are processed at once.
 package media
 
 import (
@@ -237,9 +240,27 @@ func upright(src image.Image, orientation, maxSide int) image.Image {
 	if w == b.Dx() && h == b.Dy() {
 		draw.Draw(scaled, scaled.Bounds(), src, b.Min, draw.Src)
 	} else {
-		draw.CatmullRom.Scale(scaled, scaled.Bounds(), src, b, draw.Src, nil)
+		scaleInto(scaled, src, b)
 	}
 	return orient(scaled, orientation)
+}
+
+// scaleInto scales the part sr of src to fill dst. While the source is at
+// least twice the destination's size it is first halved with exact 2×2 box
+// averages (ApproxBiLinear at exactly 2:1 is that), which is cheap and
+// alias-free; a Catmull-Rom pass then does the last factor below two. This
+// keeps both the time and Catmull-Rom's work buffer, which is 32 bytes per
+// destination column per source row, small for big photos.
+func scaleInto(dst *image.RGBA, src image.Image, sr image.Rectangle) {
+	dw, dh := dst.Bounds().Dx(), dst.Bounds().Dy()
+	for sr.Dx() >= 2*dw && sr.Dy() >= 2*dh {
+		hw, hh := sr.Dx()/2, sr.Dy()/2
+		half := image.NewRGBA(image.Rect(0, 0, hw, hh))
+		even := image.Rectangle{Min: sr.Min, Max: sr.Min.Add(image.Pt(2*hw, 2*hh))}
+		draw.ApproxBiLinear.Scale(half, half.Bounds(), src, even, draw.Src, nil)
+		src, sr = half, half.Bounds()
+	}
+	draw.CatmullRom.Scale(dst, dst.Bounds(), src, sr, draw.Src, nil)
 }
 
 // fitWithin returns w×h scaled down, keeping the aspect ratio, so that the

@@ -6,8 +6,6 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
-
-	"golang.org/x/image/draw"
 )
 
 // Rendition names: the bounded original and diaspora*'s profile picture
@@ -59,8 +57,9 @@ func (im *Image) Original() (*Rendition, error) {
 }
 
 // Thumbnail crops the middle square of the image, scales it to t.Side
-// pixels square with a Catmull-Rom filter (scaling up small images, like
-// diaspora* does) and encodes it as JPEG, or PNG when the source has
+// pixels square (halving with box averages while it is at least twice too
+// big, then a Catmull-Rom filter; small images are scaled up, as diaspora*
+// does) and encodes it as JPEG, or PNG when the source has
 // transparency.
 func (im *Image) Thumbnail(t Thumb) (*Rendition, error) {
 	if t.Side <= 0 {
@@ -71,7 +70,7 @@ func (im *Image) Thumbnail(t Thumb) (*Rendition, error) {
 	crop := image.Rectangle{Min: b.Min.Add(image.Pt((b.Dx()-s)/2, (b.Dy()-s)/2))}
 	crop.Max = crop.Min.Add(image.Pt(s, s))
 	dst := image.NewRGBA(image.Rect(0, 0, t.Side, t.Side))
-	draw.CatmullRom.Scale(dst, dst.Bounds(), im.img, crop, draw.Src, nil)
+	scaleInto(dst, im.img, crop)
 	return im.encode(t.Name, dst)
 }
 
