@@ -21,6 +21,7 @@ func FuzzProcess(f *testing.F) {
 	f.Add(animatedGIF(f, 4, 4))
 	f.Add(readFixture(f, "opaque-lossy.webp"))
 	f.Add(readFixture(f, "alpha-lossless.webp"))
+	f.Add(webpExtended(f, readFixture(f, "alpha-lossless.webp"), 8, 8, exifPayload(binary.LittleEndian, 3, "")[6:], []byte("<x/>")))
 	f.Add(pngHeaderOnly(100000, 100000))
 	f.Add([]byte("just text, named .png"))
 

@@ -18,8 +18,7 @@
 // pixel depending on the format, so up to a few hundred MB at the default
 // 40 megapixels) plus a scaling buffer of up to about 120 MB for a
 // 1600-pixel original; a 12-megapixel phone photo allocates about 130 MB in
-// all. Callers
-// should bound how many uploads are processed at once.
+// all. Callers should bound how many uploads are processed at once.
 package media
 
 import (

@@ -564,3 +564,54 @@ func TestScalingDoesNotAlias(t *testing.T) {
 		}
 	}
 }
+
+// webpExtended wraps a simple lossless WebP in the extended (VP8X) layout
+// with EXIF and XMP chunks after the image, as cameras and editors write it.
+func webpExtended(t testing.TB, simple []byte, w, h int, exif, xmp []byte) []byte {
+	t.Helper()
+	if string(simple[12:16]) != "VP8L" {
+		t.Fatal("fixture is not a simple lossless WebP")
+	}
+	chunk := func(fourcc string, data []byte) []byte {
+		c := append([]byte(fourcc), binary.LittleEndian.AppendUint32(nil, uint32(len(data)))...)
+		c = append(c, data...)
+		if len(data)%2 == 1 {
+			c = append(c, 0)
+		}
+		return c
+	}
+	vp8x := []byte{0x08 | 0x04 | 0x10, 0, 0, 0} // EXIF, XMP, alpha
+	vp8x = append(vp8x, byte(w-1), byte((w-1)>>8), byte((w-1)>>16), byte(h-1), byte((h-1)>>8), byte((h-1)>>16))
+	body := []byte("WEBP")
+	body = append(body, chunk("VP8X", vp8x)...)
+	body = append(body, simple[12:]...) // the VP8L chunk as is
+	body = append(body, chunk("EXIF", exif)...)
+	body = append(body, chunk("XMP ", xmp)...)
+	return append(append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(len(body)))...), body...)
+}
+
+func TestWebPMetadataIsStripped(t *testing.T) {
+	exif := exifPayload(binary.BigEndian, 1, "GPSLatitude SECRET-WEBP-GPS")[6:]
+	data := webpExtended(t, readFixture(t, "alpha-lossless.webp"), 8, 8, exif, []byte("<x:xmpmeta>SECRET-WEBP-XMP</x:xmpmeta>"))
+	im, err := Process(bytes.NewReader(data), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.Format != FormatWebP || im.Width != 8 || im.Height != 8 || !im.HasAlpha {
+		t.Fatalf("got %+v", im)
+	}
+	r, err := im.Thumbnail(AvatarThumbs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := im.Original()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*Rendition{r, orig} {
+		decodeRendition(t, r)
+		if bytes.Contains(r.Data, []byte("SECRET")) {
+			t.Errorf("%s keeps WebP metadata", r.Name)
+		}
+	}
+}

@@ -217,3 +217,5 @@ func validID(id string) bool {
 	}
 	return true
 }
+
+var _ Store = (*LocalStore)(nil)
