@@ -270,6 +270,16 @@ func (a *App) SignIn(ctx context.Context, in SignInInput) (*Session, string, err
 	if !ok || user.Locked {
 		return nil, "", ErrBadCredentials
 	}
+	return a.newSession(ctx, user, in)
+}
+
+// SignInNewUser starts a session for an account SignUp just created, without
+// counting against the sign-in rate limit.
+func (a *App) SignInNewUser(ctx context.Context, user *models.User, clientIP, userAgent string) (*Session, string, error) {
+	return a.newSession(ctx, user, SignInInput{ClientIP: clientIP, UserAgent: userAgent})
+}
+
+func (a *App) newSession(ctx context.Context, user *models.User, in SignInInput) (*Session, string, error) {
 	person, err := a.store.PersonOfUser(ctx, user.ID)
 	if err != nil {
 		return nil, "", err

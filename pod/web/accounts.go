@@ -67,7 +67,7 @@ func (s *Server) signUp(c *gin.Context) {
 		InviteCode:           c.PostForm("invite[token]"),
 	}
 	ctx := c.Request.Context()
-	_, err := s.app.SignUp(ctx, in)
+	user, err := s.app.SignUp(ctx, in)
 	if err != nil {
 		p := s.signUpPage(c)
 		p.Username, p.Email, p.InviteCode = in.Username, in.Email, in.InviteCode
@@ -88,7 +88,7 @@ func (s *Server) signUp(c *gin.Context) {
 		return
 	}
 	// Sign the new user in straight away, as diaspora* does.
-	sess, token, err := s.app.SignIn(ctx, pod.SignInInput{Login: in.Username, Password: in.Password, ClientIP: c.ClientIP(), UserAgent: c.Request.UserAgent()})
+	sess, token, err := s.app.SignInNewUser(ctx, user, c.ClientIP(), c.Request.UserAgent())
 	if err != nil {
 		s.flash(c, "notice", "Your account was created. Please sign in.")
 		c.Redirect(http.StatusFound, "/users/sign_in")
