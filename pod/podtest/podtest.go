@@ -60,7 +60,6 @@ func ClosedRegistrations() Option {
 	return func(o *pod.Options, _ *web.Options) { o.RegistrationsOpen = false }
 }
 
-
 // New starts a pod on the package's (emptied) database with a fresh Redis
 // key prefix. Everything stops when the test ends.
 func New(t testing.TB, opts ...Option) *Pod {
