@@ -6,6 +6,7 @@
 //	pod migrate [apply|status]  database migrations
 //	pod admin <verb> ...        create-user, make-admin, reset-password, fill-keys
 //	pod federation <verb> ...   protocol tools (keygen, seal, verify, open, discover, fetch)
+//	pod health [--url URL]      container health check
 package main
 
 import (
@@ -25,6 +26,7 @@ commands:
   migrate [apply|status]    apply pending database migrations, or list them
   admin <verb>              create-user, make-admin, reset-password, fill-keys (pod admin help)
   federation <verb>         federation debugging tools (pod federation help)
+  health [--url URL]        exit 0 when the URL answers 2xx, or PostgreSQL and Redis answer
 
 Configuration comes from POD_* environment variables; see README.md.
 `
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = migrate(ctx, args[1:], stdout, stderr)
 	case "admin":
 		err = admin(ctx, args[1:], stdin, stdout, stderr)
+	case "health":
+		err = health(ctx, args[1:], stdout, stderr)
 	case "federation":
 		return federation(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
