@@ -1,12 +1,13 @@
 package main
 
 import (
-	"fmt"
 	"io"
+
+	"github.com/aspenpod/aspen/federation/cli"
 )
 
-// federation runs the protocol debugging tools.
+// federation runs the protocol debugging tools of federation/cli; they need
+// no database and no configuration.
 func federation(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "pod federation: not wired yet")
-	return 2
+	return cli.Main(args, stdin, stdout, stderr)
 }

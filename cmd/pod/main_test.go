@@ -150,3 +150,13 @@ func TestServeStartsAndShutsDownGracefully(t *testing.T) {
 		t.Fatal("serve did not stop after cancel")
 	}
 }
+
+func TestFederationToolsAreWired(t *testing.T) {
+	code, out, stderr := runCmd(t, "", "federation", "keygen", "--bits", "1024")
+	if code != 0 || !strings.Contains(out, "BEGIN RSA PRIVATE KEY") {
+		t.Fatalf("pod federation keygen: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if code, _, _ := runCmd(t, "", "federation", "no-such-verb"); code != 2 {
+		t.Fatalf("unknown verb: exit %d, want 2", code)
+	}
+}
