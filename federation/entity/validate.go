@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -170,6 +171,10 @@ func validURL(s, need string) bool {
 
 type checker interface{ check(path string) error }
 
+// xmlNameRE is what this package accepts as an element name of an unknown
+// relayable property.
+var xmlNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,127}$`)
+
 func validateEntity(e Entity, path string) error {
 	s, v := specOf(e)
 	if s == nil {
@@ -177,6 +182,29 @@ func validateEntity(e Entity, path string) error {
 	}
 	if err := validateFields(s, v, path); err != nil {
 		return err
+	}
+	if s.relayable {
+		rf := v.Field(s.relayIdx).Addr().Interface().(*RelayFields)
+		for _, name := range rf.Order {
+			if !xmlNameRE.MatchString(name) {
+				return verr(path, "property order names %q, not an element name", name)
+			}
+			if f := s.byName[name]; f != nil && (f.kind == kNested || f.kind == kNestedList) {
+				return verr(path, "property order names nested %q", name)
+			}
+		}
+		if rf.Order != nil {
+			for i := range s.fields {
+				if f := &s.fields[i]; f.req && !slices.Contains(rf.Order, f.name) {
+					return verr(path, "property order lacks required %s", f.name)
+				}
+			}
+		}
+		for name := range rf.Extra {
+			if !xmlNameRE.MatchString(name) || strings.Contains(name, "signature") {
+				return verr(path, "additional property %q is not an element name", name)
+			}
+		}
 	}
 	if c, ok := e.(checker); ok {
 		return c.check(path)

@@ -86,6 +86,15 @@ func Open(body []byte, key *rsa.PrivateKey) ([]byte, error) {
 	if key == nil {
 		return nil, federation.Errorf(federation.ErrInvalidKey, "no recipient private key")
 	}
+	return open(body, func(c []byte) ([]byte, error) { return rsa.DecryptPKCS1v15(nil, key, c) })
+}
+
+// open is Open with the RSA step abstracted, so that the fuzz target can
+// explore everything around it without paying for RSA on every input.
+func open(body []byte, decrypt func([]byte) ([]byte, error)) ([]byte, error) {
+	if len(body) > MaxPrivateSize {
+		return nil, federation.Errorf(federation.ErrTooLarge, "private envelope is %d bytes, limit %d", len(body), MaxPrivateSize)
+	}
 	var pb privateBody
 	if err := json.Unmarshal(body, &pb); err != nil {
 		return nil, federation.Wrap(federation.ErrMalformed, err, "private envelope JSON")
@@ -101,7 +110,7 @@ func Open(body []byte, key *rsa.PrivateKey) ([]byte, error) {
 	if err != nil {
 		return nil, federation.Wrap(federation.ErrMalformed, err, "encrypted_magic_envelope is not base64")
 	}
-	bundleJSON, err := rsa.DecryptPKCS1v15(nil, key, encKey)
+	bundleJSON, err := decrypt(encKey)
 	if err != nil {
 		return nil, federation.Errorf(federation.ErrDecryption, "aes_key does not decrypt with the recipient key")
 	}
