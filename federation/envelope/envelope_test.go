@@ -309,3 +309,18 @@ func TestDecodeBase64URL(t *testing.T) {
 		}
 	}
 }
+
+func TestFastScannerAgrees(t *testing.T) {
+	for _, f := range append(vectors.Glob(t, "generated/*.envelope*.xml"), "docs-examples/magic_envelope_example.xml") {
+		doc := vectors.Read(t, f)
+		fast, ok := scanFast(doc)
+		slow, err := scanXML(doc)
+		wantFast := !strings.Contains(f, "14j_")
+		if ok != wantFast {
+			t.Errorf("%s: fast path taken %v, want %v", f, ok, wantFast)
+		}
+		if ok && (err != nil || fast != slow) {
+			t.Errorf("%s: fast %+v slow %+v %v", f, fast, slow, err)
+		}
+	}
+}

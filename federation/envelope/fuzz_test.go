@@ -20,6 +20,12 @@ func FuzzParse(f *testing.F) {
 	f.Add(vectors.Read(f, "docs-examples/magic_envelope_example.xml"))
 	keys := vectors.PublicKeys(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if fast, ok := scanFast(data); ok {
+			slow, err := scanXML(data)
+			if err != nil || slow != fast {
+				t.Fatalf("fast scanner disagrees with encoding/xml:\nfast %+v\nslow %+v (%v)", fast, slow, err)
+			}
+		}
 		env, err := Parse(data)
 		if err != nil {
 			return

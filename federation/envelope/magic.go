@@ -142,6 +142,18 @@ func DecodeBase64URL(s string) ([]byte, error) {
 	if i := strings.IndexAny(s, " \t\r\n\f\v"); i >= 0 {
 		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "whitespace at offset %d in base64url", i)
 	}
+	if !strings.ContainsAny(s, "+/") {
+		// The usual case: pure base64url, padded or not.
+		enc := base64.URLEncoding
+		if len(s)%4 != 0 && !strings.HasSuffix(s, "=") {
+			enc = base64.RawURLEncoding
+		}
+		b, err := enc.DecodeString(s)
+		if err != nil {
+			return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "invalid base64url")
+		}
+		return b, nil
+	}
 	if !strings.HasSuffix(s, "=") && len(s)%4 != 0 {
 		s += strings.Repeat("=", 4-len(s)%4)
 	}
@@ -162,11 +174,16 @@ func DecodeBase64URL(s string) ([]byte, error) {
 	return out[:n], nil
 }
 
-type part struct {
-	seen  bool
-	text  strings.Builder
-	attr  string
-	hasAt bool
+// field is one child of me:env as found by a parser: its text and the one
+// attribute that matters (type on me:data, key_id on me:sig).
+type field struct {
+	seen, hasAttr bool
+	text, attr    string
+}
+
+// parts is what the parsers extract from an envelope document.
+type parts struct {
+	data, enc, alg, sig field
 }
 
 // Parse parses a magic envelope document and checks its structure in the
@@ -176,12 +193,71 @@ type part struct {
 // (ErrInvalidEncoding); me:alg (ErrInvalidAlgorithm); key_id present
 // (ErrInvalidEnvelope). It then decodes data, signature and key_id. The
 // signature is not checked: call Verify with the sender's key.
+//
+// The layout real senders produce is scanned by a small exact scanner;
+// anything else (comments, entities, other prefixes, unusual whitespace…)
+// goes through encoding/xml, with the same result.
 func Parse(doc []byte) (*Envelope, error) {
 	if len(doc) > MaxEnvelopeSize {
 		return nil, federation.Errorf(federation.ErrTooLarge, "envelope is %d bytes, limit %d", len(doc), MaxEnvelopeSize)
 	}
+	p, ok := scanFast(doc)
+	if !ok {
+		var err error
+		if p, err = scanXML(doc); err != nil {
+			return nil, err
+		}
+	}
+	return finish(&p)
+}
+
+func finish(p *parts) (*Envelope, error) {
+	data, enc, alg, sig := &p.data, &p.enc, &p.alg, &p.sig
+	if !data.seen || data.text == "" {
+		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "missing me:data (the \"me\" prefix bound to %s is required)", Namespace)
+	}
+	if !sig.seen || sig.text == "" {
+		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "missing me:sig")
+	}
+	if !data.hasAttr || data.attr != DataType {
+		return nil, federation.Errorf(federation.ErrInvalidDataType, "invalid data type: %q", data.attr)
+	}
+	if !enc.seen || enc.text != Encoding {
+		return nil, federation.Errorf(federation.ErrInvalidEncoding, "invalid encoding: %q", enc.text)
+	}
+	if !alg.seen || alg.text != Algorithm {
+		return nil, federation.Errorf(federation.ErrInvalidAlgorithm, "invalid algorithm: %q", alg.text)
+	}
+	if !sig.hasAttr {
+		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "no key_id")
+	}
+	env := &Envelope{Data: data.text, KeyID: sig.attr}
+	sender, err := DecodeBase64URL(env.KeyID)
+	if err != nil {
+		return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "key_id")
+	}
+	env.Sender = string(sender)
+	if !entity.ValidDiasporaID(env.Sender) {
+		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "key_id %q is not a diaspora ID", env.Sender)
+	}
+	if env.Payload, err = DecodeBase64URL(env.Data); err != nil {
+		return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "me:data")
+	}
+	if len(env.Payload) > entity.MaxEntitySize {
+		return nil, federation.Errorf(federation.ErrTooLarge, "payload is %d bytes, limit %d", len(env.Payload), entity.MaxEntitySize)
+	}
+	if env.Signature, err = DecodeBase64URL(sig.text); err != nil {
+		return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "me:sig")
+	}
+	return env, nil
+}
+
+// scanXML extracts the parts with encoding/xml, resolving the "me" prefix
+// against the document's namespace declarations.
+func scanXML(doc []byte) (parts, error) {
+	var p parts
 	if !utf8.Valid(doc) {
-		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "envelope is not valid UTF-8")
+		return p, federation.Errorf(federation.ErrInvalidEnvelope, "envelope is not valid UTF-8")
 	}
 	d := xml.NewDecoder(bytes.NewReader(doc))
 	d.Strict = true
@@ -193,10 +269,9 @@ func Parse(doc []byte) (*Envelope, error) {
 		stack      []frame
 		rootSeen   bool
 		count      int
-		capture    *part
+		capture    *field
 		captureLvl int
-		data, enc  part
-		alg, sig   part
+		text       strings.Builder
 	)
 	resolve := func(prefix string) string {
 		for i := len(stack) - 1; i >= 0; i-- {
@@ -212,126 +287,246 @@ func Parse(doc []byte) (*Envelope, error) {
 			break
 		}
 		if err != nil {
-			return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "envelope XML")
+			return p, federation.Wrap(federation.ErrInvalidEnvelope, err, "envelope XML")
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			count++
 			if count > maxEnvelopeElements || len(stack) >= maxEnvelopeDepth {
-				return nil, federation.Errorf(federation.ErrInvalidEnvelope, "envelope XML has too many or too deeply nested elements")
+				return p, federation.Errorf(federation.ErrInvalidEnvelope, "envelope XML has too many or too deeply nested elements")
 			}
 			var bind map[string]string
 			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" {
+				if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
 					if bind == nil {
 						bind = map[string]string{}
 					}
-					bind[a.Name.Local] = a.Value
-				} else if a.Name.Space == "" && a.Name.Local == "xmlns" {
-					if bind == nil {
-						bind = map[string]string{}
+					if a.Name.Space == "xmlns" {
+						bind[a.Name.Local] = a.Value
+					} else {
+						bind[""] = a.Value
 					}
-					bind[""] = a.Value
 				}
 			}
 			stack = append(stack, frame{name: t.Name, bindings: bind})
 			switch len(stack) {
 			case 1:
 				if rootSeen {
-					return nil, federation.Errorf(federation.ErrInvalidEnvelope, "more than one root element")
+					return p, federation.Errorf(federation.ErrInvalidEnvelope, "more than one root element")
 				}
 				rootSeen = true
 				if t.Name.Local != "env" {
-					return nil, federation.Errorf(federation.ErrInvalidEnvelope, "root element is %q, not env", t.Name.Local)
+					return p, federation.Errorf(federation.ErrInvalidEnvelope, "root element is %q, not env", t.Name.Local)
 				}
 			case 2:
 				if t.Name.Space != "me" || resolve("me") != Namespace {
 					continue
 				}
-				var p *part
+				var f *field
 				var attrName string
 				switch t.Name.Local {
 				case "data":
-					p, attrName = &data, "type"
+					f, attrName = &p.data, "type"
 				case "encoding":
-					p = &enc
+					f = &p.enc
 				case "alg":
-					p = &alg
+					f = &p.alg
 				case "sig":
-					p, attrName = &sig, "key_id"
+					f, attrName = &p.sig, "key_id"
 				}
-				if p == nil || p.seen {
+				if f == nil || f.seen {
 					continue
 				}
-				p.seen = true
+				f.seen = true
 				for _, a := range t.Attr {
-					if a.Name.Space == "" && a.Name.Local == attrName && attrName != "" {
-						p.attr, p.hasAt = a.Value, true
+					if attrName != "" && a.Name.Space == "" && a.Name.Local == attrName && !f.hasAttr {
+						f.attr, f.hasAttr = a.Value, true
 					}
 				}
-				capture, captureLvl = p, 2
+				capture, captureLvl = f, 2
+				text.Reset()
 			}
 		case xml.EndElement:
 			if len(stack) == 0 || stack[len(stack)-1].name != t.Name {
-				return nil, federation.Errorf(federation.ErrInvalidEnvelope, "envelope XML: unexpected end element %s", t.Name.Local)
+				return p, federation.Errorf(federation.ErrInvalidEnvelope, "envelope XML: unexpected end element %s", t.Name.Local)
 			}
 			if len(stack) == captureLvl {
+				capture.text = text.String()
 				capture, captureLvl = nil, 0
 			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if capture != nil {
-				capture.text.Write(t)
+				text.Write(t)
 			} else if len(stack) == 0 && len(bytes.TrimSpace(t)) != 0 {
-				return nil, federation.Errorf(federation.ErrInvalidEnvelope, "text outside the root element")
+				return p, federation.Errorf(federation.ErrInvalidEnvelope, "text outside the root element")
 			}
 		case xml.Directive:
-			return nil, federation.Errorf(federation.ErrInvalidEnvelope, "directives (DOCTYPE) are not allowed")
+			return p, federation.Errorf(federation.ErrInvalidEnvelope, "directives (DOCTYPE) are not allowed")
 		}
 	}
 	if len(stack) != 0 {
-		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "envelope XML: unclosed element")
+		return p, federation.Errorf(federation.ErrInvalidEnvelope, "envelope XML: unclosed element")
 	}
 	if !rootSeen {
-		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "no root element")
+		return p, federation.Errorf(federation.ErrInvalidEnvelope, "no root element")
 	}
-	if !data.seen || data.text.Len() == 0 {
-		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "missing me:data (the \"me\" prefix bound to %s is required)", Namespace)
+	return p, nil
+}
+
+// scanFast extracts the parts from the layout senders actually produce:
+// an optional plain XML declaration, <me:env xmlns:me="…"> and children
+// me:data, me:encoding, me:alg, me:sig with printable-ASCII text and
+// attributes, separated by whitespace. It returns ok=false for anything
+// else (or anything it is not sure about), and the caller falls back to
+// scanXML; when ok is true the result equals scanXML's.
+func scanFast(s []byte) (p parts, ok bool) {
+	i := 0
+	ws := func() {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t') {
+			i++
+		}
 	}
-	if !sig.seen || sig.text.Len() == 0 {
-		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "missing me:sig")
+	lit := func(l string) bool {
+		if len(s)-i >= len(l) && string(s[i:i+len(l)]) == l {
+			i += len(l)
+			return true
+		}
+		return false
 	}
-	if !data.hasAt || data.attr != DataType {
-		return nil, federation.Errorf(federation.ErrInvalidDataType, "invalid data type: %q", data.attr)
+	name := func() string {
+		j := i
+		for i < len(s) {
+			c := s[i]
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' || (i > j && (c >= '0' && c <= '9' || c == '-' || c == '.')) {
+				i++
+				continue
+			}
+			break
+		}
+		return string(s[j:i])
 	}
-	if !enc.seen || enc.text.String() != Encoding {
-		return nil, federation.Errorf(federation.ErrInvalidEncoding, "invalid encoding: %q", enc.text.String())
+	type attr struct{ name, value string }
+	attrs := func() ([]attr, bool) {
+		var out []attr
+		for {
+			j := i
+			ws()
+			if i < len(s) && (s[i] == '>' || s[i] == '/') {
+				return out, true
+			}
+			if i == j { // attributes must be separated by whitespace
+				return nil, false
+			}
+			n := name()
+			if n == "" || !lit("=") || i >= len(s) || (s[i] != '"' && s[i] != '\'') {
+				return nil, false
+			}
+			q := s[i]
+			i++
+			k := i
+			for i < len(s) && s[i] != q {
+				if c := s[i]; c < 0x20 || c > 0x7e || c == '<' || c == '&' {
+					return nil, false
+				}
+				i++
+			}
+			if i >= len(s) {
+				return nil, false
+			}
+			for _, a := range out {
+				if a.name == n {
+					return nil, false
+				}
+			}
+			out = append(out, attr{n, string(s[k:i])})
+			i++
+		}
 	}
-	if !alg.seen || alg.text.String() != Algorithm {
-		return nil, federation.Errorf(federation.ErrInvalidAlgorithm, "invalid algorithm: %q", alg.text.String())
+	if lit("<?xml ") {
+		end := bytes.Index(s[i:], []byte("?>"))
+		if end < 0 {
+			return p, false
+		}
+		switch string(s[i : i+end]) {
+		case `version="1.0" encoding="UTF-8"`, `version="1.0" encoding="utf-8"`, `version="1.0"`:
+		default:
+			return p, false
+		}
+		i += end + 2
 	}
-	if !sig.hasAt {
-		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "no key_id")
+	ws()
+	if !lit("<me:env") {
+		return p, false
 	}
-	env := &Envelope{Data: data.text.String(), KeyID: sig.attr}
-	sender, err := DecodeBase64URL(env.KeyID)
-	if err != nil {
-		return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "key_id")
+	as, good := attrs()
+	if !good || !lit(">") {
+		return p, false
 	}
-	env.Sender = string(sender)
-	if !entity.ValidDiasporaID(env.Sender) {
-		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "key_id %q is not a diaspora ID", env.Sender)
+	meOK := false
+	for _, a := range as {
+		switch {
+		case a.name == "xmlns:me" && a.value == Namespace:
+			meOK = true
+		case strings.HasPrefix(a.name, "xmlns"):
+			return p, false
+		}
 	}
-	if env.Payload, err = DecodeBase64URL(env.Data); err != nil {
-		return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "me:data")
+	if !meOK {
+		return p, false
 	}
-	if len(env.Payload) > entity.MaxEntitySize {
-		return nil, federation.Errorf(federation.ErrTooLarge, "payload is %d bytes, limit %d", len(env.Payload), entity.MaxEntitySize)
+	for {
+		ws()
+		if lit("</me:env>") {
+			ws()
+			return p, i == len(s)
+		}
+		if !lit("<") {
+			return p, false
+		}
+		n := name()
+		as, good := attrs()
+		if !good || !lit(">") {
+			return p, false
+		}
+		k := i
+		for i < len(s) && s[i] != '<' {
+			if c := s[i]; (c < 0x20 && c != '\n' && c != '\t') || c > 0x7e || c == '&' || c == '>' {
+				return p, false
+			}
+			i++
+		}
+		text := string(s[k:i])
+		if !lit("</") || !lit(n) || !lit(">") {
+			return p, false
+		}
+		var f *field
+		attrName := ""
+		switch n {
+		case "me:data":
+			f, attrName = &p.data, "type"
+		case "me:encoding":
+			f = &p.enc
+		case "me:alg":
+			f = &p.alg
+		case "me:sig":
+			f, attrName = &p.sig, "key_id"
+		default:
+			return p, false
+		}
+		if f.seen {
+			return p, false
+		}
+		f.seen, f.text = true, text
+		for _, a := range as {
+			if strings.HasPrefix(a.name, "xmlns") {
+				return p, false
+			}
+			if a.name == attrName {
+				f.attr, f.hasAttr = a.value, true
+			}
+		}
 	}
-	if env.Signature, err = DecodeBase64URL(sig.text.String()); err != nil {
-		return nil, federation.Wrap(federation.ErrInvalidEnvelope, err, "me:sig")
-	}
-	return env, nil
 }
 
 // Verify checks the envelope signature with the sender's public key, as the
