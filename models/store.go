@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -88,6 +89,12 @@ func (s *Store) conn(ctx context.Context) *gorm.DB {
 	return s.db.WithContext(ctx)
 }
 
+// isUniqueViolation reports a PostgreSQL unique_violation from a raw query.
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
 // translate maps gorm errors onto the package's errors.
 func translate(err error, what string) error {
 	switch {
@@ -95,7 +102,7 @@ func translate(err error, what string) error {
 		return nil
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		return fmt.Errorf("%s: %w", what, ErrNotFound)
-	case errors.Is(err, gorm.ErrDuplicatedKey):
+	case errors.Is(err, gorm.ErrDuplicatedKey), isUniqueViolation(err):
 		return fmt.Errorf("%s: %w", what, ErrConflict)
 	default:
 		return fmt.Errorf("%s: %w", what, err)

@@ -7,18 +7,19 @@ import (
 
 // User is a local account. Its identity is the Person it owns.
 type User struct {
-	ID                   int64
-	Username             string
-	Email                string
-	EncryptedPassword    string
-	SerializedPrivateKey string
-	Admin                bool
-	Locked               bool
-	InvitedByID          *int64
-	AutoFollowBack       bool
-	LastSeenAt           *time.Time
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	ID                     int64
+	Username               string
+	Email                  string
+	EncryptedPassword      string
+	SerializedPrivateKey   string
+	Admin                  bool
+	Locked                 bool
+	InvitedByID            *int64
+	AutoFollowBack         bool
+	AutoFollowBackAspectID *int64
+	LastSeenAt             *time.Time
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
 }
 
 // CreateUser inserts a user. A taken username or e-mail gives ErrConflict.

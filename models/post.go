@@ -1,0 +1,371 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Post types.
+const (
+	TypeStatusMessage = "StatusMessage"
+	TypeReshare       = "Reshare"
+)
+
+// Post is a status message or a reshare.
+type Post struct {
+	ID                  int64
+	GUID                string `gorm:"column:guid"`
+	AuthorID            int64
+	Type                string
+	Public              bool
+	Text                string
+	TextHTML            string `gorm:"column:text_html"`
+	RootID              *int64
+	RootGUID            *string `gorm:"column:root_guid"`
+	ProviderDisplayName string
+	NSFW                bool `gorm:"column:nsfw"`
+	CommentsCount       int
+	LikesCount          int
+	ResharesCount       int
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	InteractedAt        time.Time
+}
+
+// CreatePost inserts a post.
+func (s *Store) CreatePost(ctx context.Context, p *Post) error {
+	return translate(s.conn(ctx).Create(p).Error, "create post")
+}
+
+// PostByID finds a post by ID, whoever may see it (callers check).
+func (s *Store) PostByID(ctx context.Context, id int64) (*Post, error) {
+	var p Post
+	err := s.conn(ctx).Where("id = ?", id).Take(&p).Error
+	return &p, translate(err, "post")
+}
+
+// PostByGUID finds a post by GUID, whoever may see it (callers check).
+func (s *Store) PostByGUID(ctx context.Context, guid string) (*Post, error) {
+	var p Post
+	err := s.conn(ctx).Where("guid = ?", guid).Take(&p).Error
+	return &p, translate(err, "post")
+}
+
+// Viewer identifies who reads: a local user and their person. Zero values
+// mean a signed-out visitor, who sees public posts only.
+type Viewer struct {
+	UserID   int64
+	PersonID int64
+}
+
+// visibleSQL is the SQL form of aspects.CanSee for posts aliased p:
+// public, or written by the viewer, or shared with the viewer when it was
+// posted. Its parameters are @vuser and @vperson. models tests check it
+// against aspects/aspectstest.
+const visibleSQL = `(p.public OR p.author_id = @vperson OR EXISTS (
+	SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = @vuser))`
+
+// notFilteredSQL drops posts the viewer hid and posts by people the viewer
+// ignores.
+const notFilteredSQL = `NOT EXISTS (SELECT 1 FROM post_hides h WHERE h.user_id = @vuser AND h.post_id = p.id)
+	AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @vuser AND b.person_id = p.author_id)`
+
+func (v Viewer) args(extra map[string]any) map[string]any {
+	m := map[string]any{"vuser": v.UserID, "vperson": v.PersonID}
+	for k, val := range extra {
+		m[k] = val
+	}
+	return m
+}
+
+// VisiblePost finds a post by GUID or numeric ID if the viewer may see it;
+// otherwise ErrNotFound, exactly as if it did not exist.
+func (s *Store) VisiblePost(ctx context.Context, v Viewer, guidOrID string) (*Post, error) {
+	var p Post
+	where := "p.guid = @key"
+	var key any = guidOrID
+	if len(guidOrID) < 16 {
+		id, err := strconv.ParseInt(guidOrID, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("post: %w", ErrNotFound)
+		}
+		where, key = "p.id = @key", id
+	}
+	err := s.conn(ctx).Raw(`SELECT p.* FROM posts p WHERE `+where+` AND `+visibleSQL, v.args(map[string]any{"key": key})).Scan(&p).Error
+	if err == nil && p.ID == 0 {
+		err = gorm.ErrRecordNotFound
+	}
+	return &p, translate(err, "post")
+}
+
+// CanSeePost reports whether the viewer may see the post with this ID.
+func (s *Store) CanSeePost(ctx context.Context, v Viewer, postID int64) (bool, error) {
+	var ok bool
+	err := s.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM posts p WHERE p.id = @id AND `+visibleSQL+`)`, v.args(map[string]any{"id": postID})).Scan(&ok).Error
+	return ok, translate(err, "can see post")
+}
+
+// DeletePost removes a post; its audience, visibilities, stream entries,
+// comments, likes and notifications go with it.
+func (s *Store) DeletePost(ctx context.Context, id int64) error {
+	res := s.conn(ctx).Exec(`DELETE FROM posts WHERE id = ?`, id)
+	return rowsOrNotFound(res.Error, res.RowsAffected, "delete post")
+}
+
+// AddAspectVisibilities records the aspects a limited post went to.
+func (s *Store) AddAspectVisibilities(ctx context.Context, postID int64, aspectIDs []int64) error {
+	if len(aspectIDs) == 0 {
+		return nil
+	}
+	return translate(s.conn(ctx).Exec(`INSERT INTO aspect_visibilities (post_id, aspect_id)
+		SELECT ?, unnest(?::bigint[]) ON CONFLICT DO NOTHING`, postID, int64Array(aspectIDs)).Error, "aspect visibilities")
+}
+
+// AddAudience stores a limited post's audience snapshot and gives every
+// local person in it a share visibility (the right to read it).
+func (s *Store) AddAudience(ctx context.Context, postID int64, personIDs []int64) error {
+	if len(personIDs) == 0 {
+		return nil
+	}
+	if err := s.conn(ctx).Exec(`INSERT INTO post_audiences (post_id, person_id)
+		SELECT ?, unnest(?::bigint[]) ON CONFLICT DO NOTHING`, postID, int64Array(personIDs)).Error; err != nil {
+		return translate(err, "audience")
+	}
+	return s.ShareWithLocal(ctx, postID, personIDs)
+}
+
+// ShareWithLocal gives the local users among personIDs a share visibility
+// for a post.
+func (s *Store) ShareWithLocal(ctx context.Context, postID int64, personIDs []int64) error {
+	return translate(s.conn(ctx).Exec(`INSERT INTO share_visibilities (post_id, user_id)
+		SELECT ?, pe.owner_id FROM people pe WHERE pe.id = ANY(?::bigint[]) AND pe.owner_id IS NOT NULL
+		ON CONFLICT DO NOTHING`, postID, int64Array(personIDs)).Error, "share visibilities")
+}
+
+// AudienceRow is one person in a post's audience snapshot.
+type AudienceRow = PersonRow
+
+// Audience lists a post's audience snapshot.
+func (s *Store) Audience(ctx context.Context, postID int64) ([]PersonRow, error) {
+	var rows []PersonRow
+	err := s.conn(ctx).Raw(`SELECT `+personRowCols+` FROM post_audiences pa JOIN people p ON p.id = pa.person_id
+		LEFT JOIN profiles pr ON pr.person_id = p.id WHERE pa.post_id = ? ORDER BY lower(p.diaspora_id)`, postID).Scan(&rows).Error
+	return rows, translate(err, "audience")
+}
+
+// AspectNamesOfPost lists the names of the aspects a post went to.
+func (s *Store) AspectNamesOfPost(ctx context.Context, postID int64) ([]string, error) {
+	var names []string
+	err := s.conn(ctx).Raw(`SELECT a.name FROM aspect_visibilities av JOIN aspects a ON a.id = av.aspect_id
+		WHERE av.post_id = ? ORDER BY a.order_id, a.id`, postID).Scan(&names).Error
+	return names, translate(err, "aspects of post")
+}
+
+// EnsureTags returns the IDs of tags by name, creating missing ones.
+func (s *Store) EnsureTags(ctx context.Context, names []string) ([]int64, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	if err := s.conn(ctx).Exec(`INSERT INTO tags (name) SELECT unnest(?::text[]) ON CONFLICT DO NOTHING`, textArray(names)).Error; err != nil {
+		return nil, translate(err, "tags")
+	}
+	var ids []int64
+	err := s.conn(ctx).Raw(`SELECT id FROM tags WHERE name = ANY(?::text[])`, textArray(names)).Scan(&ids).Error
+	return ids, translate(err, "tags")
+}
+
+// TagByName finds a tag.
+func (s *Store) TagByName(ctx context.Context, name string) (int64, error) {
+	var ids []int64
+	err := s.conn(ctx).Raw(`SELECT id FROM tags WHERE name = ?`, name).Scan(&ids).Error
+	if err == nil && len(ids) == 0 {
+		err = gorm.ErrRecordNotFound
+	}
+	if err != nil {
+		return 0, translate(err, "tag")
+	}
+	return ids[0], nil
+}
+
+// AddTaggings tags a post.
+func (s *Store) AddTaggings(ctx context.Context, p *Post, tagIDs []int64) error {
+	if len(tagIDs) == 0 {
+		return nil
+	}
+	return translate(s.conn(ctx).Exec(`INSERT INTO taggings (tag_id, post_id, created_at, public)
+		SELECT unnest(?::bigint[]), ?, ?, ? ON CONFLICT DO NOTHING`, int64Array(tagIDs), p.ID, p.CreatedAt, p.Public).Error, "taggings")
+}
+
+// AddMentions records the people a post mentions.
+func (s *Store) AddMentions(ctx context.Context, p *Post, personIDs []int64) error {
+	if len(personIDs) == 0 {
+		return nil
+	}
+	return translate(s.conn(ctx).Exec(`INSERT INTO mentions (post_id, person_id, created_at)
+		SELECT ?, unnest(?::bigint[]), ? ON CONFLICT DO NOTHING`, p.ID, int64Array(personIDs), p.CreatedAt).Error, "mentions")
+}
+
+// FanOut writes the stream entries of a new post: its author's own entry,
+// and one for every local user who may see it and either has its author in
+// an aspect, follows one of its tags or is mentioned in it, unless they
+// ignore the author (aspects.MainStreamReasons in SQL).
+func (s *Store) FanOut(ctx context.Context, p *Post) error {
+	return translate(s.conn(ctx).Exec(`INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
+		SELECT r.user_id, @post, @author, @created, bit_or(r.reason) FROM (
+			SELECT owner_id AS user_id, 8 AS reason FROM people WHERE id = @author AND owner_id IS NOT NULL
+			UNION ALL
+			SELECT c.user_id, 1 FROM contacts c WHERE c.person_id = @author AND c.receiving
+			UNION ALL
+			SELECT tf.user_id, 2 FROM taggings t JOIN tag_followings tf ON tf.tag_id = t.tag_id WHERE t.post_id = @post
+			UNION ALL
+			SELECT pe.owner_id, 4 FROM mentions m JOIN people pe ON pe.id = m.person_id
+				WHERE m.post_id = @post AND pe.owner_id IS NOT NULL
+		) r
+		WHERE r.reason = 8 OR ((@public OR EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = @post AND sv.user_id = r.user_id))
+			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = r.user_id AND b.person_id = @author))
+		GROUP BY r.user_id
+		ON CONFLICT (user_id, post_id) DO UPDATE SET reasons = stream_entries.reasons | EXCLUDED.reasons`,
+		map[string]any{"post": p.ID, "author": p.AuthorID, "created": p.CreatedAt, "public": p.Public}).Error, "fan out")
+}
+
+// BackfillAuthor adds to a user's stream the posts of a person they just
+// put in an aspect, as far as they may see them.
+func (s *Store) BackfillAuthor(ctx context.Context, userID, personID int64) error {
+	return translate(s.conn(ctx).Exec(`INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
+		SELECT @vuser, p.id, p.author_id, p.created_at, 1 FROM posts p
+		WHERE p.author_id = @author AND `+visibleSQL+` AND `+notFilteredSQL+`
+		ON CONFLICT (user_id, post_id) DO UPDATE SET reasons = stream_entries.reasons | 1`,
+		Viewer{UserID: userID}.args(map[string]any{"author": personID, "vperson": int64(-1)})).Error, "backfill author")
+}
+
+// DropAuthorReason removes the "author in an aspect" reason from a user's
+// entries of one author, deleting entries left with no reason.
+func (s *Store) DropAuthorReason(ctx context.Context, userID, personID int64) error {
+	if err := s.conn(ctx).Exec(`UPDATE stream_entries SET reasons = reasons & ~1
+		WHERE user_id = ? AND author_id = ? AND reasons & 1 <> 0`, userID, personID).Error; err != nil {
+		return translate(err, "drop author reason")
+	}
+	return s.dropEmptyEntries(ctx, userID)
+}
+
+func (s *Store) dropEmptyEntries(ctx context.Context, userID int64) error {
+	return translate(s.conn(ctx).Exec(`DELETE FROM stream_entries WHERE user_id = ? AND reasons = 0`, userID).Error, "drop entries")
+}
+
+// DropAuthorEntries removes every entry of an author from a user's stream
+// (the user ignores them).
+func (s *Store) DropAuthorEntries(ctx context.Context, userID, personID int64) error {
+	return translate(s.conn(ctx).Exec(`DELETE FROM stream_entries WHERE user_id = ? AND author_id = ?`, userID, personID).Error, "drop author entries")
+}
+
+// BackfillTag adds to a user's stream the visible posts with a tag.
+func (s *Store) BackfillTag(ctx context.Context, userID, personID, tagID int64) error {
+	return translate(s.conn(ctx).Exec(`INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
+		SELECT @vuser, p.id, p.author_id, p.created_at, 2 FROM taggings t JOIN posts p ON p.id = t.post_id
+		WHERE t.tag_id = @tag AND `+visibleSQL+` AND `+notFilteredSQL+`
+		ON CONFLICT (user_id, post_id) DO UPDATE SET reasons = stream_entries.reasons | 2`,
+		Viewer{UserID: userID, PersonID: personID}.args(map[string]any{"tag": tagID})).Error, "backfill tag")
+}
+
+// RecomputeTagReason clears the tag reason of entries whose post carries no
+// tag the user still follows.
+func (s *Store) RecomputeTagReason(ctx context.Context, userID int64) error {
+	if err := s.conn(ctx).Exec(`UPDATE stream_entries se SET reasons = reasons & ~2
+		WHERE se.user_id = @u AND se.reasons & 2 <> 0 AND NOT EXISTS (
+			SELECT 1 FROM taggings t JOIN tag_followings tf ON tf.tag_id = t.tag_id AND tf.user_id = @u
+			WHERE t.post_id = se.post_id)`, map[string]any{"u": userID}).Error; err != nil {
+		return translate(err, "recompute tags")
+	}
+	return s.dropEmptyEntries(ctx, userID)
+}
+
+// HidePost hides a post from a user's streams.
+func (s *Store) HidePost(ctx context.Context, userID, postID int64) error {
+	if err := s.conn(ctx).Exec(`INSERT INTO post_hides (user_id, post_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, userID, postID).Error; err != nil {
+		return translate(err, "hide post")
+	}
+	return translate(s.conn(ctx).Exec(`DELETE FROM stream_entries WHERE user_id = ? AND post_id = ?`, userID, postID).Error, "hide post")
+}
+
+// UnhidePost shows a hidden post again (in every stream but the main one,
+// which it left).
+func (s *Store) UnhidePost(ctx context.Context, userID, postID int64) error {
+	return translate(s.conn(ctx).Exec(`DELETE FROM post_hides WHERE user_id = ? AND post_id = ?`, userID, postID).Error, "unhide post")
+}
+
+// PostHidden reports whether the user hid the post.
+func (s *Store) PostHidden(ctx context.Context, userID, postID int64) (bool, error) {
+	var ok bool
+	err := s.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM post_hides WHERE user_id = ? AND post_id = ?)`, userID, postID).Scan(&ok).Error
+	return ok, translate(err, "post hidden")
+}
+
+// AddCounters changes a post's interaction counters and bumps its
+// interaction time when something was added.
+func (s *Store) AddCounters(ctx context.Context, postID int64, comments, likes, reshares int) error {
+	q := `UPDATE posts SET comments_count = comments_count + ?, likes_count = likes_count + ?, reshares_count = reshares_count + ?`
+	if comments > 0 || likes > 0 || reshares > 0 {
+		q += `, interacted_at = now()`
+	}
+	return translate(s.conn(ctx).Exec(q+` WHERE id = ?`, comments, likes, reshares, postID).Error, "post counters")
+}
+
+// AddParticipation subscribes a person to a post.
+func (s *Store) AddParticipation(ctx context.Context, postID, personID int64) error {
+	return translate(s.conn(ctx).Exec(
+		`INSERT INTO participations (post_id, person_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, postID, personID).Error, "participation")
+}
+
+// RemoveParticipation unsubscribes a person from a post.
+func (s *Store) RemoveParticipation(ctx context.Context, postID, personID int64) error {
+	return translate(s.conn(ctx).Exec(`DELETE FROM participations WHERE post_id = ? AND person_id = ?`, postID, personID).Error, "participation")
+}
+
+// Participates reports whether a person is subscribed to a post.
+func (s *Store) Participates(ctx context.Context, postID, personID int64) (bool, error) {
+	var ok bool
+	err := s.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM participations WHERE post_id = ? AND person_id = ?)`, postID, personID).Scan(&ok).Error
+	return ok, translate(err, "participates")
+}
+
+// ReshareOf finds a person's reshare of a post.
+func (s *Store) ReshareOf(ctx context.Context, rootID, personID int64) (*Post, error) {
+	var p Post
+	err := s.conn(ctx).Where("root_id = ? AND author_id = ? AND type = ?", rootID, personID, TypeReshare).Take(&p).Error
+	return &p, translate(err, "reshare")
+}
+
+// int64Array and textArray format Go slices as PostgreSQL array literals.
+func int64Array(ids []int64) string {
+	b := make([]byte, 0, len(ids)*8+2)
+	b = append(b, '{')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, '}'))
+}
+
+func textArray(ss []string) string {
+	b := []byte{'{'}
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		for _, r := range []byte(s) {
+			if r == '"' || r == '\\' {
+				b = append(b, '\\')
+			}
+			b = append(b, r)
+		}
+		b = append(b, '"')
+	}
+	return string(append(b, '}'))
+}

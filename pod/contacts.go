@@ -1,0 +1,608 @@
+package pod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aspenpod/aspen/aspects"
+	"github.com/aspenpod/aspen/models"
+)
+
+// AspectNameMaxLen is the longest aspect name, as on diaspora*.
+const AspectNameMaxLen = 20
+
+// AspectView is one of the user's aspects.
+type AspectView struct {
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Order    int    `json:"order"`
+	Selected bool   `json:"selected"`
+}
+
+// Aspects lists the user's aspects in their order.
+func (a *App) Aspects(ctx context.Context, s *Session) ([]AspectView, error) {
+	if err := requireUser(s); err != nil {
+		return nil, err
+	}
+	as, err := a.store.AspectsOf(ctx, s.UserID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AspectView, len(as))
+	for i, x := range as {
+		out[i] = AspectView{ID: x.ID, Name: x.Name, Order: x.OrderID}
+	}
+	return out, nil
+}
+
+func checkAspectName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return "", &InvalidError{Fields: map[string]string{"name": "can't be blank"}}
+	case utf8.RuneCountInString(name) > AspectNameMaxLen:
+		return "", &InvalidError{Fields: map[string]string{"name": fmt.Sprintf("is too long (at most %d characters)", AspectNameMaxLen)}}
+	}
+	return name, nil
+}
+
+// CreateAspect adds an aspect; with personID set, that person goes into it.
+func (a *App) CreateAspect(ctx context.Context, s *Session, name string, personID int64) (*AspectView, error) {
+	if err := requireUser(s); err != nil {
+		return nil, err
+	}
+	name, err := checkAspectName(name)
+	if err != nil {
+		return nil, err
+	}
+	as := &models.Aspect{UserID: s.UserID, Name: name}
+	err = a.store.Tx(ctx, func(tx *models.Store) error {
+		if err := tx.CreateAspect(ctx, as); err != nil {
+			if errors.Is(err, models.ErrConflict) {
+				return &InvalidError{Fields: map[string]string{"name": "is already the name of one of your aspects"}}
+			}
+			return err
+		}
+		if personID != 0 {
+			_, err := a.addToAspect(ctx, tx, s, as.ID, personID)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &AspectView{ID: as.ID, Name: as.Name, Order: as.OrderID}, nil
+}
+
+// RenameAspect renames one of the user's aspects.
+func (a *App) RenameAspect(ctx context.Context, s *Session, id int64, name string) error {
+	if err := requireUser(s); err != nil {
+		return err
+	}
+	name, err := checkAspectName(name)
+	if err != nil {
+		return err
+	}
+	err = a.store.RenameAspect(ctx, s.UserID, id, name)
+	if errors.Is(err, models.ErrConflict) {
+		return &InvalidError{Fields: map[string]string{"name": "is already the name of one of your aspects"}}
+	}
+	return notFoundAs(err, ErrNotFound)
+}
+
+// DeleteAspect deletes one of the user's aspects. People left in no aspect
+// stop receiving the user's posts (stop sharing).
+func (a *App) DeleteAspect(ctx context.Context, s *Session, id int64) error {
+	if err := requireUser(s); err != nil {
+		return err
+	}
+	return a.store.Tx(ctx, func(tx *models.Store) error {
+		if err := tx.DeleteAspect(ctx, s.UserID, id); err != nil {
+			return notFoundAs(err, ErrNotFound)
+		}
+		orphans, err := tx.ReceivingWithoutMembership(ctx, s.UserID)
+		if err != nil {
+			return err
+		}
+		for _, c := range orphans {
+			if err := a.stopSharing(ctx, tx, s.UserID, s.PersonID, &c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// OrderAspects stores the order of the user's aspects (IDs first to last).
+func (a *App) OrderAspects(ctx context.Context, s *Session, ids []int64) error {
+	if err := requireUser(s); err != nil {
+		return err
+	}
+	return a.store.Tx(ctx, func(tx *models.Store) error {
+		for _, id := range ids {
+			if _, err := tx.AspectOf(ctx, s.UserID, id); err != nil {
+				return notFoundAs(err, &InvalidError{Message: fmt.Sprintf("aspect %d is not one of yours", id)})
+			}
+		}
+		return tx.SetAspectOrder(ctx, s.UserID, ids)
+	})
+}
+
+// MembershipView is a person's place in one aspect.
+type MembershipView struct {
+	ID       int64      `json:"id"`
+	AspectID int64      `json:"aspect_id"`
+	PersonID int64      `json:"person_id"`
+	Aspect   AspectView `json:"aspect"`
+}
+
+// AddToAspect puts a person in one of the user's aspects. The first aspect
+// a person enters starts sharing with them: they receive the user's posts
+// to that aspect from now on, are told the user started sharing, and the
+// user's stream fills with their visible posts.
+func (a *App) AddToAspect(ctx context.Context, s *Session, aspectID, personID int64) (*MembershipView, error) {
+	if err := requireUser(s); err != nil {
+		return nil, err
+	}
+	var mv *MembershipView
+	err := a.store.Tx(ctx, func(tx *models.Store) error {
+		var err error
+		mv, err = a.addToAspect(ctx, tx, s, aspectID, personID)
+		return err
+	})
+	return mv, err
+}
+
+func (a *App) addToAspect(ctx context.Context, tx *models.Store, s *Session, aspectID, personID int64) (*MembershipView, error) {
+	aspect, err := tx.AspectOf(ctx, s.UserID, aspectID)
+	if err != nil {
+		return nil, notFoundAs(err, &InvalidError{Fields: map[string]string{"aspect_id": "is not one of your aspects"}})
+	}
+	if personID == s.PersonID {
+		return nil, &InvalidError{Fields: map[string]string{"person_id": "is you: you cannot add yourself to an aspect"}}
+	}
+	person, err := tx.PersonByID(ctx, personID)
+	if err != nil || person.ClosedAccount {
+		return nil, &InvalidError{Fields: map[string]string{"person_id": "is not a person this pod knows"}}
+	}
+	if blocked, err := tx.Blocked(ctx, s.UserID, personID); err != nil {
+		return nil, err
+	} else if blocked {
+		return nil, &InvalidError{Message: "you ignore this person: stop ignoring them first"}
+	}
+	contact, err := tx.EnsureContact(ctx, s.UserID, personID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := tx.AddMembership(ctx, aspect.ID, contact.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !contact.Receiving {
+		if err := a.startSharing(ctx, tx, s.UserID, s.PersonID, contact, person); err != nil {
+			return nil, err
+		}
+	}
+	return &MembershipView{ID: m.ID, AspectID: aspect.ID, PersonID: personID, Aspect: AspectView{ID: aspect.ID, Name: aspect.Name, Order: aspect.OrderID}}, nil
+}
+
+// startSharing marks a contact receiving, fills the user's stream with the
+// person's posts and, for a local person, records on their side that the
+// user shares with them, notifies them and follows back if they asked to.
+func (a *App) startSharing(ctx context.Context, tx *models.Store, userID, userPerson int64, c *models.Contact, person *models.Person) error {
+	if err := tx.SetContactFlags(ctx, c.ID, c.Sharing, true); err != nil {
+		return err
+	}
+	if err := tx.BackfillAuthor(ctx, userID, person.ID); err != nil {
+		return err
+	}
+	if person.OwnerID == nil {
+		return nil // a remote person: federation tells their pod (later)
+	}
+	theirs, err := tx.EnsureContact(ctx, *person.OwnerID, userPerson)
+	if err != nil {
+		return err
+	}
+	if err := tx.SetContactFlags(ctx, theirs.ID, true, theirs.Receiving); err != nil {
+		return err
+	}
+	if blocked, err := tx.Blocked(ctx, *person.OwnerID, userPerson); err != nil || blocked {
+		return err
+	}
+	if err := tx.Notify(ctx, *person.OwnerID, models.NotifyStartedSharing, nil, &userPerson, userPerson); err != nil {
+		return err
+	}
+	if theirs.Receiving {
+		return nil
+	}
+	owner, err := tx.UserByID(ctx, *person.OwnerID)
+	if err != nil || !owner.AutoFollowBack {
+		return err
+	}
+	// Auto follow back into the chosen aspect, or the first one.
+	target := int64(0)
+	if owner.AutoFollowBackAspectID != nil {
+		target = *owner.AutoFollowBackAspectID
+	} else if as, err := tx.AspectsOf(ctx, owner.ID); err != nil {
+		return err
+	} else if len(as) > 0 {
+		target = as[0].ID
+	}
+	if target == 0 {
+		return nil
+	}
+	if _, err := tx.AddMembership(ctx, target, theirs.ID); err != nil {
+		return err
+	}
+	theirs.Sharing = true
+	me, err := tx.PersonByID(ctx, userPerson)
+	if err != nil {
+		return err
+	}
+	return a.startSharing(ctx, tx, owner.ID, person.ID, theirs, me)
+}
+
+// stopSharing marks a contact no longer receiving, takes the person's posts
+// out of the user's stream (unless a tag or mention keeps them) and, for a
+// local person, records on their side that the user stopped sharing.
+func (a *App) stopSharing(ctx context.Context, tx *models.Store, userID, userPerson int64, c *models.Contact) error {
+	if err := tx.SetContactFlags(ctx, c.ID, c.Sharing, false); err != nil {
+		return err
+	}
+	if err := tx.DropAuthorReason(ctx, userID, c.PersonID); err != nil {
+		return err
+	}
+	ownerID, err := tx.UserIDOfPerson(ctx, c.PersonID)
+	if errors.Is(err, models.ErrNotFound) {
+		return tx.DeleteContactIfEmpty(ctx, c.ID)
+	} else if err != nil {
+		return err
+	}
+	if theirs, err := tx.ContactOf(ctx, ownerID, userPerson); err == nil {
+		if err := tx.SetContactFlags(ctx, theirs.ID, false, theirs.Receiving); err != nil {
+			return err
+		}
+		if err := tx.DeleteContactIfEmpty(ctx, theirs.ID); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, models.ErrNotFound) {
+		return err
+	}
+	return tx.DeleteContactIfEmpty(ctx, c.ID)
+}
+
+// RemoveFromAspect takes a person out of one aspect, by membership ID or by
+// (aspect, person). Leaving the last aspect stops sharing with them; posts
+// they already received stay readable to them.
+func (a *App) RemoveFromAspect(ctx context.Context, s *Session, membershipID, aspectID, personID int64) error {
+	if err := requireUser(s); err != nil {
+		return err
+	}
+	return a.store.Tx(ctx, func(tx *models.Store) error {
+		var m *models.AspectMembership
+		var err error
+		if membershipID != 0 {
+			m, err = tx.MembershipOf(ctx, s.UserID, membershipID)
+		} else {
+			var c *models.Contact
+			if _, err = tx.AspectOf(ctx, s.UserID, aspectID); err == nil {
+				if c, err = tx.ContactOf(ctx, s.UserID, personID); err == nil {
+					m, err = tx.MembershipIn(ctx, aspectID, c.ID)
+				}
+			}
+		}
+		if err != nil {
+			return notFoundAs(err, ErrNotFound)
+		}
+		if err := tx.DeleteMembership(ctx, m.ID); err != nil {
+			return err
+		}
+		left, err := tx.CountMemberships(ctx, m.ContactID)
+		if err != nil || left > 0 {
+			return err
+		}
+		c, err := tx.ContactByID(ctx, m.ContactID)
+		if err != nil || !c.Receiving {
+			return err
+		}
+		return a.stopSharing(ctx, tx, s.UserID, s.PersonID, c)
+	})
+}
+
+// Block ignores a person: the user stops sharing with them, their posts
+// leave every stream of the user, their comments and likes on the user's
+// posts are refused, and notifications involving them are marked read.
+func (a *App) Block(ctx context.Context, s *Session, personID int64) (int64, error) {
+	if err := requireUser(s); err != nil {
+		return 0, err
+	}
+	if personID == s.PersonID {
+		return 0, &InvalidError{Message: "you cannot ignore yourself"}
+	}
+	var blockID int64
+	err := a.store.Tx(ctx, func(tx *models.Store) error {
+		if _, err := tx.PersonByID(ctx, personID); err != nil {
+			return notFoundAs(err, &InvalidError{Fields: map[string]string{"person_id": "is not a person this pod knows"}})
+		}
+		b, err := tx.CreateBlock(ctx, s.UserID, personID)
+		if err != nil {
+			return err
+		}
+		blockID = b.ID
+		if c, err := tx.ContactOf(ctx, s.UserID, personID); err == nil {
+			memberships, err := tx.MembershipsOfContacts(ctx, []int64{c.ID})
+			if err != nil {
+				return err
+			}
+			for _, m := range memberships[c.ID] {
+				if err := tx.DeleteMembership(ctx, m.ID); err != nil {
+					return err
+				}
+			}
+			if c.Receiving {
+				if err := a.stopSharing(ctx, tx, s.UserID, s.PersonID, c); err != nil {
+					return err
+				}
+			}
+		} else if !errors.Is(err, models.ErrNotFound) {
+			return err
+		}
+		if err := tx.DropAuthorEntries(ctx, s.UserID, personID); err != nil {
+			return err
+		}
+		return tx.ReadPersonNotifications(ctx, s.UserID, personID)
+	})
+	return blockID, err
+}
+
+// Unblock stops ignoring a person (by block ID).
+func (a *App) Unblock(ctx context.Context, s *Session, blockID int64) error {
+	if err := requireUser(s); err != nil {
+		return err
+	}
+	return notFoundAs(a.store.DeleteBlock(ctx, s.UserID, blockID), ErrNotFound)
+}
+
+// BlockView is one ignored person.
+type BlockView struct {
+	ID     int64      `json:"id"`
+	Person PersonView `json:"person"`
+}
+
+// Blocks lists the people the user ignores.
+func (a *App) Blocks(ctx context.Context, s *Session) ([]BlockView, error) {
+	if err := requireUser(s); err != nil {
+		return nil, err
+	}
+	rows, err := a.store.BlocksOf(ctx, s.UserID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BlockView, len(rows))
+	for i, r := range rows {
+		out[i] = BlockView{ID: r.ID, Person: PersonView{ID: r.PersonID, GUID: r.GUID, DiasporaID: r.DiasporaID,
+			Name: personName(r.FirstName, r.LastName, r.DiasporaID), Avatar: avatar("", "", "")}}
+	}
+	return out, nil
+}
+
+// ContactView is one contact on the contacts page.
+type ContactView struct {
+	ID                int64            `json:"id"`
+	PersonID          int64            `json:"person_id"`
+	Person            PersonView       `json:"person"`
+	Relationship      string           `json:"relationship"`
+	AspectMemberships []MembershipView `json:"aspect_memberships"`
+}
+
+// Contacts lists the user's contacts by filter.
+func (a *App) Contacts(ctx context.Context, s *Session, f models.ContactFilter) ([]ContactView, error) {
+	if err := requireUser(s); err != nil {
+		return nil, err
+	}
+	if f.AspectID != 0 {
+		if _, err := a.store.AspectOf(ctx, s.UserID, f.AspectID); err != nil {
+			return nil, notFoundAs(err, ErrNotFound)
+		}
+	}
+	rows, err := a.store.Contacts(ctx, s.UserID, f)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	ms, err := a.store.MembershipsOfContacts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ContactView, len(rows))
+	for i, r := range rows {
+		cv := ContactView{ID: r.ID, PersonID: r.PersonID, Relationship: string(aspects.RelationshipOf(r.Sharing, r.Receiving)),
+			Person: PersonView{ID: r.PersonID, GUID: r.GUID, DiasporaID: r.DiasporaID, Name: personName(r.FirstName, r.LastName, r.DiasporaID),
+				Avatar: avatar(r.ImageURL, r.ImageMed, r.ImageSmall)},
+			AspectMemberships: []MembershipView{}}
+		for _, m := range ms[r.ID] {
+			cv.AspectMemberships = append(cv.AspectMemberships, MembershipView{ID: m.ID, AspectID: m.AspectID, PersonID: r.PersonID,
+				Aspect: AspectView{ID: m.AspectID, Name: m.AspectName}})
+		}
+		out[i] = cv
+	}
+	return out, nil
+}
+
+// PersonResult is a person found by search, with the searcher's relation.
+type PersonResult struct {
+	PersonView
+	Relationship      string           `json:"relationship"`
+	Blocked           bool             `json:"block"`
+	IsOwnProfile      bool             `json:"is_own_profile"`
+	AspectMemberships []MembershipView `json:"aspect_memberships"`
+}
+
+// SearchPeople finds people on this pod by name or diaspora ID. Name
+// matches respect the "searchable" flag; an exact diaspora ID always
+// finds its person.
+func (a *App) SearchPeople(ctx context.Context, s *Session, q string) ([]PersonResult, error) {
+	q = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(q), "@"))
+	if q == "" {
+		return []PersonResult{}, nil
+	}
+	if utf8.RuneCountInString(q) > 255 {
+		return nil, &InvalidError{Fields: map[string]string{"q": "is too long"}}
+	}
+	rows, err := a.store.SearchPeople(ctx, q, 50)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PersonResult, 0, len(rows))
+	for _, r := range rows {
+		pr := PersonResult{PersonView: personView(r), Relationship: string(aspects.NotSharing), AspectMemberships: []MembershipView{}}
+		if s != nil {
+			pr.IsOwnProfile = r.ID == s.PersonID
+			if rel, err := a.relationship(ctx, s, r.ID); err != nil {
+				return nil, err
+			} else {
+				pr.Relationship, pr.Blocked, pr.AspectMemberships = rel.Relationship, rel.Blocked, rel.Memberships
+			}
+		}
+		out = append(out, pr)
+	}
+	return out, nil
+}
+
+// Relation is how the viewer relates to a person.
+type Relation struct {
+	Relationship string
+	Blocked      bool
+	BlockID      int64
+	ContactID    int64
+	Memberships  []MembershipView
+}
+
+func (a *App) relationship(ctx context.Context, s *Session, personID int64) (*Relation, error) {
+	rel := &Relation{Relationship: string(aspects.NotSharing), Memberships: []MembershipView{}}
+	c, err := a.store.ContactOf(ctx, s.UserID, personID)
+	if err == nil {
+		rel.Relationship = string(aspects.RelationshipOf(c.Sharing, c.Receiving))
+		rel.ContactID = c.ID
+		ms, err := a.store.MembershipsOfContacts(ctx, []int64{c.ID})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms[c.ID] {
+			rel.Memberships = append(rel.Memberships, MembershipView{ID: m.ID, AspectID: m.AspectID, PersonID: personID, Aspect: AspectView{ID: m.AspectID, Name: m.AspectName}})
+		}
+	} else if !errors.Is(err, models.ErrNotFound) {
+		return nil, err
+	}
+	blocks, err := a.store.BlocksOf(ctx, s.UserID)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range blocks {
+		if b.PersonID == personID {
+			rel.Blocked, rel.BlockID = true, b.ID
+		}
+	}
+	return rel, nil
+}
+
+// Relationship tells how the viewer relates to the person with guid.
+func (a *App) Relationship(ctx context.Context, s *Session, personGUID string) (*Relation, error) {
+	if err := requireUser(s); err != nil {
+		return nil, err
+	}
+	p, err := a.store.PersonByGUID(ctx, personGUID)
+	if err != nil {
+		return nil, notFoundAs(err, ErrNotFound)
+	}
+	return a.relationship(ctx, s, p.ID)
+}
+
+// FollowTag follows a tag: its visible posts join the user's stream.
+func (a *App) FollowTag(ctx context.Context, s *Session, name string) (int64, string, error) {
+	if err := requireUser(s); err != nil {
+		return 0, "", err
+	}
+	tag, ok := NormalizeTag(name)
+	if !ok {
+		return 0, "", &InvalidError{Fields: map[string]string{"name": "may contain only letters, digits, '_' and '-'"}}
+	}
+	var id int64
+	err := a.store.Tx(ctx, func(tx *models.Store) error {
+		ids, err := tx.EnsureTags(ctx, []string{tag})
+		if err != nil {
+			return err
+		}
+		if id, err = tx.FollowTag(ctx, s.UserID, ids[0]); err != nil {
+			return err
+		}
+		return tx.BackfillTag(ctx, s.UserID, s.PersonID, ids[0])
+	})
+	return id, tag, err
+}
+
+// UnfollowTag stops following a tag (by name).
+func (a *App) UnfollowTag(ctx context.Context, s *Session, name string) error {
+	if err := requireUser(s); err != nil {
+		return err
+	}
+	tag, ok := NormalizeTag(name)
+	if !ok {
+		return &InvalidError{Fields: map[string]string{"name": "may contain only letters, digits, '_' and '-'"}}
+	}
+	return a.store.Tx(ctx, func(tx *models.Store) error {
+		id, err := tx.TagByName(ctx, tag)
+		if err != nil {
+			return notFoundAs(err, ErrNotFound)
+		}
+		if err := tx.UnfollowTag(ctx, s.UserID, id); err != nil {
+			return notFoundAs(err, ErrNotFound)
+		}
+		return tx.RecomputeTagReason(ctx, s.UserID)
+	})
+}
+
+// UnfollowTagByID stops following a tag by its following's ID.
+func (a *App) UnfollowTagByID(ctx context.Context, s *Session, id int64) error {
+	if err := requireUser(s); err != nil {
+		return err
+	}
+	tf, err := a.store.TagFollowingByID(ctx, s.UserID, id)
+	if err != nil {
+		return notFoundAs(err, ErrNotFound)
+	}
+	return a.UnfollowTag(ctx, s, tf.Name)
+}
+
+// FollowedTags lists the tags the user follows.
+func (a *App) FollowedTags(ctx context.Context, s *Session) ([]models.TagFollowing, error) {
+	if err := requireUser(s); err != nil {
+		return nil, err
+	}
+	return a.store.FollowedTags(ctx, s.UserID)
+}
+
+// FollowsTag reports whether the user follows a tag.
+func (a *App) FollowsTag(ctx context.Context, s *Session, name string) (bool, error) {
+	if s == nil {
+		return false, nil
+	}
+	tag, ok := NormalizeTag(name)
+	if !ok {
+		return false, nil
+	}
+	id, err := a.store.TagByName(ctx, tag)
+	if errors.Is(err, models.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return a.store.FollowsTag(ctx, s.UserID, id)
+}

@@ -1,0 +1,325 @@
+package pod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aspenpod/aspen/aspects"
+	"github.com/aspenpod/aspen/models"
+)
+
+// ErrIgnored: the post's author ignores the viewer, who may not interact.
+var ErrIgnored = errors.New("the author of this post does not accept your comments or likes")
+
+// checkInteract verifies that the viewer may comment on or like a post they
+// can see: its author must not ignore them.
+func (a *App) checkInteract(ctx context.Context, tx *models.Store, s *Session, p *models.Post) error {
+	ignored, err := tx.BlockedByOwner(ctx, p.AuthorID, s.PersonID)
+	if err != nil {
+		return err
+	}
+	if ignored {
+		return ErrIgnored
+	}
+	return nil
+}
+
+// Comment adds a comment to a post the viewer may see. Commenting
+// subscribes the commenter; the post's author and other participants are
+// notified.
+func (a *App) Comment(ctx context.Context, s *Session, postKey, text string) (*CommentView, error) {
+	if err := requireUser(s); err != nil {
+		return nil, err
+	}
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		return nil, &InvalidError{Fields: map[string]string{"text": "can't be blank"}}
+	case utf8.RuneCountInString(text) > CommentMaxLen:
+		return nil, &InvalidError{Fields: map[string]string{"text": fmt.Sprintf("is too long (at most %d characters)", CommentMaxLen)}}
+	}
+	var c *models.Comment
+	var post *models.Post
+	err := a.store.Tx(ctx, func(tx *models.Store) error {
+		p, err := a.visiblePost(ctx, tx, s, postKey)
+		if err != nil {
+			return err
+		}
+		post = p
+		if err := a.checkInteract(ctx, tx, s, p); err != nil {
+			return err
+		}
+		_, targets, err := a.resolveMentions(ctx, tx, text)
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		c = &models.Comment{GUID: NewGUID(), PostID: p.ID, AuthorID: s.PersonID, Text: text,
+			TextHTML: string(renderText(text, targets)), CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateComment(ctx, c); err != nil {
+			return err
+		}
+		if err := tx.AddCounters(ctx, p.ID, 1, 0, 0); err != nil {
+			return err
+		}
+		participants, err := tx.ParticipantsOf(ctx, p.ID, s.PersonID)
+		if err != nil {
+			return err
+		}
+		if err := tx.AddParticipation(ctx, p.ID, s.PersonID); err != nil {
+			return err
+		}
+		if err := a.notifyAuthor(ctx, tx, p, models.NotifyCommentOnPost, s.PersonID); err != nil {
+			return err
+		}
+		for _, uid := range participants {
+			person, err := tx.PersonOfUser(ctx, uid)
+			if err != nil {
+				return err
+			}
+			if person.ID == p.AuthorID {
+				continue
+			}
+			if err := a.notify(ctx, tx, uid, person.ID, models.NotifyAlsoCommented, p.ID, s.PersonID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.store.CommentsOf(ctx, viewer(s), post.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if r.ID == c.ID {
+			cv := commentView(r, viewer(s), post.AuthorID)
+			return &cv, nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
+// notifyAuthor notifies a post's local author about something another
+// person did to the post.
+func (a *App) notifyAuthor(ctx context.Context, tx *models.Store, p *models.Post, typ string, actor int64) error {
+	if p.AuthorID == actor {
+		return nil
+	}
+	uid, err := tx.UserIDOfPerson(ctx, p.AuthorID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil // a remote author: their pod notifies them
+	} else if err != nil {
+		return err
+	}
+	return a.notify(ctx, tx, uid, p.AuthorID, typ, p.ID, actor)
+}
+
+// Comments lists a visible post's comments.
+func (a *App) Comments(ctx context.Context, s *Session, postKey string) ([]CommentView, error) {
+	p, err := a.visiblePost(ctx, a.store, s, postKey)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.store.CommentsOf(ctx, viewer(s), p.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]CommentView, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, commentView(r, viewer(s), p.AuthorID))
+	}
+	return out, nil
+}
+
+// DeleteComment deletes a comment; its author or the post's author may.
+func (a *App) DeleteComment(ctx context.Context, s *Session, commentID int64) error {
+	if err := requireUser(s); err != nil {
+		return err
+	}
+	return a.store.Tx(ctx, func(tx *models.Store) error {
+		c, err := tx.CommentByID(ctx, commentID)
+		if err != nil {
+			return notFoundAs(err, ErrNotFound)
+		}
+		p, err := a.visiblePost(ctx, tx, s, fmt.Sprint(c.PostID))
+		if err != nil {
+			return err
+		}
+		if c.AuthorID != s.PersonID && p.AuthorID != s.PersonID {
+			return ErrForbidden
+		}
+		if err := tx.DeleteComment(ctx, c.ID); err != nil {
+			return err
+		}
+		return tx.AddCounters(ctx, p.ID, -1, 0, 0)
+	})
+}
+
+// Like likes a visible post (commentID 0) or one of its comments. Liking
+// twice is an InvalidError.
+func (a *App) Like(ctx context.Context, s *Session, postKey string, commentID int64) (*LikeView, error) {
+	if err := requireUser(s); err != nil {
+		return nil, err
+	}
+	var like *models.Like
+	err := a.store.Tx(ctx, func(tx *models.Store) error {
+		p, err := a.visiblePost(ctx, tx, s, postKey)
+		if err != nil {
+			return err
+		}
+		if err := a.checkInteract(ctx, tx, s, p); err != nil {
+			return err
+		}
+		var cid *int64
+		if commentID != 0 {
+			c, err := tx.CommentByID(ctx, commentID)
+			if err != nil || c.PostID != p.ID {
+				return ErrNotFound
+			}
+			cid = &c.ID
+		}
+		like = &models.Like{GUID: NewGUID(), PostID: p.ID, CommentID: cid, AuthorID: s.PersonID, Positive: true, CreatedAt: time.Now().UTC()}
+		if err := tx.CreateLike(ctx, like); err != nil {
+			if errors.Is(err, models.ErrConflict) {
+				return &InvalidError{Message: "you already like this"}
+			}
+			return err
+		}
+		if cid != nil {
+			return tx.AddCommentLikes(ctx, *cid, 1)
+		}
+		if err := tx.AddCounters(ctx, p.ID, 0, 1, 0); err != nil {
+			return err
+		}
+		if err := tx.AddParticipation(ctx, p.ID, s.PersonID); err != nil {
+			return err
+		}
+		return a.notifyAuthor(ctx, tx, p, models.NotifyLiked, s.PersonID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &LikeView{ID: like.ID, GUID: like.GUID, Author: PersonView{ID: s.PersonID, GUID: s.GUID, DiasporaID: s.Username + "@" + a.opt.Host, Name: s.Username}}, nil
+}
+
+// Unlike removes the viewer's like of a visible post or comment.
+func (a *App) Unlike(ctx context.Context, s *Session, postKey string, commentID int64) error {
+	if err := requireUser(s); err != nil {
+		return err
+	}
+	return a.store.Tx(ctx, func(tx *models.Store) error {
+		p, err := a.visiblePost(ctx, tx, s, postKey)
+		if err != nil {
+			return err
+		}
+		l, err := tx.LikeOf(ctx, p.ID, commentID, s.PersonID)
+		if err != nil {
+			return notFoundAs(err, ErrNotFound)
+		}
+		if err := tx.DeleteLike(ctx, l.ID); err != nil {
+			return err
+		}
+		if commentID != 0 {
+			return tx.AddCommentLikes(ctx, commentID, -1)
+		}
+		return tx.AddCounters(ctx, p.ID, 0, -1, 0)
+	})
+}
+
+// Likes lists the likes of a visible post.
+func (a *App) Likes(ctx context.Context, s *Session, postKey string) ([]LikeView, error) {
+	p, err := a.visiblePost(ctx, a.store, s, postKey)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.store.LikesOf(ctx, p.ID, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]LikeView, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, likeView(r))
+	}
+	return out, nil
+}
+
+// Reshare reshares a public post; resharing a reshare reshares its
+// original. Limited posts cannot be reshared (the answer does not tell a
+// non-reader that the post exists), nor one's own, nor twice.
+func (a *App) Reshare(ctx context.Context, s *Session, rootKey string) (*PostView, error) {
+	if err := requireUser(s); err != nil {
+		return nil, err
+	}
+	var reshare *models.Post
+	err := a.store.Tx(ctx, func(tx *models.Store) error {
+		root, err := a.visiblePost(ctx, tx, s, rootKey)
+		if err != nil {
+			return err
+		}
+		if root.Type == models.TypeReshare {
+			if root.RootID == nil {
+				return &InvalidError{Message: "the original post was deleted"}
+			}
+			if root, err = tx.PostByID(ctx, *root.RootID); err != nil {
+				return notFoundAs(err, ErrNotFound)
+			}
+		}
+		if !aspects.CanReshare(aspects.Post{Public: root.Public, Author: root.AuthorID}, aspects.Viewer{Person: s.PersonID}) {
+			if !root.Public {
+				return &InvalidError{Message: "only public posts can be reshared"}
+			}
+			return &InvalidError{Message: "you cannot reshare your own post"}
+		}
+		if _, err := tx.ReshareOf(ctx, root.ID, s.PersonID); err == nil {
+			return &InvalidError{Message: "you already reshared this post"}
+		} else if !errors.Is(err, models.ErrNotFound) {
+			return err
+		}
+		now := time.Now().UTC()
+		guid := root.GUID
+		reshare = &models.Post{GUID: NewGUID(), AuthorID: s.PersonID, Type: models.TypeReshare, Public: true,
+			RootID: &root.ID, RootGUID: &guid, CreatedAt: now, UpdatedAt: now, InteractedAt: now}
+		if err := tx.CreatePost(ctx, reshare); err != nil {
+			if errors.Is(err, models.ErrConflict) {
+				return &InvalidError{Message: "you already reshared this post"}
+			}
+			return err
+		}
+		if err := tx.AddCounters(ctx, root.ID, 0, 0, 1); err != nil {
+			return err
+		}
+		if err := tx.AddParticipation(ctx, root.ID, s.PersonID); err != nil {
+			return err
+		}
+		if err := tx.FanOut(ctx, reshare); err != nil {
+			return err
+		}
+		return a.notifyAuthor(ctx, tx, root, models.NotifyReshared, s.PersonID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.PostByID(ctx, s, reshare.ID)
+}
+
+// Participate subscribes the viewer to a visible post, or unsubscribes.
+func (a *App) Participate(ctx context.Context, s *Session, postKey string, on bool) error {
+	if err := requireUser(s); err != nil {
+		return err
+	}
+	p, err := a.visiblePost(ctx, a.store, s, postKey)
+	if err != nil {
+		return err
+	}
+	if on {
+		return a.store.AddParticipation(ctx, p.ID, s.PersonID)
+	}
+	return a.store.RemoveParticipation(ctx, p.ID, s.PersonID)
+}

@@ -1,0 +1,374 @@
+package pod
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aspenpod/aspen/aspects"
+	"github.com/aspenpod/aspen/models"
+)
+
+// PostInput is what the publisher sends.
+type PostInput struct {
+	Text string
+	// Audience: Public, AllAspects, or the chosen aspect IDs.
+	Audience aspects.Selection
+	// ProviderDisplayName names the client that posted, if any.
+	ProviderDisplayName string
+}
+
+// requireUser fails for signed-out callers.
+func requireUser(s *Session) error {
+	if s == nil {
+		return ErrUnauthenticated
+	}
+	return nil
+}
+
+// checkSelection verifies that every chosen aspect belongs to the user and
+// that a limited post names at least one aspect.
+func (a *App) checkSelection(ctx context.Context, tx *models.Store, s *Session, sel aspects.Selection) error {
+	if sel.Public || sel.AllAspects {
+		return nil
+	}
+	if len(sel.Aspects) == 0 {
+		return &InvalidError{Fields: map[string]string{"aspect_ids": "choose who to share with: public, all aspects or at least one aspect"}}
+	}
+	for _, id := range sel.Aspects {
+		if _, err := tx.AspectOf(ctx, s.UserID, id); err != nil {
+			return notFoundAs(err, &InvalidError{Fields: map[string]string{"aspect_ids": fmt.Sprintf("aspect %d is not one of yours", id)}})
+		}
+	}
+	return nil
+}
+
+// recipients resolves a selection to the people who will receive the post.
+func (a *App) recipients(ctx context.Context, tx *models.Store, s *Session, sel aspects.Selection) ([]int64, error) {
+	members, err := tx.AspectMembers(ctx, s.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return aspects.Recipients(sel, s.PersonID, members), nil
+}
+
+// AudiencePreview lists exactly the people a post with this selection would
+// reach, before it is sent. Public posts reach everyone (nil list).
+func (a *App) AudiencePreview(ctx context.Context, s *Session, sel aspects.Selection) ([]PersonView, error) {
+	if err := requireUser(s); err != nil {
+		return nil, err
+	}
+	if err := a.checkSelection(ctx, a.store, s, sel); err != nil {
+		return nil, err
+	}
+	if sel.Public {
+		return nil, nil
+	}
+	ids, err := a.recipients(ctx, a.store, s, sel)
+	if err != nil {
+		return nil, err
+	}
+	return a.peopleViews(ctx, ids)
+}
+
+func (a *App) peopleViews(ctx context.Context, ids []int64) ([]PersonView, error) {
+	rows, err := a.store.PeopleByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PersonView, 0, len(ids))
+	for _, id := range ids {
+		if r, ok := rows[id]; ok {
+			out = append(out, personView(r))
+		}
+	}
+	sortPeople(out)
+	return out, nil
+}
+
+// CreatePost publishes a status message: it stores the post, its audience
+// snapshot and the local readers' visibilities, its tags and mentions,
+// writes it into the streams of the local users who should see it and
+// notifies mentioned people who may read it, all in one transaction.
+func (a *App) CreatePost(ctx context.Context, s *Session, in PostInput) (*PostView, error) {
+	if err := requireUser(s); err != nil {
+		return nil, err
+	}
+	text := strings.TrimSpace(in.Text)
+	switch {
+	case text == "":
+		return nil, &InvalidError{Fields: map[string]string{"text": "can't be blank"}}
+	case utf8.RuneCountInString(text) > PostMaxLen:
+		return nil, &InvalidError{Fields: map[string]string{"text": fmt.Sprintf("is too long (at most %d characters)", PostMaxLen)}}
+	}
+	var post *models.Post
+	err := a.store.Tx(ctx, func(tx *models.Store) error {
+		if err := a.checkSelection(ctx, tx, s, in.Audience); err != nil {
+			return err
+		}
+		recipients, err := a.recipients(ctx, tx, s, in.Audience)
+		if err != nil {
+			return err
+		}
+		// Resolve mentions; in a limited post only people in the audience
+		// stay mentions, the others become plain text.
+		mentioned, targets, err := a.resolveMentions(ctx, tx, text)
+		if err != nil {
+			return err
+		}
+		if in.Audience.Limited() {
+			inAudience := map[int64]bool{s.PersonID: true}
+			for _, r := range recipients {
+				inAudience[r] = true
+			}
+			keep := map[string]bool{}
+			var kept []models.PersonRow
+			for _, m := range mentioned {
+				if inAudience[m.ID] {
+					keep[strings.ToLower(m.DiasporaID)] = true
+					kept = append(kept, m)
+				}
+			}
+			text = plainMentions(text, keep)
+			mentioned = kept
+		}
+		now := time.Now().UTC()
+		post = &models.Post{
+			GUID: NewGUID(), AuthorID: s.PersonID, Type: models.TypeStatusMessage, Public: in.Audience.Public,
+			Text: text, TextHTML: string(renderText(text, targets)), ProviderDisplayName: truncate(in.ProviderDisplayName, 255),
+			NSFW: containsTag(text, "nsfw"), CreatedAt: now, UpdatedAt: now, InteractedAt: now,
+		}
+		if err := tx.CreatePost(ctx, post); err != nil {
+			return err
+		}
+		if in.Audience.Limited() {
+			chosen := in.Audience.Aspects
+			if in.Audience.AllAspects {
+				all, err := tx.AspectsOf(ctx, s.UserID)
+				if err != nil {
+					return err
+				}
+				chosen = nil
+				for _, as := range all {
+					chosen = append(chosen, as.ID)
+				}
+			}
+			if err := tx.AddAspectVisibilities(ctx, post.ID, chosen); err != nil {
+				return err
+			}
+			if err := tx.AddAudience(ctx, post.ID, recipients); err != nil {
+				return err
+			}
+		}
+		tagIDs, err := tx.EnsureTags(ctx, extractTags(text))
+		if err != nil {
+			return err
+		}
+		if err := tx.AddTaggings(ctx, post, tagIDs); err != nil {
+			return err
+		}
+		mentionIDs := make([]int64, 0, len(mentioned))
+		for _, m := range mentioned {
+			mentionIDs = append(mentionIDs, m.ID)
+		}
+		if err := tx.AddMentions(ctx, post, mentionIDs); err != nil {
+			return err
+		}
+		if err := tx.FanOut(ctx, post); err != nil {
+			return err
+		}
+		return a.notifyMentioned(ctx, tx, post, mentioned)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.PostByID(ctx, s, post.ID)
+}
+
+func containsTag(text, tag string) bool {
+	for _, t := range extractTags(text) {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveMentions finds the known people a text mentions.
+func (a *App) resolveMentions(ctx context.Context, tx *models.Store, text string) ([]models.PersonRow, map[string]mentionTarget, error) {
+	ms := extractMentions(text)
+	targets := map[string]mentionTarget{}
+	if len(ms) == 0 {
+		return nil, targets, nil
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.DiasporaID
+	}
+	known, err := tx.PeopleByDiasporaIDs(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []models.PersonRow
+	for _, m := range ms {
+		if p, ok := known[m.DiasporaID]; ok {
+			out = append(out, p)
+			targets[m.DiasporaID] = mentionTarget{GUID: p.GUID, Name: personName(p.FirstName, p.LastName, p.DiasporaID)}
+		}
+	}
+	return out, targets, nil
+}
+
+// notifyMentioned tells mentioned local users about a post they may read,
+// unless they ignore its author.
+func (a *App) notifyMentioned(ctx context.Context, tx *models.Store, post *models.Post, mentioned []models.PersonRow) error {
+	for _, m := range mentioned {
+		if m.OwnerID == nil || m.ID == post.AuthorID {
+			continue
+		}
+		if err := a.notify(ctx, tx, *m.OwnerID, m.ID, models.NotifyMentioned, post.ID, post.AuthorID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notify records a notification for a local user (person recipientPerson)
+// about a post, if they may see the post and do not ignore the actor.
+func (a *App) notify(ctx context.Context, tx *models.Store, userID, recipientPerson int64, typ string, postID, actor int64) error {
+	v := models.Viewer{UserID: userID, PersonID: recipientPerson}
+	if ok, err := tx.CanSeePost(ctx, v, postID); err != nil || !ok {
+		return err
+	}
+	if blocked, err := tx.Blocked(ctx, userID, actor); err != nil || blocked {
+		return err
+	}
+	return tx.Notify(ctx, userID, typ, &postID, nil, actor)
+}
+
+// PostByID loads one post as the viewer may see it.
+func (a *App) PostByID(ctx context.Context, s *Session, id int64) (*PostView, error) {
+	v := viewer(s)
+	row, err := a.store.SinglePost(ctx, v, id)
+	if err != nil {
+		return nil, notFoundAs(err, ErrNotFound)
+	}
+	views, err := a.hydrate(ctx, v, []models.PostRow{*row})
+	if err != nil {
+		return nil, err
+	}
+	return &views[0], nil
+}
+
+// PostPage is everything the single post page shows.
+type PostPage struct {
+	Post     PostView
+	Comments []CommentView
+	Likes    []LikeView
+	// For the author of a limited post: the aspects it went to and the
+	// people it reached (its audience snapshot).
+	AudienceAspects []string
+	Audience        []PersonView
+	ShowAudience    bool
+	Hidden          bool
+}
+
+// Post loads a post page by GUID or ID. Anyone who may not see the post
+// gets ErrNotFound, exactly as for a post that does not exist.
+func (a *App) Post(ctx context.Context, s *Session, key string) (*PostPage, error) {
+	v := viewer(s)
+	p, err := a.store.VisiblePost(ctx, v, key)
+	if err != nil {
+		return nil, notFoundAs(err, ErrNotFound)
+	}
+	pv, err := a.PostByID(ctx, s, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	page := &PostPage{Post: *pv}
+	comments, err := a.store.CommentsOf(ctx, v, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range comments {
+		page.Comments = append(page.Comments, commentView(c, v, p.AuthorID))
+	}
+	likes, err := a.store.LikesOf(ctx, p.ID, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range likes {
+		page.Likes = append(page.Likes, likeView(l))
+	}
+	if s != nil {
+		if pv.Own && !p.Public {
+			page.ShowAudience = true
+			if page.AudienceAspects, err = a.store.AspectNamesOfPost(ctx, p.ID); err != nil {
+				return nil, err
+			}
+			rows, err := a.store.Audience(ctx, p.ID)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				page.Audience = append(page.Audience, personView(r))
+			}
+		}
+		if page.Hidden, err = a.store.PostHidden(ctx, s.UserID, p.ID); err != nil {
+			return nil, err
+		}
+		if err := a.store.ReadPostNotifications(ctx, s.UserID, p.ID); err != nil {
+			return nil, err
+		}
+	}
+	return page, nil
+}
+
+// DeletePost deletes one of the viewer's own posts. Someone who may see the
+// post but did not write it gets ErrForbidden; anyone else ErrNotFound.
+func (a *App) DeletePost(ctx context.Context, s *Session, key string) error {
+	if err := requireUser(s); err != nil {
+		return err
+	}
+	p, err := a.store.VisiblePost(ctx, viewer(s), key)
+	if err != nil {
+		return notFoundAs(err, ErrNotFound)
+	}
+	if p.AuthorID != s.PersonID {
+		return ErrForbidden
+	}
+	return a.store.Tx(ctx, func(tx *models.Store) error {
+		if p.Type == models.TypeReshare && p.RootID != nil {
+			if err := tx.AddCounters(ctx, *p.RootID, 0, 0, -1); err != nil {
+				return err
+			}
+		}
+		return tx.DeletePost(ctx, p.ID)
+	})
+}
+
+// HidePost hides (or shows again) a post in the viewer's streams.
+func (a *App) HidePost(ctx context.Context, s *Session, key string, hide bool) error {
+	if err := requireUser(s); err != nil {
+		return err
+	}
+	p, err := a.store.VisiblePost(ctx, viewer(s), key)
+	if err != nil {
+		return notFoundAs(err, ErrNotFound)
+	}
+	if hide {
+		return a.store.HidePost(ctx, s.UserID, p.ID)
+	}
+	return a.store.UnhidePost(ctx, s.UserID, p.ID)
+}
+
+// visiblePost finds a post the viewer may see, or ErrNotFound.
+func (a *App) visiblePost(ctx context.Context, tx *models.Store, s *Session, key string) (*models.Post, error) {
+	p, err := tx.VisiblePost(ctx, viewer(s), key)
+	if err != nil {
+		return nil, notFoundAs(err, ErrNotFound)
+	}
+	return p, nil
+}

@@ -1,0 +1,212 @@
+package pod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aspenpod/aspen/models"
+)
+
+// Stream names.
+const (
+	StreamMain         = "stream"
+	StreamAspects      = "aspects"
+	StreamPublic       = "public"
+	StreamTag          = "tag"
+	StreamFollowedTags = "followed_tags"
+	StreamMentions     = "mentions"
+	StreamActivity     = "activity"
+	StreamLiked        = "liked"
+	StreamCommented    = "commented"
+	StreamPerson       = "person"
+)
+
+// StreamQuery asks for one page of a stream.
+type StreamQuery struct {
+	Kind string
+	// Before is the page cursor: an opaque "older than" position from
+	// EncodeCursor, or empty for the newest page.
+	Before string
+	// MaxTime is diaspora*'s page parameter (epoch seconds); used when
+	// Before is empty.
+	MaxTime int64
+	// AspectIDs selects aspects for the aspects stream (none: all).
+	AspectIDs []int64
+	// Tag names the tag of a tag stream.
+	Tag string
+	// PersonGUID names the person of a person stream.
+	PersonGUID string
+	// Limit is the page size (default 15).
+	Limit int
+}
+
+// StreamPage is one page of posts.
+type StreamPage struct {
+	Posts []PostView
+	// Next is the cursor of the following (older) page, empty at the end.
+	Next string
+	// NextMaxTime is the same as diaspora*'s max_time.
+	NextMaxTime int64
+}
+
+// EncodeCursor makes a page cursor.
+func EncodeCursor(c models.Cursor) string {
+	return strconv.FormatInt(c.Time.UnixMicro(), 10) + "_" + strconv.FormatInt(c.ID, 10)
+}
+
+// DecodeCursor reads a page cursor.
+func DecodeCursor(s string) (models.Cursor, error) {
+	us, id, ok := strings.Cut(s, "_")
+	t, err1 := strconv.ParseInt(us, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n < 0 {
+		return models.Cursor{}, &InvalidError{Message: "the page cursor is not valid"}
+	}
+	return models.Cursor{Time: time.UnixMicro(t).UTC(), ID: n}, nil
+}
+
+func viewer(s *Session) models.Viewer {
+	if s == nil {
+		return models.Viewer{}
+	}
+	return models.Viewer{UserID: s.UserID, PersonID: s.PersonID}
+}
+
+// Stream reads one page of a stream for viewer (nil: signed out, who may
+// read only the public, tag and person streams). It costs three SQL
+// statements: the page with authors and reshared originals, the last
+// comments, and the viewer's own likes and reshares.
+func (a *App) Stream(ctx context.Context, sess *Session, q StreamQuery) (*StreamPage, error) {
+	v := viewer(sess)
+	var cur models.Cursor
+	if q.Before != "" {
+		c, err := DecodeCursor(q.Before)
+		if err != nil {
+			return nil, err
+		}
+		cur = c
+	} else if q.MaxTime > 0 {
+		cur = models.Cursor{Time: time.Unix(q.MaxTime, 0).UTC()}
+	}
+	switch q.Kind {
+	case StreamPublic, StreamTag, StreamPerson:
+	default:
+		if sess == nil {
+			return nil, ErrUnauthenticated
+		}
+	}
+	var rows []models.PostRow
+	var err error
+	switch q.Kind {
+	case StreamMain:
+		rows, err = a.store.MainStream(ctx, v, cur, q.Limit)
+	case StreamAspects:
+		if len(q.AspectIDs) == 0 {
+			rows, err = a.store.MainStream(ctx, v, cur, q.Limit)
+			break
+		}
+		for _, id := range q.AspectIDs {
+			if _, err := a.store.AspectOf(ctx, sess.UserID, id); err != nil {
+				return nil, notFoundAs(err, &InvalidError{Message: fmt.Sprintf("aspect %d is not one of yours", id)})
+			}
+		}
+		rows, err = a.store.AspectStream(ctx, v, q.AspectIDs, cur, q.Limit)
+	case StreamPublic:
+		rows, err = a.store.PublicStream(ctx, v, cur, q.Limit)
+	case StreamTag:
+		name, ok := NormalizeTag(q.Tag)
+		if !ok {
+			return nil, &InvalidError{Message: "a tag may contain only letters, digits, '_' and '-'"}
+		}
+		tagID, terr := a.store.TagByName(ctx, name)
+		if errors.Is(terr, models.ErrNotFound) {
+			return &StreamPage{Posts: []PostView{}}, nil
+		} else if terr != nil {
+			return nil, terr
+		}
+		rows, err = a.store.TagStream(ctx, v, tagID, cur, q.Limit)
+	case StreamFollowedTags:
+		rows, err = a.store.FollowedTagsStream(ctx, v, cur, q.Limit)
+	case StreamMentions:
+		rows, err = a.store.MentionsStream(ctx, v, cur, q.Limit)
+	case StreamActivity:
+		rows, err = a.store.ActivityStream(ctx, v, cur, q.Limit)
+	case StreamLiked:
+		rows, err = a.store.LikedStream(ctx, v, cur, q.Limit)
+	case StreamCommented:
+		rows, err = a.store.CommentedStream(ctx, v, cur, q.Limit)
+	case StreamPerson:
+		person, perr := a.store.PersonByGUID(ctx, q.PersonGUID)
+		if perr != nil {
+			return nil, notFoundAs(perr, ErrNotFound)
+		}
+		rows, err = a.store.PersonStream(ctx, v, person.ID, cur, q.Limit)
+	default:
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	posts, err := a.hydrate(ctx, v, rows)
+	if err != nil {
+		return nil, err
+	}
+	page := &StreamPage{Posts: posts}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = models.PageSize
+	}
+	if len(rows) == limit {
+		last := rows[len(rows)-1]
+		page.Next = EncodeCursor(models.Cursor{Time: last.SortAt, ID: last.ID})
+		page.NextMaxTime = last.SortAt.Unix()
+	}
+	return page, nil
+}
+
+// hydrate turns page rows into views with the last three comments and the
+// viewer's likes and reshares (two statements for the whole page).
+func (a *App) hydrate(ctx context.Context, v models.Viewer, rows []models.PostRow) ([]PostView, error) {
+	out := make([]PostView, len(rows))
+	if len(rows) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	comments, err := a.store.LastComments(ctx, v, ids, 3)
+	if err != nil {
+		return nil, err
+	}
+	likes, reshared, err := a.store.ViewerLikes(ctx, v, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range rows {
+		pv := postView(r, v)
+		for _, c := range comments[r.ID] {
+			pv.Interactions.Comments = append(pv.Interactions.Comments, commentView(c, v, r.AuthorID))
+		}
+		if id, ok := likes[r.ID]; ok {
+			pv.Liked, pv.MyLikeID = true, id
+			pv.Interactions.Likes = append(pv.Interactions.Likes, LikeView{ID: id, Author: PersonView{ID: v.PersonID}})
+		}
+		pv.Reshared = reshared[r.ID]
+		pv.Participation = pv.Own || pv.Liked || pv.Reshared
+		out[i] = pv
+	}
+	return out, nil
+}
+
+// notFoundAs maps a store's ErrNotFound to err and passes others through.
+func notFoundAs(storeErr, err error) error {
+	if errors.Is(storeErr, models.ErrNotFound) {
+		return err
+	}
+	return storeErr
+}

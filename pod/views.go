@@ -1,0 +1,199 @@
+package pod
+
+import (
+	"html/template"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aspenpod/aspen/models"
+)
+
+// The view types below are what pages and JSON show. Their JSON follows
+// the shapes diaspora*'s web front end and scripting clients (diaspy) read.
+
+// Avatar holds a person's picture in three sizes.
+type Avatar struct {
+	Small  string `json:"small"`
+	Medium string `json:"medium"`
+	Large  string `json:"large"`
+}
+
+// PersonView is a person as lists, posts and comments show them.
+type PersonView struct {
+	ID         int64  `json:"id"`
+	GUID       string `json:"guid"`
+	Name       string `json:"name"`
+	DiasporaID string `json:"diaspora_id"`
+	Avatar     Avatar `json:"avatar"`
+}
+
+func personName(first, last, diasporaID string) string {
+	if n := strings.TrimSpace(first + " " + last); n != "" {
+		return n
+	}
+	name, _, _ := strings.Cut(diasporaID, "@")
+	return name
+}
+
+func avatar(large, medium, small string) Avatar {
+	return Avatar{Large: orDefault(large), Medium: orDefault(medium), Small: orDefault(small)}
+}
+
+func personView(r models.PersonRow) PersonView {
+	return PersonView{ID: r.ID, GUID: r.GUID, Name: personName(r.FirstName, r.LastName, r.DiasporaID),
+		DiasporaID: r.DiasporaID, Avatar: avatar(r.ImageURL, r.ImageMed, r.ImageSmall)}
+}
+
+// CommentView is one comment.
+type CommentView struct {
+	ID         int64         `json:"id"`
+	GUID       string        `json:"guid"`
+	Text       string        `json:"text"`
+	HTML       template.HTML `json:"-"`
+	Author     PersonView    `json:"author"`
+	CreatedAt  time.Time     `json:"created_at"`
+	LikesCount int           `json:"likes_count"`
+	// CanDelete: the viewer wrote the comment or the post.
+	CanDelete bool `json:"-"`
+}
+
+// LikeView is one like.
+type LikeView struct {
+	ID     int64      `json:"id"`
+	GUID   string     `json:"guid"`
+	Author PersonView `json:"author"`
+}
+
+// Interactions sums up what happened to a post.
+type Interactions struct {
+	Likes         []LikeView    `json:"likes"`
+	Reshares      []LikeView    `json:"reshares"`
+	CommentsCount int           `json:"comments_count"`
+	LikesCount    int           `json:"likes_count"`
+	ResharesCount int           `json:"reshares_count"`
+	Comments      []CommentView `json:"comments"`
+}
+
+// RootView is the original of a reshare.
+type RootView struct {
+	ID        int64         `json:"id"`
+	GUID      string        `json:"guid"`
+	Public    bool          `json:"public"`
+	Text      string        `json:"text"`
+	HTML      template.HTML `json:"-"`
+	CreatedAt time.Time     `json:"created_at"`
+	Author    PersonView    `json:"author"`
+	PostType  string        `json:"post_type"`
+}
+
+// PostView is a post as a stream or the post page shows it.
+type PostView struct {
+	ID                  int64         `json:"id"`
+	GUID                string        `json:"guid"`
+	Public              bool          `json:"public"`
+	CreatedAt           time.Time     `json:"created_at"`
+	InteractedAt        time.Time     `json:"interacted_at"`
+	ProviderDisplayName string        `json:"provider_display_name"`
+	Text                string        `json:"text"`
+	HTML                template.HTML `json:"-"`
+	PostType            string        `json:"post_type"`
+	NSFW                bool          `json:"nsfw"`
+	Title               string        `json:"title"`
+	Author              PersonView    `json:"author"`
+	Photos              []any         `json:"photos"`
+	Root                *RootView     `json:"root,omitempty"`
+	MentionedPeople     []PersonView  `json:"mentioned_people"`
+	Location            *struct{}     `json:"location"`
+	Poll                *struct{}     `json:"poll"`
+	Participation       bool          `json:"participation"`
+	Interactions        Interactions  `json:"interactions"`
+
+	// For pages only.
+	Own         bool   `json:"-"`
+	CanComment  bool   `json:"-"`
+	CanReshare  bool   `json:"-"`
+	Liked       bool   `json:"-"`
+	MyLikeID    int64  `json:"-"`
+	Reshared    bool   `json:"-"`
+	RootDeleted bool   `json:"-"`
+	Cursor      string `json:"-"`
+}
+
+func titleOf(text string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
+	line = strings.TrimLeft(line, "# ")
+	if len(line) > 80 {
+		cut := 80
+		for cut > 0 && !isRuneStart(line[cut]) {
+			cut--
+		}
+		line = line[:cut] + "…"
+	}
+	return line
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+func postView(r models.PostRow, v models.Viewer) PostView {
+	pv := PostView{
+		ID: r.ID, GUID: r.GUID, Public: r.Public, CreatedAt: r.CreatedAt, InteractedAt: r.InteractedAt,
+		ProviderDisplayName: r.ProviderDisplayName, Text: r.Text, HTML: template.HTML(r.TextHTML),
+		PostType: r.Type, NSFW: r.NSFW, Title: titleOf(r.Text),
+		Author: PersonView{ID: r.AuthorID, GUID: r.AuthorGUID, Name: personName(r.AuthorFirstName, r.AuthorLastName, r.AuthorDiasporaID),
+			DiasporaID: r.AuthorDiasporaID, Avatar: avatar(r.AuthorImage, r.AuthorImageMed, r.AuthorImageSmall)},
+		Photos: []any{}, MentionedPeople: []PersonView{},
+		Interactions: Interactions{Likes: []LikeView{}, Reshares: []LikeView{}, Comments: []CommentView{},
+			CommentsCount: r.CommentsCount, LikesCount: r.LikesCount, ResharesCount: r.ResharesCount},
+		Own:    v.PersonID != 0 && v.PersonID == r.AuthorID,
+		Cursor: EncodeCursor(models.Cursor{Time: r.SortAt, ID: r.ID}),
+	}
+	pv.CanComment = v.PersonID != 0
+	if r.Type == models.TypeReshare {
+		if r.RootID == nil || r.RootAuthorID == nil {
+			pv.RootDeleted = true
+		} else {
+			pv.Root = &RootView{ID: *r.RootID, GUID: deref(r.RootGUID), Public: derefBool(r.RootPublic), Text: deref(r.RootText),
+				HTML: template.HTML(deref(r.RootTextHTML)), PostType: models.TypeStatusMessage,
+				Author: PersonView{ID: *r.RootAuthorID, GUID: deref(r.RootAuthorGUID),
+					Name:       personName(deref(r.RootAuthorFirstName), deref(r.RootAuthorLastName), deref(r.RootAuthorDiasporaID)),
+					DiasporaID: deref(r.RootAuthorDiasporaID),
+					Avatar:     avatar(deref(r.RootAuthorImage), deref(r.RootAuthorImageMed), deref(r.RootAuthorImageSmall))}}
+			if r.RootCreatedAt != nil {
+				pv.Root.CreatedAt = *r.RootCreatedAt
+			}
+			pv.Title = titleOf(pv.Root.Text)
+		}
+	}
+	// Reshares are public; they reshare the original.
+	pv.CanReshare = v.PersonID != 0 && r.Public && !pv.Own && !(pv.Root != nil && pv.Root.Author.ID == v.PersonID) && !pv.RootDeleted
+	return pv
+}
+
+func commentView(c models.CommentRow, v models.Viewer, postAuthor int64) CommentView {
+	return CommentView{ID: c.ID, GUID: c.GUID, Text: c.Text, HTML: template.HTML(c.TextHTML), CreatedAt: c.CreatedAt, LikesCount: c.LikesCount,
+		Author: PersonView{ID: c.AuthorID, GUID: c.AuthorGUID, Name: personName(c.AuthorFirstName, c.AuthorLastName, c.AuthorDiasporaID),
+			DiasporaID: c.AuthorDiasporaID, Avatar: avatar(c.AuthorImage, c.AuthorImageMed, c.AuthorImageSmall)},
+		CanDelete: v.PersonID != 0 && (v.PersonID == c.AuthorID || v.PersonID == postAuthor)}
+}
+
+func likeView(l models.LikeRow) LikeView {
+	return LikeView{ID: l.ID, GUID: l.GUID, Author: PersonView{ID: l.AuthorID, GUID: l.AuthorGUID,
+		Name: personName(l.AuthorFirstName, l.AuthorLastName, l.AuthorDiasporaID), DiasporaID: l.AuthorDiasporaID,
+		Avatar: avatar("", "", l.AuthorImageSmall)}}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func derefBool(b *bool) bool { return b != nil && *b }
+
+func sortPeople(ps []PersonView) {
+	slices.SortFunc(ps, func(a, b PersonView) int {
+		return strings.Compare(strings.ToLower(a.DiasporaID), strings.ToLower(b.DiasporaID))
+	})
+}
