@@ -91,6 +91,7 @@ type runner struct {
 // misuse is an error caused by the operator (bad flags, unreadable files).
 type misuse struct{ msg string }
 
+// Error implements error.
 func (m *misuse) Error() string { return m.msg }
 
 func misusef(format string, args ...any) error { return &misuse{fmt.Sprintf(format, args...)} }
@@ -106,8 +107,10 @@ func (r *runner) fail(err error) int {
 
 type pubkeys map[string]string
 
+// String implements flag.Value.
 func (p pubkeys) String() string { return fmt.Sprint(map[string]string(p)) }
 
+// Set implements flag.Value: it adds one ID=PUBKEY_FILE pair.
 func (p pubkeys) Set(v string) error {
 	id, file, ok := strings.Cut(v, "=")
 	if !ok || id == "" || file == "" {

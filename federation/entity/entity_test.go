@@ -408,3 +408,21 @@ func TestCanonicalFallback(t *testing.T) {
 		t.Errorf("canonical fallback: %v", err)
 	}
 }
+
+// parent_author_signature is obsolete: dropped on parse, not signed, never
+// emitted.
+func TestParentAuthorSignatureDropped(t *testing.T) {
+	bobXML := vectors.Read(t, "gem-spec/comment_bob.xml")
+	in := bytes.Replace(bobXML, []byte("  <author_signature>"), []byte("  <parent_author_signature>c2lnbmF0dXJl</parent_author_signature>\n  <author_signature>"), 1)
+	e, err := ParseXML(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyAuthorSignature(e.(Relayable), vectors.PublicKey(t, "alice_pod_a")); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := MarshalXML(e)
+	if !bytes.Equal(out, vectors.TrimFinalNewline(bobXML)) {
+		t.Errorf("parent_author_signature not dropped:\n%s", out)
+	}
+}

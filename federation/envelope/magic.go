@@ -15,6 +15,7 @@ import (
 	"encoding/xml"
 	"io"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/aspenpod/aspen/federation"
@@ -69,11 +70,18 @@ type Envelope struct {
 // B64URL("RSA-SHA256").
 func SignatureBase(data string) string { return data + sigSuffix }
 
+var baseBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// digest returns SHA-256 of the signature base string of a me:data text.
 func digest(data string) []byte {
-	h := sha256.New()
-	io.WriteString(h, data)
-	io.WriteString(h, sigSuffix)
-	return h.Sum(nil)
+	bp := baseBufs.Get().(*[]byte)
+	b := append(append((*bp)[:0], data...), sigSuffix...)
+	sum := sha256.Sum256(b)
+	if cap(b) <= 1<<20 {
+		*bp = b
+		baseBufs.Put(bp)
+	}
+	return sum[:]
 }
 
 // Sign builds a magic envelope around payload (entity XML without XML
@@ -139,10 +147,16 @@ func (e *Envelope) Marshal() []byte {
 // urlsafe_decode64): missing padding is tolerated, whitespace anywhere is an
 // error (vector 14c), and "+" and "/" are accepted like "-" and "_".
 func DecodeBase64URL(s string) ([]byte, error) {
-	if i := strings.IndexAny(s, " \t\r\n\f\v"); i >= 0 {
-		return nil, federation.Errorf(federation.ErrInvalidEnvelope, "whitespace at offset %d in base64url", i)
+	std := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\r', '\n', '\f', '\v':
+			return nil, federation.Errorf(federation.ErrInvalidEnvelope, "whitespace at offset %d in base64url", i)
+		case '+', '/':
+			std = true
+		}
 	}
-	if !strings.ContainsAny(s, "+/") {
+	if !std {
 		// The usual case: pure base64url, padded or not.
 		enc := base64.URLEncoding
 		if len(s)%4 != 0 && !strings.HasSuffix(s, "=") {
@@ -374,12 +388,29 @@ func scanXML(doc []byte) (parts, error) {
 	return p, nil
 }
 
+// Byte classes for scanFast: text may hold printable ASCII (no &, <, >)
+// plus newline and tab; attribute values printable ASCII without & and <;
+// names the ASCII name characters.
+var textOK, attrOK, nameOK [256]bool
+
+func init() {
+	for c := 0x20; c <= 0x7e; c++ {
+		textOK[c] = c != '&' && c != '<' && c != '>'
+		attrOK[c] = c != '&' && c != '<'
+		nameOK[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == ':' || c == '-' || c == '.'
+	}
+	textOK['\n'], textOK['\t'] = true, true
+}
+
+type rawAttr struct{ name, value []byte }
+
 // scanFast extracts the parts from the layout senders actually produce:
 // an optional plain XML declaration, <me:env xmlns:me="…"> and children
 // me:data, me:encoding, me:alg, me:sig with printable-ASCII text and
 // attributes, separated by whitespace. It returns ok=false for anything
 // else (or anything it is not sure about), and the caller falls back to
-// scanXML; when ok is true the result equals scanXML's.
+// scanXML; when ok is true the result equals scanXML's (the fuzz target
+// checks this).
 func scanFast(s []byte) (p parts, ok bool) {
 	i := 0
 	ws := func() {
@@ -394,39 +425,37 @@ func scanFast(s []byte) (p parts, ok bool) {
 		}
 		return false
 	}
-	name := func() string {
+	name := func() []byte {
 		j := i
-		for i < len(s) {
-			c := s[i]
-			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' || (i > j && (c >= '0' && c <= '9' || c == '-' || c == '.')) {
-				i++
-				continue
-			}
-			break
+		if i < len(s) && (s[i] == '-' || s[i] == '.' || s[i] >= '0' && s[i] <= '9') {
+			return nil
 		}
-		return string(s[j:i])
+		for i < len(s) && nameOK[s[i]] {
+			i++
+		}
+		return s[j:i]
 	}
-	type attr struct{ name, value string }
-	attrs := func() ([]attr, bool) {
-		var out []attr
+	var attrBuf [4]rawAttr
+	attrs := func() ([]rawAttr, bool) {
+		out := attrBuf[:0]
 		for {
 			j := i
 			ws()
 			if i < len(s) && (s[i] == '>' || s[i] == '/') {
 				return out, true
 			}
-			if i == j { // attributes must be separated by whitespace
+			if i == j || len(out) == len(attrBuf) { // attributes must be separated by whitespace
 				return nil, false
 			}
 			n := name()
-			if n == "" || !lit("=") || i >= len(s) || (s[i] != '"' && s[i] != '\'') {
+			if len(n) == 0 || !lit("=") || i >= len(s) || (s[i] != '"' && s[i] != '\'') {
 				return nil, false
 			}
 			q := s[i]
 			i++
 			k := i
 			for i < len(s) && s[i] != q {
-				if c := s[i]; c < 0x20 || c > 0x7e || c == '<' || c == '&' {
+				if !attrOK[s[i]] {
 					return nil, false
 				}
 				i++
@@ -435,11 +464,11 @@ func scanFast(s []byte) (p parts, ok bool) {
 				return nil, false
 			}
 			for _, a := range out {
-				if a.name == n {
+				if string(a.name) == string(n) {
 					return nil, false
 				}
 			}
-			out = append(out, attr{n, string(s[k:i])})
+			out = append(out, rawAttr{n, s[k:i]})
 			i++
 		}
 	}
@@ -466,9 +495,9 @@ func scanFast(s []byte) (p parts, ok bool) {
 	meOK := false
 	for _, a := range as {
 		switch {
-		case a.name == "xmlns:me" && a.value == Namespace:
+		case string(a.name) == "xmlns:me" && string(a.value) == Namespace:
 			meOK = true
-		case strings.HasPrefix(a.name, "xmlns"):
+		case bytes.HasPrefix(a.name, []byte("xmlns")):
 			return p, false
 		}
 	}
@@ -485,24 +514,9 @@ func scanFast(s []byte) (p parts, ok bool) {
 			return p, false
 		}
 		n := name()
-		as, good := attrs()
-		if !good || !lit(">") {
-			return p, false
-		}
-		k := i
-		for i < len(s) && s[i] != '<' {
-			if c := s[i]; (c < 0x20 && c != '\n' && c != '\t') || c > 0x7e || c == '&' || c == '>' {
-				return p, false
-			}
-			i++
-		}
-		text := string(s[k:i])
-		if !lit("</") || !lit(n) || !lit(">") {
-			return p, false
-		}
 		var f *field
 		attrName := ""
-		switch n {
+		switch string(n) {
 		case "me:data":
 			f, attrName = &p.data, "type"
 		case "me:encoding":
@@ -517,13 +531,32 @@ func scanFast(s []byte) (p parts, ok bool) {
 		if f.seen {
 			return p, false
 		}
-		f.seen, f.text = true, text
-		for _, a := range as {
-			if strings.HasPrefix(a.name, "xmlns") {
+		as, good := attrs()
+		if !good || !lit(">") {
+			return p, false
+		}
+		k := i
+		end := bytes.IndexByte(s[i:], '<')
+		if end < 0 {
+			return p, false
+		}
+		for _, c := range s[i : i+end] {
+			if !textOK[c] {
 				return p, false
 			}
-			if a.name == attrName {
-				f.attr, f.hasAttr = a.value, true
+		}
+		i += end
+		text := s[k:i]
+		if !lit("</") || string(name()) != string(n) || !lit(">") {
+			return p, false
+		}
+		f.seen, f.text = true, string(text)
+		for _, a := range as {
+			if bytes.HasPrefix(a.name, []byte("xmlns")) {
+				return p, false
+			}
+			if string(a.name) == attrName {
+				f.attr, f.hasAttr = string(a.value), true
 			}
 		}
 	}
