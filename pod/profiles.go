@@ -29,6 +29,7 @@ const DefaultAvatar = "/assets/img/user-default.svg"
 // ProfileView is a person's profile as one viewer may see it. Private fields
 // are empty unless ShowPrivate is true.
 type ProfileView struct {
+	ID           int64
 	GUID         string
 	DiasporaID   string
 	Username     string
@@ -89,7 +90,7 @@ func (a *App) PersonGUIDByUsername(ctx context.Context, username string) (string
 
 func profileView(person *models.Person, p *models.Profile, isOwner, showPrivate bool) *ProfileView {
 	v := &ProfileView{
-		GUID: person.GUID, DiasporaID: person.DiasporaID, Username: person.Username(),
+		ID: person.ID, GUID: person.GUID, DiasporaID: person.DiasporaID, Username: person.Username(),
 		FirstName: p.FirstName, LastName: p.LastName,
 		AvatarLarge: orDefault(p.ImageURL), AvatarMedium: orDefault(p.ImageURLMedium), AvatarSmall: orDefault(p.ImageURLSmall),
 		Local: person.Local(), IsOwner: isOwner, NSFW: p.NSFW, Searchable: p.Searchable,

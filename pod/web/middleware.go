@@ -29,6 +29,7 @@ const (
 	ctxSession   = "session"
 	ctxToken     = "session_token"
 	ctxCSRFToken = "csrf_token"
+	ctxNonce     = "csp_nonce"
 )
 
 func (s *Server) recover(c *gin.Context) {
@@ -60,11 +61,15 @@ func (s *Server) logRequests(c *gin.Context) {
 }
 
 func (s *Server) securityHeaders(c *gin.Context) {
+	buf := make([]byte, 16)
+	rand.Read(buf)
+	nonce := base64.RawStdEncoding.EncodeToString(buf)
+	c.Set(ctxNonce, nonce)
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self' 'nonce-"+nonce+"'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 	c.Next()
 }
 
@@ -184,9 +189,12 @@ func (s *Server) flash(c *gin.Context, kind, msg string) {
 
 // base builds the layout's part of every page, consuming any flash message.
 func (s *Server) base(c *gin.Context) BasePage {
-	b := BasePage{PodName: s.opt.PodName, CSRFToken: c.GetString(ctxCSRFToken)}
+	b := BasePage{PodName: s.opt.PodName, CSRFToken: c.GetString(ctxCSRFToken), Nonce: c.GetString(ctxNonce)}
 	if sess := session(c); sess != nil {
 		b.User = &CurrentUser{Username: sess.Username, GUID: sess.GUID, Admin: sess.Admin}
+		if n, err := s.app.UnreadNotifications(c.Request.Context(), sess); err == nil {
+			b.Unread = n
+		}
 	}
 	if v, err := c.Cookie(flashCookie); err == nil && v != "" {
 		kind, enc, _ := strings.Cut(v, ":")

@@ -9,6 +9,12 @@ type BasePage struct {
 	User      *CurrentUser
 	Notice    string
 	Alert     string
+	// Unread counts the signed-in user's unread notifications.
+	Unread int
+	// Nonce allows the page's one inline script under the CSP.
+	Nonce string
+	// Attributes are the signed-in user's data for scripts and clients.
+	Attributes *userAttributes
 }
 
 // CurrentUser is the signed-in user as the layout shows them.
@@ -51,8 +57,13 @@ type settingsPage struct {
 }
 
 type profilePage struct {
-	Base    BasePage
-	Profile *pod.ProfileView
+	Base        BasePage
+	Profile     *pod.ProfileView
+	PersonID    int64
+	Relation    *pod.Relation
+	FreeAspects []pod.AspectView
+	Posts       []pod.PostView
+	Next        string
 }
 
 type profileEditPage struct {
@@ -67,4 +78,97 @@ type errorPage struct {
 	Base    BasePage
 	Heading string
 	Message string
+}
+
+// postCtx is what the "post" partial gets: the post and the CSRF token for
+// its buttons.
+type postCtx struct {
+	pod.PostView
+	CSRF string
+}
+
+type publisherView struct {
+	CSRF         string
+	Aspects      []pod.AspectView
+	Text         string
+	Sel          map[string]bool
+	Errors       map[string]string
+	PreviewShown bool
+	Public       bool
+	Preview      []pod.PersonView
+}
+
+type streamPage struct {
+	Base       BasePage
+	Title      string
+	Posts      []pod.PostView
+	Next       string
+	Publisher  *publisherView
+	Aspects    []pod.AspectView
+	Tag        string
+	FollowsTag bool
+	Empty      string
+}
+
+type postPage struct {
+	Base BasePage
+	pod.PostPage
+	CommentText  string
+	CommentError string
+}
+
+type contactsPage struct {
+	Base     BasePage
+	Heading  string
+	Set      string
+	Aspects  []pod.AspectView
+	Aspect   *pod.AspectView
+	Contacts []pod.ContactView
+	Errors   map[string]string
+}
+
+type peoplePage struct {
+	Base    BasePage
+	Query   string
+	Results []pod.PersonResult
+}
+
+type privacyPage struct {
+	Base   BasePage
+	Blocks []pod.BlockView
+}
+
+type notificationsPage struct {
+	Base     BasePage
+	Type     string
+	Types    []string
+	Items    []pod.NotificationView
+	NextPage string
+}
+
+type tagsPage struct {
+	Base   BasePage
+	Tags   []tagFollowing
+	Errors map[string]string
+}
+
+type tagFollowing struct {
+	ID   int64
+	Name string
+}
+
+// userAttributes is the signed-in user as diaspora*'s pages expose them to
+// scripts (window.current_user_attributes), which clients such as diaspy read.
+type userAttributes struct {
+	ID                  int64            `json:"id"`
+	GUID                string           `json:"guid"`
+	Name                string           `json:"name"`
+	DiasporaID          string           `json:"diaspora_id"`
+	Avatar              pod.Avatar       `json:"avatar"`
+	Admin               bool             `json:"admin"`
+	Moderator           bool             `json:"moderator"`
+	NotificationsCount  int              `json:"notifications_count"`
+	UnreadMessagesCount int              `json:"unread_messages_count"`
+	Aspects             []pod.AspectView `json:"aspects"`
+	FollowingCount      int              `json:"following_count"`
 }

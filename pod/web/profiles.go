@@ -11,17 +11,85 @@ import (
 )
 
 func (s *Server) profile(c *gin.Context) {
+	ctx := c.Request.Context()
+	sess := session(c)
 	guid := strings.TrimSuffix(c.Param("guid"), ".json")
-	p, err := s.app.Profile(c.Request.Context(), session(c), guid)
+	p, err := s.app.Profile(ctx, sess, guid)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	var rel *pod.Relation
+	if sess != nil && !p.IsOwner {
+		if rel, err = s.app.Relationship(ctx, sess, guid); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	if wantsJSON(c) {
-		c.JSON(http.StatusOK, profileJSON(p))
+		js := profileJSON(p)
+		js["is_own_profile"] = p.IsOwner
+		js["relationship"] = "not_sharing"
+		js["contact"] = false
+		js["block"] = false
+		if rel != nil {
+			js["relationship"] = rel.Relationship
+			js["block"] = rel.Blocked
+			if rel.ContactID != 0 {
+				js["contact"] = gin.H{"id": rel.ContactID, "person_id": p.ID, "aspect_memberships": rel.Memberships}
+			}
+		}
+		c.JSON(http.StatusOK, js)
 		return
 	}
-	s.render(c, http.StatusOK, "profile", profilePage{Base: s.base(c), Profile: p})
+	q, err := streamQuery(c, pod.StreamPerson)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	q.PersonGUID = guid
+	stream, err := s.app.Stream(ctx, sess, q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page := profilePage{Base: s.base(c), Profile: p, PersonID: p.ID, Relation: rel, Posts: stream.Posts, Next: nextURL(c, stream.Next)}
+	if rel != nil {
+		as, err := s.app.Aspects(ctx, sess)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		in := map[int64]bool{}
+		for _, m := range rel.Memberships {
+			in[m.AspectID] = true
+		}
+		for _, a := range as {
+			if !in[a.ID] {
+				page.FreeAspects = append(page.FreeAspects, a)
+			}
+		}
+	}
+	s.render(c, http.StatusOK, "profile", page)
+}
+
+func (s *Server) personStream(c *gin.Context) {
+	q, err := streamQuery(c, pod.StreamPerson)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	q.PersonGUID = c.Param("guid")
+	page, err := s.app.Stream(c.Request.Context(), session(c), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !wantsJSON(c) {
+		c.Redirect(http.StatusFound, "/people/"+q.PersonGUID)
+		return
+	}
+	c.JSON(http.StatusOK, page.Posts)
 }
 
 // profileJSON is the person JSON shape diaspora*'s front end reads.
@@ -37,7 +105,7 @@ func profileJSON(p *pod.ProfileView) gin.H {
 		profile["gender"] = p.Gender
 		profile["birthday"] = p.Birthday
 	}
-	return gin.H{"guid": p.GUID, "diaspora_id": p.DiasporaID, "name": p.Name, "local": p.Local, "profile": profile}
+	return gin.H{"id": p.ID, "guid": p.GUID, "diaspora_id": p.DiasporaID, "name": p.Name, "local": p.Local, "profile": profile}
 }
 
 func (s *Server) userProfile(c *gin.Context) {

@@ -6,10 +6,12 @@ import (
 	"html/template"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/templates"
 )
 
@@ -20,7 +22,7 @@ type renderer struct {
 }
 
 func newRenderer() (*renderer, error) {
-	base, err := template.New("").ParseFS(templates.FS, "layouts/*.html")
+	base, err := template.New("").Funcs(funcs).ParseFS(templates.FS, "layouts/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layouts: %w", err)
 	}
@@ -66,3 +68,21 @@ func wantsJSON(c *gin.Context) bool {
 	accept := c.GetHeader("Accept")
 	return strings.HasPrefix(accept, "application/json") || (strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html"))
 }
+
+var relationshipNames = map[string]string{
+	"mutual": "Sharing with each other", "sharing": "Shares with you", "receiving": "You share with them", "not_sharing": "Not sharing",
+}
+
+var notificationTypeNames = map[string]string{
+	"also_commented": "Also commented", "comment_on_post": "Comments", "liked": "Likes",
+	"mentioned": "Mentions", "reshared": "Reshares", "started_sharing": "Started sharing",
+}
+
+// funcs are the helpers templates may call.
+var funcs = template.FuncMap{
+	"postCtx":          func(p pod.PostView, csrf string) postCtx { return postCtx{PostView: p, CSRF: csrf} },
+	"relationship":     func(r string) string { return relationshipNames[r] },
+	"notificationType": func(t string) string { return notificationTypeNames[t] },
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

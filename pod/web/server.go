@@ -6,6 +6,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -69,8 +70,27 @@ func New(app *pod.App, opt Options, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// Handler returns the http.Handler to serve.
-func (s *Server) Handler() http.Handler { return s.engine }
+// Handler returns the http.Handler to serve. It honours Rails' method
+// override (a POST with _method=put|patch|delete), which diaspora*'s forms
+// and clients use.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			m := r.URL.Query().Get("_method")
+			if m == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+				r.Body = http.MaxBytesReader(w, r.Body, formBodyLimit)
+				if err := r.ParseForm(); err == nil {
+					m = r.PostForm.Get("_method")
+				}
+			}
+			switch strings.ToUpper(m) {
+			case http.MethodPut, http.MethodPatch, http.MethodDelete:
+				r.Method = strings.ToUpper(m)
+			}
+		}
+		s.engine.ServeHTTP(w, r)
+	})
+}
 
 func (s *Server) routes() {
 	e := s.engine
@@ -99,5 +119,62 @@ func (s *Server) routes() {
 	auth.PUT("/profile", s.updateProfile)
 
 	e.GET("/people/:guid", s.profile)
+	e.GET("/people/:guid/stream", s.personStream)
 	e.GET("/u/:username", s.userProfile)
+	e.GET("/people", s.people)
+	e.GET("/people.json", s.people)
+
+	// Streams. Public, tag and person streams need no sign-in.
+	for path, def := range streams {
+		h := s.streamHandler(path, def)
+		e.GET(path, h)
+		e.GET(path+".json", h)
+	}
+	e.GET("/tags/:name", s.tagStream)
+	e.GET("/bookmarklet", s.requireUser, s.bookmarklet)
+
+	// Posts and what people do with them.
+	e.GET("/posts/:id", s.showPost)
+	e.GET("/p/:id", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/posts/"+c.Param("id")) })
+	e.GET("/posts/:id/comments", s.comments)
+	e.GET("/posts/:id/likes", s.likes)
+	auth.POST("/status_messages", s.createPost)
+	auth.DELETE("/posts/:id", s.deletePost)
+	auth.POST("/posts/:id/comments", s.createComment)
+	auth.DELETE("/posts/:id/comments/:cid", s.deleteComment)
+	auth.DELETE("/comments/:id", s.deleteComment)
+	auth.POST("/posts/:id/likes", s.likePost)
+	auth.DELETE("/posts/:id/likes", s.likePost)
+	auth.DELETE("/posts/:id/likes/:lid", s.likePost)
+	auth.POST("/posts/:id/comments/:cid/likes", s.likePost)
+	auth.DELETE("/posts/:id/comments/:cid/likes", s.likePost)
+	auth.POST("/posts/:id/participation", s.participation)
+	auth.DELETE("/posts/:id/participation", s.participation)
+	auth.POST("/reshares", s.reshare)
+	auth.PUT("/share_visibilities/:id", s.hidePost)
+
+	// Aspects, contacts, blocks.
+	auth.POST("/aspects", s.createAspect)
+	auth.PUT("/aspects/order", s.orderAspects)
+	auth.PUT("/aspects/:id", s.updateAspect)
+	auth.PATCH("/aspects/:id", s.updateAspect)
+	auth.DELETE("/aspects/:id", s.deleteAspect)
+	auth.GET("/contacts", s.contacts)
+	auth.GET("/contacts.json", s.contacts)
+	auth.POST("/aspect_memberships", s.createMembership)
+	auth.DELETE("/aspect_memberships/:id", s.deleteMembership)
+	auth.DELETE("/aspect_memberships", s.deleteMembership)
+	auth.POST("/blocks", s.createBlock)
+	auth.DELETE("/blocks/:id", s.deleteBlock)
+	auth.GET("/privacy", s.privacy)
+
+	// Notifications and tags.
+	auth.GET("/notifications", s.notifications)
+	auth.GET("/notifications.json", s.notifications)
+	auth.GET("/notifications/read_all", s.readAllNotifications)
+	auth.PUT("/notifications/:id", s.markNotification)
+	auth.GET("/tag_followings", s.tagFollowings)
+	auth.GET("/tag_followings/manage", s.tagFollowings)
+	auth.POST("/tag_followings", s.followTag)
+	auth.DELETE("/tag_followings/:id", s.unfollowTag)
 }

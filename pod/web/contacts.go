@@ -1,0 +1,434 @@
+package web
+
+import (
+	"errors"
+	"html"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod"
+)
+
+func (s *Server) contactsPage(c *gin.Context, errs map[string]string) {
+	ctx := c.Request.Context()
+	sess := session(c)
+	set := c.DefaultQuery("set", "all")
+	if set != "all" && set != "receiving" && set != "only_sharing" {
+		s.fail(c, &pod.InvalidError{Fields: map[string]string{"set": "must be all, receiving or only_sharing"}})
+		return
+	}
+	var aspectID int64
+	if v := c.Query("a_id"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			s.fail(c, pod.ErrNotFound)
+			return
+		}
+		aspectID = n
+	}
+	page, _ := strconv.Atoi(c.DefaultQuery("page", "1"))
+	if page < 1 {
+		page = 1
+	}
+	filter := models.ContactFilter{Set: set, AspectID: aspectID}
+	if wantsJSON(c) {
+		filter.Limit, filter.Offset = 25, (page-1)*25
+	}
+	contacts, err := s.app.Contacts(ctx, sess, filter)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, contacts)
+		return
+	}
+	as, err := s.app.Aspects(ctx, sess)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := contactsPage{Base: s.base(c), Set: set, Aspects: as, Contacts: contacts, Errors: errs, Heading: map[string]string{
+		"all": "My contacts", "receiving": "People I share with", "only_sharing": "People only sharing with me"}[set]}
+	for i := range as {
+		if as[i].ID == aspectID {
+			as[i].Selected = true
+			p.Aspect = &as[i]
+			p.Heading = "Aspect: " + as[i].Name
+		}
+	}
+	code := http.StatusOK
+	if len(errs) > 0 {
+		code = http.StatusUnprocessableEntity
+	}
+	s.render(c, code, "contacts", p)
+}
+
+func (s *Server) contacts(c *gin.Context) { s.contactsPage(c, map[string]string{}) }
+
+func (s *Server) createAspect(c *gin.Context) {
+	p, err := newParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	name := p.get("aspect[name]")
+	if name == "" {
+		name = p.get("name")
+	}
+	personID, err := p.id("person_id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if personID == 0 {
+		personID, _ = p.id("aspect[person_id]")
+	}
+	as, err := s.app.CreateAspect(c.Request.Context(), session(c), name, personID)
+	if wantsJSON(c) {
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, as)
+		return
+	}
+	var inv *pod.InvalidError
+	if errors.As(err, &inv) {
+		s.contactsPage(c, inv.Fields)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.flash(c, "notice", "Aspect “"+as.Name+"” created.")
+	c.Redirect(http.StatusSeeOther, "/contacts?a_id="+itoa(as.ID))
+}
+
+func (s *Server) updateAspect(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		s.fail(c, pod.ErrNotFound)
+		return
+	}
+	p, err := newParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	name := p.get("aspect[name]")
+	if name == "" {
+		name = p.get("name")
+	}
+	if err := s.app.RenameAspect(c.Request.Context(), session(c), id, name); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, gin.H{"id": id, "name": name})
+		return
+	}
+	s.flash(c, "notice", "Aspect renamed.")
+	c.Redirect(http.StatusSeeOther, "/contacts?a_id="+itoa(id))
+}
+
+func (s *Server) deleteAspect(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		s.fail(c, pod.ErrNotFound)
+		return
+	}
+	if err := s.app.DeleteAspect(c.Request.Context(), session(c), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	s.flash(c, "notice", "Aspect deleted.")
+	c.Redirect(http.StatusSeeOther, "/contacts")
+}
+
+func (s *Server) orderAspects(c *gin.Context) {
+	p, err := newParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var ids []int64
+	for _, v := range p.list("ordered_aspect_ids") {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			s.fail(c, &pod.InvalidError{Fields: map[string]string{"ordered_aspect_ids": "must be aspect IDs"}})
+			return
+		}
+		ids = append(ids, n)
+	}
+	if err := s.app.OrderAspects(c.Request.Context(), session(c), ids); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) createMembership(c *gin.Context) {
+	p, err := newParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	aspectID, err1 := p.id("aspect_id")
+	personID, err2 := p.id("person_id")
+	if err := errors.Join(err1, err2); err != nil {
+		s.fail(c, err1)
+		return
+	}
+	if aspectID == 0 || personID == 0 {
+		s.fail(c, &pod.InvalidError{Message: "aspect_id and person_id are required"})
+		return
+	}
+	m, err := s.app.AddToAspect(c.Request.Context(), session(c), aspectID, personID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, m)
+		return
+	}
+	s.flash(c, "notice", "Added to “"+m.Aspect.Name+"”.")
+	back(c, "/contacts")
+}
+
+func (s *Server) deleteMembership(c *gin.Context) {
+	id, _ := pathID(c, "id")
+	p, err := newParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	aspectID, _ := p.id("aspect_id")
+	personID, _ := p.id("person_id")
+	if id == 0 && (aspectID == 0 || personID == 0) {
+		s.fail(c, pod.ErrNotFound)
+		return
+	}
+	if err := s.app.RemoveFromAspect(c.Request.Context(), session(c), id, aspectID, personID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	s.flash(c, "notice", "Removed from the aspect.")
+	back(c, "/contacts")
+}
+
+func (s *Server) people(c *gin.Context) {
+	q := c.Query("q")
+	results, err := s.app.SearchPeople(c.Request.Context(), session(c), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, results)
+		return
+	}
+	s.render(c, http.StatusOK, "people", peoplePage{Base: s.base(c), Query: q, Results: results})
+}
+
+func (s *Server) createBlock(c *gin.Context) {
+	p, err := newParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	personID, err := p.id("block[person_id]")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if personID == 0 {
+		personID, _ = p.id("person_id")
+	}
+	if personID == 0 {
+		s.fail(c, &pod.InvalidError{Fields: map[string]string{"person_id": "can't be blank"}})
+		return
+	}
+	if _, err := s.app.Block(c.Request.Context(), session(c), personID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	s.flash(c, "notice", "You now ignore this person.")
+	back(c, "/privacy")
+}
+
+func (s *Server) deleteBlock(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		s.fail(c, pod.ErrNotFound)
+		return
+	}
+	if err := s.app.Unblock(c.Request.Context(), session(c), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	s.flash(c, "notice", "You no longer ignore this person.")
+	back(c, "/privacy")
+}
+
+func (s *Server) privacy(c *gin.Context) {
+	blocks, err := s.app.Blocks(c.Request.Context(), session(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, blocks)
+		return
+	}
+	s.render(c, http.StatusOK, "privacy", privacyPage{Base: s.base(c), Blocks: blocks})
+}
+
+func (s *Server) notifications(c *gin.Context) {
+	page, _ := strconv.Atoi(c.DefaultQuery("page", "1"))
+	perPage, _ := strconv.Atoi(c.DefaultQuery("per_page", "25"))
+	typ := c.Query("type")
+	list, err := s.app.Notifications(c.Request.Context(), session(c), c.Query("show") == "unread", typ, page, perPage)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		// diaspora*'s shape: each entry wrapped under its type.
+		entries := make([]gin.H, 0, len(list.Items))
+		for _, n := range list.Items {
+			note := `<a href="` + html.EscapeString(n.Link) + `">` + html.EscapeString(n.Text) + `</a>`
+			for _, a := range n.Actors {
+				note += ` <a class="hovercardable" href="/people/` + html.EscapeString(a.GUID) + `">` + html.EscapeString(a.Name) + `</a>`
+			}
+			entries = append(entries, gin.H{n.Type: gin.H{
+				"id": n.ID, "target_type": n.TargetType, "target_id": n.TargetID, "recipient_id": session(c).UserID,
+				"unread": n.Unread, "created_at": n.CreatedAt, "updated_at": n.UpdatedAt, "note_html": note,
+			}})
+		}
+		c.JSON(http.StatusOK, gin.H{"unread_count": list.UnreadCount, "unread_count_by_type": list.UnreadCountByType, "notification_list": entries})
+		return
+	}
+	p := notificationsPage{Base: s.base(c), Type: typ, Types: pod.NotificationTypes, Items: list.Items}
+	if len(list.Items) == perPage || (perPage <= 0 && len(list.Items) == 25) {
+		p.NextPage = "/notifications?page=" + strconv.Itoa(page+1) + "&type=" + typ
+	}
+	s.render(c, http.StatusOK, "notifications", p)
+}
+
+func (s *Server) markNotification(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		s.fail(c, pod.ErrNotFound)
+		return
+	}
+	p, err := newParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	unread := p.get("set_unread") == "true"
+	if err := s.app.MarkNotification(c.Request.Context(), session(c), id, unread); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) || c.GetHeader("X-CSRF-Token") != "" {
+		c.JSON(http.StatusOK, gin.H{"guid": id, "unread": unread})
+		return
+	}
+	back(c, "/notifications")
+}
+
+func (s *Server) readAllNotifications(c *gin.Context) {
+	if err := s.app.ReadAllNotifications(c.Request.Context(), session(c), c.Query("type")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/notifications")
+}
+
+func (s *Server) tagFollowings(c *gin.Context) {
+	tags, err := s.app.FollowedTags(c.Request.Context(), session(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]tagFollowing, len(tags))
+	for i, t := range tags {
+		out[i] = tagFollowing{ID: t.ID, Name: t.Name}
+	}
+	if wantsJSON(c) {
+		js := make([]gin.H, len(out))
+		for i, t := range out {
+			js[i] = gin.H{"id": t.ID, "name": t.Name}
+		}
+		c.JSON(http.StatusOK, js)
+		return
+	}
+	s.render(c, http.StatusOK, "tags", tagsPage{Base: s.base(c), Tags: out, Errors: map[string]string{}})
+}
+
+func (s *Server) followTag(c *gin.Context) {
+	p, err := newParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	id, name, err := s.app.FollowTag(c.Request.Context(), session(c), p.get("name"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusCreated, gin.H{"id": id, "name": name})
+		return
+	}
+	s.flash(c, "notice", "You now follow #"+name+".")
+	back(c, "/tags/"+name)
+}
+
+func (s *Server) unfollowTag(c *gin.Context) {
+	key := c.Param("id")
+	ctx := c.Request.Context()
+	var err error
+	if n, perr := strconv.ParseInt(key, 10, 64); perr == nil {
+		err = s.app.UnfollowTagByID(ctx, session(c), n)
+	} else {
+		err = s.app.UnfollowTag(ctx, session(c), key)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	s.flash(c, "notice", "You no longer follow that tag.")
+	back(c, "/tag_followings")
+}

@@ -1,0 +1,299 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aspenpod/aspen/pod"
+)
+
+// back redirects to the page the form came from, when it is ours, or to fallback.
+func back(c *gin.Context, fallback string) {
+	ref := c.GetHeader("Referer")
+	if i := strings.Index(ref, "://"); i >= 0 {
+		rest := ref[i+3:]
+		if j := strings.Index(rest, "/"); j >= 0 && rest[:j] == c.Request.Host {
+			c.Redirect(http.StatusSeeOther, safeReturnTo(rest[j:]))
+			return
+		}
+	}
+	c.Redirect(http.StatusSeeOther, fallback)
+}
+
+func postKey(c *gin.Context) string { return strings.TrimSuffix(c.Param("id"), ".json") }
+
+func (s *Server) createPost(c *gin.Context) {
+	p, err := newParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	text := p.get("status_message[text]")
+	if text == "" {
+		text = p.get("text")
+	}
+	ids := p.list("aspect_ids")
+	sel, selErr := audience(ids)
+	in := pod.PostInput{Text: text, Audience: sel, ProviderDisplayName: p.get("status_message[provider_display_name]")}
+	ctx := c.Request.Context()
+	sess := session(c)
+	preview := p.get("preview") != ""
+
+	var post *pod.PostView
+	var pv []pod.PersonView
+	switch {
+	case selErr != nil:
+		err = selErr
+	case preview:
+		pv, err = s.app.AudiencePreview(ctx, sess, sel)
+	default:
+		post, err = s.app.CreatePost(ctx, sess, in)
+	}
+	if wantsJSON(c) {
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if preview {
+			c.JSON(http.StatusOK, gin.H{"public": sel.Public, "people": pv})
+			return
+		}
+		c.JSON(http.StatusCreated, post)
+		return
+	}
+	var inv *pod.InvalidError
+	if err != nil && !errors.As(err, &inv) {
+		s.fail(c, err)
+		return
+	}
+	if err == nil && !preview {
+		s.flash(c, "notice", "Your post was shared.")
+		c.Redirect(http.StatusSeeOther, "/posts/"+post.GUID)
+		return
+	}
+	// Show the stream again with the publisher filled in: the audience
+	// preview, or the form's errors.
+	pub := &publisherView{Text: text, Sel: map[string]bool{}, PreviewShown: preview && err == nil, Public: sel.Public, Preview: pv}
+	for _, v := range ids {
+		pub.Sel[v] = true
+	}
+	if inv != nil {
+		pub.Errors = inv.Fields
+		if inv.Message != "" {
+			pub.Errors["text"] = inv.Message
+		}
+	}
+	s.showStream(c, pod.StreamQuery{Kind: pod.StreamMain}, streams["/stream"], pub)
+}
+
+func (s *Server) showPost(c *gin.Context) {
+	page, err := s.app.Post(c.Request.Context(), session(c), postKey(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, page.Post)
+		return
+	}
+	s.render(c, http.StatusOK, "post", postPage{Base: s.base(c), PostPage: *page})
+}
+
+func (s *Server) deletePost(c *gin.Context) {
+	if err := s.app.DeletePost(c.Request.Context(), session(c), postKey(c)); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	s.flash(c, "notice", "Your post was deleted.")
+	c.Redirect(http.StatusSeeOther, "/stream")
+}
+
+func (s *Server) comments(c *gin.Context) {
+	cs, err := s.app.Comments(c.Request.Context(), session(c), postKey(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !wantsJSON(c) {
+		c.Redirect(http.StatusFound, "/posts/"+postKey(c)+"#comments")
+		return
+	}
+	c.JSON(http.StatusOK, cs)
+}
+
+func (s *Server) createComment(c *gin.Context) {
+	p, err := newParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	text := p.get("text")
+	if text == "" {
+		text = p.get("comment[text]")
+	}
+	ctx := c.Request.Context()
+	cv, err := s.app.Comment(ctx, session(c), postKey(c), text)
+	if wantsJSON(c) {
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.JSON(http.StatusCreated, cv)
+		return
+	}
+	var inv *pod.InvalidError
+	if errors.As(err, &inv) {
+		page, perr := s.app.Post(ctx, session(c), postKey(c))
+		if perr != nil {
+			s.fail(c, perr)
+			return
+		}
+		msg := inv.Fields["text"]
+		if msg != "" {
+			msg = "Your comment " + msg
+		} else {
+			msg = inv.Error()
+		}
+		s.render(c, http.StatusUnprocessableEntity, "post", postPage{Base: s.base(c), PostPage: *page, CommentText: text, CommentError: msg})
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/posts/"+postKey(c)+"#comment-"+itoa(cv.ID))
+}
+
+func (s *Server) deleteComment(c *gin.Context) {
+	id, ok := pathID(c, "cid")
+	if !ok {
+		if id, ok = pathID(c, "id"); !ok || c.Param("cid") != "" {
+			s.fail(c, pod.ErrNotFound)
+			return
+		}
+	}
+	if err := s.app.DeleteComment(c.Request.Context(), session(c), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	back(c, "/stream")
+}
+
+func (s *Server) likePost(c *gin.Context) {
+	var cid int64
+	if c.Param("cid") != "" {
+		id, ok := pathID(c, "cid")
+		if !ok {
+			s.fail(c, pod.ErrNotFound)
+			return
+		}
+		cid = id
+	}
+	ctx := c.Request.Context()
+	if c.Request.Method == http.MethodDelete {
+		if err := s.app.Unlike(ctx, session(c), postKey(c), cid); err != nil {
+			s.fail(c, err)
+			return
+		}
+		if wantsJSON(c) {
+			c.Status(http.StatusNoContent)
+			return
+		}
+		back(c, "/posts/"+postKey(c))
+		return
+	}
+	like, err := s.app.Like(ctx, session(c), postKey(c), cid)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusCreated, like)
+		return
+	}
+	back(c, "/posts/"+postKey(c))
+}
+
+func (s *Server) likes(c *gin.Context) {
+	ls, err := s.app.Likes(c.Request.Context(), session(c), postKey(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ls)
+}
+
+func (s *Server) reshare(c *gin.Context) {
+	p, err := newParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	root := p.get("root_guid")
+	if root == "" {
+		s.fail(c, &pod.InvalidError{Fields: map[string]string{"root_guid": "can't be blank"}})
+		return
+	}
+	post, err := s.app.Reshare(c.Request.Context(), session(c), root)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusCreated, post)
+		return
+	}
+	s.flash(c, "notice", "You reshared the post.")
+	back(c, "/stream")
+}
+
+func (s *Server) participation(c *gin.Context) {
+	on := c.Request.Method == http.MethodPost
+	if err := s.app.Participate(c.Request.Context(), session(c), postKey(c), on); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.Status(http.StatusCreated)
+		return
+	}
+	back(c, "/posts/"+postKey(c))
+}
+
+// hidePost answers diaspora*'s PUT /share_visibilities/:id?post_id=…
+// (the :id is ignored, as on diaspora*).
+func (s *Server) hidePost(c *gin.Context) {
+	p, err := newParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	key := strings.Trim(p.get("post_id"), `"`)
+	if key == "" {
+		key = c.Param("id")
+	}
+	hide := p.get("conversation") != "show"
+	if err := s.app.HidePost(c.Request.Context(), session(c), key, hide); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) || c.GetHeader("X-CSRF-Token") != "" {
+		c.Status(http.StatusOK)
+		return
+	}
+	if hide {
+		s.flash(c, "notice", "The post is hidden from your streams.")
+	}
+	back(c, "/stream")
+}
