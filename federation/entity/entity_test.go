@@ -426,3 +426,31 @@ func TestParentAuthorSignatureDropped(t *testing.T) {
 		t.Errorf("parent_author_signature not dropped:\n%s", out)
 	}
 }
+
+// Canonical-form notes of the vectors README: wrapped base64 signatures,
+// empty elements contribute empty fields, spaces are signed.
+func TestSignatureStringDetails(t *testing.T) {
+	key := vectors.PrivateKey(t, "bob_pod_b")
+	c := &Comment{Author: "bob@pod-b.org", GUID: "3a3b3c3d3e3f40414243444546474849", ParentGUID: "1f2e3d4c5b6a79880123456789abcdef", Text: "  spaced  "}
+	c.CreatedAt, _ = ParseTime("2024-01-02T04:00:00Z")
+	c.Order = []string{"author", "guid", "parent_guid", "text", "created_at", "edited_at", "x_empty"}
+	if err := SignRelayable(c, key); err != nil {
+		t.Fatal(err)
+	}
+	if got := SignatureText(c); got != "bob@pod-b.org;3a3b3c3d3e3f40414243444546474849;1f2e3d4c5b6a79880123456789abcdef;  spaced  ;2024-01-02T04:00:00Z;;" {
+		t.Errorf("signed %q", got)
+	}
+	x, _ := MarshalXML(c)
+	if !bytes.Contains(x, []byte("<edited_at/>")) || !bytes.Contains(x, []byte("<x_empty/>")) {
+		t.Errorf("empty elements not kept: %s", x)
+	}
+	sig := Relay(c).AuthorSignature
+	wrapped := bytes.Replace(x, []byte(sig), []byte(sig[:60]+"\n"+sig[60:120]+"\n  "+sig[120:]), 1)
+	e, err := ParseXML(wrapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyAuthorSignature(e.(Relayable), &key.PublicKey); err != nil {
+		t.Errorf("wrapped signature: %v", err)
+	}
+}

@@ -16,11 +16,22 @@ import (
 // MaxDiasporaIDLength is the longest valid diaspora ID.
 const MaxDiasporaIDLength = 255
 
-var guidRE = regexp.MustCompile(`^[0-9A-Za-z\-_@.:]{15,254}[0-9A-Za-z]$`)
-
-// ValidGUID reports whether s is a GUID as the reference accepts it: 16 to
-// 255 characters of [0-9A-Za-z-_@.:], the last one alphanumeric.
-func ValidGUID(s string) bool { return guidRE.MatchString(s) }
+// ValidGUID reports whether s is a GUID as the reference accepts it
+// (^[0-9A-Za-z\-_@.:]{15,254}[0-9A-Za-z]$): 16 to 255 characters of
+// [0-9A-Za-z-_@.:], the last one alphanumeric.
+func ValidGUID(s string) bool {
+	if len(s) < 16 || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !alnum && (i == len(s)-1 || (c != '-' && c != '_' && c != '@' && c != '.' && c != ':')) {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidDiasporaID reports whether s is a diaspora ID as the reference
 // accepts it: at most 255 characters, username@host[:port] with a username

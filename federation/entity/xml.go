@@ -19,6 +19,7 @@ import (
 // content in document order (text and children interleaved).
 type node struct {
 	name     string
+	raw      xml.Name // name with prefix, to match the end tag
 	children []*node
 	segs     []seg
 }
@@ -71,7 +72,10 @@ func parseTree(data []byte) (*node, error) {
 		count int
 	)
 	for {
-		tok, err := d.Token()
+		// RawToken skips namespace translation (entities use none; a prefix is
+		// ignored like the reference's node names do); end tags are matched
+		// below.
+		tok, err := d.RawToken()
 		if err == io.EOF {
 			break
 		}
@@ -90,7 +94,7 @@ func parseTree(data []byte) (*node, error) {
 			if len(stack) >= MaxDepth {
 				return nil, federation.Errorf(federation.ErrTooLarge, "entity XML nested deeper than %d", MaxDepth)
 			}
-			n := &node{name: t.Name.Local}
+			n := &node{name: t.Name.Local, raw: t.Name}
 			if len(stack) == 0 {
 				root = n
 			} else {
@@ -100,6 +104,9 @@ func parseTree(data []byte) (*node, error) {
 			}
 			stack = append(stack, n)
 		case xml.EndElement:
+			if len(stack) == 0 || stack[len(stack)-1].raw != t.Name {
+				return nil, federation.Errorf(federation.ErrMalformed, "entity XML: unexpected end element %s", t.Name.Local)
+			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if len(stack) == 0 {
@@ -111,6 +118,9 @@ func parseTree(data []byte) (*node, error) {
 			p := stack[len(stack)-1]
 			p.segs = append(p.segs, seg{text: string(t)})
 		}
+	}
+	if len(stack) != 0 {
+		return nil, federation.Errorf(federation.ErrMalformed, "entity XML: unclosed element %s", stack[len(stack)-1].name)
 	}
 	if root == nil {
 		return nil, federation.Errorf(federation.ErrMalformed, "entity XML: no root element")
