@@ -20,7 +20,7 @@ func status(err error) (int, string, string) {
 	switch {
 	case errors.Is(err, pod.ErrNotFound), errors.Is(err, models.ErrNotFound):
 		return http.StatusNotFound, "Page not found", "The page you asked for does not exist, or you are not allowed to see it."
-	case errors.Is(err, pod.ErrForbidden), errors.Is(err, pod.ErrRegistrationsClosed):
+	case errors.Is(err, pod.ErrForbidden), errors.Is(err, pod.ErrRegistrationsClosed), errors.Is(err, pod.ErrIgnored):
 		return http.StatusForbidden, "Not allowed", err.Error()
 	case errors.Is(err, pod.ErrUnauthenticated):
 		return http.StatusUnauthorized, "Please sign in", err.Error()

@@ -46,8 +46,13 @@ func newWorld(t *testing.T) *world {
 	}
 	mustStatus(t, w.alice.Post("/aspect_memberships", url.Values{"aspect_id": {itoa(w.friends)}, "person_id": {itoa(w.bobID)}}), http.StatusSeeOther)
 	mustStatus(t, w.alice.Post("/aspect_memberships", url.Values{"aspect_id": {itoa(w.friends)}, "person_id": {itoa(w.daveID)}}), http.StatusSeeOther)
-	mustStatus(t, w.alice.Post("/blocks", url.Values{"block[person_id]": {itoa(w.daveID)}}), http.StatusSeeOther)
 	return w
+}
+
+// blockDave makes alice ignore dave.
+func (w *world) blockDave(t *testing.T) {
+	t.Helper()
+	mustStatus(t, w.alice.Post("/blocks", url.Values{"block[person_id]": {itoa(w.daveID)}}), http.StatusSeeOther)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -76,6 +81,7 @@ func post(t *testing.T, c *podtest.Client, text string, aspectIDs ...string) str
 
 func TestStreamPagesRender(t *testing.T) {
 	w := newWorld(t)
+	w.blockDave(t)
 	post(t, w.alice, "hello #world", "public")
 	for _, path := range []string{"/stream", "/aspects", "/public", "/mentions", "/followed_tags", "/activity", "/liked", "/commented",
 		"/tags/world", "/contacts", "/contacts?set=receiving", "/people?q=bob", "/privacy", "/notifications", "/tag_followings", "/bookmarklet",
