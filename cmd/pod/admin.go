@@ -20,6 +20,10 @@ const adminUsage = `usage: pod admin <verb> [arguments]
   reset-password NAME [--password PW]
                               set a new password (stdin when not given) and sign the user out
   fill-keys [--count N]       generate key pairs for the sign-up pool now
+  seed [--users N] [--posts N] [--contacts N] [--limited-fraction F] [--seed S] [--force]
+                              fill the database with realistic volume for benchmarks
+  bench [--clients N] [--duration D] [--url URL] [--users N] [--pid PID]
+                              drive the streams over HTTP and time them against bare SQL
 `
 
 func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -31,6 +35,12 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return nil
 	}
 	verb, rest := args[0], args[1:]
+	switch verb {
+	case "seed":
+		return seedCmd(ctx, rest, stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, rest, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("admin "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	username := fs.String("username", "", "username")
