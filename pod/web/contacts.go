@@ -315,14 +315,16 @@ func (s *Server) notifications(c *gin.Context) {
 		return
 	}
 	if wantsJSON(c) {
-		// diaspora*'s shape: each entry wrapped under its type.
+		// diaspora*'s shape: each entry wrapped under its type, plus the
+		// type itself ({"type": "liked", "liked": {...}}), as diaspy reads it.
 		entries := make([]gin.H, 0, len(list.Items))
 		for _, n := range list.Items {
-			note := `<a href="` + html.EscapeString(n.Link) + `">` + html.EscapeString(n.Text) + `</a>`
+			note := `<div class="media-body"><a href="` + html.EscapeString(n.Link) + `">` + html.EscapeString(n.Text) + `</a>`
 			for _, a := range n.Actors {
 				note += ` <a class="hovercardable" href="/people/` + html.EscapeString(a.GUID) + `">` + html.EscapeString(a.Name) + `</a>`
 			}
-			entries = append(entries, gin.H{n.Type: gin.H{
+			note += `</div>` // diaspy reads the text of .media-body
+			entries = append(entries, gin.H{"type": n.Type, n.Type: gin.H{
 				"id": n.ID, "target_type": n.TargetType, "target_id": n.TargetID, "recipient_id": session(c).UserID,
 				"unread": n.Unread, "created_at": n.CreatedAt, "updated_at": n.UpdatedAt, "note_html": note,
 			}})

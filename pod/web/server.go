@@ -120,6 +120,7 @@ func (s *Server) routes() {
 
 	e.GET("/people/:guid", s.profile)
 	e.GET("/people/:guid/stream", s.personStream)
+	e.GET("/people/:guid/stream.json", s.personStream) // diaspy's people.User
 	e.GET("/u/:username", s.userProfile)
 	e.GET("/people", s.people)
 	e.GET("/people.json", s.people)
