@@ -104,22 +104,28 @@ func New(t testing.TB) *models.Store {
 func Named(t testing.TB, suffix string) *models.Store {
 	t.Helper()
 	name := PackageDBName(suffix)
-	mu.Lock()
-	st, ok := stores[name]
-	if !ok {
-		dsn := Fresh(t, name)
-		var err error
-		st, err = models.Open(context.Background(), dsn)
-		if err != nil {
-			mu.Unlock()
-			t.Fatalf("modeltest: open %s: %v", name, err)
-		}
-		stores[name] = st
-	}
-	mu.Unlock()
+	st := open(t, name)
 	if err := Truncate(context.Background(), st); err != nil {
 		t.Fatalf("modeltest: truncate %s: %v", name, err)
 	}
+	return st
+}
+
+// open returns the store of a named database, creating it on first use.
+// The lock is released however open ends (t.Fatalf included).
+func open(t testing.TB, name string) *models.Store {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if st, ok := stores[name]; ok {
+		return st
+	}
+	dsn := Fresh(t, name)
+	st, err := models.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("modeltest: open %s: %v", name, err)
+	}
+	stores[name] = st
 	return st
 }
 
