@@ -61,7 +61,13 @@ func (a *App) startSession(ctx context.Context, s *Session) (string, error) {
 	if _, err := rand.Read(buf); err != nil {
 		return "", err
 	}
-	token := base64.RawURLEncoding.EncodeToString(buf)
+	// The first character says how long the session lives, so that reading
+	// it and extending its life is one Redis round trip (GETEX).
+	kind := "s"
+	if s.Remember {
+		kind = "r"
+	}
+	token := kind + base64.RawURLEncoding.EncodeToString(buf)
 	s.key = a.sessionKey(token)
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -78,16 +84,19 @@ func (a *App) startSession(ctx context.Context, s *Session) (string, error) {
 }
 
 // SessionByToken returns the session for a cookie token and extends its
-// life (one Redis round trip). It returns ErrUnauthenticated for an unknown
-// or expired token.
+// life: a day past the last request, or two weeks for "remember me" (one
+// Redis round trip). It returns ErrUnauthenticated for an unknown or
+// expired token.
 func (a *App) SessionByToken(ctx context.Context, token string) (*Session, error) {
 	if token == "" || len(token) > 100 {
 		return nil, ErrUnauthenticated
 	}
+	ttl := SessionIdle
+	if token[0] == 'r' {
+		ttl = RememberFor
+	}
 	key := a.sessionKey(token)
-	// GETEX refreshes a plain session's idle timeout; a remembered one keeps
-	// its fixed two weeks (KEEPTTL is not offered by GETEX, so read first).
-	raw, err := a.rdb.Get(ctx, key).Bytes()
+	raw, err := a.rdb.GetEx(ctx, key, ttl).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrUnauthenticated
 	}
@@ -99,9 +108,6 @@ func (a *App) SessionByToken(ctx context.Context, token string) (*Session, error
 		return nil, ErrUnauthenticated
 	}
 	s.key = key
-	if !s.Remember {
-		a.rdb.Expire(ctx, key, SessionIdle)
-	}
 	return &s, nil
 }
 
