@@ -112,6 +112,7 @@ type diaspyPerson struct {
 }
 
 type diaspyUserData struct {
+	ID                 int64             `json:"id"`
 	GUID               string            `json:"guid"`
 	Name               string            `json:"name"`
 	DiasporaID         string            `json:"diaspora_id"`
@@ -280,8 +281,9 @@ func TestDiaspyClient(t *testing.T) {
 			t.Fatal("diaspy did not sign in")
 		}
 		for _, ud := range []diaspyUserData{got.UserData, got.Me} {
-			if ud.GUID != alicePerson.GUID || ud.DiasporaID != "alice@pod.test" || ud.Name != "alice" || ud.Avatar["small"] == "" {
-				t.Errorf("user data = %+v, want alice (guid %s)", ud, alicePerson.GUID)
+			// As on diaspora*, the id is the person's, not the account's.
+			if ud.ID != alicePerson.ID || ud.GUID != alicePerson.GUID || ud.DiasporaID != "alice@pod.test" || ud.Name != "alice" || ud.Avatar["small"] == "" {
+				t.Errorf("user data = %+v, want alice (person %d, guid %s)", ud, alicePerson.ID, alicePerson.GUID)
 			}
 			if ud.NotificationsCount != 2 {
 				t.Errorf("notifications_count = %d, want 2 (bob started sharing and mentioned alice)", ud.NotificationsCount)

@@ -118,7 +118,7 @@ func (s *Server) showStream(c *gin.Context, q pod.StreamQuery, def streamDef, pu
 			s.fail(c, err)
 			return
 		}
-		p.Base.Attributes = &userAttributes{ID: sess.UserID, GUID: sess.GUID, Name: prof.Name, DiasporaID: prof.DiasporaID,
+		p.Base.Attributes = &userAttributes{ID: sess.PersonID, GUID: sess.GUID, Name: prof.Name, DiasporaID: prof.DiasporaID,
 			Avatar: pod.Avatar{Small: prof.AvatarSmall, Medium: prof.AvatarMedium, Large: prof.AvatarLarge},
 			Admin:  sess.Admin, NotificationsCount: p.Base.Unread, Aspects: as}
 		if def.publisher || pub != nil {
