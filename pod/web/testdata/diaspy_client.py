@@ -4,6 +4,12 @@ client would, and prints a JSON summary of what it saw on stdout.
 
 Usage: diaspy_client.py POD_URL USERNAME PASSWORD [--search NAME]
        [--tag TAG] [--aspect-form NAME] [--aspect-json NAME]
+   or: diaspy_client.py POD_URL USERNAME PASSWORD --read GUID [--read GUID ...]
+       [--person GUID]
+The first form does everything a scripting client does (sign in, user data,
+streams, posting, aspects, memberships, search, comments, likes, profiles,
+notifications); the second (reader mode) only signs in and reports which of
+the given posts diaspy can read, plus the stream and a profile stream.
 
 Only diaspy's public API is used: Connection, streams.*, people.*,
 models.Aspect/Post, search.Search, notifications.Notifications. Any
