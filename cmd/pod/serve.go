@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -61,6 +62,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
+	// Start-up (migrations, templates, key generation) leaves garbage the
+	// idle server never needs again: hand it back to the system.
+	debug.FreeOSMemory()
 	log.Info("pod serving", "url", cfg.BaseURL(), "listen", ln.Addr().String(), "env", cfg.Env, "worker", !*noWorker)
 
 	errc := make(chan error, 1)
