@@ -278,11 +278,12 @@ func (a *App) stopSharing(ctx context.Context, tx *models.Store, userID, userPer
 // RemoveFromAspect takes a person out of one aspect, by membership ID or by
 // (aspect, person). Leaving the last aspect stops sharing with them; posts
 // they already received stay readable to them.
-func (a *App) RemoveFromAspect(ctx context.Context, s *Session, membershipID, aspectID, personID int64) error {
+func (a *App) RemoveFromAspect(ctx context.Context, s *Session, membershipID, aspectID, personID int64) (*MembershipView, error) {
 	if err := requireUser(s); err != nil {
-		return err
+		return nil, err
 	}
-	return a.store.Tx(ctx, func(tx *models.Store) error {
+	var mv *MembershipView
+	err := a.store.Tx(ctx, func(tx *models.Store) error {
 		var m *models.AspectMembership
 		var err error
 		if membershipID != 0 {
@@ -298,19 +299,25 @@ func (a *App) RemoveFromAspect(ctx context.Context, s *Session, membershipID, as
 		if err != nil {
 			return notFoundAs(err, ErrNotFound)
 		}
+		aspect, err := tx.AspectOf(ctx, s.UserID, m.AspectID)
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteMembership(ctx, m.ID); err != nil {
 			return err
 		}
-		left, err := tx.CountMemberships(ctx, m.ContactID)
-		if err != nil || left > 0 {
+		c, err := tx.ContactByID(ctx, m.ContactID)
+		if err != nil {
 			return err
 		}
-		c, err := tx.ContactByID(ctx, m.ContactID)
-		if err != nil || !c.Receiving {
+		mv = &MembershipView{ID: m.ID, AspectID: aspect.ID, PersonID: c.PersonID, Aspect: AspectView{ID: aspect.ID, Name: aspect.Name, Order: aspect.OrderID}}
+		left, err := tx.CountMemberships(ctx, m.ContactID)
+		if err != nil || left > 0 || !c.Receiving {
 			return err
 		}
 		return a.stopSharing(ctx, tx, s.UserID, s.PersonID, c)
 	})
+	return mv, err
 }
 
 // Block ignores a person: the user stops sharing with them, their posts

@@ -62,13 +62,13 @@ func TestSharingReceivingAndMutual(t *testing.T) {
 		t.Error("not mutual after both share")
 	}
 	// Removing from one aspect keeps sharing; from the last stops it.
-	if err := p.App.RemoveFromAspect(ctx, alice.s, m.ID, 0, 0); err != nil {
+	if _, err := p.App.RemoveFromAspect(ctx, alice.s, m.ID, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	if relationOf(t, p, alice, bob) != "mutual" {
 		t.Error("removing from one of two aspects stopped sharing")
 	}
-	if err := p.App.RemoveFromAspect(ctx, alice.s, 0, alice.aspects["Work"], bob.s.PersonID); err != nil {
+	if _, err := p.App.RemoveFromAspect(ctx, alice.s, 0, alice.aspects["Work"], bob.s.PersonID); err != nil {
 		t.Fatal(err)
 	}
 	if got := relationOf(t, p, alice, bob); got != "sharing" {
@@ -78,7 +78,7 @@ func TestSharingReceivingAndMutual(t *testing.T) {
 		t.Errorf("bob→alice = %s, want receiving", got)
 	}
 	// Someone else's membership ID is not found.
-	if err := p.App.RemoveFromAspect(ctx, bob.s, m.ID, 0, 0); !errors.Is(err, pod.ErrNotFound) {
+	if _, err := p.App.RemoveFromAspect(ctx, bob.s, m.ID, 0, 0); !errors.Is(err, pod.ErrNotFound) {
 		t.Errorf("removing another user's membership: %v", err)
 	}
 }

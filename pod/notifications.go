@@ -22,6 +22,8 @@ type NotificationView struct {
 	Actors     []PersonView `json:"actors"`
 	// Text says what happened, e.g. "Alice and Bob liked your post".
 	Text string `json:"text"`
+	// Verb is the part after the names, e.g. "liked your post".
+	Verb string `json:"-"`
 	// Link is where the notification leads.
 	Link string `json:"link"`
 }
@@ -90,7 +92,8 @@ func (a *App) Notifications(ctx context.Context, s *Session, unreadOnly bool, ty
 				nv.Link = "/people/" + nv.Actors[0].GUID
 			}
 		}
-		nv.Text = actorsText(nv.Actors) + " " + notificationVerbs[r.Type]
+		nv.Verb = notificationVerbs[r.Type]
+		nv.Text = actorsText(nv.Actors) + " " + nv.Verb
 		list.Items = append(list.Items, nv)
 	}
 	return list, nil

@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -218,12 +219,13 @@ func (s *Server) deleteMembership(c *gin.Context) {
 		s.fail(c, pod.ErrNotFound)
 		return
 	}
-	if err := s.app.RemoveFromAspect(c.Request.Context(), session(c), id, aspectID, personID); err != nil {
+	m, err := s.app.RemoveFromAspect(c.Request.Context(), session(c), id, aspectID, personID)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	if wantsJSON(c) {
-		c.Status(http.StatusNoContent)
+		c.JSON(http.StatusOK, m)
 		return
 	}
 	s.flash(c, "notice", "Removed from the aspect.")
@@ -319,9 +321,15 @@ func (s *Server) notifications(c *gin.Context) {
 		// type itself ({"type": "liked", "liked": {...}}), as diaspy reads it.
 		entries := make([]gin.H, 0, len(list.Items))
 		for _, n := range list.Items {
-			note := `<div class="media-body"><a href="` + html.EscapeString(n.Link) + `">` + html.EscapeString(n.Text) + `</a>`
+			// As diaspora*: the actors as hovercard links, what they did, and
+			// a link to the post carrying its id in data-ref.
+			var actors []string
 			for _, a := range n.Actors {
-				note += ` <a class="hovercardable" href="/people/` + html.EscapeString(a.GUID) + `">` + html.EscapeString(a.Name) + `</a>`
+				actors = append(actors, `<a class="hovercardable" href="/people/`+html.EscapeString(a.GUID)+`">`+html.EscapeString(a.Name)+`</a>`)
+			}
+			note := `<div class="media-body">` + strings.Join(actors, ", ") + " " + html.EscapeString(n.Verb)
+			if n.TargetType == "Post" {
+				note += ` <a href="` + html.EscapeString(n.Link) + `" data-ref="` + itoa(n.TargetID) + `">` + html.EscapeString(n.TargetGUID) + `</a>`
 			}
 			note += `</div>` // diaspy reads the text of .media-body
 			entries = append(entries, gin.H{"type": n.Type, n.Type: gin.H{
@@ -355,7 +363,7 @@ func (s *Server) markNotification(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if wantsJSON(c) || c.GetHeader("X-CSRF-Token") != "" {
+	if wantsJSON(c) {
 		c.JSON(http.StatusOK, gin.H{"guid": id, "unread": unread})
 		return
 	}

@@ -265,7 +265,11 @@ func (s *Server) participation(c *gin.Context) {
 		return
 	}
 	if wantsJSON(c) {
-		c.Status(http.StatusCreated)
+		if on {
+			c.Status(http.StatusCreated)
+		} else {
+			c.Status(http.StatusOK)
+		}
 		return
 	}
 	back(c, "/posts/"+postKey(c))
@@ -288,7 +292,7 @@ func (s *Server) hidePost(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if wantsJSON(c) || c.GetHeader("X-CSRF-Token") != "" {
+	if wantsJSON(c) {
 		c.Status(http.StatusOK)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net/http"
 	"path"
 	"strconv"
 	"strings"
@@ -59,10 +60,16 @@ func (r *renderer) html(c *gin.Context, status int, page string, data any) error
 	return nil
 }
 
-// wantsJSON reports whether the client asked for JSON (a .json path or an
-// Accept header that prefers it).
+// wantsJSON reports whether the client asked for JSON: a .json path, an
+// Accept header that prefers it, or a script's write (a JSON body, or the
+// X-CSRF-Token header, which browser forms never send) that wants a status
+// rather than a redirect.
 func wantsJSON(c *gin.Context) bool {
 	if strings.HasSuffix(c.Request.URL.Path, ".json") {
+		return true
+	}
+	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead &&
+		(strings.HasPrefix(c.ContentType(), "application/json") || c.GetHeader("X-CSRF-Token") != "") {
 		return true
 	}
 	accept := c.GetHeader("Accept")
