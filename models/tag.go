@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"strings"
 )
 
 // FollowTag makes a user follow a tag; following twice is fine.
@@ -51,4 +52,12 @@ func (s *Store) FollowsTag(ctx context.Context, userID, tagID int64) (bool, erro
 	var ok bool
 	err := s.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM tag_followings WHERE user_id = ? AND tag_id = ?)`, userID, tagID).Scan(&ok).Error
 	return ok, translate(err, "follows tag")
+}
+
+// SearchTags lists tag names starting with a prefix, by name.
+func (s *Store) SearchTags(ctx context.Context, prefix string, limit int) ([]string, error) {
+	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix) + "%"
+	var names []string
+	err := s.conn(ctx).Raw(`SELECT name FROM tags WHERE name LIKE ? ORDER BY name LIMIT ?`, like, limit).Scan(&names).Error
+	return names, translate(err, "search tags")
 }

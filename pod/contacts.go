@@ -613,3 +613,18 @@ func (a *App) FollowsTag(ctx context.Context, s *Session, name string) (bool, er
 	}
 	return a.store.FollowsTag(ctx, s.UserID, id)
 }
+
+// SearchTags suggests tags that start with q (at most limit, 10 by default).
+func (a *App) SearchTags(ctx context.Context, q string, limit int) ([]string, error) {
+	if limit <= 0 || limit > 50 {
+		limit = 10
+	}
+	q = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(q), "#"))
+	if q == "" {
+		return []string{}, nil
+	}
+	if _, ok := NormalizeTag(q); !ok {
+		return nil, &InvalidError{Fields: map[string]string{"q": "may contain only letters, digits, '_' and '-'"}}
+	}
+	return a.store.SearchTags(ctx, q, limit)
+}

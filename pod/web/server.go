@@ -132,6 +132,7 @@ func (s *Server) routes() {
 		e.GET(path+".json", h)
 	}
 	e.GET("/tags/:name", s.tagStream)
+	e.GET("/tags", s.searchTags)
 	e.GET("/bookmarklet", s.requireUser, s.bookmarklet)
 
 	// Posts and what people do with them.

@@ -179,3 +179,18 @@ func (s *Server) bookmarklet(c *gin.Context) {
 	}
 	s.showStream(c, q, def, pub)
 }
+
+// searchTags answers tag autocompletion: GET /tags?q=&limit= → [{"name"}].
+func (s *Server) searchTags(c *gin.Context) {
+	limit, _ := strconv.Atoi(c.Query("limit"))
+	names, err := s.app.SearchTags(c.Request.Context(), c.Query("q"), limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]gin.H, len(names))
+	for i, n := range names {
+		out[i] = gin.H{"name": n}
+	}
+	c.JSON(http.StatusOK, out)
+}
