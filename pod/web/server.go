@@ -96,6 +96,7 @@ func (s *Server) routes() {
 	e := s.engine
 	e.GET("/", s.home)
 	e.GET("/healthz", s.healthz)
+	s.federationRoutes()
 	e.GET("/readyz", s.readyz)
 	e.GET("/assets/*path", s.assets)
 	e.GET("/uploads/*key", s.uploads)
