@@ -234,7 +234,7 @@ var seedTables = []string{"users", "people", "profiles", "aspects", "invitation_
 // seedBulkTables get their indexes dropped during the load and rebuilt
 // after it (much faster than maintaining them row by row). Primary keys
 // stay when a foreign key refers to them.
-var seedBulkTables = []string{"posts", "aspect_visibilities", "post_audiences", "share_visibilities",
+var seedBulkTables = []string{"contacts", "aspect_memberships", "posts", "aspect_visibilities", "post_audiences", "share_visibilities",
 	"taggings", "mentions", "comments", "likes", "participations", "notifications", "notification_actors",
 	"stream_entries"}
 
@@ -737,7 +737,10 @@ func (s *seeder) contacts(ctx context.Context) error {
 		) m`, k1, s.rnd("c.id", 16), s.rnd("c.id", 17))); err != nil {
 		return err
 	}
-	if err := s.analyze(ctx, "aspect_memberships"); err != nil {
+	if err := s.restoreIndexes(ctx, []string{"contacts", "aspect_memberships"}); err != nil {
+		return err
+	}
+	if err := s.analyze(ctx, "contacts", "aspect_memberships"); err != nil {
 		return err
 	}
 	// Pools to draw audiences, commenters and likers from: the members of

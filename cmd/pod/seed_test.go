@@ -3,10 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -14,6 +21,7 @@ import (
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/web"
 )
 
 // TestSeedWritesWhatTheUseCasesWrite seeds a tiny world and checks it
@@ -306,5 +314,101 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 	}
 	if string(cv.HTML) != commentHTML {
 		t.Errorf("comment HTML: seeded %q, replayed %q", commentHTML, cv.HTML)
+	}
+}
+
+// BenchmarkServe drives the pod's HTTP handler in-process (no network, no
+// client) on a database filled by `pod admin seed`, for CPU profiles of the
+// server side of each bench scenario. Skipped unless POD_BENCH_DATABASE_URL
+// names the seeded database (with POD_DATA_DIR or POD_SECRET_KEY as the
+// seed had them):
+//
+//	POD_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/pod_bench?sslmode=disable \
+//	  go test ./cmd/pod -run '^$' -bench Serve -cpu 8 -benchtime 10s -cpuprofile /tmp/serve.cpu
+func BenchmarkServe(b *testing.B) {
+	dsn := os.Getenv("POD_BENCH_DATABASE_URL")
+	if dsn == "" {
+		b.Skip("POD_BENCH_DATABASE_URL names no seeded database (see pod admin seed)")
+	}
+	b.Setenv("POD_DATABASE_URL", dsn)
+	if os.Getenv("POD_DATA_DIR") == "" && os.Getenv("POD_SECRET_KEY") == "" {
+		b.Setenv("POD_DATA_DIR", b.TempDir())
+	}
+	ctx := context.Background()
+	cfg, err := loadConfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e, err := setup(ctx, cfg, log, schemaAsConfigured)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	srv, err := web.New(e.app, web.Options{PodName: cfg.PodName, Secret: cfg.SecretKey, TrustedProxies: cfg.TrustedProxies, Media: e.media}, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := srv.Handler()
+	db, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close(ctx)
+	bn := &bencher{o: benchOptions{Users: 20, Seed: 1, Password: "password1"}, db: db, out: io.Discard}
+	if err := bn.pickUsers(ctx); err != nil {
+		b.Fatal(err)
+	}
+	serve := func(method, path, body, cookie, xff string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.RemoteAddr = "127.0.0.1:40000"
+		if body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		req.Header.Set("Cookie", cookie)
+		req.Header.Set("X-Forwarded-For", xff)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	for i, u := range bn.users {
+		xff := fmt.Sprintf("198.18.200.%d", i+1)
+		w := serve("GET", "/users/sign_in", "", "", xff)
+		m := csrfMetaRE.FindStringSubmatch(w.Body.String())
+		if m == nil {
+			b.Fatalf("sign-in form: %d, no csrf-token", w.Code)
+		}
+		var cookies []string
+		for _, c := range w.Result().Cookies() {
+			cookies = append(cookies, c.Name+"="+c.Value)
+		}
+		form := url.Values{"user[username]": {u.Username}, "user[password]": {"password1"}, "authenticity_token": {html.UnescapeString(m[1])}}
+		w = serve("POST", "/users/sign_in", form.Encode(), strings.Join(cookies, "; "), xff)
+		if w.Code != http.StatusFound {
+			b.Fatalf("sign in as %s: %d", u.Username, w.Code)
+		}
+		for _, c := range w.Result().Cookies() {
+			cookies = append(cookies, c.Name+"="+c.Value)
+		}
+		u.Cookie = strings.Join(cookies, "; ")
+	}
+	for _, name := range []string{"main", "aspect", "tag", "deep", "post"} {
+		sc, err := bn.scenario(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			var seq atomic.Uint64
+			b.RunParallel(func(pb *testing.PB) {
+				r := rand.New(rand.NewPCG(1, seq.Add(1)))
+				for pb.Next() {
+					req := sc.next(r)
+					if w := serve("GET", req.path, "", req.user.Cookie, "198.18.201.1"); w.Code != http.StatusOK {
+						b.Errorf("GET %s: %d %.200s", req.path, w.Code, w.Body.String())
+						return
+					}
+				}
+			})
+		})
 	}
 }
