@@ -191,10 +191,16 @@ func (s *Store) ViewerLikes(ctx context.Context, v Viewer, postIDs []int64) (lik
 	return likes, reshared, translate(rows.Err(), "viewer likes")
 }
 
+// Participant is a local user subscribed to a post.
+type Participant struct {
+	UserID   int64
+	PersonID int64
+}
+
 // ParticipantsOf lists the local users subscribed to a post, except one person.
-func (s *Store) ParticipantsOf(ctx context.Context, postID, exceptPerson int64) ([]int64, error) {
-	var users []int64
-	err := s.conn(ctx).Raw(`SELECT pe.owner_id FROM participations pa JOIN people pe ON pe.id = pa.person_id
-		WHERE pa.post_id = ? AND pa.person_id <> ? AND pe.owner_id IS NOT NULL`, postID, exceptPerson).Scan(&users).Error
-	return users, translate(err, "participants")
+func (s *Store) ParticipantsOf(ctx context.Context, postID, exceptPerson int64) ([]Participant, error) {
+	var out []Participant
+	err := s.conn(ctx).Raw(`SELECT pe.owner_id AS user_id, pe.id AS person_id FROM participations pa JOIN people pe ON pe.id = pa.person_id
+		WHERE pa.post_id = ? AND pa.person_id <> ? AND pe.owner_id IS NOT NULL`, postID, exceptPerson).Scan(&out).Error
+	return out, translate(err, "participants")
 }

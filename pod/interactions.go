@@ -76,15 +76,11 @@ func (a *App) Comment(ctx context.Context, s *Session, postKey, text string) (*C
 		if err := a.notifyAuthor(ctx, tx, p, models.NotifyCommentOnPost, s.PersonID); err != nil {
 			return err
 		}
-		for _, uid := range participants {
-			person, err := tx.PersonOfUser(ctx, uid)
-			if err != nil {
-				return err
-			}
-			if person.ID == p.AuthorID {
+		for _, pt := range participants {
+			if pt.PersonID == p.AuthorID {
 				continue
 			}
-			if err := a.notify(ctx, tx, uid, person.ID, models.NotifyAlsoCommented, p.ID, s.PersonID); err != nil {
+			if err := a.notify(ctx, tx, pt.UserID, pt.PersonID, models.NotifyAlsoCommented, p.ID, s.PersonID); err != nil {
 				return err
 			}
 		}

@@ -128,7 +128,7 @@ func (s *Server) routes() {
 
 	// Streams. Public, tag and person streams need no sign-in.
 	for path, def := range streams {
-		h := s.streamHandler(path, def)
+		h := s.streamHandler(def)
 		e.GET(path, h)
 		e.GET(path+".json", h)
 	}

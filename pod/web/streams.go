@@ -69,7 +69,7 @@ func nextURL(c *gin.Context, next string) string {
 	return u.RequestURI()
 }
 
-func (s *Server) streamHandler(path string, def streamDef) gin.HandlerFunc {
+func (s *Server) streamHandler(def streamDef) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		q, err := streamQuery(c, def.kind)
 		if err != nil {
