@@ -6,6 +6,7 @@ package pod
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -37,6 +38,14 @@ type Options struct {
 	AvatarMaxBytes int64
 	// RedisPrefix prefixes the Redis keys of sessions and rate limits.
 	RedisPrefix string
+	// PodName is the pod's name, published as NodeInfo's metadata.nodeName.
+	PodName string
+	// Version is the software version NodeInfo publishes; empty means the
+	// version the binary was built as (see SoftwareVersion).
+	Version string
+	// NodeInfoCacheTTL is how long NodeInfo's usage counts are kept in
+	// Redis; zero counts on every request (tests).
+	NodeInfoCacheTTL time.Duration
 }
 
 // Deps are the App's collaborators.

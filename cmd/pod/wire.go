@@ -132,6 +132,7 @@ func setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode migrat
 		Host: cfg.Host, BaseURL: cfg.BaseURL(), RSABits: cfg.RSABits, KeyPoolSize: cfg.KeyPoolSize,
 		RegistrationsOpen: cfg.Registrations == config.RegistrationsOpen, InviteCount: cfg.InviteCount,
 		AvatarMaxBytes: cfg.AvatarMaxBytes, RedisPrefix: cfg.RedisPrefix,
+		PodName: cfg.PodName, NodeInfoCacheTTL: pod.DefaultNodeInfoCacheTTL,
 	}, pod.Deps{Store: store, Sealer: sealer, Redis: e.rdb, Queue: e.queue, Media: e.media, Log: log})
 	ok = true
 	return e, nil

@@ -106,6 +106,7 @@ func Start(t testing.TB, st *models.Store, prefix string, opts ...Option) *Pod {
 	p.Opt = pod.Options{
 		Host: "pod.test", BaseURL: "http://pod.test", RSABits: 1024, KeyPoolSize: 0,
 		RegistrationsOpen: true, InviteCount: 5, AvatarMaxBytes: 1 << 20, RedisPrefix: prefix,
+		PodName: "testpod",
 	}
 	p.Web = web.Options{PodName: "testpod", Secret: Secret, Media: ms}
 	for _, o := range opts {

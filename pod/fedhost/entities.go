@@ -1,0 +1,116 @@
+package fedhost
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aspenpod/aspen/federation/discovery"
+	"github.com/aspenpod/aspen/federation/entity"
+	"github.com/aspenpod/aspen/federation/receive"
+	"github.com/aspenpod/aspen/models"
+)
+
+// Entity type names as they appear in /fetch/:type/:guid (§6).
+const (
+	FetchPost          = "post" // a status message or a reshare
+	FetchStatusMessage = "status_message"
+	FetchReshare       = "reshare"
+	FetchComment       = "comment"
+	FetchLike          = "like"
+)
+
+// ValidGUID reports whether s is a GUID as the reference accepts it.
+func ValidGUID(s string) bool { return entity.ValidGUID(s) }
+
+func diasporaID(p *models.Person) string { return strings.ToLower(p.DiasporaID) }
+
+func timestamp(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+// StatusMessage returns the status_message entity of a post of type
+// StatusMessage written by author.
+func StatusMessage(post *models.Post, author *models.Person) *entity.StatusMessage {
+	return &entity.StatusMessage{
+		Author:              diasporaID(author),
+		GUID:                post.GUID,
+		CreatedAt:           timestamp(post.CreatedAt),
+		Public:              post.Public,
+		ProviderDisplayName: post.ProviderDisplayName,
+		Text:                post.Text,
+	}
+}
+
+// Reshare returns the reshare entity of a post of type Reshare. root and
+// rootAuthor are the reshared post and its author, nil when the root was
+// deleted (the reshare is then sent without root, as diaspora* does).
+func Reshare(post *models.Post, author *models.Person, root *models.Post, rootAuthor *models.Person) *entity.Reshare {
+	r := &entity.Reshare{Author: diasporaID(author), GUID: post.GUID, CreatedAt: timestamp(post.CreatedAt)}
+	if root != nil && rootAuthor != nil {
+		r.RootGUID, r.RootAuthor = root.GUID, diasporaID(rootAuthor)
+	}
+	return r
+}
+
+// Post returns the entity of a post: a status_message or a reshare (see
+// Reshare for root and rootAuthor, which status messages ignore).
+func Post(post *models.Post, author *models.Person, root *models.Post, rootAuthor *models.Person) (entity.Entity, error) {
+	switch post.Type {
+	case models.TypeStatusMessage:
+		return StatusMessage(post, author), nil
+	case models.TypeReshare:
+		return Reshare(post, author, root, rootAuthor), nil
+	}
+	return nil, fmt.Errorf("post %s has unknown type %q", post.GUID, post.Type)
+}
+
+// Comment returns the comment entity of a comment on post. It is not
+// signed yet: SignedEnvelope adds the author_signature.
+func Comment(c *models.Comment, author *models.Person, post *models.Post) *entity.Comment {
+	return &entity.Comment{
+		Author:     diasporaID(author),
+		GUID:       c.GUID,
+		ParentGUID: post.GUID,
+		Text:       c.Text,
+		CreatedAt:  timestamp(c.CreatedAt),
+	}
+}
+
+// Like returns the like entity of a like of post, or of comment when the
+// like is on a comment (comment non-nil). It is not signed yet.
+func Like(l *models.Like, author *models.Person, post *models.Post, comment *models.Comment) *entity.Like {
+	e := &entity.Like{Author: diasporaID(author), GUID: l.GUID, ParentGUID: post.GUID, ParentType: "Post", Positive: l.Positive}
+	if comment != nil {
+		e.ParentGUID, e.ParentType = comment.GUID, "Comment"
+	}
+	return e
+}
+
+// FetchURL returns the /fetch/:type/:guid URL of an object on a remote
+// person's pod: scheme ("https", or "http" in development) and the
+// person's pod host.
+func FetchURL(scheme string, author *models.Person, entityType, guid string) string {
+	return discovery.FetchURL(scheme+"://"+author.PodHost+"/", entityType, guid)
+}
+
+// FetchContentType is the content type of a /fetch answer.
+const FetchContentType = "application/magic-envelope+xml"
+
+// SignedEnvelope validates a public entity by a local author and signs it
+// into a magic envelope with the author's key, opened from sealedKey (the
+// user's stored serialized_private_key) with sealer. Relayables get their
+// author_signature first. The clear key lives only inside this call.
+func SignedEnvelope(e entity.Entity, author *models.Person, sealedKey string, sealer *models.KeySealer) ([]byte, error) {
+	if err := e.Validate(); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", e.EntityName(), entity.GUIDOf(e), err)
+	}
+	key, err := sealer.Open(sealedKey)
+	if err != nil {
+		return nil, fmt.Errorf("key of %s: %w", author.DiasporaID, err)
+	}
+	if r, ok := entity.AsRelayable(e); ok {
+		if err := entity.SignRelayable(r, key); err != nil {
+			return nil, fmt.Errorf("sign %s %s: %w", e.EntityName(), entity.GUIDOf(e), err)
+		}
+	}
+	return receive.FetchResponse(e, diasporaID(author), key)
+}
