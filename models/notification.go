@@ -104,3 +104,10 @@ func (s *Store) ReadPersonNotifications(ctx context.Context, userID, personID in
 		AND EXISTS (SELECT 1 FROM notification_actors na WHERE na.notification_id = n.id AND na.person_id = ?)`,
 		userID, personID).Error, "read person notifications")
 }
+
+// ReadStartedSharing marks read a user's "started sharing" notification
+// about a person (visiting the person's page does this).
+func (s *Store) ReadStartedSharing(ctx context.Context, userID, personID int64) error {
+	return translate(s.conn(ctx).Exec(`UPDATE notifications SET unread = false WHERE user_id = ? AND type = ? AND person_id = ? AND unread`,
+		userID, NotifyStartedSharing, personID).Error, "read started sharing")
+}

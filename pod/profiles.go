@@ -68,6 +68,11 @@ func (a *App) Profile(ctx context.Context, viewer *Session, guid string) (*Profi
 		return nil, err
 	}
 	isOwner := viewer != nil && viewer.PersonID == person.ID
+	if viewer != nil && !isOwner {
+		if err := a.store.ReadStartedSharing(ctx, viewer.UserID, person.ID); err != nil {
+			return nil, err
+		}
+	}
 	// Until contacts exist, the private part is shown to its owner, or to
 	// everyone when the owner made it public.
 	return profileView(person, profile, isOwner, isOwner || profile.PublicDetails), nil

@@ -90,6 +90,12 @@ var funcs = template.FuncMap{
 	"postCtx":          func(p pod.PostView, csrf string) postCtx { return postCtx{PostView: p, CSRF: csrf} },
 	"relationship":     func(r string) string { return relationshipNames[r] },
 	"notificationType": func(t string) string { return notificationTypeNames[t] },
+	"plural": func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	},
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
