@@ -109,13 +109,18 @@ const (
 	ReasonMention
 	// ReasonOwn: the user wrote it.
 	ReasonOwn
+	// ReasonAddressed: a limited post addressed to the user. diaspora*
+	// shows these only when the user also has the author in an aspect; a
+	// post sent to you should never be invisible in your stream.
+	ReasonAddressed
 )
 
 // MainStreamReasons says why the post belongs in the main stream of a user
 // (person viewer), or 0 if it does not. Only posts the user can see and
 // whose author they do not ignore ever appear. inAspects: the author is in
 // one of the viewer's aspects; followsTag: the post has a tag the viewer
-// follows; mentioned: the post mentions the viewer.
+// follows; mentioned: the post mentions the viewer. A limited post whose
+// audience holds the viewer always has ReasonAddressed.
 func MainStreamReasons(p Post, v Viewer, inAspects, followsTag, mentioned, ignoresAuthor bool) int {
 	if !CanSee(p, v) || !v.SignedIn() {
 		return 0
@@ -135,6 +140,9 @@ func MainStreamReasons(p Post, v Viewer, inAspects, followsTag, mentioned, ignor
 	}
 	if mentioned {
 		r |= ReasonMention
+	}
+	if !p.Public && p.Audience[v.Person] {
+		r |= ReasonAddressed
 	}
 	return r
 }

@@ -62,11 +62,14 @@ func TestMainStreamReasons(t *testing.T) {
 	if r := MainStreamReasons(limited, Viewer{3}, true, true, true, false); r != 0 {
 		t.Errorf("outsider gets reasons %b", r)
 	}
-	if r := MainStreamReasons(limited, Viewer{2}, true, false, true, false); r != ReasonAspect|ReasonMention {
+	if r := MainStreamReasons(limited, Viewer{2}, true, false, true, false); r != ReasonAspect|ReasonMention|ReasonAddressed {
 		t.Errorf("member reasons %b", r)
 	}
 	if r := MainStreamReasons(limited, Viewer{2}, true, true, true, true); r != 0 {
 		t.Errorf("ignored author gives %b", r)
+	}
+	if r := MainStreamReasons(limited, Viewer{2}, false, false, false, false); r != ReasonAddressed {
+		t.Errorf("a limited post addressed to the viewer gives %b", r)
 	}
 	if r := MainStreamReasons(limited, Viewer{1}, false, false, false, false); r != ReasonOwn {
 		t.Errorf("own post gives %b", r)

@@ -211,8 +211,8 @@ func (s *Store) AddMentions(ctx context.Context, p *Post, personIDs []int64) err
 
 // FanOut writes the stream entries of a new post: its author's own entry,
 // and one for every local user who may see it and either has its author in
-// an aspect, follows one of its tags or is mentioned in it, unless they
-// ignore the author (aspects.MainStreamReasons in SQL).
+// an aspect, follows one of its tags, is mentioned in it or is in its
+// audience, unless they ignore the author (aspects.MainStreamReasons in SQL).
 func (s *Store) FanOut(ctx context.Context, p *Post) error {
 	return translate(s.conn(ctx).Exec(`INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
 		SELECT r.user_id, @post, @author, @created, bit_or(r.reason) FROM (
@@ -224,6 +224,8 @@ func (s *Store) FanOut(ctx context.Context, p *Post) error {
 			UNION ALL
 			SELECT pe.owner_id, 4 FROM mentions m JOIN people pe ON pe.id = m.person_id
 				WHERE m.post_id = @post AND pe.owner_id IS NOT NULL
+			UNION ALL
+			SELECT sv.user_id, 16 FROM share_visibilities sv WHERE sv.post_id = @post
 		) r
 		WHERE r.reason = 8 OR ((@public OR EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = @post AND sv.user_id = r.user_id))
 			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = r.user_id AND b.person_id = @author))

@@ -15,8 +15,9 @@ package pod_test
 //   - comments and likes need a reader the post's author does not ignore;
 //     reshares need a public post that is not one's own, once;
 //   - the main stream holds one's own posts and visible posts whose author
-//     is in one of one's aspects now, that carry a followed tag or that
-//     mention one, minus hidden posts and ignored authors; other streams
+//     is in one of one's aspects now, that carry a followed tag, that
+//     mention one or that were addressed to one (limited posts), minus
+//     hidden posts and ignored authors; other streams
 //     filter the same way at read time (the person stream and the post page
 //     do not hide ignored authors, as on diaspora*).
 //
@@ -26,7 +27,8 @@ package pod_test
 // reason: putting the person in an aspect again (the "in an aspect"
 // reason) or following a tag (the tag reason); the mention reason of a post
 // older than the unblock is lost for good. The model tracks those lost
-// reasons per (user, post) in mUser.lost. Missing posts are no leak.
+// reasons per (user, post) in mUser.lost. Missing posts are no leak;
+// -model.strict turns the adaptation off to show the difference.
 //
 // Run more walks with -model.seeds=50 (or POD_MODEL_SEEDS=50), longer ones
 // with -model.steps=80 (POD_MODEL_STEPS), one seed with -model.seed=N
@@ -59,6 +61,9 @@ var (
 	modelSeed  = flag.Int64("model.seed", int64(envInt("POD_MODEL_SEED", 1)), "TestPrivacyModel: first seed")
 	modelSteps = flag.Int("model.steps", envInt("POD_MODEL_STEPS", 40), "TestPrivacyModel: steps per walk")
 	modelUsers = flag.Int("model.users", envInt("POD_MODEL_USERS", 5), "TestPrivacyModel: users per walk")
+	// -model.strict drops the block adaptation (see above), to show where
+	// the pod's main stream differs from the rules after an unblock.
+	modelStrict = flag.Bool("model.strict", os.Getenv("POD_MODEL_STRICT") != "", "TestPrivacyModel: expect unblocking to restore the main stream")
 )
 
 func envInt(name string, def int) int {
@@ -73,7 +78,8 @@ const (
 	rAspect  = aspects.ReasonAspect
 	rTag     = aspects.ReasonTag
 	rMention = aspects.ReasonMention
-	rAll     = rAspect | rTag | rMention
+	rAddress = aspects.ReasonAddressed
+	rAll     = rAspect | rTag | rMention | rAddress
 )
 
 var modelTags = []string{"alpha", "beta", "gamma"}
@@ -202,6 +208,9 @@ func (m *model) reasons(u int, p *mPost) int {
 	if p.mentions[u] {
 		r |= rMention
 	}
+	if !p.public && p.readers[u] {
+		r |= rAddress
+	}
 	return r
 }
 
@@ -217,10 +226,18 @@ func (m *model) inMain(u, pi int) bool {
 		return false
 	}
 	r := m.reasons(u, p)
-	if r != 0 && r&^m.users[u].lost[pi] == 0 {
+	if r != 0 && r&^m.lost(u, pi) == 0 {
 		m.lostHits.Add(1)
 	}
-	return r&^m.users[u].lost[pi] != 0
+	return r&^m.lost(u, pi) != 0
+}
+
+// lost: the main-stream reasons of post pi that a block took from u.
+func (m *model) lost(u, pi int) int {
+	if *modelStrict {
+		return 0
+	}
+	return m.users[u].lost[pi]
 }
 
 // inAspectStream: the main stream narrowed to aspects sel: posts by their
@@ -241,7 +258,7 @@ func (m *model) inAspectStream(u, pi int, sel []int64) bool {
 		}
 		return false
 	}
-	if (m.reasons(u, p)&^m.users[u].lost[pi])&rAspect == 0 {
+	if (m.reasons(u, p)&^m.lost(u, pi))&rAspect == 0 {
 		return false
 	}
 	for _, a := range sel {
