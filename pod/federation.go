@@ -78,7 +78,7 @@ func (a *App) WebFinger(ctx context.Context, resource string) (*FederationDocume
 		return nil, err
 	}
 	acct := fedhost.Account(person, profile, a.opt.BaseURL)
-	return &FederationDocument{ContentType: "application/jrd+json; charset=utf-8", Body: fedhost.WebFinger(&acct)}, nil
+	return &FederationDocument{ContentType: fedhost.WebFingerContentType, Body: fedhost.WebFinger(&acct)}, nil
 }
 
 func (a *App) webFingerPerson(ctx context.Context, resource string) (*models.Person, error) {
@@ -182,7 +182,7 @@ func (a *App) HCard(ctx context.Context, guid string) (*FederationDocument, erro
 		return nil, err
 	}
 	acct := fedhost.Account(person, profile, a.opt.BaseURL)
-	return &FederationDocument{ContentType: "text/html; charset=utf-8", Body: fedhost.HCard(&acct)}, nil
+	return &FederationDocument{ContentType: fedhost.HCardContentType, Body: fedhost.HCard(&acct)}, nil
 }
 
 // HostMeta answers /.well-known/host-meta with the lrdd template older
@@ -194,7 +194,7 @@ func (a *App) HostMeta() *FederationDocument {
 // WellKnownNodeInfo answers /.well-known/nodeinfo: links to the NodeInfo 2.0
 // and 2.1 documents (1.0 is not offered, §1.5).
 func (a *App) WellKnownNodeInfo() *FederationDocument {
-	return &FederationDocument{ContentType: "application/json; charset=utf-8", Body: fedhost.WellKnownNodeInfo(a.opt.BaseURL)}
+	return &FederationDocument{ContentType: fedhost.WellKnownNodeInfoContentType, Body: fedhost.WellKnownNodeInfo(a.opt.BaseURL)}
 }
 
 // NodeInfo answers /nodeinfo/:version for 2.0 and 2.1 (ErrNotFound for any

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aspenpod/aspen/federation/discovery"
 	"github.com/aspenpod/aspen/federation/entity"
+	"github.com/aspenpod/aspen/federation/envelope"
 	"github.com/aspenpod/aspen/federation/receive"
 	"github.com/aspenpod/aspen/models"
 )
@@ -93,7 +94,7 @@ func FetchURL(scheme string, author *models.Person, entityType, guid string) str
 }
 
 // FetchContentType is the content type of a /fetch answer.
-const FetchContentType = "application/magic-envelope+xml"
+const FetchContentType = envelope.ContentType
 
 // SignedEnvelope validates a public entity by a local author and signs it
 // into a magic envelope with the author's key, opened from sealedKey (the

@@ -77,6 +77,13 @@ func avatarURL(base, u string) string {
 	return u
 }
 
+// Content types of the discovery documents.
+const (
+	WebFingerContentType         = discovery.WebFingerContentType // application/jrd+json
+	HCardContentType             = discovery.HCardContentType     // text/html
+	WellKnownNodeInfoContentType = "application/json; charset=utf-8"
+)
+
 // WebFinger returns the WebFinger JRD of a local account (all six links
 // diaspora* emits, §1.1).
 func WebFinger(a *discovery.Account) []byte {
