@@ -68,11 +68,6 @@ func (a *App) Profile(ctx context.Context, viewer *Session, guid string) (*Profi
 		return nil, err
 	}
 	isOwner := viewer != nil && viewer.PersonID == person.ID
-	if viewer != nil && !isOwner {
-		if err := a.store.ReadStartedSharing(ctx, viewer.UserID, person.ID); err != nil {
-			return nil, err
-		}
-	}
 	// Until contacts exist, the private part is shown to its owner, or to
 	// everyone when the owner made it public.
 	return profileView(person, profile, isOwner, isOwner || profile.PublicDetails), nil
@@ -267,4 +262,13 @@ func avatarID(url string) string {
 		return ""
 	}
 	return id
+}
+
+// PersonSeen records that the viewer looked at a person's page: their
+// "started sharing" notification about that person is read.
+func (a *App) PersonSeen(ctx context.Context, viewer *Session, personID int64) error {
+	if viewer == nil || viewer.PersonID == personID {
+		return nil
+	}
+	return a.store.ReadStartedSharing(ctx, viewer.UserID, personID)
 }

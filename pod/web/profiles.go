@@ -42,6 +42,10 @@ func (s *Server) profile(c *gin.Context) {
 		c.JSON(http.StatusOK, js)
 		return
 	}
+	if err := s.app.PersonSeen(ctx, sess, p.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
 	q, err := streamQuery(c, pod.StreamPerson)
 	if err != nil {
 		s.fail(c, err)
