@@ -1013,8 +1013,8 @@ func (s *seeder) notifications(ctx context.Context) error {
 
 // stream writes stream_entries exactly as FanOut does for each post: the
 // author (8), every local user with the author in an aspect (1), following
-// one of its tags (2) or mentioned (4) who may see it, reasons OR-ed per
-// user. Tag and mention reasons are gathered first (few), then merged into
+// one of its tags (2) or mentioned (4) who may see it, and every reader of a
+// limited post (16), reasons OR-ed per user. Tag and mention reasons are gathered first (few), then merged into
 // the one big pass over aspect contacts, and the rest added on their own.
 func (s *seeder) stream(ctx context.Context) error {
 	if _, err := s.exec(ctx, "stream tag/mention reasons", `CREATE UNLOGGED TABLE aspen_seed_x AS
@@ -1036,9 +1036,9 @@ func (s *seeder) stream(ctx context.Context) error {
 				FROM posts p JOIN contacts c ON c.person_id = p.author_id AND c.receiving
 				WHERE p.public AND p.id BETWEEN {lo} AND {hi}
 			UNION ALL
-			SELECT sv.user_id, p.id, p.author_id, p.created_at, 1
+			SELECT sv.user_id, p.id, p.author_id, p.created_at, 16 | (CASE WHEN c.id IS NULL THEN 0 ELSE 1 END)
 				FROM posts p JOIN share_visibilities sv ON sv.post_id = p.id
-				JOIN contacts c ON c.user_id = sv.user_id AND c.person_id = p.author_id AND c.receiving
+				LEFT JOIN contacts c ON c.user_id = sv.user_id AND c.person_id = p.author_id AND c.receiving
 				WHERE NOT p.public AND p.id BETWEEN {lo} AND {hi}
 			UNION ALL
 			SELECT pe.owner_id, p.id, p.author_id, p.created_at, 8
@@ -1052,6 +1052,7 @@ func (s *seeder) stream(ctx context.Context) error {
 		SELECT x.user_id, x.post_id, p.author_id, p.created_at, x.bits::smallint FROM aspen_seed_x x JOIN posts p ON p.id = x.post_id
 		WHERE NOT EXISTS (SELECT 1 FROM people pe WHERE pe.id = p.author_id AND pe.owner_id = x.user_id)
 		AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.user_id = x.user_id AND c.person_id = p.author_id AND c.receiving)
+		AND NOT EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = x.post_id AND sv.user_id = x.user_id)
 		ORDER BY x.post_id`); err != nil {
 		return err
 	}

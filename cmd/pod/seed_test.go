@@ -152,8 +152,8 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 			JOIN people r ON r.id = m.person_id`)
 
 	// The stream, from scratch: own posts (8); posts the user may see by
-	// someone in one of their aspects (1), with a tag they follow (2) or
-	// mentioning them (4).
+	// someone in one of their aspects (1), with a tag they follow (2),
+	// mentioning them (4) or addressed to them (16, limited posts).
 	streamFromScratch := `SELECT u.id, p.id, p.author_id, p.created_at, (
 			CASE WHEN p.author_id = me.id THEN 8 ELSE 0 END |
 			CASE WHEN vis THEN
@@ -161,13 +161,14 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 					WHERE c.user_id = u.id AND c.person_id = p.author_id) THEN 1 ELSE 0 END |
 				CASE WHEN EXISTS (SELECT 1 FROM taggings t JOIN tag_followings tf ON tf.tag_id = t.tag_id
 					WHERE t.post_id = p.id AND tf.user_id = u.id) THEN 2 ELSE 0 END |
-				CASE WHEN EXISTS (SELECT 1 FROM mentions m WHERE m.post_id = p.id AND m.person_id = me.id) THEN 4 ELSE 0 END
+				CASE WHEN EXISTS (SELECT 1 FROM mentions m WHERE m.post_id = p.id AND m.person_id = me.id) THEN 4 ELSE 0 END |
+				CASE WHEN NOT p.public THEN 16 ELSE 0 END
 			ELSE 0 END)::smallint AS reasons
 		FROM users u JOIN people me ON me.owner_id = u.id CROSS JOIN posts p
 		CROSS JOIN LATERAL (SELECT p.public OR EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = u.id) AS vis) v`
 	sameSet("stream entries (FanOut)", `SELECT user_id, post_id, author_id, created_at, reasons FROM stream_entries`,
 		`SELECT * FROM (`+streamFromScratch+`) x WHERE reasons <> 0`)
-	for _, reason := range []int{1, 2, 4, 8} {
+	for _, reason := range []int{1, 2, 4, 8, 16} {
 		if n := count("reason", "SELECT count(*) FROM stream_entries WHERE reasons & $1 <> 0", reason); n == 0 {
 			t.Errorf("no stream entry with reason %d", reason)
 		}
@@ -189,7 +190,8 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 			WHERE p.author_id = me.id OR ((p.public OR EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = $1)) AND (
 				EXISTS (SELECT 1 FROM aspect_memberships am JOIN contacts c ON c.id = am.contact_id WHERE c.user_id = $1 AND c.person_id = p.author_id)
 				OR EXISTS (SELECT 1 FROM taggings t JOIN tag_followings tf ON tf.tag_id = t.tag_id WHERE t.post_id = p.id AND tf.user_id = $1)
-				OR EXISTS (SELECT 1 FROM mentions m WHERE m.post_id = p.id AND m.person_id = me.id)))
+				OR EXISTS (SELECT 1 FROM mentions m WHERE m.post_id = p.id AND m.person_id = me.id)
+				OR (NOT p.public AND EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = $1))))
 			ORDER BY p.created_at DESC, p.id DESC LIMIT 45`, uid)
 		if err != nil {
 			t.Fatal(err)
