@@ -26,16 +26,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError("serve: " + err.Error())
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	e, err := setup(ctx, cfg, log, schemaAsConfigured)
+	e, err := boot(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
+	cfg, log := e.cfg, e.log
 
 	srv, err := web.New(e.app, web.Options{
 		PodName: cfg.PodName, Secret: cfg.SecretKey, SecureCookies: cfg.Production(),
@@ -97,16 +93,12 @@ func worker(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError("worker: " + err.Error())
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	e, err := setup(ctx, cfg, log, schemaAsConfigured)
+	e, err := boot(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
+	cfg, log := e.cfg, e.log
 	wrk, err := startWorker(ctx, e)
 	if err != nil {
 		return err
@@ -117,6 +109,16 @@ func worker(ctx context.Context, args []string, stderr io.Writer) error {
 	wrk.Shutdown()
 	log.Info("stopped")
 	return nil
+}
+
+// boot loads the configuration and wires everything up, migrating (or
+// checking) the schema as configured: the start of serve and worker.
+func boot(ctx context.Context, stderr io.Writer) (*env, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	return setup(ctx, cfg, newLogger(cfg, stderr), schemaAsConfigured)
 }
 
 // startWorker starts the asynq server with every application handler and

@@ -138,21 +138,9 @@ func (s *Server) updateAspect(c *gin.Context) {
 }
 
 func (s *Server) deleteAspect(c *gin.Context) {
-	id, ok := pathID(c, "id")
-	if !ok {
-		s.fail(c, pod.ErrNotFound)
-		return
+	if s.withID(c, func(id int64) error { return s.app.DeleteAspect(c.Request.Context(), session(c), id) }) {
+		s.done(c, "Aspect deleted.", "/contacts")
 	}
-	if err := s.app.DeleteAspect(c.Request.Context(), session(c), id); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if wantsJSON(c) {
-		c.Status(http.StatusNoContent)
-		return
-	}
-	s.flash(c, "notice", "Aspect deleted.")
-	c.Redirect(http.StatusSeeOther, "/contacts")
 }
 
 func (s *Server) orderAspects(c *gin.Context) {
@@ -277,21 +265,9 @@ func (s *Server) createBlock(c *gin.Context) {
 }
 
 func (s *Server) deleteBlock(c *gin.Context) {
-	id, ok := pathID(c, "id")
-	if !ok {
-		s.fail(c, pod.ErrNotFound)
-		return
+	if s.withID(c, func(id int64) error { return s.app.Unblock(c.Request.Context(), session(c), id) }) {
+		s.doneBack(c, "You no longer ignore this person.", "/privacy")
 	}
-	if err := s.app.Unblock(c.Request.Context(), session(c), id); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if wantsJSON(c) {
-		c.Status(http.StatusNoContent)
-		return
-	}
-	s.flash(c, "notice", "You no longer ignore this person.")
-	back(c, "/privacy")
 }
 
 func (s *Server) privacy(c *gin.Context) {

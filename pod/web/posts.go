@@ -23,6 +23,42 @@ func back(c *gin.Context, fallback string) {
 	c.Redirect(http.StatusSeeOther, fallback)
 }
 
+// done ends a successful write: 204 for scripts, or a flash message and a
+// redirect to a fixed page for browser forms.
+func (s *Server) done(c *gin.Context, notice, to string) {
+	s.finish(c, notice, func() { c.Redirect(http.StatusSeeOther, to) })
+}
+
+// doneBack is done that sends forms back to the page they came from.
+func (s *Server) doneBack(c *gin.Context, notice, fallback string) {
+	s.finish(c, notice, func() { back(c, fallback) })
+}
+
+func (s *Server) finish(c *gin.Context, notice string, redirect func()) {
+	if wantsJSON(c) {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	if notice != "" {
+		s.flash(c, "notice", notice)
+	}
+	redirect()
+}
+
+// withID runs fn with a numeric :id route parameter, or answers 404.
+func (s *Server) withID(c *gin.Context, fn func(id int64) error) bool {
+	id, ok := pathID(c, "id")
+	if !ok {
+		s.fail(c, pod.ErrNotFound)
+		return false
+	}
+	if err := fn(id); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
+}
+
 func postKey(c *gin.Context) string { return strings.TrimSuffix(c.Param("id"), ".json") }
 
 func (s *Server) createPost(c *gin.Context) {
@@ -107,12 +143,7 @@ func (s *Server) deletePost(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if wantsJSON(c) {
-		c.Status(http.StatusNoContent)
-		return
-	}
-	s.flash(c, "notice", "Your post was deleted.")
-	c.Redirect(http.StatusSeeOther, "/stream")
+	s.done(c, "Your post was deleted.", "/stream")
 }
 
 func (s *Server) comments(c *gin.Context) {
