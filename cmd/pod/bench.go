@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,6 +106,7 @@ type benchResult struct {
 	floor, floorN *loadStats
 	sqlPerPage    float64
 	postsPerPage  float64
+	cpu           cpuUse // during the N-client HTTP run
 }
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -483,8 +485,14 @@ func (b *bencher) runScenario(ctx context.Context, sc *benchScenario) (*benchRes
 		}
 	}
 	load(ctx, o.Clients, o.Warmup, o.Seed+7, httpFn)
+	before := b.cpuNow(ctx)
 	res.http = load(ctx, o.Clients, o.Duration, o.Seed, httpFn)
+	res.cpu = b.cpuNow(ctx).since(before)
 	b.progress(sc.name, "http", o.Clients, res.http)
+	if n := float64(res.http.n); n > 0 && res.cpu.ok {
+		fmt.Fprintf(b.out, "%-7s cpu per page: pod %.2f ms, PostgreSQL %.2f ms, bench %.2f ms, other processes %.2f ms; machine %.0f%% busy\n",
+			sc.name, res.cpu.server/n, res.cpu.pg/n, res.cpu.client/n, res.cpu.other()/n, 100*res.cpu.busy/res.cpu.total)
+	}
 	if o.SeqDuration > 0 {
 		res.seq = load(ctx, 1, o.SeqDuration, o.Seed, httpFn)
 		b.progress(sc.name, "http", 1, res.seq)
@@ -557,6 +565,84 @@ func (b *bencher) countSQL(ctx context.Context, results []*benchResult) error {
 	return nil
 }
 
+// cpuUse is CPU time in milliseconds: of the pod (--pid), of the
+// PostgreSQL backends serving this database, of the bench itself, and of
+// the whole machine (busy and total, all cores).
+type cpuUse struct {
+	ok                              bool
+	server, pg, client, busy, total float64
+	pgByPID                         map[int]float64
+}
+
+func (c cpuUse) other() float64 { return max(0, c.busy-c.server-c.pg-c.client) }
+
+func (c cpuUse) since(a cpuUse) cpuUse {
+	d := cpuUse{ok: a.ok && c.ok, server: c.server - a.server, client: c.client - a.client, busy: c.busy - a.busy, total: c.total - a.total}
+	for pid, ms := range c.pgByPID {
+		d.pg += ms - a.pgByPID[pid] // a backend that started meanwhile counts from 0
+	}
+	return d
+}
+
+// clockTick is USER_HZ, the unit of /proc CPU times on Linux.
+const clockTick = 100
+
+func procCPU(pid int) (float64, bool) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// Fields after the ")" that ends the command name: state is field 3,
+	// utime and stime are fields 14 and 15.
+	i := bytes.LastIndexByte(raw, ')')
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return (u + s) * 1000 / clockTick, true
+}
+
+// cpuNow samples CPU times; ok is false when /proc or the pod's process
+// cannot be read (not Linux, or the pod runs elsewhere).
+func (b *bencher) cpuNow(ctx context.Context) cpuUse {
+	c := cpuUse{pgByPID: map[int]float64{}}
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil || b.o.PID == 0 {
+		return c
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	for i, v := range strings.Fields(line)[1:] {
+		n, _ := strconv.ParseFloat(v, 64)
+		if i >= 8 { // guest times are already in user
+			break
+		}
+		c.total += n * 1000 / clockTick
+		if i != 3 && i != 4 { // idle, iowait
+			c.busy += n * 1000 / clockTick
+		}
+	}
+	var ok1, ok2 bool
+	c.server, ok1 = procCPU(b.o.PID)
+	c.client, ok2 = procCPU(os.Getpid())
+	rows, err := b.db.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return c
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return c
+	}
+	for _, pid := range pids {
+		if ms, ok := procCPU(int(pid)); ok {
+			c.pgByPID[int(pid)] = ms
+		}
+	}
+	c.ok = ok1 && ok2 && len(c.pgByPID) > 0
+	return c
+}
+
 func readRSS(pid int) string {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -600,6 +686,14 @@ func (b *bencher) report(results []*benchResult, idleRSS string, took time.Durat
 			r.name, r.desc, r.http.rate(), ms(r.http.pct(0.5)), ms(r.http.pct(0.99)), r.http.errs, sql, seqP50, floorP50, floorRate, ratio1, ratioN)
 	}
 	if o.PID != 0 {
+		fmt.Fprintf(b.out, "\nCPU time per page during the %d-client runs (ms; %d cores, so the machine can give at most %d ms of CPU per wall-clock ms):\n\n", o.Clients, runtime.NumCPU(), runtime.NumCPU())
+		fmt.Fprintln(b.out, "| scenario | pod | PostgreSQL | bench client | other processes | machine busy |")
+		fmt.Fprintln(b.out, "|---|---:|---:|---:|---:|---:|")
+		for _, r := range results {
+			if n := float64(r.http.n); n > 0 && r.cpu.ok {
+				fmt.Fprintf(b.out, "| %s | %.2f | %.2f | %.2f | %.2f | %.0f%% |\n", r.name, r.cpu.server/n, r.cpu.pg/n, r.cpu.client/n, r.cpu.other()/n, 100*r.cpu.busy/r.cpu.total)
+			}
+		}
 		fmt.Fprintf(b.out, "\npod serve memory: before the bench %s; after it %s\n", idleRSS, readRSS(o.PID))
 	}
 	fmt.Fprintf(b.out, "bench took %s\n", took.Round(time.Second))
