@@ -77,10 +77,11 @@ var (
 	modelSeed  = flag.Int64("model.seed", int64(envInt("POD_MODEL_SEED", 5)), "TestPrivacyModel: first seed")
 	modelSteps = flag.Int("model.steps", envInt("POD_MODEL_STEPS", 40), "TestPrivacyModel: steps per walk")
 	modelUsers = flag.Int("model.users", envInt("POD_MODEL_USERS", 5), "TestPrivacyModel: users per walk")
-	// -model.strict drops the block adaptation (see above), to show where
-	// the pod's main stream differs from the rules after an unblock.
-	modelLog    = flag.Bool("model.log", false, "TestPrivacyModel: log the steps of passing walks too")
-	modelStrict = flag.Bool("model.strict", os.Getenv("POD_MODEL_STRICT") != "", "TestPrivacyModel: expect unblocking to restore the main stream")
+	modelLog   = flag.Bool("model.log", false, "TestPrivacyModel: log the steps of passing walks too")
+	// -model.strict drops the lost-reasons adaptation (see above), to show
+	// where the pod's main stream differs from the rules after an unblock
+	// or an unhide.
+	modelStrict = flag.Bool("model.strict", os.Getenv("POD_MODEL_STRICT") != "", "TestPrivacyModel: expect unblocking and unhiding to restore the main stream")
 )
 
 func envInt(name string, def int) int {
@@ -90,7 +91,8 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// Reasons a post is in a main stream, from the rules (aspects.Reason*).
+// Reasons a post is in a main stream (the bits of aspects.Reason*, used
+// here as names only).
 const (
 	rAspect  = aspects.ReasonAspect
 	rTag     = aspects.ReasonTag
@@ -118,8 +120,8 @@ type mUser struct {
 	blocks  map[int]int64
 	follows map[string]bool
 	hidden  map[int]bool
-	// lost holds, per post, the main-stream reasons a block took away (see
-	// the package comment).
+	// lost holds, per post, the main-stream reasons a block or a hide took
+	// away (see the package comment).
 	lost map[int]int
 	// notes is the set of notifications the user should have.
 	notes map[noteKey]bool
@@ -179,7 +181,8 @@ type model struct {
 	users []*mUser
 	posts []*mPost
 	log   []string
-	// lostHits counts checks where the block adaptation changed the answer.
+	// lostHits counts checks where the lost-reasons adaptation changed the
+	// answer.
 	lostHits atomic.Int64
 	extra    int
 	checks   int
@@ -279,7 +282,8 @@ func (m *model) inMain(u, pi int) bool {
 	return r&^m.lost(u, pi) != 0
 }
 
-// lost: the main-stream reasons of post pi that a block took from u.
+// lost: the main-stream reasons of post pi that a block or a hide took
+// from u.
 func (m *model) lost(u, pi int) int {
 	if *modelStrict {
 		return 0
@@ -620,10 +624,10 @@ func (m *model) addToAspect(u, x int, aspect int64, foreign bool) {
 	}
 	m.expect(what, err, "ok")
 	if !m.inAnyAspect(u, x) {
-		// u starts sharing with x: x's posts come back to u's stream for
-		// the "in an aspect" reason, and x hears of it.
+		// u starts sharing with x: x's posts (but hidden ones) come back to
+		// u's stream for the "in an aspect" reason, and x hears of it.
 		for pi, p := range m.posts {
-			if p.author == x {
+			if p.author == x && !U.hidden[pi] {
 				U.lost[pi] &^= rAspect
 			}
 		}
@@ -1240,9 +1244,9 @@ func (m *model) opFollowTag() {
 	}
 	U.follows[tag] = true
 	// Following fills the stream with the tag's posts by authors one does
-	// not ignore: their tag reason is back.
+	// not ignore (and not hidden): their tag reason is back.
 	for pi, p := range m.posts {
-		if slices.Contains(p.tags, tag) && !m.blocked(u, p.author) {
+		if slices.Contains(p.tags, tag) && !m.blocked(u, p.author) && !U.hidden[pi] {
 			U.lost[pi] &^= rTag
 		}
 	}
