@@ -127,9 +127,18 @@ func (s *Store) PublicStream(ctx context.Context, v Viewer, c Cursor, limit int)
 
 // TagStream lists the posts with a tag that the viewer may see.
 func (s *Store) TagStream(ctx context.Context, v Viewer, tagID int64, c Cursor, limit int) ([]PostRow, error) {
+	return s.tagStream(ctx, v, "@tag", tagID, c, limit)
+}
+
+// TagStreamByName is TagStream for a tag name, in the same one statement.
+func (s *Store) TagStreamByName(ctx context.Context, v Viewer, name string, c Cursor, limit int) ([]PostRow, error) {
+	return s.tagStream(ctx, v, "(SELECT id FROM tags WHERE name = @tag)", name, c, limit)
+}
+
+func (s *Store) tagStream(ctx context.Context, v Viewer, tagExpr string, tag any, c Cursor, limit int) ([]PostRow, error) {
 	return s.page(ctx, `SELECT t.post_id, t.created_at AS sort_at FROM taggings t JOIN posts p ON p.id = t.post_id
-		WHERE t.tag_id = @tag AND (t.created_at, t.post_id) < (@ct, @cid) AND `+visibleSQL+` AND `+notFilteredSQL+`
-		ORDER BY t.created_at DESC, t.post_id DESC LIMIT @limit`, pageArgs(v, c, limit, map[string]any{"tag": tagID}))
+		WHERE t.tag_id = `+tagExpr+` AND (t.created_at, t.post_id) < (@ct, @cid) AND `+visibleSQL+` AND `+notFilteredSQL+`
+		ORDER BY t.created_at DESC, t.post_id DESC LIMIT @limit`, pageArgs(v, c, limit, map[string]any{"tag": tag}))
 }
 
 // FollowedTagsStream lists visible posts with any tag the user follows.
