@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ type benchWorld struct {
 	deep    [][]models.Cursor // per viewer: cursors of pages 21, 41, 61
 	posts   [][]int64         // per viewer: posts in their stream
 	tagID   int64
+	tag     string
 }
 
 func seededWorld(b *testing.B) *benchWorld {
@@ -94,7 +96,8 @@ func seededWorld(b *testing.B) *benchWorld {
 	if len(w.viewers) == 0 {
 		b.Skip("no seeded user with 61 pages of stream")
 	}
-	if err := conn.QueryRow(ctx, `SELECT tag_id FROM taggings GROUP BY tag_id ORDER BY count(*) DESC LIMIT 1`).Scan(&w.tagID); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT t.id, t.name FROM taggings tg JOIN tags t ON t.id = tg.tag_id
+		GROUP BY t.id, t.name ORDER BY count(*) DESC LIMIT 1`).Scan(&w.tagID, &w.tag); err != nil {
 		b.Fatal(err)
 	}
 	if w.st, err = models.Open(ctx, dsn); err != nil {
@@ -149,9 +152,27 @@ func BenchmarkStoreAspectStream(b *testing.B) {
 func BenchmarkStoreTagStream(b *testing.B) {
 	w := seededWorld(b)
 	w.run(b, func(ctx context.Context, i int) (int, error) {
-		rows, err := w.st.TagStream(ctx, w.viewers[i], w.tagID, models.Cursor{}, models.PageSize)
+		rows, err := tagStream(ctx, w.st, w.viewers[i], w.tag, w.tagID, models.Cursor{}, models.PageSize)
 		return len(rows), err
 	})
+}
+
+// tagStream calls Store.TagStream whether it takes the tag's ID or its
+// name (the signature is changing; either compiles).
+func tagStream(ctx context.Context, st *models.Store, v models.Viewer, name string, id int64, c models.Cursor, limit int) ([]models.PostRow, error) {
+	type byID interface {
+		TagStream(context.Context, models.Viewer, int64, models.Cursor, int) ([]models.PostRow, error)
+	}
+	type byName interface {
+		TagStream(context.Context, models.Viewer, string, models.Cursor, int) ([]models.PostRow, error)
+	}
+	switch ts := any(st).(type) {
+	case byID:
+		return ts.TagStream(ctx, v, id, c, limit)
+	case byName:
+		return ts.TagStream(ctx, v, name, c, limit)
+	}
+	return nil, errors.New("models.Store.TagStream has an unknown signature")
 }
 
 func BenchmarkStoreSinglePost(b *testing.B) {

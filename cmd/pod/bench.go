@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod"
 )
 
 // `pod admin bench` drives a running pod over HTTP the way a browser's
@@ -34,7 +35,7 @@ import (
 // users, aspects, tags, posts and deep-page cursors, to run the floor and
 // to count SQL statements.
 
-const benchUsage = `usage: pod admin bench [--url URL] [--clients N] [--duration D] [--users N] [--pid PID] [--scenarios main,aspect,tag,deep,post]`
+const benchUsage = `usage: pod admin bench [--url URL] [--clients N] [--duration D] [--users N] [--pid PID] [--scenarios main,aspect,tag,deep,post,cursor]`
 
 type benchOptions struct {
 	URL           string
@@ -58,8 +59,9 @@ type benchUser struct {
 	ID, PersonID int64
 	Username     string
 	Cookie       string
-	Aspects      []int64 // aspects with members
-	Deep         []int64 // max_time (epoch seconds) of pages 21, 41, 61
+	Aspects      []int64         // aspects with members
+	Deep         []int64         // max_time (epoch seconds) of pages 21, 41, 61
+	Cursors      []models.Cursor // exact cursors of the same pages (before=)
 	Posts        []benchPost
 }
 
@@ -124,7 +126,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.PID, "pid", 0, "process ID of `pod serve`, to report its resident memory")
 	fs.IntVar(&o.SQLSample, "sql-sample", 300, "requests per scenario for counting SQL statements (0: skip)")
 	fs.StringVar(&o.Tag, "tag", "", "tag of the tag stream (default: the most used)")
-	scen := fs.String("scenarios", "main,aspect,tag,deep,post", "scenarios to run")
+	scen := fs.String("scenarios", "main,aspect,tag,deep,post", "scenarios to run (also: cursor, deep pages by before=)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed for picking users and pages")
 	fs.DurationVar(&o.StatsWait, "stats-wait", 11*time.Second, "wait for PostgreSQL backends to flush their statistics (10s when idle)")
 	if err := fs.Parse(args); err != nil {
@@ -231,17 +233,19 @@ func (b *bencher) pickUsers(ctx context.Context) error {
 		if len(b.users) == b.o.Users {
 			break
 		}
-		u.Deep = u.Deep[:0]
+		u.Deep, u.Cursors = u.Deep[:0], u.Cursors[:0]
 		for _, offset := range []int{20, 40, 60} {
 			var at time.Time
-			err := b.db.QueryRow(ctx, `SELECT created_at FROM stream_entries WHERE user_id = $1
-				ORDER BY created_at DESC, post_id DESC OFFSET $2 LIMIT 1`, u.ID, offset*models.PageSize-1).Scan(&at)
+			var post int64
+			err := b.db.QueryRow(ctx, `SELECT created_at, post_id FROM stream_entries WHERE user_id = $1
+				ORDER BY created_at DESC, post_id DESC OFFSET $2 LIMIT 1`, u.ID, offset*models.PageSize-1).Scan(&at, &post)
 			if errors.Is(err, pgx.ErrNoRows) {
 				break
 			} else if err != nil {
 				return err
 			}
 			u.Deep = append(u.Deep, at.Unix())
+			u.Cursors = append(u.Cursors, models.Cursor{Time: at.UTC(), ID: post})
 		}
 		if len(u.Deep) < 3 {
 			continue
@@ -367,7 +371,7 @@ func (b *bencher) scenario(name string) (*benchScenario, error) {
 		return &benchScenario{name: "tag", desc: "GET /tags/" + b.tag + ".json", next: func(r *rand.Rand) benchRequest {
 			u := b.user(r)
 			return benchRequest{user: u, path: "/tags/" + url.PathEscape(b.tag) + ".json", floor: func(ctx context.Context, st *models.Store) (int, error) {
-				rows, err := st.TagStream(ctx, viewerOf(u), b.tagID, models.Cursor{}, models.PageSize)
+				rows, err := tagStream(ctx, st, viewerOf(u), b.tag, b.tagID, models.Cursor{}, models.PageSize)
 				return len(rows), err
 			}}
 		}}, nil
@@ -377,6 +381,15 @@ func (b *bencher) scenario(name string) (*benchScenario, error) {
 			mt := u.Deep[r.IntN(len(u.Deep))]
 			return benchRequest{user: u, path: "/stream.json?max_time=" + strconv.FormatInt(mt, 10), floor: func(ctx context.Context, st *models.Store) (int, error) {
 				rows, err := st.MainStream(ctx, viewerOf(u), models.Cursor{Time: time.Unix(mt, 0).UTC()}, models.PageSize)
+				return len(rows), err
+			}}
+		}}, nil
+	case "cursor":
+		return &benchScenario{name: "cursor", desc: "GET /stream.json?before=CURSOR (pages 21, 41, 61)", next: func(r *rand.Rand) benchRequest {
+			u := b.user(r)
+			c := u.Cursors[r.IntN(len(u.Cursors))]
+			return benchRequest{user: u, path: "/stream.json?before=" + url.QueryEscape(pod.EncodeCursor(c)), floor: func(ctx context.Context, st *models.Store) (int, error) {
+				rows, err := st.MainStream(ctx, viewerOf(u), c, models.PageSize)
 				return len(rows), err
 			}}
 		}}, nil
@@ -641,6 +654,24 @@ func (b *bencher) cpuNow(ctx context.Context) cpuUse {
 	}
 	c.ok = ok1 && ok2 && len(c.pgByPID) > 0
 	return c
+}
+
+// tagStream calls Store.TagStream whether it takes the tag's ID or its
+// name (the signature is changing; either compiles).
+func tagStream(ctx context.Context, st *models.Store, v models.Viewer, name string, id int64, c models.Cursor, limit int) ([]models.PostRow, error) {
+	type byID interface {
+		TagStream(context.Context, models.Viewer, int64, models.Cursor, int) ([]models.PostRow, error)
+	}
+	type byName interface {
+		TagStream(context.Context, models.Viewer, string, models.Cursor, int) ([]models.PostRow, error)
+	}
+	switch ts := any(st).(type) {
+	case byID:
+		return ts.TagStream(ctx, v, id, c, limit)
+	case byName:
+		return ts.TagStream(ctx, v, name, c, limit)
+	}
+	return nil, errors.New("models.Store.TagStream has an unknown signature")
 }
 
 func readRSS(pid int) string {
