@@ -106,9 +106,12 @@ func (s *Store) MainStream(ctx context.Context, v Viewer, c Cursor, limit int) (
 
 // AspectStream is the main stream narrowed to the selected aspects: posts
 // by their members, and the user's own posts that went to them or public.
+// It is empty unless every selected aspect is the user's.
 func (s *Store) AspectStream(ctx context.Context, v Viewer, aspectIDs []int64, c Cursor, limit int) ([]PostRow, error) {
 	return s.page(ctx, `SELECT se.post_id, se.created_at AS sort_at FROM stream_entries se
 		WHERE se.user_id = @vuser AND (se.created_at, se.post_id) < (@ct, @cid)
+		AND (SELECT count(*) FROM aspects a WHERE a.user_id = @vuser AND a.id = ANY(CAST(@aspects AS bigint[])))
+			= cardinality(CAST(@aspects AS bigint[]))
 		AND ((se.reasons & 1 <> 0 AND se.author_id IN (
 				SELECT c.person_id FROM contacts c JOIN aspect_memberships am ON am.contact_id = c.id
 				WHERE c.user_id = @vuser AND am.aspect_id = ANY(CAST(@aspects AS bigint[]))))
