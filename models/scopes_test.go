@@ -268,6 +268,8 @@ func TestVisibilitySQLMatchesAspectsCases(t *testing.T) {
 			expectIn(t, "PersonStream", want, rows, err, post.ID)
 			rows, err = st.TagStream(ctx, v, w.tagID, models.Cursor{}, 100)
 			expectIn(t, "TagStream", want, rows, err, post.ID)
+			rows, err = st.TagStreamByName(ctx, v, "scopes", models.Cursor{}, 100)
+			expectIn(t, "TagStreamByName", want, rows, err, post.ID)
 			if !signedIn {
 				return
 			}
