@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,6 +113,8 @@ func (a *App) Stream(ctx context.Context, sess *Session, q StreamQuery) (*Stream
 		// The stream query only ever reads the viewer's own contacts and
 		// posts, so another user's aspect yields nothing; the ownership
 		// check (for a clear error) runs only when a page comes back empty.
+		slices.Sort(q.AspectIDs)
+		q.AspectIDs = slices.Compact(q.AspectIDs) // a repeated ID must not empty the page
 		rows, err = a.store.AspectStream(ctx, v, q.AspectIDs, cur, q.Limit)
 		if err == nil && len(rows) == 0 {
 			for _, id := range q.AspectIDs {
