@@ -2,7 +2,6 @@ package models_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"testing"
 	"time"
@@ -152,27 +151,9 @@ func BenchmarkStoreAspectStream(b *testing.B) {
 func BenchmarkStoreTagStream(b *testing.B) {
 	w := seededWorld(b)
 	w.run(b, func(ctx context.Context, i int) (int, error) {
-		rows, err := tagStream(ctx, w.st, w.viewers[i], w.tag, w.tagID, models.Cursor{}, models.PageSize)
+		rows, err := w.st.TagStream(ctx, w.viewers[i], w.tagID, models.Cursor{}, models.PageSize)
 		return len(rows), err
 	})
-}
-
-// tagStream calls Store.TagStream whether it takes the tag's ID or its
-// name (the signature is changing; either compiles).
-func tagStream(ctx context.Context, st *models.Store, v models.Viewer, name string, id int64, c models.Cursor, limit int) ([]models.PostRow, error) {
-	type byID interface {
-		TagStream(context.Context, models.Viewer, int64, models.Cursor, int) ([]models.PostRow, error)
-	}
-	type byName interface {
-		TagStream(context.Context, models.Viewer, string, models.Cursor, int) ([]models.PostRow, error)
-	}
-	switch ts := any(st).(type) {
-	case byID:
-		return ts.TagStream(ctx, v, id, c, limit)
-	case byName:
-		return ts.TagStream(ctx, v, name, c, limit)
-	}
-	return nil, errors.New("models.Store.TagStream has an unknown signature")
 }
 
 func BenchmarkStoreSinglePost(b *testing.B) {

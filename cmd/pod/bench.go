@@ -371,7 +371,7 @@ func (b *bencher) scenario(name string) (*benchScenario, error) {
 		return &benchScenario{name: "tag", desc: "GET /tags/" + b.tag + ".json", next: func(r *rand.Rand) benchRequest {
 			u := b.user(r)
 			return benchRequest{user: u, path: "/tags/" + url.PathEscape(b.tag) + ".json", floor: func(ctx context.Context, st *models.Store) (int, error) {
-				rows, err := tagStream(ctx, st, viewerOf(u), b.tag, b.tagID, models.Cursor{}, models.PageSize)
+				rows, err := st.TagStream(ctx, viewerOf(u), b.tagID, models.Cursor{}, models.PageSize)
 				return len(rows), err
 			}}
 		}}, nil
@@ -654,24 +654,6 @@ func (b *bencher) cpuNow(ctx context.Context) cpuUse {
 	}
 	c.ok = ok1 && ok2 && len(c.pgByPID) > 0
 	return c
-}
-
-// tagStream calls Store.TagStream whether it takes the tag's ID or its
-// name (the signature is changing; either compiles).
-func tagStream(ctx context.Context, st *models.Store, v models.Viewer, name string, id int64, c models.Cursor, limit int) ([]models.PostRow, error) {
-	type byID interface {
-		TagStream(context.Context, models.Viewer, int64, models.Cursor, int) ([]models.PostRow, error)
-	}
-	type byName interface {
-		TagStream(context.Context, models.Viewer, string, models.Cursor, int) ([]models.PostRow, error)
-	}
-	switch ts := any(st).(type) {
-	case byID:
-		return ts.TagStream(ctx, v, id, c, limit)
-	case byName:
-		return ts.TagStream(ctx, v, name, c, limit)
-	}
-	return nil, errors.New("models.Store.TagStream has an unknown signature")
 }
 
 func readRSS(pid int) string {
