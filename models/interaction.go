@@ -14,8 +14,10 @@ type Comment struct {
 	Text       string
 	TextHTML   string `gorm:"column:text_html"`
 	LikesCount int
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// SignedXML is the comment entity as signed (see migration 00004).
+	SignedXML *string `gorm:"column:signed_xml"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Like is a like of a post (CommentID nil) or of a comment.
@@ -26,6 +28,8 @@ type Like struct {
 	CommentID *int64
 	AuthorID  int64
 	Positive  bool
+	// SignedXML is the like entity as signed (see migration 00004).
+	SignedXML *string `gorm:"column:signed_xml"`
 	CreatedAt time.Time
 }
 
@@ -203,4 +207,14 @@ func (s *Store) ParticipantsOf(ctx context.Context, postID, exceptPerson int64) 
 	err := s.conn(ctx).Raw(`SELECT pe.owner_id AS user_id, pe.id AS person_id FROM participations pa JOIN people pe ON pe.id = pa.person_id
 		WHERE pa.post_id = ? AND pa.person_id <> ? AND pe.owner_id IS NOT NULL`, postID, exceptPerson).Scan(&out).Error
 	return out, translate(err, "participants")
+}
+
+// SetCommentSignedXML stores the signed form of a comment.
+func (s *Store) SetCommentSignedXML(ctx context.Context, id int64, xml string) error {
+	return translate(s.conn(ctx).Exec(`UPDATE comments SET signed_xml = ? WHERE id = ?`, xml, id).Error, "comment signed xml")
+}
+
+// SetLikeSignedXML stores the signed form of a like.
+func (s *Store) SetLikeSignedXML(ctx context.Context, id int64, xml string) error {
+	return translate(s.conn(ctx).Exec(`UPDATE likes SET signed_xml = ? WHERE id = ?`, xml, id).Error, "like signed xml")
 }

@@ -16,8 +16,10 @@ type Person struct {
 	PodHost             string
 	OwnerID             *int64
 	ClosedAccount       bool
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// FetchedAt is when discovery last refreshed a remote person.
+	FetchedAt *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Local reports whether the person is a user of this pod.
@@ -68,4 +70,26 @@ func (s *Store) DiasporaIDTaken(ctx context.Context, id string) (bool, error) {
 	var n int64
 	err := s.conn(ctx).Model(&Person{}).Where("lower(diaspora_id) = lower(?)", id).Count(&n).Error
 	return n > 0, translate(err, "check diaspora id")
+}
+
+// TouchRemotePerson records that discovery refreshed a remote person now.
+func (s *Store) TouchRemotePerson(ctx context.Context, id int64, podHost string) error {
+	return translate(s.conn(ctx).Exec(`UPDATE people SET fetched_at = now(), pod_host = ?, updated_at = now() WHERE id = ? AND owner_id IS NULL`,
+		podHost, id).Error, "touch person")
+}
+
+// CloseRemotePerson records a remote account deletion (§7.5): the person is
+// closed, their profile emptied and every contact with them removed.
+func (s *Store) CloseRemotePerson(ctx context.Context, id int64) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		if err := tx.conn(ctx).Exec(`UPDATE people SET closed_account = true, updated_at = now() WHERE id = ? AND owner_id IS NULL`, id).Error; err != nil {
+			return translate(err, "close person")
+		}
+		if err := tx.conn(ctx).Exec(`UPDATE profiles SET first_name = '', last_name = '', bio = '', location = '', gender = '',
+			birthday = NULL, image_url = '', image_url_medium = '', image_url_small = '', searchable = false, updated_at = now()
+			WHERE person_id = ?`, id).Error; err != nil {
+			return translate(err, "close person profile")
+		}
+		return translate(tx.conn(ctx).Exec(`DELETE FROM contacts WHERE person_id = ?`, id).Error, "close person contacts")
+	})
 }

@@ -371,3 +371,11 @@ func textArray(ss []string) string {
 	}
 	return string(append(b, '}'))
 }
+
+// InAudience reports whether a person is in a limited post's audience
+// snapshot.
+func (s *Store) InAudience(ctx context.Context, postID, personID int64) (bool, error) {
+	var n int64
+	err := s.conn(ctx).Raw(`SELECT count(*) FROM post_audiences WHERE post_id = ? AND person_id = ?`, postID, personID).Scan(&n).Error
+	return n > 0, translate(err, "in audience")
+}

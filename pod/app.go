@@ -5,13 +5,18 @@ package pod
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/aspenpod/aspen/federation/discovery"
+	"github.com/aspenpod/aspen/federation/transport"
 	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod/fedhost"
 	"github.com/aspenpod/aspen/pod/media"
 )
 
@@ -46,6 +51,16 @@ type Options struct {
 	// NodeInfoCacheTTL is how long NodeInfo's usage counts are kept in
 	// Redis; zero counts on every request (tests).
 	NodeInfoCacheTTL time.Duration
+	// FederationInsecure lets federation use plain http and reach loopback
+	// and private addresses (development and tests only).
+	FederationInsecure bool
+	// PodGiveUpAfter is how long a pod may fail before deliveries to it are
+	// given up until a periodic check finds it up (DefaultPodGiveUpAfter
+	// if 0).
+	PodGiveUpAfter time.Duration
+	// DiscoveryTTL is how long a remote person's discovery result is used
+	// before it is refreshed on demand (DefaultDiscoveryTTL if 0).
+	DiscoveryTTL time.Duration
 }
 
 // Deps are the App's collaborators.
@@ -61,6 +76,10 @@ type Deps struct {
 // App holds the use cases.
 type App struct {
 	opt         Options
+	keys        *fedhost.Keys
+	http        *transport.Client
+	discovery   *discovery.Client
+	stats       FederationStats
 	store       *models.Store
 	sealer      *models.KeySealer
 	rdb         *redis.Client
@@ -76,7 +95,18 @@ func New(opt Options, d Deps) *App {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &App{opt: opt, store: d.Store, sealer: d.Sealer, rdb: d.Redis, queue: d.Queue, media: d.Media, log: log, redisPrefix: opt.RedisPrefix}
+	if opt.PodGiveUpAfter == 0 {
+		opt.PodGiveUpAfter = DefaultPodGiveUpAfter
+	}
+	if opt.DiscoveryTTL == 0 {
+		opt.DiscoveryTTL = DefaultDiscoveryTTL
+	}
+	hc := transport.New(transport.Options{
+		UserAgent:    "aspen/" + SoftwareVersion() + " (diaspora* federation)",
+		AllowPrivate: opt.FederationInsecure, AllowHTTP: opt.FederationInsecure,
+	})
+	return &App{opt: opt, store: d.Store, sealer: d.Sealer, rdb: d.Redis, queue: d.Queue, media: d.Media, log: log,
+		redisPrefix: opt.RedisPrefix, keys: fedhost.NewKeys(d.Sealer, 0), http: hc, discovery: discovery.NewClient(hc)}
 }
 
 // Options returns the App's settings.
@@ -109,7 +139,16 @@ func (a *App) enqueue(ctx context.Context, t *asynq.Task) {
 	if a.queue == nil {
 		return
 	}
-	if _, err := a.queue.EnqueueContext(ctx, t); err != nil && err != asynq.ErrTaskIDConflict && err != asynq.ErrDuplicateTask {
+	if _, err := a.queue.EnqueueContext(ctx, t); err != nil && !isDuplicateTask(err) {
 		a.log.Warn("enqueue failed", "task", t.Type(), "err", err)
 	}
 }
+
+// isDuplicateTask reports an enqueue refused because the same task (by ID
+// or uniqueness) is queued already: the work is queued, which is the goal.
+func isDuplicateTask(err error) bool {
+	return errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask)
+}
+
+// equalHost compares two host[:port] values.
+func equalHost(a, b string) bool { return strings.EqualFold(a, b) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod/tasks"
 )
 
 // AspectNameMaxLen is the longest aspect name, as on diaspora*.
@@ -59,7 +60,7 @@ func (a *App) CreateAspect(ctx context.Context, s *Session, name string, personI
 		return nil, err
 	}
 	as := &models.Aspect{UserID: s.UserID, Name: name}
-	err = a.store.Tx(ctx, func(tx *models.Store) error {
+	err = a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		if err := tx.CreateAspect(ctx, as); err != nil {
 			if errors.Is(err, models.ErrConflict) {
 				return &InvalidError{Fields: map[string]string{"name": "is already the name of one of your aspects"}}
@@ -67,7 +68,7 @@ func (a *App) CreateAspect(ctx context.Context, s *Session, name string, personI
 			return err
 		}
 		if personID != 0 {
-			_, err := a.addToAspect(ctx, tx, s, as.ID, personID)
+			_, err := a.addToAspect(ctx, tx, out, s, as.ID, personID)
 			return err
 		}
 		return nil
@@ -100,7 +101,7 @@ func (a *App) DeleteAspect(ctx context.Context, s *Session, id int64) error {
 	if err := requireUser(s); err != nil {
 		return err
 	}
-	return a.store.Tx(ctx, func(tx *models.Store) error {
+	return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		if err := tx.DeleteAspect(ctx, s.UserID, id); err != nil {
 			return notFoundAs(err, ErrNotFound)
 		}
@@ -109,7 +110,7 @@ func (a *App) DeleteAspect(ctx context.Context, s *Session, id int64) error {
 			return err
 		}
 		for _, c := range orphans {
-			if err := a.stopSharing(ctx, tx, s.UserID, s.PersonID, &c); err != nil {
+			if err := a.stopSharing(ctx, tx, out, s.UserID, s.PersonID, &c); err != nil {
 				return err
 			}
 		}
@@ -122,7 +123,7 @@ func (a *App) OrderAspects(ctx context.Context, s *Session, ids []int64) error {
 	if err := requireUser(s); err != nil {
 		return err
 	}
-	return a.store.Tx(ctx, func(tx *models.Store) error {
+	return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		for _, id := range ids {
 			if _, err := tx.AspectOf(ctx, s.UserID, id); err != nil {
 				return notFoundAs(err, &InvalidError{Message: fmt.Sprintf("aspect %d is not one of yours", id)})
@@ -149,15 +150,15 @@ func (a *App) AddToAspect(ctx context.Context, s *Session, aspectID, personID in
 		return nil, err
 	}
 	var mv *MembershipView
-	err := a.store.Tx(ctx, func(tx *models.Store) error {
+	err := a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		var err error
-		mv, err = a.addToAspect(ctx, tx, s, aspectID, personID)
+		mv, err = a.addToAspect(ctx, tx, out, s, aspectID, personID)
 		return err
 	})
 	return mv, err
 }
 
-func (a *App) addToAspect(ctx context.Context, tx *models.Store, s *Session, aspectID, personID int64) (*MembershipView, error) {
+func (a *App) addToAspect(ctx context.Context, tx *models.Store, out *outbox, s *Session, aspectID, personID int64) (*MembershipView, error) {
 	aspect, err := tx.AspectOf(ctx, s.UserID, aspectID)
 	if err != nil {
 		return nil, notFoundAs(err, &InvalidError{Fields: map[string]string{"aspect_id": "is not one of your aspects"}})
@@ -183,7 +184,7 @@ func (a *App) addToAspect(ctx context.Context, tx *models.Store, s *Session, asp
 		return nil, err
 	}
 	if !contact.Receiving {
-		if err := a.startSharing(ctx, tx, s.UserID, s.PersonID, contact, person); err != nil {
+		if err := a.startSharing(ctx, tx, out, s.UserID, s.PersonID, contact, person); err != nil {
 			return nil, err
 		}
 	}
@@ -193,7 +194,7 @@ func (a *App) addToAspect(ctx context.Context, tx *models.Store, s *Session, asp
 // startSharing marks a contact receiving, fills the user's stream with the
 // person's posts and, for a local person, records on their side that the
 // user shares with them, notifies them and follows back if they asked to.
-func (a *App) startSharing(ctx context.Context, tx *models.Store, userID, userPerson int64, c *models.Contact, person *models.Person) error {
+func (a *App) startSharing(ctx context.Context, tx *models.Store, out *outbox, userID, userPerson int64, c *models.Contact, person *models.Person) error {
 	if err := tx.SetContactFlags(ctx, c.ID, c.Sharing, true); err != nil {
 		return err
 	}
@@ -201,7 +202,10 @@ func (a *App) startSharing(ctx context.Context, tx *models.Store, userID, userPe
 		return err
 	}
 	if person.OwnerID == nil {
-		return nil // a remote person: federation tells their pod (later)
+		// A remote person: their pod learns it from a contact entity (and
+		// gets the user's full profile with it).
+		out.add(tasks.Dispatch{Kind: tasks.DispatchContact, UserID: userID, PersonID: person.ID, Sharing: true})
+		return nil
 	}
 	theirs, err := tx.EnsureContact(ctx, *person.OwnerID, userPerson)
 	if err != nil {
@@ -243,13 +247,13 @@ func (a *App) startSharing(ctx context.Context, tx *models.Store, userID, userPe
 	if err != nil {
 		return err
 	}
-	return a.startSharing(ctx, tx, owner.ID, person.ID, theirs, me)
+	return a.startSharing(ctx, tx, out, owner.ID, person.ID, theirs, me)
 }
 
 // stopSharing marks a contact no longer receiving, takes the person's posts
 // out of the user's stream (unless a tag or mention keeps them) and, for a
 // local person, records on their side that the user stopped sharing.
-func (a *App) stopSharing(ctx context.Context, tx *models.Store, userID, userPerson int64, c *models.Contact) error {
+func (a *App) stopSharing(ctx context.Context, tx *models.Store, out *outbox, userID, userPerson int64, c *models.Contact) error {
 	if err := tx.SetContactFlags(ctx, c.ID, c.Sharing, false); err != nil {
 		return err
 	}
@@ -258,6 +262,7 @@ func (a *App) stopSharing(ctx context.Context, tx *models.Store, userID, userPer
 	}
 	ownerID, err := tx.UserIDOfPerson(ctx, c.PersonID)
 	if errors.Is(err, models.ErrNotFound) {
+		out.add(tasks.Dispatch{Kind: tasks.DispatchContact, UserID: userID, PersonID: c.PersonID})
 		return tx.DeleteContactIfEmpty(ctx, c.ID)
 	} else if err != nil {
 		return err
@@ -283,7 +288,7 @@ func (a *App) RemoveFromAspect(ctx context.Context, s *Session, membershipID, as
 		return nil, err
 	}
 	var mv *MembershipView
-	err := a.store.Tx(ctx, func(tx *models.Store) error {
+	err := a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		var m *models.AspectMembership
 		var err error
 		if membershipID != 0 {
@@ -315,7 +320,7 @@ func (a *App) RemoveFromAspect(ctx context.Context, s *Session, membershipID, as
 		if err != nil || left > 0 || !c.Receiving {
 			return err
 		}
-		return a.stopSharing(ctx, tx, s.UserID, s.PersonID, c)
+		return a.stopSharing(ctx, tx, out, s.UserID, s.PersonID, c)
 	})
 	return mv, err
 }
@@ -331,7 +336,7 @@ func (a *App) Block(ctx context.Context, s *Session, personID int64) (int64, err
 		return 0, &InvalidError{Message: "you cannot ignore yourself"}
 	}
 	var blockID int64
-	err := a.store.Tx(ctx, func(tx *models.Store) error {
+	err := a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		if _, err := tx.PersonByID(ctx, personID); err != nil {
 			return notFoundAs(err, &InvalidError{Fields: map[string]string{"person_id": "is not a person this pod knows"}})
 		}
@@ -351,7 +356,7 @@ func (a *App) Block(ctx context.Context, s *Session, personID int64) (int64, err
 				}
 			}
 			if c.Receiving {
-				if err := a.stopSharing(ctx, tx, s.UserID, s.PersonID, c); err != nil {
+				if err := a.stopSharing(ctx, tx, out, s.UserID, s.PersonID, c); err != nil {
 					return err
 				}
 			}
@@ -361,6 +366,7 @@ func (a *App) Block(ctx context.Context, s *Session, personID int64) (int64, err
 		if err := tx.DropAuthorEntries(ctx, s.UserID, personID); err != nil {
 			return err
 		}
+		out.setContact(tasks.Dispatch{Kind: tasks.DispatchContact, UserID: s.UserID, PersonID: personID, Blocking: true})
 		return tx.ReadPersonNotifications(ctx, s.UserID, personID)
 	})
 	return blockID, err
@@ -371,7 +377,20 @@ func (a *App) Unblock(ctx context.Context, s *Session, blockID int64) error {
 	if err := requireUser(s); err != nil {
 		return err
 	}
-	return notFoundAs(a.store.DeleteBlock(ctx, s.UserID, blockID), ErrNotFound)
+	blocks, err := a.store.BlocksOf(ctx, s.UserID)
+	if err != nil {
+		return err
+	}
+	if err := a.store.DeleteBlock(ctx, s.UserID, blockID); err != nil {
+		return notFoundAs(err, ErrNotFound)
+	}
+	for _, b := range blocks {
+		if b.ID == blockID {
+			// Tell a remote person's pod (§7.3: the same contact, blocking false).
+			a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchContact, UserID: s.UserID, PersonID: b.PersonID})
+		}
+	}
+	return nil
 }
 
 // BlockView is one ignored person.
@@ -542,7 +561,7 @@ func (a *App) FollowTag(ctx context.Context, s *Session, name string) (int64, st
 		return 0, "", &InvalidError{Fields: map[string]string{"name": "may contain only letters, digits, '_' and '-'"}}
 	}
 	var id int64
-	err := a.store.Tx(ctx, func(tx *models.Store) error {
+	err := a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		ids, err := tx.EnsureTags(ctx, []string{tag})
 		if err != nil {
 			return err
@@ -564,7 +583,7 @@ func (a *App) UnfollowTag(ctx context.Context, s *Session, name string) error {
 	if !ok {
 		return &InvalidError{Fields: map[string]string{"name": "may contain only letters, digits, '_' and '-'"}}
 	}
-	return a.store.Tx(ctx, func(tx *models.Store) error {
+	return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		id, err := tx.TagByName(ctx, tag)
 		if err != nil {
 			return notFoundAs(err, ErrNotFound)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod/tasks"
 )
 
 // ErrIgnored: the post's author ignores the viewer, who may not interact.
@@ -53,42 +54,14 @@ func (a *App) Comment(ctx context.Context, s *Session, postKey, text string) (*C
 		if err := a.checkInteract(ctx, tx, s, p); err != nil {
 			return err
 		}
-		_, targets, err := a.resolveMentions(ctx, tx, text)
-		if err != nil {
-			return err
-		}
 		now := time.Now().UTC()
-		c = &models.Comment{GUID: NewGUID(), PostID: p.ID, AuthorID: s.PersonID, Text: text,
-			TextHTML: string(renderText(text, targets)), CreatedAt: now, UpdatedAt: now}
-		if err := tx.CreateComment(ctx, c); err != nil {
-			return err
-		}
-		if err := tx.AddCounters(ctx, p.ID, 1, 0, 0); err != nil {
-			return err
-		}
-		participants, err := tx.ParticipantsOf(ctx, p.ID, s.PersonID)
-		if err != nil {
-			return err
-		}
-		if err := tx.AddParticipation(ctx, p.ID, s.PersonID); err != nil {
-			return err
-		}
-		if err := a.notifyAuthor(ctx, tx, p, models.NotifyCommentOnPost, s.PersonID); err != nil {
-			return err
-		}
-		for _, pt := range participants {
-			if pt.PersonID == p.AuthorID {
-				continue
-			}
-			if err := a.notify(ctx, tx, pt.UserID, pt.PersonID, models.NotifyAlsoCommented, p.ID, s.PersonID); err != nil {
-				return err
-			}
-		}
-		return nil
+		c = &models.Comment{GUID: NewGUID(), PostID: p.ID, AuthorID: s.PersonID, Text: text, CreatedAt: now, UpdatedAt: now}
+		return a.addComment(ctx, tx, p, c)
 	})
 	if err != nil {
 		return nil, err
 	}
+	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchComment, CommentID: c.ID})
 	rows, err := a.store.CommentsOf(ctx, viewer(s), post.ID)
 	if err != nil {
 		return nil, err
@@ -100,6 +73,42 @@ func (a *App) Comment(ctx context.Context, s *Session, postKey, text string) (*C
 		}
 	}
 	return nil, ErrNotFound
+}
+
+// addComment stores a comment (local, or received with its signed XML),
+// renders its text, counts it, subscribes its author and notifies the
+// post's author and the other participants.
+func (a *App) addComment(ctx context.Context, tx *models.Store, p *models.Post, c *models.Comment) error {
+	_, targets, err := a.resolveMentions(ctx, tx, c.Text)
+	if err != nil {
+		return err
+	}
+	c.TextHTML = string(renderText(c.Text, targets))
+	if err := tx.CreateComment(ctx, c); err != nil {
+		return err
+	}
+	if err := tx.AddCounters(ctx, p.ID, 1, 0, 0); err != nil {
+		return err
+	}
+	participants, err := tx.ParticipantsOf(ctx, p.ID, c.AuthorID)
+	if err != nil {
+		return err
+	}
+	if err := tx.AddParticipation(ctx, p.ID, c.AuthorID); err != nil {
+		return err
+	}
+	if err := a.notifyAuthor(ctx, tx, p, models.NotifyCommentOnPost, c.AuthorID); err != nil {
+		return err
+	}
+	for _, pt := range participants {
+		if pt.PersonID == p.AuthorID {
+			continue
+		}
+		if err := a.notify(ctx, tx, pt.UserID, pt.PersonID, models.NotifyAlsoCommented, p.ID, c.AuthorID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // notifyAuthor notifies a post's local author about something another
@@ -139,7 +148,7 @@ func (a *App) DeleteComment(ctx context.Context, s *Session, commentID int64) er
 	if err := requireUser(s); err != nil {
 		return err
 	}
-	return a.store.Tx(ctx, func(tx *models.Store) error {
+	return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		c, err := tx.CommentByID(ctx, commentID)
 		if err != nil {
 			return notFoundAs(err, ErrNotFound)
@@ -151,9 +160,15 @@ func (a *App) DeleteComment(ctx context.Context, s *Session, commentID int64) er
 		if c.AuthorID != s.PersonID && p.AuthorID != s.PersonID {
 			return ErrForbidden
 		}
+		author, err := tx.PersonByID(ctx, c.AuthorID)
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteComment(ctx, c.ID); err != nil {
 			return err
 		}
+		out.add(tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: s.PersonID, PostID: p.ID, PersonID: c.AuthorID,
+			TargetType: "Comment", TargetGUID: c.GUID, TargetAuthor: author.DiasporaID})
 		return tx.AddCounters(ctx, p.ID, -1, 0, 0)
 	})
 }
@@ -202,6 +217,7 @@ func (a *App) Like(ctx context.Context, s *Session, postKey string, commentID in
 	if err != nil {
 		return nil, err
 	}
+	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchLike, LikeID: like.ID})
 	return &LikeView{ID: like.ID, GUID: like.GUID, Author: PersonView{ID: s.PersonID, GUID: s.GUID, DiasporaID: s.Username + "@" + a.opt.Host, Name: s.Username}}, nil
 }
 
@@ -210,7 +226,7 @@ func (a *App) Unlike(ctx context.Context, s *Session, postKey string, commentID 
 	if err := requireUser(s); err != nil {
 		return err
 	}
-	return a.store.Tx(ctx, func(tx *models.Store) error {
+	return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		p, err := a.visiblePost(ctx, tx, s, postKey)
 		if err != nil {
 			return err
@@ -222,6 +238,8 @@ func (a *App) Unlike(ctx context.Context, s *Session, postKey string, commentID 
 		if err := tx.DeleteLike(ctx, l.ID); err != nil {
 			return err
 		}
+		out.add(tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: s.PersonID, PostID: p.ID, PersonID: s.PersonID,
+			TargetType: "Like", TargetGUID: l.GUID, TargetAuthor: s.Username + "@" + a.opt.Host})
 		if commentID != 0 {
 			return tx.AddCommentLikes(ctx, commentID, -1)
 		}
@@ -302,6 +320,7 @@ func (a *App) Reshare(ctx context.Context, s *Session, rootKey string) (*PostVie
 	if err != nil {
 		return nil, err
 	}
+	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchPost, PostID: reshare.ID})
 	return a.PostByID(ctx, s, reshare.ID)
 }
 
@@ -315,7 +334,13 @@ func (a *App) Participate(ctx context.Context, s *Session, postKey string, on bo
 		return err
 	}
 	if on {
-		return a.store.AddParticipation(ctx, p.ID, s.PersonID)
+		if err := a.store.AddParticipation(ctx, p.ID, s.PersonID); err != nil {
+			return err
+		}
+		if author, err := a.store.PersonByID(ctx, p.AuthorID); err == nil && !author.Local() {
+			a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchParticipation, UserID: s.UserID, PostID: p.ID})
+		}
+		return nil
 	}
 	return a.store.RemoveParticipation(ctx, p.ID, s.PersonID)
 }

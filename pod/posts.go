@@ -9,6 +9,7 @@ import (
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod/tasks"
 )
 
 // PostInput is what the publisher sends.
@@ -184,6 +185,7 @@ func (a *App) CreatePost(ctx context.Context, s *Session, in PostInput) (*PostVi
 	if err != nil {
 		return nil, err
 	}
+	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchPost, PostID: post.ID})
 	return a.PostByID(ctx, s, post.ID)
 }
 
@@ -339,13 +341,35 @@ func (a *App) DeletePost(ctx context.Context, s *Session, key string) error {
 	if p.AuthorID != s.PersonID {
 		return ErrForbidden
 	}
-	return a.store.Tx(ctx, func(tx *models.Store) error {
+	return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
+		// The retraction goes where the post went: resolve that before the
+		// audience snapshot is deleted with the post.
+		rcpts, err := a.postAudience(ctx, p)
+		if err != nil {
+			return err
+		}
 		if p.Type == models.TypeReshare && p.RootID != nil {
 			if err := tx.AddCounters(ctx, *p.RootID, 0, 0, -1); err != nil {
 				return err
 			}
+			if root, err := tx.PostByID(ctx, *p.RootID); err == nil {
+				more, err := tx.RecipientsByID(ctx, []int64{root.AuthorID})
+				if err != nil {
+					return err
+				}
+				rcpts = append(rcpts, more...)
+			}
 		}
-		return tx.DeletePost(ctx, p.ID)
+		if err := tx.DeletePost(ctx, p.ID); err != nil {
+			return err
+		}
+		ids := make([]int64, len(rcpts))
+		for i, r := range rcpts {
+			ids[i] = r.PersonID
+		}
+		out.add(tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: s.PersonID, TargetType: "Post", TargetGUID: p.GUID,
+			TargetAuthor: s.Username + "@" + a.opt.Host, Public: p.Public, Recipients: ids})
+		return nil
 	})
 }
 

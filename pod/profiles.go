@@ -13,6 +13,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod/markup"
 	"github.com/aspenpod/aspen/pod/media"
+	"github.com/aspenpod/aspen/pod/tasks"
 )
 
 // Profile field limits.
@@ -196,7 +197,7 @@ func (a *App) UpdateProfile(ctx context.Context, userID int64, in ProfileInput) 
 	if err := inv.OrNil(); err != nil {
 		return err
 	}
-	return a.store.Tx(ctx, func(tx *models.Store) error {
+	return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		person, err := tx.PersonOfUser(ctx, userID)
 		if err != nil {
 			return err
@@ -207,6 +208,7 @@ func (a *App) UpdateProfile(ctx context.Context, userID int64, in ProfileInput) 
 		}
 		p.FirstName, p.LastName, p.Bio, p.Location, p.Gender = in.FirstName, in.LastName, in.Bio, in.Location, in.Gender
 		p.Birthday, p.Searchable, p.PublicDetails, p.NSFW = birthday, in.Searchable, in.PublicDetails, in.NSFW
+		out.add(tasks.Dispatch{Kind: tasks.DispatchProfile, UserID: userID})
 		return tx.SaveProfile(ctx, p)
 	})
 }
@@ -242,6 +244,7 @@ func (a *App) SetAvatar(ctx context.Context, userID int64, r io.Reader) error {
 		media.Avatars.Delete(ctx, a.media, saved.ID)
 		return err
 	}
+	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchProfile, UserID: userID})
 	if id := avatarID(old); id != "" {
 		if err := media.Avatars.Delete(ctx, a.media, id); err != nil {
 			a.log.Warn("could not delete old avatar", "id", id, "err", err)

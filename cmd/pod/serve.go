@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -52,7 +51,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		IdleTimeout:       120 * time.Second,
 	}
 
-	var wrk *asynq.Server
+	var wrk *jobs.Worker
 	if !*noWorker {
 		if wrk, err = startWorker(ctx, e); err != nil {
 			return err
@@ -121,33 +120,18 @@ func boot(ctx context.Context, stderr io.Writer) (*env, error) {
 	return setup(ctx, cfg, newLogger(cfg, stderr), schemaAsConfigured)
 }
 
-// startWorker starts the asynq server with every application handler and
-// asks for a key pool refill.
-func startWorker(ctx context.Context, e *env) (*asynq.Server, error) {
-	srv := asynq.NewServer(e.redis, asynq.Config{
-		Concurrency:     e.cfg.WorkerConcurrency,
-		Queues:          tasks.Queues,
-		ShutdownTimeout: e.cfg.ShutdownTimeout,
-		Logger:          asynqLogger{e.log},
-		LogLevel:        asynq.WarnLevel,
-		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-			e.log.Warn("job failed", "type", t.Type(), "err", err)
-		}),
+// startWorker starts the job worker (every handler, the periodic tasks,
+// the federation counters in the log) and asks for a key pool refill.
+func startWorker(ctx context.Context, e *env) (*jobs.Worker, error) {
+	wrk, err := jobs.StartWorker(e.app, e.redis, jobs.WorkerOptions{
+		Concurrency: e.cfg.WorkerConcurrency, ShutdownTimeout: e.cfg.ShutdownTimeout,
+		StatsEvery: time.Minute, Log: e.log,
 	})
-	if err := srv.Start(jobs.Mux(e.app, e.log)); err != nil {
-		return nil, fmt.Errorf("start worker: %w", err)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := e.queue.EnqueueContext(ctx, tasks.NewKeysRefill(e.cfg.RSABits, e.cfg.KeyPoolSize)); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		e.log.Warn("could not queue key pool refill", "err", err)
 	}
-	return srv, nil
+	return wrk, nil
 }
-
-// asynqLogger sends asynq's own log lines to slog.
-type asynqLogger struct{ l *slog.Logger }
-
-func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
-func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
-func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
-func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
-func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }

@@ -133,6 +133,7 @@ func setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode migrat
 		RegistrationsOpen: cfg.Registrations == config.RegistrationsOpen, InviteCount: cfg.InviteCount,
 		AvatarMaxBytes: cfg.AvatarMaxBytes, RedisPrefix: cfg.RedisPrefix,
 		PodName: cfg.PodName, NodeInfoCacheTTL: pod.DefaultNodeInfoCacheTTL,
+		FederationInsecure: cfg.FederationInsecure,
 	}, pod.Deps{Store: store, Sealer: sealer, Redis: e.rdb, Queue: e.queue, Media: e.media, Log: log})
 	ok = true
 	return e, nil

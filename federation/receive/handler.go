@@ -17,6 +17,7 @@ package receive
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -76,9 +77,22 @@ const MaxBodySize = envelope.MaxPrivateSize
 type Handler struct {
 	Enqueuer   Enqueuer
 	Recipients Recipients // nil: every valid GUID is accepted
-	// MaxBodySize bounds the request body (MaxBodySize if 0); bigger
-	// bodies get 413.
+	// MaxBodySize bounds the request body (MaxBodySize if 0). A bigger or
+	// empty body is dropped: answered 202, as diaspora* answers everything,
+	// and reported to OnDrop.
 	MaxBodySize int64
+	// OnDrop, if set, is told about every delivery dropped at the door and
+	// why, for the host's log.
+	OnDrop func(r *http.Request, recipientGUID, reason string)
+}
+
+// drop answers 202 for a delivery that will not be processed.
+func (h *Handler) drop(w http.ResponseWriter, r *http.Request, recipient, reason string) {
+	if h.OnDrop != nil {
+		h.OnDrop(r, recipient, reason)
+	}
+	w.Header().Set("Connection", "close") // the unread rest of the body is not wanted
+	w.WriteHeader(http.StatusAccepted)
 }
 
 // ServeHTTP routes /receive/public and /receive/users/{guid}.
@@ -139,21 +153,21 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, recipient strin
 		limit = MaxBodySize
 	}
 	if r.ContentLength > limit {
-		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+		h.drop(w, r, recipient, fmt.Sprintf("body of %d bytes is larger than the limit of %d", r.ContentLength, limit))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+			h.drop(w, r, recipient, fmt.Sprintf("body is larger than the limit of %d bytes", limit))
 			return
 		}
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
-		http.Error(w, "empty body", http.StatusBadRequest)
+		h.drop(w, r, recipient, "empty body")
 		return
 	}
 	if h.Enqueuer == nil {

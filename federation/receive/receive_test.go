@@ -179,7 +179,9 @@ func TestSealForManyRecipients(t *testing.T) {
 
 func TestHandler(t *testing.T) {
 	h := pod(t, true)
-	srv := httptest.NewServer(&receive.Handler{Enqueuer: h, Recipients: h, MaxBodySize: 1 << 16})
+	var drops []string
+	srv := httptest.NewServer(&receive.Handler{Enqueuer: h, Recipients: h, MaxBodySize: 1 << 16,
+		OnDrop: func(_ *http.Request, _, reason string) { drops = append(drops, reason) }})
 	defer srv.Close()
 	post := func(path, body string) int {
 		resp, err := http.Post(srv.URL+path, "application/magic-envelope+xml", strings.NewReader(body))
@@ -200,13 +202,16 @@ func TestHandler(t *testing.T) {
 		{"/receive/users/" + bobGUID + "/", "{}", 202},
 		{"/receive/users/0123456789abcdef0123456789abcdef", "{}", 404},
 		{"/receive/users/short", "{}", 404},
-		{"/receive/public", "", 400},
-		{"/receive/public", strings.Repeat("x", 1<<16+1), 413},
+		{"/receive/public", "", 202},                           // dropped: empty
+		{"/receive/public", strings.Repeat("x", 1<<16+1), 202}, // dropped: too large
 		{"/receive/elsewhere", env, 404},
 	} {
 		if got := post(c.path, c.body); got != c.want {
 			t.Errorf("POST %s: %d, want %d", c.path, got, c.want)
 		}
+	}
+	if len(drops) != 2 || drops[0] != "empty body" || !strings.Contains(drops[1], "larger than the limit") {
+		t.Errorf("drops reported: %q", drops)
 	}
 	if len(h.Deliveries) != 4 || h.Deliveries[0].RecipientGUID != "" || h.Deliveries[2].RecipientGUID != bobGUID || h.Deliveries[0].Body == nil {
 		t.Errorf("deliveries %+v", h.Deliveries)

@@ -115,3 +115,53 @@ func SignedEnvelope(e entity.Entity, author *models.Person, sealedKey string, se
 	}
 	return receive.FetchResponse(e, diasporaID(author), key)
 }
+
+// Profile returns the profile entity of a local person. With private
+// false the extended fields (bio, birthday, gender, location) are left out,
+// for people the user does not share with (DESIGN.md, Privacy); the public
+// flag says whether the user made those fields public. baseURL makes
+// avatar paths absolute.
+func Profile(person *models.Person, p *models.Profile, baseURL string, private bool) *entity.Profile {
+	base := PodURL(baseURL)
+	e := &entity.Profile{
+		Author:         diasporaID(person),
+		EditedAt:       timestamp(p.UpdatedAt),
+		FullName:       strings.TrimSpace(p.FirstName + " " + p.LastName),
+		FirstName:      p.FirstName,
+		LastName:       p.LastName,
+		ImageURL:       avatarURL(base, p.ImageURL),
+		ImageURLMedium: avatarURL(base, p.ImageURLMedium),
+		ImageURLSmall:  avatarURL(base, p.ImageURLSmall),
+		Searchable:     p.Searchable,
+		Public:         p.PublicDetails,
+		NSFW:           p.NSFW,
+	}
+	if private || p.PublicDetails {
+		e.Bio, e.Gender, e.Location = p.Bio, p.Gender, p.Location
+		if p.Birthday != nil {
+			e.Birthday = p.Birthday.Format("2006-01-02")
+		}
+	}
+	return e
+}
+
+// Contact returns the contact entity a local person sends to a remote one
+// when they start or stop sharing, or block (§7.3): diaspora* sets
+// following and sharing to the same value.
+func Contact(author, recipient *models.Person, sharing, blocking bool) *entity.Contact {
+	return &entity.Contact{Author: diasporaID(author), Recipient: diasporaID(recipient),
+		Following: sharing && !blocking, Sharing: sharing && !blocking, Blocking: blocking}
+}
+
+// Retraction returns the retraction of a target ("Post", "Comment",
+// "Like") whose author has the diaspora ID targetAuthor (§7.1: the author
+// field is the target's author, not the retracting person).
+func Retraction(targetType, targetGUID, targetAuthor string) *entity.Retraction {
+	return &entity.Retraction{Author: strings.ToLower(targetAuthor), TargetGUID: targetGUID, TargetType: targetType}
+}
+
+// Participation returns the participation of a local person in a remote
+// post (§7.4).
+func Participation(guid string, author *models.Person, post *models.Post) *entity.Participation {
+	return &entity.Participation{Author: diasporaID(author), GUID: guid, ParentGUID: post.GUID, ParentType: "Post"}
+}

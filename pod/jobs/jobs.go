@@ -1,10 +1,12 @@
 // Package jobs adapts the application's background work to asynq: one
-// handler per task type in pod/tasks, registered on one ServeMux.
+// handler per task type in pod/tasks, registered on one ServeMux, and the
+// worker's retry schedule and periodic tasks.
 package jobs
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -19,8 +21,8 @@ func Mux(app *pod.App, log *slog.Logger) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(tasks.TypeKeysRefill, func(ctx context.Context, t *asynq.Task) error {
 		var p tasks.KeysRefill
-		if err := json.Unmarshal(t.Payload(), &p); err != nil {
-			return fmt.Errorf("bad %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+		if err := decode(t, &p); err != nil {
+			return err
 		}
 		n, err := app.FillKeyPool(ctx, p.Bits, p.Target)
 		if n > 0 {
@@ -28,5 +30,55 @@ func Mux(app *pod.App, log *slog.Logger) *asynq.ServeMux {
 		}
 		return err
 	})
+	mux.HandleFunc(tasks.TypeDispatch, func(ctx context.Context, t *asynq.Task) error {
+		var d tasks.Dispatch
+		if err := decode(t, &d); err != nil {
+			return err
+		}
+		return skipDropped(app.Dispatch(ctx, d))
+	})
+	mux.HandleFunc(tasks.TypeDeliver, func(ctx context.Context, t *asynq.Task) error {
+		var d tasks.Deliver
+		if err := decode(t, &d); err != nil {
+			return err
+		}
+		id, _ := asynq.GetTaskID(ctx)
+		retry, _ := asynq.GetRetryCount(ctx)
+		max, _ := asynq.GetMaxRetry(ctx)
+		return skipDropped(app.Deliver(ctx, id, d, retry, max))
+	})
+	mux.HandleFunc(tasks.TypeReceive, func(ctx context.Context, t *asynq.Task) error {
+		var r tasks.Receive
+		if err := decode(t, &r); err != nil {
+			return err
+		}
+		return skipDropped(app.Receive(ctx, r))
+	})
+	mux.HandleFunc(tasks.TypePodsCheck, func(ctx context.Context, t *asynq.Task) error {
+		return app.CheckPods(ctx)
+	})
 	return mux
+}
+
+func decode(t *asynq.Task, v any) error {
+	if err := json.Unmarshal(t.Payload(), v); err != nil {
+		return fmt.Errorf("bad %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+	}
+	return nil
+}
+
+// skipDropped tells asynq not to retry work the application dropped.
+func skipDropped(err error) error {
+	if errors.Is(err, pod.ErrDropped) {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	return err
+}
+
+// Periodic lists the tasks the worker schedules, with their cron specs.
+var Periodic = []struct {
+	Spec string
+	Task func() *asynq.Task
+}{
+	{"@every 1h", tasks.NewPodsCheck},
 }

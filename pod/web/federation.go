@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/aspenpod/aspen/federation/receive"
 	"github.com/aspenpod/aspen/pod"
 )
 
@@ -20,6 +21,19 @@ func (s *Server) federationRoutes() {
 	e.GET("/nodeinfo/:version", s.nodeInfo)
 	e.GET("/hcard/users/:guid", s.hCard)
 	e.GET("/fetch/:type/:guid", s.fetch)
+	// Receive: 202 at once, 404 only for an unknown private recipient; the
+	// body is queued for the receive job. Friendica posts with a trailing
+	// slash, so both forms are routes of their own (no redirect on POST).
+	h := &receive.Handler{Enqueuer: s.app, Recipients: s.app,
+		OnDrop: func(r *http.Request, recipient, reason string) {
+			s.log.Warn("federation: delivery dropped", "reason", reason, "recipient", recipient, "remote", r.RemoteAddr)
+		}}
+	public := func(c *gin.Context) { h.ServePublic(c.Writer, c.Request) }
+	private := func(c *gin.Context) { h.ServePrivate(c.Writer, c.Request, c.Param("guid")) }
+	e.POST("/receive/public", public)
+	e.POST("/receive/public/", public)
+	e.POST("/receive/users/:guid", private)
+	e.POST("/receive/users/:guid/", private)
 }
 
 // federationDocument writes a document for another pod, or its redirect.

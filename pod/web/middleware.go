@@ -77,6 +77,10 @@ func (s *Server) securityHeaders(c *gin.Context) {
 // room for the other fields.
 func (s *Server) limitBody(c *gin.Context) {
 	limit := int64(formBodyLimit)
+	if strings.HasPrefix(c.Request.URL.Path, "/receive/") {
+		c.Next() // the receive handler applies its own limit (and answers 202)
+		return
+	}
 	if strings.HasPrefix(c.ContentType(), "multipart/") {
 		limit = s.app.Options().AvatarMaxBytes + formBodyLimit
 	}

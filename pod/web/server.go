@@ -75,7 +75,7 @@ func New(app *pod.App, opt Options, log *slog.Logger) (*Server, error) {
 // and clients use.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
+		if r.Method == http.MethodPost && !strings.HasPrefix(r.URL.Path, "/receive/") {
 			m := r.URL.Query().Get("_method")
 			if m == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 				r.Body = http.MaxBytesReader(w, r.Body, formBodyLimit)

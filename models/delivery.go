@@ -1,0 +1,143 @@
+package models
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm/clause"
+)
+
+// Delivery states.
+const (
+	DeliveryQueued   = "queued"
+	DeliverySent     = "sent"
+	DeliveryRetrying = "retrying"
+	DeliveryFailed   = "failed"
+)
+
+// Delivery records one delivery task: an entity to one pod (public route)
+// or to one person (private route).
+type Delivery struct {
+	ID            int64
+	TaskID        string
+	PodID         int64
+	PostID        *int64
+	EntityType    string
+	RecipientGUID *string `gorm:"column:recipient_guid"`
+	State         string
+	Attempts      int
+	LastError     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// RecordDeliveries inserts the rows of newly queued deliveries; rows whose
+// task ID exists already are left as they are.
+func (s *Store) RecordDeliveries(ctx context.Context, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	for i := range ds {
+		if ds[i].State == "" {
+			ds[i].State = DeliveryQueued
+		}
+	}
+	return translate(s.conn(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "task_id"}}, DoNothing: true}).
+		CreateInBatches(ds, 500).Error, "record deliveries")
+}
+
+// SetDeliveryState records the outcome of an attempt of a delivery task.
+func (s *Store) SetDeliveryState(ctx context.Context, taskID, state string, attempts int, msg string) error {
+	return translate(s.conn(ctx).Exec(`UPDATE deliveries SET state = ?, attempts = ?, last_error = ?, updated_at = now() WHERE task_id = ?`,
+		state, attempts, truncateString(msg, 500), taskID).Error, "delivery state")
+}
+
+// PodDeliveryStatus is the state of a post's deliveries to one pod.
+type PodDeliveryStatus struct {
+	PodHost   string
+	Total     int
+	Sent      int
+	Retrying  int // queued or being retried
+	Failed    int
+	LastError string
+	UpdatedAt time.Time
+}
+
+// DeliveryStatusOfPost sums up a post's deliveries per remote pod.
+func (s *Store) DeliveryStatusOfPost(ctx context.Context, postID int64) ([]PodDeliveryStatus, error) {
+	var rows []PodDeliveryStatus
+	err := s.conn(ctx).Raw(`SELECT po.host AS pod_host, count(*) AS total,
+			count(*) FILTER (WHERE d.state = 'sent') AS sent,
+			count(*) FILTER (WHERE d.state IN ('queued', 'retrying')) AS retrying,
+			count(*) FILTER (WHERE d.state = 'failed') AS failed,
+			COALESCE((array_agg(d.last_error ORDER BY d.updated_at DESC) FILTER (WHERE d.last_error <> ''))[1], '') AS last_error,
+			max(d.updated_at) AS updated_at
+		FROM deliveries d JOIN pods po ON po.id = d.pod_id
+		WHERE d.post_id = ? GROUP BY po.host ORDER BY po.host`, postID).Scan(&rows).Error
+	return rows, translate(err, "delivery status")
+}
+
+// PruneDeliveries deletes the records of deliveries finished before t.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	res := s.conn(ctx).Exec(`DELETE FROM deliveries WHERE state IN ('sent', 'failed') AND updated_at < ?`, before)
+	return res.RowsAffected, translate(res.Error, "prune deliveries")
+}
+
+// RemoteRecipient is a remote person an entity is delivered to, with the
+// pod that receives it.
+type RemoteRecipient struct {
+	PersonID   int64
+	GUID       string `gorm:"column:guid"`
+	DiasporaID string
+	PublicKey  string
+	PodID      int64
+	PodHost    string
+	PodURL     string `gorm:"column:pod_url"`
+}
+
+const recipientCols = `pe.id AS person_id, pe.guid, pe.diaspora_id, pe.serialized_public_key AS public_key,
+	po.id AS pod_id, po.host AS pod_host, po.url AS pod_url`
+
+// recipients runs a query over people pe (joined to their pod po) whose
+// WHERE clause selects the recipients; closed accounts are left out.
+func (s *Store) recipients(ctx context.Context, where string, args map[string]any) ([]RemoteRecipient, error) {
+	var rows []RemoteRecipient
+	err := s.conn(ctx).Raw(`SELECT `+recipientCols+` FROM people pe JOIN pods po ON lower(po.host) = lower(pe.pod_host)
+		WHERE pe.owner_id IS NULL AND NOT pe.closed_account AND (`+where+`) ORDER BY po.id, pe.id`, args).Scan(&rows).Error
+	return rows, translate(err, "recipients")
+}
+
+// AudienceRecipients lists the remote people in a limited post's audience
+// snapshot.
+func (s *Store) AudienceRecipients(ctx context.Context, postID int64) ([]RemoteRecipient, error) {
+	return s.recipients(ctx, `pe.id IN (SELECT person_id FROM post_audiences WHERE post_id = @post)`, map[string]any{"post": postID})
+}
+
+// PublicPostRecipients lists the remote people who should receive a public
+// post of authorID or what happens under it: the author's contacts in either
+// direction, the people mentioned in it, its participants and resharers
+// (the pods among them receive it once each).
+func (s *Store) PublicPostRecipients(ctx context.Context, authorID, postID int64) ([]RemoteRecipient, error) {
+	return s.recipients(ctx, `pe.id IN (
+			SELECT c.person_id FROM contacts c JOIN people a ON a.owner_id = c.user_id WHERE a.id = @author
+			UNION SELECT person_id FROM mentions WHERE post_id = @post
+			UNION SELECT person_id FROM participations WHERE post_id = @post
+			UNION SELECT author_id FROM posts WHERE root_id = @post)`,
+		map[string]any{"author": authorID, "post": postID})
+}
+
+// ContactRecipients lists a user's remote contacts: with receiving true,
+// the people the user shares with; with receiving false, the others (who
+// only share with the user).
+func (s *Store) ContactRecipients(ctx context.Context, userID int64, receiving bool) ([]RemoteRecipient, error) {
+	return s.recipients(ctx, `pe.id IN (SELECT person_id FROM contacts WHERE user_id = @user AND receiving = @receiving)`,
+		map[string]any{"user": userID, "receiving": receiving})
+}
+
+// RecipientsByID lists remote people by ID (local ones are left out).
+func (s *Store) RecipientsByID(ctx context.Context, ids []int64) ([]RemoteRecipient, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.recipients(ctx, `pe.id IN @ids`, map[string]any{"ids": ids})
+}

@@ -1,0 +1,671 @@
+package pod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aspenpod/aspen/federation"
+	"github.com/aspenpod/aspen/federation/entity"
+	"github.com/aspenpod/aspen/federation/envelope"
+	"github.com/aspenpod/aspen/federation/receive"
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod/fedhost"
+	"github.com/aspenpod/aspen/pod/tasks"
+)
+
+// Inbound federation: the receive endpoints queue the raw body (Enqueue)
+// and answer 202; the receive job (Receive) decrypts, verifies and applies
+// it. Applying is idempotent by GUID, so a repeated delivery changes
+// nothing. Invalid input is dropped with a log line naming the reason;
+// what may succeed later (unknown parent, unreachable sender) is retried.
+
+// Enqueue implements receive.Enqueuer: it queues a received body for the
+// receive job.
+func (a *App) Enqueue(ctx context.Context, d receive.Delivery) error {
+	if a.queue == nil {
+		return errors.New("no job queue configured")
+	}
+	_, err := a.queue.EnqueueContext(ctx, tasks.NewReceive(tasks.Receive{Body: d.Body, RecipientGUID: d.RecipientGUID}))
+	if err != nil && !isDuplicateTask(err) {
+		return err
+	}
+	return nil
+}
+
+// HasRecipient implements receive.Recipients: whether an active local user
+// owns the person GUID.
+func (a *App) HasRecipient(ctx context.Context, personGUID string) (bool, error) {
+	_, _, err := a.localRecipient(ctx, personGUID)
+	if errors.Is(err, federation.ErrUnknownRecipient) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (a *App) localRecipient(ctx context.Context, personGUID string) (*models.Person, *models.User, error) {
+	if !entity.ValidGUID(personGUID) {
+		return nil, nil, federation.Errorf(federation.ErrUnknownRecipient, "%q is not a GUID", personGUID)
+	}
+	p, err := a.store.PersonByGUID(ctx, personGUID)
+	if errors.Is(err, models.ErrNotFound) || err == nil && (!p.Local() || p.ClosedAccount) {
+		return nil, nil, federation.Errorf(federation.ErrUnknownRecipient, "no local user owns person %s", personGUID)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	u, err := a.store.UserByID(ctx, *p.OwnerID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.Locked {
+		return nil, nil, federation.Errorf(federation.ErrUnknownRecipient, "the account of %s is locked", p.DiasporaID)
+	}
+	return p, u, nil
+}
+
+// Receive is the receive job: verify a received body and apply it. The
+// error wraps ErrDropped when retrying cannot help.
+func (a *App) Receive(ctx context.Context, r tasks.Receive) error {
+	route := "public"
+	if r.RecipientGUID != "" {
+		route = "private"
+	}
+	sender, err := a.receive(ctx, r.Body, r.RecipientGUID, 0)
+	if err == nil {
+		a.stats.Received.Add(1)
+		return nil
+	}
+	if errors.Is(err, ErrDropped) || federation.Permanent(err) {
+		a.stats.Dropped.Add(1)
+		a.log.Warn("federation: delivery dropped", "reason", err.Error(), "route", route, "recipient", r.RecipientGUID, "sender", sender, "bytes", len(r.Body))
+		if errors.Is(err, ErrDropped) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ErrDropped, err)
+	}
+	a.log.Info("federation: delivery will be retried", "reason", err.Error(), "route", route, "sender", sender)
+	return err
+}
+
+// dropped is a permanent, logged refusal of a received entity.
+func dropped(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrDropped)
+}
+
+// receive verifies and applies one body; depth > 0 for objects fetched
+// while processing another (a missing parent), which fetch nothing more.
+// It returns the envelope's sender when known, for the log.
+func (a *App) receive(ctx context.Context, body []byte, recipientGUID string, depth int) (string, error) {
+	var env *envelope.Envelope
+	var err error
+	if recipientGUID == "" {
+		env, err = envelope.Parse(body)
+	} else {
+		_, u, rerr := a.localRecipient(ctx, recipientGUID)
+		if rerr != nil {
+			return "", rerr
+		}
+		env, err = a.keys.Open(body, u.SerializedPrivateKey)
+	}
+	if err != nil {
+		return "", err
+	}
+	// A retraction never fetches its target: a missing one is retried.
+	fetch := depth == 0 && !strings.HasPrefix(strings.TrimSpace(string(env.Payload)), "<retraction")
+	proc := receive.Processor{Keys: a, Objects: objectLookup{a: a, sender: env.Sender, fetch: fetch}}
+	res, err := proc.ProcessEnvelope(ctx, env, recipientGUID)
+	if err != nil {
+		return env.Sender, err
+	}
+	return env.Sender, a.apply(ctx, res, depth)
+}
+
+// objectLookup answers the sender rules' questions about parents and
+// targets, fetching a missing parent post from the sender's pod (which
+// owns it or redirects to its owner, §5.4).
+type objectLookup struct {
+	a      *App
+	sender string
+	fetch  bool
+}
+
+func (l objectLookup) LookupObject(ctx context.Context, typ, guid string) (*federation.ObjectInfo, error) {
+	info, err := l.a.objectInfo(ctx, typ, guid)
+	if !errors.Is(err, models.ErrNotFound) || !l.fetch {
+		return info, err
+	}
+	fetchType := map[string]string{"Post": "post", "StatusMessage": "post", "Reshare": "post", "Comment": "comment"}[typ]
+	if fetchType == "" {
+		return nil, err
+	}
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	body, ferr := l.a.discovery.FetchFrom(fctx, l.sender, fetchType, guid)
+	if ferr != nil {
+		return nil, federation.Wrap(federation.ErrParentNotFound, ferr, "fetch %s %s from %s", fetchType, guid, l.sender)
+	}
+	if _, ferr := l.a.receive(ctx, body, "", 1); ferr != nil {
+		return nil, federation.Wrap(federation.ErrParentNotFound, ferr, "fetched %s %s", fetchType, guid)
+	}
+	return l.a.objectInfo(ctx, typ, guid)
+}
+
+// objectInfo describes a stored post, comment or like for the sender rules.
+func (a *App) objectInfo(ctx context.Context, typ, guid string) (*federation.ObjectInfo, error) {
+	var postID, authorID int64
+	switch typ {
+	case "Post", "StatusMessage", "Reshare":
+		p, err := a.store.PostByGUID(ctx, guid)
+		if err != nil {
+			return nil, err
+		}
+		postID, authorID = p.ID, p.AuthorID
+	case "Comment":
+		c, err := a.store.CommentByGUID(ctx, guid)
+		if err != nil {
+			return nil, err
+		}
+		postID, authorID = c.PostID, c.AuthorID
+	case "Like":
+		l, err := a.store.LikeByGUID(ctx, guid)
+		if err != nil {
+			return nil, err
+		}
+		postID, authorID = l.PostID, l.AuthorID
+	default:
+		return nil, federation.Errorf(federation.ErrUnknownEntity, "this pod keeps no %s objects", typ)
+	}
+	post, err := a.store.PostByID(ctx, postID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := a.store.PeopleByIDs(ctx, []int64{authorID, post.AuthorID})
+	if err != nil {
+		return nil, err
+	}
+	root := ids[post.AuthorID]
+	return &federation.ObjectInfo{Author: strings.ToLower(ids[authorID].DiasporaID), RootAuthor: strings.ToLower(root.DiasporaID),
+		RootLocal: root.OwnerID != nil, Public: post.Public}, nil
+}
+
+// apply stores a verified entity.
+func (a *App) apply(ctx context.Context, res *receive.Result, depth int) error {
+	var rcpt *models.Person
+	var rcptUser *models.User
+	if res.RecipientGUID != "" {
+		var err error
+		if rcpt, rcptUser, err = a.localRecipient(ctx, res.RecipientGUID); err != nil {
+			return err
+		}
+	}
+	author, err := a.store.PersonByDiasporaID(ctx, entity.AuthorOf(res.Entity))
+	if err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return dropped("author %s is unknown", entity.AuthorOf(res.Entity))
+		}
+		return err
+	}
+	if _, retraction := res.Entity.(*entity.Retraction); author.Local() && !retraction {
+		return dropped("%s claims to be by %s, a user of this pod", res.Entity.EntityName(), author.DiasporaID)
+	}
+	switch e := res.Entity.(type) {
+	case *entity.StatusMessage:
+		return a.receiveStatusMessage(ctx, e, author, rcpt)
+	case *entity.Reshare:
+		return a.receiveReshare(ctx, e, author, depth)
+	case *entity.Comment:
+		return a.receiveComment(ctx, e, author)
+	case *entity.Like:
+		return a.receiveLike(ctx, e, author)
+	case *entity.Retraction:
+		return a.receiveRetraction(ctx, e, res.Sender, rcptUser)
+	case *entity.Profile:
+		return a.receiveProfile(ctx, e, author, !res.Public() || e.Public)
+	case *entity.Contact:
+		return a.receiveContact(ctx, e, author, rcpt, rcptUser)
+	case *entity.Participation:
+		return a.receiveParticipation(ctx, e, author)
+	case *entity.AccountDeletion:
+		return a.store.CloseRemotePerson(ctx, author.ID)
+	}
+	return dropped("%s is not supported by this pod yet", res.Entity.EntityName())
+}
+
+// retryConflict runs fn again once if it hit a unique constraint: two jobs
+// storing the same object at once (one limited post delivered to two users
+// here); the second run sees the first's row.
+func retryConflict(fn func() error) error {
+	err := fn()
+	if errors.Is(err, models.ErrConflict) {
+		err = fn()
+	}
+	return err
+}
+
+func (a *App) receiveStatusMessage(ctx context.Context, e *entity.StatusMessage, author, rcpt *models.Person) error {
+	if !e.Public && rcpt == nil {
+		return dropped("limited post %s arrived on the public route", e.GUID)
+	}
+	return retryConflict(func() error {
+		return a.store.Tx(ctx, func(tx *models.Store) error {
+			existing, err := tx.PostByGUID(ctx, e.GUID)
+			if err == nil {
+				if existing.AuthorID != author.ID {
+					return dropped("post %s exists with another author", e.GUID)
+				}
+				if existing.Public || rcpt == nil {
+					return nil // a repeated delivery
+				}
+				// The same limited post for one more user here (§7.7).
+				if err := tx.ShareWithLocal(ctx, existing.ID, []int64{rcpt.ID}); err != nil {
+					return err
+				}
+				return tx.FanOut(ctx, existing)
+			} else if !errors.Is(err, models.ErrNotFound) {
+				return err
+			}
+			post := fedhost.StatusMessagePost(e, author.ID)
+			mentioned, targets, err := a.resolveMentions(ctx, tx, post.Text)
+			if err != nil {
+				return err
+			}
+			post.TextHTML, post.NSFW = string(renderText(post.Text, targets)), containsTag(post.Text, "nsfw")
+			if err := tx.CreatePost(ctx, post); err != nil {
+				return err
+			}
+			if !post.Public {
+				if err := tx.ShareWithLocal(ctx, post.ID, []int64{rcpt.ID}); err != nil {
+					return err
+				}
+			}
+			tagIDs, err := tx.EnsureTags(ctx, extractTags(post.Text))
+			if err != nil {
+				return err
+			}
+			if err := tx.AddTaggings(ctx, post, tagIDs); err != nil {
+				return err
+			}
+			ids := make([]int64, 0, len(mentioned))
+			for _, m := range mentioned {
+				ids = append(ids, m.ID)
+			}
+			if err := tx.AddMentions(ctx, post, ids); err != nil {
+				return err
+			}
+			if err := tx.FanOut(ctx, post); err != nil {
+				return err
+			}
+			return a.notifyMentioned(ctx, tx, post, mentioned)
+		})
+	})
+}
+
+func (a *App) receiveReshare(ctx context.Context, e *entity.Reshare, author *models.Person, depth int) error {
+	if _, err := a.store.PostByGUID(ctx, e.GUID); err == nil {
+		return nil // a repeated delivery
+	}
+	var root *models.Post
+	if e.RootGUID != "" {
+		r, err := a.store.PostByGUID(ctx, e.RootGUID)
+		if errors.Is(err, models.ErrNotFound) && depth == 0 && e.RootAuthor != "" {
+			fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			body, ferr := a.discovery.FetchFrom(fctx, e.RootAuthor, "post", e.RootGUID)
+			cancel()
+			if ferr != nil {
+				return federation.Wrap(federation.ErrParentNotFound, ferr, "fetch reshared post %s", e.RootGUID)
+			}
+			if _, ferr := a.receive(ctx, body, "", 1); ferr != nil {
+				return federation.Wrap(federation.ErrParentNotFound, ferr, "fetched reshared post %s", e.RootGUID)
+			}
+			r, err = a.store.PostByGUID(ctx, e.RootGUID)
+		}
+		if err != nil {
+			if errors.Is(err, models.ErrNotFound) {
+				return federation.Errorf(federation.ErrParentNotFound, "reshared post %s", e.RootGUID)
+			}
+			return err
+		}
+		if !r.Public {
+			return dropped("reshare %s of limited post %s", e.GUID, e.RootGUID)
+		}
+		root = r
+	}
+	err := a.store.Tx(ctx, func(tx *models.Store) error {
+		post := fedhost.ResharePost(e, author.ID, root)
+		if err := tx.CreatePost(ctx, post); err != nil {
+			return err
+		}
+		if root != nil {
+			if err := tx.AddCounters(ctx, root.ID, 0, 0, 1); err != nil {
+				return err
+			}
+			if err := tx.AddParticipation(ctx, root.ID, author.ID); err != nil {
+				return err
+			}
+			if err := a.notifyAuthor(ctx, tx, root, models.NotifyReshared, author.ID); err != nil {
+				return err
+			}
+		}
+		return tx.FanOut(ctx, post)
+	})
+	if errors.Is(err, models.ErrConflict) {
+		return nil // the same reshare (by GUID, or a second one by its author)
+	}
+	return err
+}
+
+// relayableParent loads the post a received relayable belongs to and
+// applies the root author's rules when the post is ours: an ignored author
+// or one outside a limited post's audience is refused.
+func (a *App) relayableParent(ctx context.Context, postID int64, author *models.Person, what string) (*models.Post, bool, error) {
+	post, err := a.store.PostByID(ctx, postID)
+	if err != nil {
+		return nil, false, err
+	}
+	postAuthor, err := a.store.PersonByID(ctx, post.AuthorID)
+	if err != nil {
+		return nil, false, err
+	}
+	if !postAuthor.Local() {
+		return post, false, nil
+	}
+	if blocked, err := a.store.BlockedByOwner(ctx, post.AuthorID, author.ID); err != nil {
+		return nil, false, err
+	} else if blocked {
+		return nil, false, dropped("%s by %s: the post's author ignores them", what, author.DiasporaID)
+	}
+	if !post.Public {
+		in, err := a.store.InAudience(ctx, post.ID, author.ID)
+		if err != nil {
+			return nil, false, err
+		}
+		if !in {
+			return nil, false, dropped("%s by %s on limited post %s: not in its audience", what, author.DiasporaID, post.GUID)
+		}
+	}
+	return post, true, nil
+}
+
+func (a *App) receiveComment(ctx context.Context, e *entity.Comment, author *models.Person) error {
+	if _, err := a.store.CommentByGUID(ctx, e.GUID); err == nil {
+		return nil // a repeated delivery
+	}
+	parent, err := a.store.PostByGUID(ctx, e.ParentGUID)
+	if err != nil {
+		return err
+	}
+	post, ours, err := a.relayableParent(ctx, parent.ID, author, "comment "+e.GUID)
+	if err != nil {
+		return err
+	}
+	signed, err := fedhost.SignedXML(e)
+	if err != nil {
+		return err
+	}
+	created := e.CreatedAt.UTC()
+	if created.IsZero() || created.After(time.Now().Add(time.Hour)) {
+		created = time.Now().UTC()
+	}
+	c := &models.Comment{GUID: strings.ToLower(e.GUID), PostID: post.ID, AuthorID: author.ID, Text: e.Text,
+		SignedXML: &signed, CreatedAt: created, UpdatedAt: created}
+	err = a.store.Tx(ctx, func(tx *models.Store) error { return a.addComment(ctx, tx, post, c) })
+	if errors.Is(err, models.ErrConflict) {
+		return nil
+	}
+	if err == nil && ours {
+		a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchComment, CommentID: c.ID})
+	}
+	return err
+}
+
+func (a *App) receiveLike(ctx context.Context, e *entity.Like, author *models.Person) error {
+	if _, err := a.store.LikeByGUID(ctx, e.GUID); err == nil {
+		return nil
+	}
+	var postID int64
+	var comment *models.Comment
+	if e.ParentType == "Comment" {
+		c, err := a.store.CommentByGUID(ctx, e.ParentGUID)
+		if err != nil {
+			return err
+		}
+		postID, comment = c.PostID, c
+	} else {
+		p, err := a.store.PostByGUID(ctx, e.ParentGUID)
+		if err != nil {
+			return err
+		}
+		postID = p.ID
+	}
+	post, ours, err := a.relayableParent(ctx, postID, author, "like "+e.GUID)
+	if err != nil {
+		return err
+	}
+	signed, err := fedhost.SignedXML(e)
+	if err != nil {
+		return err
+	}
+	l := &models.Like{GUID: strings.ToLower(e.GUID), PostID: post.ID, AuthorID: author.ID, Positive: e.Positive,
+		SignedXML: &signed, CreatedAt: time.Now().UTC()}
+	if comment != nil {
+		l.CommentID = &comment.ID
+	}
+	err = a.store.Tx(ctx, func(tx *models.Store) error {
+		if err := tx.CreateLike(ctx, l); err != nil {
+			return err
+		}
+		if comment != nil {
+			return tx.AddCommentLikes(ctx, comment.ID, 1)
+		}
+		if err := tx.AddCounters(ctx, post.ID, 0, 1, 0); err != nil {
+			return err
+		}
+		if err := tx.AddParticipation(ctx, post.ID, author.ID); err != nil {
+			return err
+		}
+		return a.notifyAuthor(ctx, tx, post, models.NotifyLiked, author.ID)
+	})
+	if errors.Is(err, models.ErrConflict) {
+		return nil // the same like, or a second like by the same person
+	}
+	if err == nil && ours {
+		a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchLike, LikeID: l.ID})
+	}
+	return err
+}
+
+// receiveRetraction deletes what a retraction targets (the sender rules
+// were checked). When the target is a comment or like on our post and its
+// author retracted it, the retraction is relayed to the post's audience.
+func (a *App) receiveRetraction(ctx context.Context, e *entity.Retraction, sender string, rcptUser *models.User) error {
+	switch e.TargetType {
+	case "Post", "StatusMessage", "Reshare":
+		p, err := a.store.PostByGUID(ctx, e.TargetGUID)
+		if err != nil {
+			return err
+		}
+		return a.store.Tx(ctx, func(tx *models.Store) error {
+			if p.Type == models.TypeReshare && p.RootID != nil {
+				if err := tx.AddCounters(ctx, *p.RootID, 0, 0, -1); err != nil {
+					return err
+				}
+			}
+			return tx.DeletePost(ctx, p.ID)
+		})
+	case "Comment", "Like":
+		var postID, authorID int64
+		var del func(tx *models.Store) error
+		if e.TargetType == "Comment" {
+			c, err := a.store.CommentByGUID(ctx, e.TargetGUID)
+			if err != nil {
+				return err
+			}
+			postID, authorID = c.PostID, c.AuthorID
+			del = func(tx *models.Store) error {
+				if err := tx.DeleteComment(ctx, c.ID); err != nil {
+					return err
+				}
+				return tx.AddCounters(ctx, c.PostID, -1, 0, 0)
+			}
+		} else {
+			l, err := a.store.LikeByGUID(ctx, e.TargetGUID)
+			if err != nil {
+				return err
+			}
+			postID, authorID = l.PostID, l.AuthorID
+			del = func(tx *models.Store) error {
+				if err := tx.DeleteLike(ctx, l.ID); err != nil {
+					return err
+				}
+				if l.CommentID != nil {
+					return tx.AddCommentLikes(ctx, *l.CommentID, -1)
+				}
+				return tx.AddCounters(ctx, l.PostID, 0, -1, 0)
+			}
+		}
+		post, err := a.store.PostByID(ctx, postID)
+		if err != nil {
+			return err
+		}
+		postAuthor, err := a.store.PersonByID(ctx, post.AuthorID)
+		if err != nil {
+			return err
+		}
+		return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
+			if err := del(tx); err != nil {
+				return err
+			}
+			if postAuthor.Local() && !strings.EqualFold(sender, postAuthor.DiasporaID) {
+				out.add(tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: postAuthor.ID, PostID: post.ID, PersonID: authorID,
+					TargetType: e.TargetType, TargetGUID: e.TargetGUID, TargetAuthor: e.Author})
+			}
+			return nil
+		})
+	case "Person":
+		// The old way to stop sharing (§7.1).
+		if rcptUser == nil {
+			return dropped("person retraction on the public route")
+		}
+		author, err := a.store.PersonByDiasporaID(ctx, e.Author)
+		if err != nil {
+			return err
+		}
+		return a.stoppedSharing(ctx, rcptUser.ID, author.ID)
+	}
+	return dropped("retraction of %s objects is not supported", e.TargetType)
+}
+
+func (a *App) receiveProfile(ctx context.Context, e *entity.Profile, author *models.Person, withPrivate bool) error {
+	return a.store.Tx(ctx, func(tx *models.Store) error {
+		p, err := tx.ProfileOf(ctx, author.ID)
+		if errors.Is(err, models.ErrNotFound) {
+			p = &models.Profile{PersonID: author.ID}
+			fedhost.ApplyProfile(e, p, withPrivate)
+			return tx.CreateProfile(ctx, p)
+		} else if err != nil {
+			return err
+		}
+		fedhost.ApplyProfile(e, p, withPrivate)
+		return tx.SaveProfile(ctx, p)
+	})
+}
+
+// receiveContact records that a remote person started or stopped sharing
+// with a local user (or blocked them), notifies the user and follows back
+// if they asked to.
+func (a *App) receiveContact(ctx context.Context, e *entity.Contact, author, rcpt *models.Person, user *models.User) error {
+	if rcpt == nil {
+		return dropped("contact from %s arrived on the public route", e.Author)
+	}
+	if !strings.EqualFold(e.Recipient, rcpt.DiasporaID) {
+		return dropped("contact for %s was delivered to %s", e.Recipient, rcpt.DiasporaID)
+	}
+	if !e.Sharing || e.Blocking {
+		return a.stoppedSharing(ctx, user.ID, author.ID)
+	}
+	return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
+		c, err := tx.EnsureContact(ctx, user.ID, author.ID)
+		if err != nil {
+			return err
+		}
+		if c.Sharing {
+			return nil // a repeated delivery
+		}
+		if err := tx.SetContactFlags(ctx, c.ID, true, c.Receiving); err != nil {
+			return err
+		}
+		if blocked, err := tx.Blocked(ctx, user.ID, author.ID); err != nil || blocked {
+			return err
+		}
+		if err := tx.Notify(ctx, user.ID, models.NotifyStartedSharing, nil, &author.ID, author.ID); err != nil {
+			return err
+		}
+		if c.Receiving || !user.AutoFollowBack {
+			return nil
+		}
+		target := int64(0)
+		if user.AutoFollowBackAspectID != nil {
+			target = *user.AutoFollowBackAspectID
+		} else if as, err := tx.AspectsOf(ctx, user.ID); err != nil {
+			return err
+		} else if len(as) > 0 {
+			target = as[0].ID
+		}
+		if target == 0 {
+			return nil
+		}
+		if _, err := tx.AddMembership(ctx, target, c.ID); err != nil {
+			return err
+		}
+		c.Sharing = true
+		return a.startSharing(ctx, tx, out, user.ID, rcpt.ID, c, author)
+	})
+}
+
+// stoppedSharing records that a person no longer shares with a user.
+func (a *App) stoppedSharing(ctx context.Context, userID, personID int64) error {
+	return a.store.Tx(ctx, func(tx *models.Store) error {
+		c, err := tx.ContactOf(ctx, userID, personID)
+		if errors.Is(err, models.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := tx.SetContactFlags(ctx, c.ID, false, c.Receiving); err != nil {
+			return err
+		}
+		return tx.DeleteContactIfEmpty(ctx, c.ID)
+	})
+}
+
+// receiveParticipation subscribes a remote person to one of our posts, so
+// that what happens under it is relayed to their pod.
+func (a *App) receiveParticipation(ctx context.Context, e *entity.Participation, author *models.Person) error {
+	if e.ParentType != "Post" {
+		return dropped("participation in a %s", e.ParentType)
+	}
+	p, err := a.store.PostByGUID(ctx, e.ParentGUID)
+	if errors.Is(err, models.ErrNotFound) {
+		return dropped("participation in unknown post %s", e.ParentGUID)
+	} else if err != nil {
+		return err
+	}
+	pa, err := a.store.PersonByID(ctx, p.AuthorID)
+	if err != nil {
+		return err
+	}
+	if !pa.Local() {
+		return dropped("participation in post %s, which is not ours", e.ParentGUID)
+	}
+	if !p.Public {
+		if in, err := a.store.InAudience(ctx, p.ID, author.ID); err != nil || !in {
+			if err != nil {
+				return err
+			}
+			return dropped("participation by %s in limited post %s: not in its audience", author.DiasporaID, p.GUID)
+		}
+	}
+	return a.store.AddParticipation(ctx, p.ID, author.ID)
+}

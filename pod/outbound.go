@@ -1,0 +1,616 @@
+package pod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/aspenpod/aspen/federation/entity"
+	"github.com/aspenpod/aspen/federation/envelope"
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod/fedhost"
+	"github.com/aspenpod/aspen/pod/tasks"
+)
+
+// Outbound federation (DESIGN.md, Federation pipeline): a use case commits,
+// then queues one dispatch task; the dispatch job loads what happened,
+// resolves the remote recipients, signs once and queues one delivery task
+// per remote pod (public) or per remote person (limited, sealed for that
+// person); a delivery job posts the finished bytes and records the outcome.
+
+// ErrDropped marks a federation job that must not be retried: bad input
+// from a remote pod, or a delivery given up. pod/jobs turns it into
+// asynq.SkipRetry.
+var ErrDropped = errors.New("dropped")
+
+// FederationStats counts this process's federation work since it started;
+// the worker logs them periodically.
+type FederationStats struct {
+	Dispatched     atomic.Int64 // dispatch jobs done
+	Delivered      atomic.Int64 // delivery attempts answered 2xx
+	DeliveryErrors atomic.Int64 // delivery attempts that failed (retried or not)
+	GivenUp        atomic.Int64 // deliveries that will not be tried again
+	Received       atomic.Int64 // received entities applied
+	Dropped        atomic.Int64 // received deliveries dropped as invalid
+}
+
+// Stats returns the process's federation counters.
+func (a *App) Stats() *FederationStats { return &a.stats }
+
+// outbox collects the dispatches of a transaction, queued after it commits.
+type outbox []tasks.Dispatch
+
+func (o *outbox) add(d tasks.Dispatch) {
+	if d.Key == "" {
+		d.Key = NewGUID()
+	}
+	*o = append(*o, d)
+}
+
+// setContact replaces any contact dispatch to the same person with d, so
+// that one change sends one contact entity (blocking supersedes stopping to
+// share).
+func (o *outbox) setContact(d tasks.Dispatch) {
+	kept := (*o)[:0]
+	for _, x := range *o {
+		if !(x.Kind == tasks.DispatchContact && x.UserID == d.UserID && x.PersonID == d.PersonID) {
+			kept = append(kept, x)
+		}
+	}
+	*o = kept
+	o.add(d)
+}
+
+// txOut runs fn in a transaction and queues what it put in the outbox once
+// the transaction has committed.
+func (a *App) txOut(ctx context.Context, fn func(tx *models.Store, out *outbox) error) error {
+	var out outbox
+	err := a.store.Tx(ctx, func(tx *models.Store) error {
+		out = out[:0]
+		return fn(tx, &out)
+	})
+	if err != nil {
+		return err
+	}
+	a.dispatch(ctx, out...)
+	return nil
+}
+
+// dispatch queues dispatch tasks (after commit).
+func (a *App) dispatch(ctx context.Context, ds ...tasks.Dispatch) {
+	for _, d := range ds {
+		if d.Key == "" {
+			d.Key = NewGUID()
+		}
+		a.enqueue(ctx, tasks.NewDispatch(d))
+	}
+}
+
+// Dispatch is the dispatch job: it federates one event.
+func (a *App) Dispatch(ctx context.Context, d tasks.Dispatch) error {
+	var err error
+	switch d.Kind {
+	case tasks.DispatchPost:
+		err = a.dispatchPost(ctx, d)
+	case tasks.DispatchComment, tasks.DispatchLike:
+		err = a.dispatchRelayable(ctx, d)
+	case tasks.DispatchRetraction:
+		err = a.dispatchRetraction(ctx, d)
+	case tasks.DispatchProfile:
+		err = a.dispatchProfile(ctx, d)
+	case tasks.DispatchContact:
+		err = a.dispatchContact(ctx, d)
+	case tasks.DispatchParticipation:
+		err = a.dispatchParticipation(ctx, d)
+	default:
+		return fmt.Errorf("dispatch kind %q: %w", d.Kind, ErrDropped)
+	}
+	if errors.Is(err, models.ErrNotFound) {
+		// What was to be sent is gone (deleted before the job ran).
+		a.log.Info("dispatch skipped: its object is gone", "kind", d.Kind, "err", err)
+		return nil
+	}
+	if err == nil {
+		a.stats.Dispatched.Add(1)
+	}
+	return err
+}
+
+// outgoing is one entity to send to a set of remote recipients.
+type outgoing struct {
+	key        string // event key: with the URL, the delivery task ID
+	entityType string
+	postID     *int64 // the post it carries, for the author's delivery status
+	payload    []byte // entity XML, relayables already signed by their author
+	sender     *models.Person
+	public     bool
+	recipients []models.RemoteRecipient
+	skipHost   string // a pod not to send to (the one a relayable came from)
+	maxRetry   int
+}
+
+// senderKey returns the sealed private key of a local person.
+func (a *App) senderKey(ctx context.Context, p *models.Person) (string, error) {
+	if !p.Local() {
+		return "", fmt.Errorf("%s is not a local person", p.DiasporaID)
+	}
+	u, err := a.store.UserByID(ctx, *p.OwnerID)
+	if err != nil {
+		return "", err
+	}
+	return u.SerializedPrivateKey, nil
+}
+
+// send signs an entity once and queues its deliveries: one per pod on the
+// public route, one per person (sealed for them) on the private route.
+func (a *App) send(ctx context.Context, o outgoing) error {
+	var targets []models.RemoteRecipient
+	seen := map[string]bool{}
+	for _, r := range o.recipients {
+		if o.skipHost != "" && equalHost(r.PodHost, o.skipHost) || a.ownHost(r.PodHost) {
+			continue
+		}
+		k := r.GUID
+		if o.public {
+			k = r.PodHost
+		}
+		if !seen[k] {
+			seen[k] = true
+			targets = append(targets, r)
+		}
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	sealed, err := a.senderKey(ctx, o.sender)
+	if err != nil {
+		return err
+	}
+	doc, err := a.keys.Sign(o.payload, o.sender.DiasporaID, sealed)
+	if err != nil {
+		return err
+	}
+	maxRetry := o.maxRetry
+	if maxRetry == 0 {
+		maxRetry = tasks.MaxDeliveryRetries
+	}
+	rows := make([]models.Delivery, 0, len(targets))
+	jobs := make([]tasks.Deliver, 0, len(targets))
+	for _, r := range targets {
+		d := tasks.Deliver{PodID: r.PodID}
+		var rcpt *string
+		if o.public {
+			d.URL, d.ContentType, d.Body = r.PodURL+"receive/public", envelope.ContentType, doc
+		} else {
+			body, err := a.keys.Seal(doc, r.PublicKey)
+			if err != nil {
+				a.log.Warn("cannot seal for recipient, skipped", "recipient", r.DiasporaID, "err", err)
+				continue
+			}
+			guid := r.GUID
+			d.URL, d.ContentType, d.Body, rcpt = r.PodURL+"receive/users/"+r.GUID, envelope.PrivateContentType, body, &guid
+		}
+		rows = append(rows, models.Delivery{TaskID: tasks.DeliveryTaskID(o.key, d.URL), PodID: r.PodID, PostID: o.postID,
+			EntityType: o.entityType, RecipientGUID: rcpt})
+		jobs = append(jobs, d)
+	}
+	if err := a.store.RecordDeliveries(ctx, rows); err != nil {
+		return err
+	}
+	for i, d := range jobs {
+		if _, err := a.queue.EnqueueContext(ctx, tasks.NewDeliver(rows[i].TaskID, d, maxRetry)); err != nil && !isDuplicateTask(err) {
+			return fmt.Errorf("queue delivery to %s: %w", d.URL, err)
+		}
+	}
+	return nil
+}
+
+func (a *App) dispatchPost(ctx context.Context, d tasks.Dispatch) error {
+	post, err := a.store.PostByID(ctx, d.PostID)
+	if err != nil {
+		return err
+	}
+	author, err := a.store.PersonByID(ctx, post.AuthorID)
+	if err != nil || !author.Local() {
+		return err
+	}
+	var root *models.Post
+	var rootAuthor *models.Person
+	if post.RootID != nil {
+		if root, err = a.store.PostByID(ctx, *post.RootID); err == nil {
+			rootAuthor, err = a.store.PersonByID(ctx, root.AuthorID)
+		}
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return err
+		}
+		if err != nil {
+			root, rootAuthor = nil, nil
+		}
+	}
+	e, err := fedhost.Post(post, author, root, rootAuthor)
+	if err != nil {
+		return err
+	}
+	payload, err := marshalValid(e)
+	if err != nil {
+		return err
+	}
+	var rcpts []models.RemoteRecipient
+	if post.Public {
+		if rcpts, err = a.store.PublicPostRecipients(ctx, author.ID, post.ID); err != nil {
+			return err
+		}
+		if root != nil && !rootAuthor.Local() {
+			more, err := a.store.RecipientsByID(ctx, []int64{rootAuthor.ID})
+			if err != nil {
+				return err
+			}
+			rcpts = append(rcpts, more...)
+		}
+	} else if rcpts, err = a.store.AudienceRecipients(ctx, post.ID); err != nil {
+		return err
+	}
+	return a.send(ctx, outgoing{key: d.Key, entityType: e.EntityName(), postID: &post.ID, payload: payload,
+		sender: author, public: post.Public, recipients: rcpts})
+}
+
+// postAudience resolves who gets what happens under a post of a local
+// author: a public post's subscribers (pods), a limited post's snapshot.
+func (a *App) postAudience(ctx context.Context, post *models.Post) ([]models.RemoteRecipient, error) {
+	if post.Public {
+		return a.store.PublicPostRecipients(ctx, post.AuthorID, post.ID)
+	}
+	return a.store.AudienceRecipients(ctx, post.ID)
+}
+
+// dispatchRelayable federates a comment or like: a local one (signed here
+// by its author) goes to the post's author, or, when the post is ours, to
+// the post's audience; a remote one on our post is relayed to the audience
+// with its original signature, except to the pod it came from (§5.1).
+func (a *App) dispatchRelayable(ctx context.Context, d tasks.Dispatch) error {
+	var (
+		postID, authorID int64
+		signed           *string
+		build            func(author *models.Person, post *models.Post) (entity.Relayable, error)
+		save             func(xml string) error
+	)
+	if d.Kind == tasks.DispatchComment {
+		c, err := a.store.CommentByID(ctx, d.CommentID)
+		if err != nil {
+			return err
+		}
+		postID, authorID, signed = c.PostID, c.AuthorID, c.SignedXML
+		build = func(author *models.Person, post *models.Post) (entity.Relayable, error) {
+			return fedhost.Comment(c, author, post), nil
+		}
+		save = func(xml string) error { return a.store.SetCommentSignedXML(ctx, c.ID, xml) }
+	} else {
+		l, err := a.store.LikeByID(ctx, d.LikeID)
+		if err != nil {
+			return err
+		}
+		postID, authorID, signed = l.PostID, l.AuthorID, l.SignedXML
+		build = func(author *models.Person, post *models.Post) (entity.Relayable, error) {
+			var comment *models.Comment
+			if l.CommentID != nil {
+				c, err := a.store.CommentByID(ctx, *l.CommentID)
+				if err != nil {
+					return nil, err
+				}
+				comment = c
+			}
+			return fedhost.Like(l, author, post, comment), nil
+		}
+		save = func(xml string) error { return a.store.SetLikeSignedXML(ctx, l.ID, xml) }
+	}
+	post, err := a.store.PostByID(ctx, postID)
+	if err != nil {
+		return err
+	}
+	author, err := a.store.PersonByID(ctx, authorID)
+	if err != nil {
+		return err
+	}
+	postAuthor, err := a.store.PersonByID(ctx, post.AuthorID)
+	if err != nil {
+		return err
+	}
+	if !author.Local() && !postAuthor.Local() {
+		return nil // a remote relayable on a remote post: not ours to send
+	}
+	var r entity.Relayable
+	if signed != nil {
+		if r, err = fedhost.ParseRelayable(*signed); err != nil {
+			return err
+		}
+	} else {
+		if !author.Local() {
+			return fmt.Errorf("remote %s %d has no signed XML: %w", d.Kind, d.CommentID+d.LikeID, ErrDropped)
+		}
+		if r, err = build(author, post); err != nil {
+			return err
+		}
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", d.Kind, err)
+		}
+		sealed, err := a.senderKey(ctx, author)
+		if err != nil {
+			return err
+		}
+		// Always signed, even by the root author: Friendica insists (§5.3).
+		if err := a.keys.SignAuthor(r, sealed); err != nil {
+			return err
+		}
+		xml, err := fedhost.SignedXML(r)
+		if err != nil {
+			return err
+		}
+		if err := save(xml); err != nil {
+			return err
+		}
+	}
+	payload, err := entity.MarshalXML(r)
+	if err != nil {
+		return err
+	}
+	o := outgoing{key: d.Key, entityType: r.EntityName(), payload: payload, public: post.Public}
+	if postAuthor.Local() {
+		o.sender = postAuthor
+		if o.recipients, err = a.postAudience(ctx, post); err != nil {
+			return err
+		}
+		if !author.Local() {
+			o.skipHost = author.PodHost
+		}
+	} else {
+		o.sender = author
+		if o.recipients, err = a.store.RecipientsByID(ctx, []int64{postAuthor.ID}); err != nil {
+			return err
+		}
+	}
+	return a.send(ctx, o)
+}
+
+// dispatchRetraction federates the deletion of a post, comment or like.
+// A post's retraction goes to the recipients resolved before it was
+// deleted (for a limited post: its whole audience snapshot, including
+// people removed from the aspect since). A comment's or like's retraction
+// goes where the relayable went.
+func (a *App) dispatchRetraction(ctx context.Context, d tasks.Dispatch) error {
+	sender, err := a.store.PersonByID(ctx, d.SenderID)
+	if err != nil || !sender.Local() {
+		return err
+	}
+	payload, err := marshalValid(fedhost.Retraction(d.TargetType, d.TargetGUID, d.TargetAuthor))
+	if err != nil {
+		return err
+	}
+	o := outgoing{key: d.Key, entityType: "retraction", payload: payload, sender: sender, public: d.Public}
+	switch {
+	case d.PostID == 0:
+		if o.recipients, err = a.store.RecipientsByID(ctx, d.Recipients); err != nil {
+			return err
+		}
+	default:
+		post, err := a.store.PostByID(ctx, d.PostID)
+		if err != nil {
+			return err
+		}
+		o.public = post.Public
+		postAuthor, err := a.store.PersonByID(ctx, post.AuthorID)
+		if err != nil {
+			return err
+		}
+		if postAuthor.Local() {
+			o.sender = postAuthor
+			if o.recipients, err = a.postAudience(ctx, post); err != nil {
+				return err
+			}
+			if d.PersonID != 0 { // relaying a remote author's retraction
+				if from, err := a.store.PersonByID(ctx, d.PersonID); err == nil && !from.Local() {
+					o.skipHost = from.PodHost
+				}
+			}
+		} else if o.recipients, err = a.store.RecipientsByID(ctx, []int64{postAuthor.ID}); err != nil {
+			return err
+		}
+	}
+	return a.send(ctx, o)
+}
+
+// dispatchProfile federates a profile: to the people the user shares with,
+// privately and with the extended fields; to the pods of the other
+// contacts (who only share with the user), publicly and without them —
+// unless the user made them public. With d.PersonID only to that person.
+func (a *App) dispatchProfile(ctx context.Context, d tasks.Dispatch) error {
+	person, err := a.store.PersonOfUser(ctx, d.UserID)
+	if err != nil {
+		return err
+	}
+	profile, err := a.store.ProfileOf(ctx, person.ID)
+	if err != nil {
+		return err
+	}
+	full, err := marshalValid(fedhost.Profile(person, profile, a.opt.BaseURL, true))
+	if err != nil {
+		return err
+	}
+	if d.PersonID != 0 {
+		rcpts, err := a.store.RecipientsByID(ctx, []int64{d.PersonID})
+		if err != nil {
+			return err
+		}
+		return a.send(ctx, outgoing{key: d.Key, entityType: "profile", payload: full, sender: person, recipients: rcpts})
+	}
+	shared, err := a.store.ContactRecipients(ctx, d.UserID, true)
+	if err != nil {
+		return err
+	}
+	others, err := a.store.ContactRecipients(ctx, d.UserID, false)
+	if err != nil {
+		return err
+	}
+	if profile.PublicDetails {
+		return a.send(ctx, outgoing{key: d.Key, entityType: "profile", payload: full, sender: person, public: true,
+			recipients: append(shared, others...)})
+	}
+	if err := a.send(ctx, outgoing{key: d.Key, entityType: "profile", payload: full, sender: person, recipients: shared}); err != nil {
+		return err
+	}
+	// A pod that holds someone the user shares with gets the full profile
+	// privately; a public copy without the extended fields could make it
+	// forget them.
+	sharedPods := map[int64]bool{}
+	for _, r := range shared {
+		sharedPods[r.PodID] = true
+	}
+	var rest []models.RemoteRecipient
+	for _, r := range others {
+		if !sharedPods[r.PodID] {
+			rest = append(rest, r)
+		}
+	}
+	limited, err := marshalValid(fedhost.Profile(person, profile, a.opt.BaseURL, false))
+	if err != nil {
+		return err
+	}
+	return a.send(ctx, outgoing{key: d.Key + ":public", entityType: "profile", payload: limited, sender: person, public: true, recipients: rest})
+}
+
+// dispatchContact tells a remote person that the user started or stopped
+// sharing with them, or blocked them; starting to share also sends them
+// the user's full profile (§7.2).
+func (a *App) dispatchContact(ctx context.Context, d tasks.Dispatch) error {
+	me, err := a.store.PersonOfUser(ctx, d.UserID)
+	if err != nil {
+		return err
+	}
+	them, err := a.store.PersonByID(ctx, d.PersonID)
+	if err != nil || them.Local() {
+		return err
+	}
+	payload, err := marshalValid(fedhost.Contact(me, them, d.Sharing, d.Blocking))
+	if err != nil {
+		return err
+	}
+	rcpts, err := a.store.RecipientsByID(ctx, []int64{them.ID})
+	if err != nil {
+		return err
+	}
+	if err := a.send(ctx, outgoing{key: d.Key, entityType: "contact", payload: payload, sender: me, recipients: rcpts,
+		maxRetry: tasks.ContactDeliveryRetries}); err != nil {
+		return err
+	}
+	if d.Sharing && !d.Blocking {
+		return a.dispatchProfile(ctx, tasks.Dispatch{Kind: tasks.DispatchProfile, Key: d.Key + ":profile", UserID: d.UserID, PersonID: them.ID})
+	}
+	return nil
+}
+
+// dispatchParticipation subscribes the user's pod to a remote post.
+func (a *App) dispatchParticipation(ctx context.Context, d tasks.Dispatch) error {
+	me, err := a.store.PersonOfUser(ctx, d.UserID)
+	if err != nil {
+		return err
+	}
+	post, err := a.store.PostByID(ctx, d.PostID)
+	if err != nil {
+		return err
+	}
+	payload, err := marshalValid(fedhost.Participation(d.Key, me, post))
+	if err != nil {
+		return err
+	}
+	rcpts, err := a.store.RecipientsByID(ctx, []int64{post.AuthorID})
+	if err != nil {
+		return err
+	}
+	return a.send(ctx, outgoing{key: d.Key, entityType: "participation", payload: payload, sender: me, recipients: rcpts})
+}
+
+func marshalValid(e entity.Entity) ([]byte, error) {
+	if err := e.Validate(); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", e.EntityName(), entity.GUIDOf(e), err)
+	}
+	return entity.MarshalXML(e)
+}
+
+// Deliver is the delivery job: it posts one signed envelope and records
+// the outcome on the delivery and on the pod. retry is the number of
+// earlier attempts, maxRetry the task's budget. A pod failing for longer
+// than PodGiveUpAfter is not tried: the delivery is given up.
+func (a *App) Deliver(ctx context.Context, taskID string, d tasks.Deliver, retry, maxRetry int) error {
+	p, err := a.store.PodByID(ctx, d.PodID)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if p.OfflineSince != nil && now.Sub(*p.OfflineSince) > a.opt.PodGiveUpAfter {
+		msg := "given up: the pod has been failing since " + p.OfflineSince.UTC().Format(time.RFC3339)
+		a.stats.GivenUp.Add(1)
+		if err := a.store.SetDeliveryState(ctx, taskID, models.DeliveryFailed, retry, msg); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s: %s: %w", d.URL, msg, ErrDropped)
+	}
+	_, err = a.http.Post(ctx, d.URL, d.ContentType, d.Body)
+	if err == nil {
+		a.stats.Delivered.Add(1)
+		if err := a.store.PodSucceeded(ctx, p.ID, now); err != nil {
+			return err
+		}
+		return a.store.SetDeliveryState(ctx, taskID, models.DeliverySent, retry+1, "")
+	}
+	a.stats.DeliveryErrors.Add(1)
+	msg := err.Error()
+	if perr := a.store.PodFailed(ctx, p.ID, now, msg); perr != nil {
+		return perr
+	}
+	state := models.DeliveryRetrying
+	if retry >= maxRetry {
+		state = models.DeliveryFailed
+		a.stats.GivenUp.Add(1)
+	}
+	if serr := a.store.SetDeliveryState(ctx, taskID, state, retry+1, msg); serr != nil {
+		return serr
+	}
+	return err
+}
+
+// CheckPods is the periodic pod check: it asks the pods that are offline
+// (or were never checked) for their NodeInfo, which brings a pod that is up
+// again back into delivery, and prunes month-old delivery records.
+func (a *App) CheckPods(ctx context.Context) error {
+	now := time.Now()
+	pods, err := a.store.PodsToCheck(ctx, now.Add(-50*time.Minute), 200)
+	if err != nil {
+		return err
+	}
+	for _, p := range pods {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		ni, err := a.discovery.NodeInfo(cctx, p.URL)
+		cancel()
+		if err != nil {
+			if err := a.store.PodFailed(ctx, p.ID, now, "check: "+err.Error()); err != nil {
+				return err
+			}
+			if err := a.store.SetPodSoftware(ctx, p.ID, p.Software, p.Version, now); err != nil {
+				return err
+			}
+			continue
+		}
+		if p.OfflineSince != nil {
+			a.log.Info("pod is up again", "pod", p.Host)
+		}
+		if err := a.store.PodSucceeded(ctx, p.ID, now); err != nil {
+			return err
+		}
+		if err := a.store.SetPodSoftware(ctx, p.ID, ni.Software.Name, ni.Software.Version, now); err != nil {
+			return err
+		}
+	}
+	_, err = a.store.PruneDeliveries(ctx, now.Add(-30*24*time.Hour))
+	return err
+}
