@@ -61,7 +61,7 @@ func (s *Store) PodByID(ctx context.Context, id int64) (*Pod, error) {
 // most every ten seconds.
 func (s *Store) PodSucceeded(ctx context.Context, id int64, now time.Time) error {
 	return translate(s.conn(ctx).Exec(`UPDATE pods SET last_success_at = @now, offline_since = NULL, updated_at = @now
-		WHERE id = @id AND (offline_since IS NOT NULL OR last_success_at IS NULL OR last_success_at < @now - interval '10 seconds')`,
+		WHERE id = @id AND (offline_since IS NOT NULL OR last_success_at IS NULL OR last_success_at < CAST(@now AS timestamptz) - interval '10 seconds')`,
 		map[string]any{"id": id, "now": now}).Error, "pod succeeded")
 }
 

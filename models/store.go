@@ -139,3 +139,17 @@ func (s *Store) LogValue() slog.Value { return slog.StringValue("store") }
 func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
 	return translate(s.conn(ctx).Exec(sql, args...).Error, "exec")
 }
+
+// Count runs a raw query returning one integer (maintenance and test
+// helpers only).
+func (s *Store) Count(ctx context.Context, sql string, args ...any) (int64, error) {
+	var n int64
+	err := s.conn(ctx).Raw(sql, args...).Row().Scan(&n)
+	return n, translate(err, "count")
+}
+
+// Scalar runs a raw query returning one value into dest (maintenance and
+// test helpers only).
+func (s *Store) Scalar(ctx context.Context, dest any, sql string, args ...any) error {
+	return translate(s.conn(ctx).Raw(sql, args...).Row().Scan(dest), "scalar")
+}

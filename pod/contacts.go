@@ -471,9 +471,10 @@ type PersonResult struct {
 	AspectMemberships []MembershipView `json:"aspect_memberships"`
 }
 
-// SearchPeople finds people on this pod by name or diaspora ID. Name
-// matches respect the "searchable" flag; an exact diaspora ID always
-// finds its person.
+// SearchPeople finds people by name or diaspora ID. Name matches respect
+// the "searchable" flag; an exact diaspora ID always finds its person, and
+// a diaspora ID of another pod is discovered there (WebFinger, hCard) and
+// stored. A failed discovery is a *DiscoveryError.
 func (a *App) SearchPeople(ctx context.Context, s *Session, q string) ([]PersonResult, error) {
 	q = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(q), "@"))
 	if q == "" {
@@ -481,6 +482,14 @@ func (a *App) SearchPeople(ctx context.Context, s *Session, q string) ([]PersonR
 	}
 	if utf8.RuneCountInString(q) > 255 {
 		return nil, &InvalidError{Fields: map[string]string{"q": "is too long"}}
+	}
+	if _, host, _ := strings.Cut(q, "@"); LooksLikeDiasporaID(q) && !a.ownHost(host) {
+		// user@otherpod: discover them (or refresh what we know) first, so
+		// that the search finds them. A failure is a *DiscoveryError with a
+		// message for the user.
+		if _, err := a.RemotePerson(ctx, q, true); err != nil {
+			return nil, err
+		}
 	}
 	rows, err := a.store.SearchPeople(ctx, q, 50)
 	if err != nil {

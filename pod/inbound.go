@@ -73,6 +73,12 @@ func (a *App) Receive(ctx context.Context, r tasks.Receive) error {
 		route = "private"
 	}
 	sender, err := a.receive(ctx, r.Body, r.RecipientGUID, 0)
+	if errors.Is(err, errRetracted) {
+		// About something deleted already: a second copy of a retraction,
+		// or a comment that arrives after its post was retracted.
+		a.log.Info("federation: delivery about a retracted object ignored", "reason", err.Error(), "sender", sender)
+		return nil
+	}
 	if err == nil {
 		a.stats.Received.Add(1)
 		return nil
@@ -87,6 +93,46 @@ func (a *App) Receive(ctx context.Context, r tasks.Receive) error {
 	}
 	a.log.Info("federation: delivery will be retried", "reason", err.Error(), "route", route, "sender", sender)
 	return err
+}
+
+// errRetracted: the delivery is about an object that was retracted.
+var errRetracted = errors.New("the object was retracted")
+
+// retractedTTL is how long a retracted GUID is remembered.
+const retractedTTL = 30 * 24 * time.Hour
+
+// markRetracted remembers that an object was deleted, so that late or
+// repeated deliveries about it neither resurrect it nor retry for a day.
+func (a *App) markRetracted(ctx context.Context, guids ...string) {
+	for _, g := range guids {
+		if err := a.rdb.Set(ctx, a.redisPrefix+"retracted:"+strings.ToLower(g), "1", retractedTTL).Err(); err != nil {
+			a.log.Warn("cannot remember a retraction", "guid", g, "err", err)
+		}
+	}
+}
+
+// retracted reports whether an object was deleted recently.
+func (a *App) retracted(ctx context.Context, guid string) bool {
+	n, err := a.rdb.Exists(ctx, a.redisPrefix+"retracted:"+strings.ToLower(guid)).Result()
+	return err == nil && n > 0
+}
+
+// knownGUID reports whether a post, comment or like with the entity's GUID
+// is stored here.
+func (a *App) knownGUID(ctx context.Context, e entity.Entity) bool {
+	guid := entity.GUIDOf(e)
+	var err error
+	switch e.(type) {
+	case *entity.Comment:
+		_, err = a.store.CommentByGUID(ctx, guid)
+	case *entity.Like:
+		_, err = a.store.LikeByGUID(ctx, guid)
+	case *entity.StatusMessage, *entity.Reshare:
+		_, err = a.store.PostByGUID(ctx, guid)
+	default:
+		return false
+	}
+	return err == nil
 }
 
 // dropped is a permanent, logged refusal of a received entity.
@@ -133,6 +179,9 @@ type objectLookup struct {
 
 func (l objectLookup) LookupObject(ctx context.Context, typ, guid string) (*federation.ObjectInfo, error) {
 	info, err := l.a.objectInfo(ctx, typ, guid)
+	if errors.Is(err, models.ErrNotFound) && l.a.retracted(ctx, guid) {
+		return nil, errRetracted
+	}
 	if !errors.Is(err, models.ErrNotFound) || !l.fetch {
 		return info, err
 	}
@@ -208,6 +257,9 @@ func (a *App) apply(ctx context.Context, res *receive.Result, depth int) error {
 		return err
 	}
 	if _, retraction := res.Entity.(*entity.Retraction); author.Local() && !retraction {
+		if a.knownGUID(ctx, res.Entity) {
+			return nil // our own comment or like relayed back to us
+		}
 		return dropped("%s claims to be by %s, a user of this pod", res.Entity.EntityName(), author.DiasporaID)
 	}
 	switch e := res.Entity.(type) {
@@ -247,6 +299,9 @@ func retryConflict(fn func() error) error {
 func (a *App) receiveStatusMessage(ctx context.Context, e *entity.StatusMessage, author, rcpt *models.Person) error {
 	if !e.Public && rcpt == nil {
 		return dropped("limited post %s arrived on the public route", e.GUID)
+	}
+	if a.retracted(ctx, e.GUID) {
+		return errRetracted
 	}
 	return retryConflict(func() error {
 		return a.store.Tx(ctx, func(tx *models.Store) error {
@@ -486,7 +541,7 @@ func (a *App) receiveRetraction(ctx context.Context, e *entity.Retraction, sende
 		if err != nil {
 			return err
 		}
-		return a.store.Tx(ctx, func(tx *models.Store) error {
+		err = a.store.Tx(ctx, func(tx *models.Store) error {
 			if p.Type == models.TypeReshare && p.RootID != nil {
 				if err := tx.AddCounters(ctx, *p.RootID, 0, 0, -1); err != nil {
 					return err
@@ -494,6 +549,10 @@ func (a *App) receiveRetraction(ctx context.Context, e *entity.Retraction, sende
 			}
 			return tx.DeletePost(ctx, p.ID)
 		})
+		if err == nil {
+			a.markRetracted(ctx, p.GUID)
+		}
+		return err
 	case "Comment", "Like":
 		var postID, authorID int64
 		var del func(tx *models.Store) error
@@ -533,6 +592,7 @@ func (a *App) receiveRetraction(ctx context.Context, e *entity.Retraction, sende
 		if err != nil {
 			return err
 		}
+		defer a.markRetracted(ctx, e.TargetGUID)
 		return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 			if err := del(tx); err != nil {
 				return err

@@ -127,7 +127,11 @@ type outgoing struct {
 	sender     *models.Person
 	public     bool
 	recipients []models.RemoteRecipient
-	skipHost   string // a pod not to send to (the one a relayable came from)
+	// skipHost is the pod a relayed entity came from: on the public route it
+	// gets nothing (it has the entity); on the private route only its author
+	// (skipPerson) is left out, as every recipient gets their own copy.
+	skipHost   string
+	skipPerson int64
 	maxRetry   int
 }
 
@@ -149,7 +153,7 @@ func (a *App) send(ctx context.Context, o outgoing) error {
 	var targets []models.RemoteRecipient
 	seen := map[string]bool{}
 	for _, r := range o.recipients {
-		if o.skipHost != "" && equalHost(r.PodHost, o.skipHost) || a.ownHost(r.PodHost) {
+		if o.public && o.skipHost != "" && equalHost(r.PodHost, o.skipHost) || r.PersonID == o.skipPerson || a.ownHost(r.PodHost) {
 			continue
 		}
 		k := r.GUID
@@ -362,7 +366,7 @@ func (a *App) dispatchRelayable(ctx context.Context, d tasks.Dispatch) error {
 			return err
 		}
 		if !author.Local() {
-			o.skipHost = author.PodHost
+			o.skipHost, o.skipPerson = author.PodHost, author.ID
 		}
 	} else {
 		o.sender = author
@@ -410,7 +414,7 @@ func (a *App) dispatchRetraction(ctx context.Context, d tasks.Dispatch) error {
 			}
 			if d.PersonID != 0 { // relaying a remote author's retraction
 				if from, err := a.store.PersonByID(ctx, d.PersonID); err == nil && !from.Local() {
-					o.skipHost = from.PodHost
+					o.skipHost, o.skipPerson = from.PodHost, from.ID
 				}
 			}
 		} else if o.recipients, err = a.store.RecipientsByID(ctx, []int64{postAuthor.ID}); err != nil {

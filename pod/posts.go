@@ -275,6 +275,19 @@ type PostPage struct {
 	Audience        []PersonView
 	ShowAudience    bool
 	Hidden          bool
+	// For the author: per remote pod, how the post's delivery went.
+	Deliveries []DeliveryStatus
+}
+
+// DeliveryStatus is how a post's delivery to one remote pod went: State is
+// "delivered", "retrying" (with the last error) or "failed" (given up).
+type DeliveryStatus struct {
+	Pod       string    `json:"pod"`
+	State     string    `json:"state"`
+	Sent      int       `json:"sent"`
+	Total     int       `json:"total"`
+	LastError string    `json:"last_error,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Post loads a post page by GUID or ID. Anyone who may not see the post
@@ -318,6 +331,22 @@ func (a *App) Post(ctx context.Context, s *Session, key string) (*PostPage, erro
 				page.Audience = append(page.Audience, personView(r))
 			}
 		}
+		if pv.Own {
+			rows, err := a.store.DeliveryStatusOfPost(ctx, p.ID)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				d := DeliveryStatus{Pod: r.PodHost, State: "delivered", Sent: r.Sent, Total: r.Total, UpdatedAt: r.UpdatedAt}
+				switch {
+				case r.Retrying > 0:
+					d.State, d.LastError = "retrying", r.LastError
+				case r.Failed > 0:
+					d.State, d.LastError = "failed", r.LastError
+				}
+				page.Deliveries = append(page.Deliveries, d)
+			}
+		}
 		if page.Hidden, err = a.store.PostHidden(ctx, s.UserID, p.ID); err != nil {
 			return nil, err
 		}
@@ -341,7 +370,7 @@ func (a *App) DeletePost(ctx context.Context, s *Session, key string) error {
 	if p.AuthorID != s.PersonID {
 		return ErrForbidden
 	}
-	return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
+	err = a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		// The retraction goes where the post went: resolve that before the
 		// audience snapshot is deleted with the post.
 		rcpts, err := a.postAudience(ctx, p)
@@ -371,6 +400,10 @@ func (a *App) DeletePost(ctx context.Context, s *Session, key string) error {
 			TargetAuthor: s.Username + "@" + a.opt.Host, Public: p.Public, Recipients: ids})
 		return nil
 	})
+	if err == nil {
+		a.markRetracted(ctx, p.GUID)
+	}
+	return err
 }
 
 // HidePost hides (or shows again) a post in the viewer's streams.

@@ -24,6 +24,10 @@ type WorkerOptions struct {
 	RetryUnit time.Duration
 	// StatsEvery is how often the federation counters are logged (none if 0).
 	StatsEvery time.Duration
+	// DelayedTaskCheckInterval is how often retries and scheduled tasks
+	// that are due are moved to their queue (asynq's 5 s if 0; tests use
+	// less).
+	DelayedTaskCheckInterval time.Duration
 	// NoScheduler leaves the periodic tasks to another process.
 	NoScheduler bool
 	Log         *slog.Logger
@@ -47,12 +51,13 @@ func StartWorker(app *pod.App, redisOpt asynq.RedisConnOpt, o WorkerOptions) (*W
 		o.RetryUnit = time.Second
 	}
 	srv := asynq.NewServer(redisOpt, asynq.Config{
-		Concurrency:     o.Concurrency,
-		Queues:          tasks.Queues,
-		ShutdownTimeout: o.ShutdownTimeout,
-		RetryDelayFunc:  tasks.RetryDelay(o.RetryUnit),
-		Logger:          asynqLogger{log},
-		LogLevel:        asynq.WarnLevel,
+		Concurrency:              o.Concurrency,
+		Queues:                   tasks.Queues,
+		ShutdownTimeout:          o.ShutdownTimeout,
+		RetryDelayFunc:           tasks.RetryDelay(o.RetryUnit),
+		DelayedTaskCheckInterval: o.DelayedTaskCheckInterval,
+		Logger:                   asynqLogger{log},
+		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			if errors.Is(err, pod.ErrDropped) {
 				return // the application logged why
