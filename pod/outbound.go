@@ -554,6 +554,7 @@ func (a *App) Deliver(ctx context.Context, taskID string, d tasks.Deliver, retry
 	if p.OfflineSince != nil && now.Sub(*p.OfflineSince) > a.opt.PodGiveUpAfter {
 		msg := "given up: the pod has been failing since " + p.OfflineSince.UTC().Format(time.RFC3339)
 		a.stats.GivenUp.Add(1)
+		a.log.Warn("federation: delivery given up", "url", d.URL, "reason", msg)
 		if err := a.store.SetDeliveryState(ctx, taskID, models.DeliveryFailed, retry, msg); err != nil {
 			return err
 		}
@@ -576,6 +577,7 @@ func (a *App) Deliver(ctx context.Context, taskID string, d tasks.Deliver, retry
 	if retry >= maxRetry {
 		state = models.DeliveryFailed
 		a.stats.GivenUp.Add(1)
+		a.log.Warn("federation: delivery given up", "url", d.URL, "attempts", retry+1, "last_error", msg)
 	}
 	if serr := a.store.SetDeliveryState(ctx, taskID, state, retry+1, msg); serr != nil {
 		return serr
@@ -606,7 +608,7 @@ func (a *App) CheckPods(ctx context.Context) error {
 			continue
 		}
 		if p.OfflineSince != nil {
-			a.log.Info("pod is up again", "pod", p.Host)
+			a.log.Info("federation: pod is up again", "host", p.Host)
 		}
 		if err := a.store.PodSucceeded(ctx, p.ID, now); err != nil {
 			return err

@@ -436,3 +436,53 @@ func TestPodDownAndBack(t *testing.T) {
 func init() {
 	podtest.DumpLogsOnFailure = true
 }
+
+// TestGiveUpOnDeadPod: deliveries to a pod that has failed for longer than
+// PodGiveUpAfter (14 days in production, a second here) are given up, and
+// the periodic check brings the pod back into delivery when it answers.
+func TestGiveUpOnDeadPod(t *testing.T) {
+	ctx := context.Background()
+	giveUp := podtest.FedOptions{RetryUnit: time.Millisecond, PodGiveUpAfter: time.Second}
+	pod1 := podtest.NewFedPod(t, "dead1", 14, giveUp)
+	pod2 := podtest.NewFedPod(t, "dead2", 15, fast)
+	alice, bob := newUser(t, pod1, "alice"), newUser(t, pod2, "bob")
+	alice.share(t, "Friends", bob)
+	settled(t, pod1, pod2)
+
+	pod2.Stop()
+	post, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "anyone there?",
+		Audience: aspects.Selection{Aspects: []int64{alice.aspects["Friends"]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	podtest.Eventually(t, wait, func() bool {
+		st, err := pod1.Store.DeliveryStatusOfPost(ctx, post.ID)
+		return err == nil && len(st) == 1 && st[0].Failed == 1
+	}, "the delivery to be given up")
+	settled(t, pod1)
+	page, err := pod1.App.Post(ctx, alice.s, post.GUID)
+	if err != nil || len(page.Deliveries) != 1 || page.Deliveries[0].State != "failed" || !strings.Contains(page.Deliveries[0].LastError, "given up") {
+		t.Fatalf("alice's delivery status: %+v %v", page, err)
+	}
+	if !strings.Contains(pod1.Log.String(), "federation: delivery given up") {
+		t.Error("nothing logged about the failed delivery")
+	}
+
+	pod2.Restart(t, fast)
+	if err := pod1.App.CheckPods(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pd, err := pod1.Store.PodByHost(ctx, pod2.Addr)
+	if err != nil || pd.OfflineSince != nil || pd.Software != "aspen" {
+		t.Fatalf("after the check pod2 is %+v (%v), want up, running aspen", pd, err)
+	}
+	again, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "welcome back",
+		Audience: aspects.Selection{Aspects: []int64{alice.aspects["Friends"]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	podtest.Eventually(t, wait, func() bool {
+		_, err := pod2.App.Post(ctx, bob.s, again.GUID)
+		return err == nil
+	}, "a new post to reach pod2 once it is up again")
+}
