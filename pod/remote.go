@@ -3,6 +3,7 @@ package pod
 import (
 	"context"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod/fedhost"
+	"github.com/aspenpod/aspen/pod/tasks"
 )
 
 // Remote people: discovering user@otherpod (WebFinger, then hCard), storing
@@ -41,13 +43,12 @@ type DiscoveryError struct {
 
 func (e *DiscoveryError) Error() string {
 	var why string
-	var he interface{ Error() string }
 	switch {
 	case errors.Is(e.Err, federation.ErrNotFound):
 		why = "their pod does not know this person"
 	case errors.Is(e.Err, federation.ErrForbiddenAddress):
 		why = "their pod's address is not a public internet address"
-	case errors.As(e.Err, &he) && strings.Contains(e.Err.Error(), "timeout"):
+	case errors.Is(e.Err, context.DeadlineExceeded) || strings.Contains(e.Err.Error(), "timeout"):
 		why = "their pod did not answer in time"
 	default:
 		why = "their pod could not be reached or gave an answer we cannot read"
@@ -127,6 +128,7 @@ func (a *App) saveRemotePerson(ctx context.Context, found *federation.Person) (*
 		return nil, err
 	}
 	var out *models.Person
+	created := false
 	err = a.store.Tx(ctx, func(tx *models.Store) error {
 		if _, err := tx.EnsurePod(ctx, host, podURL); err != nil {
 			return err
@@ -167,9 +169,13 @@ func (a *App) saveRemotePerson(ctx context.Context, found *federation.Person) (*
 		if err := tx.CreateProfile(ctx, profile); err != nil {
 			return err
 		}
-		out = person
+		out, created = person, true
 		return nil
 	})
+	if err == nil && created {
+		// Show their recent public posts on their profile, as diaspora* does.
+		a.enqueue(ctx, tasks.NewFetchPublic(person.ID))
+	}
 	if errors.Is(err, models.ErrConflict) {
 		// Another job stored them at the same time.
 		return a.store.PersonByDiasporaID(ctx, person.DiasporaID)
@@ -196,4 +202,58 @@ func (a *App) PublicKey(ctx context.Context, diasporaID string) (*rsa.PublicKey,
 		return nil, federation.Wrap(federation.ErrKeyNotFound, err, "key of %s", p.DiasporaID)
 	}
 	return pub, nil
+}
+
+// publicFetchLimit is how many recent public posts are fetched for a newly
+// discovered person.
+const publicFetchLimit = 15
+
+// FetchPublicPosts fetches a remote person's recent public posts, as
+// diaspora* does when it first learns of someone: the list of GUIDs comes
+// from their pod's /people/:guid/stream JSON (unsigned, so used for GUIDs
+// only); every post itself is fetched signed from /fetch/post/:guid and
+// goes through the normal receive checks (signature, author, public).
+func (a *App) FetchPublicPosts(ctx context.Context, personID int64) error {
+	p, err := a.store.PersonByID(ctx, personID)
+	if err != nil || p.Local() || p.ClosedAccount {
+		return err
+	}
+	pd, err := a.store.PodByHost(ctx, p.PodHost)
+	if err != nil {
+		return err
+	}
+	resp, err := a.http.Get(ctx, pd.URL+"people/"+p.GUID+"/stream", "application/json", 1<<20)
+	if err != nil {
+		a.log.Info("federation: cannot list public posts", "person", p.DiasporaID, "err", err)
+		return nil // not every pod offers the list; nothing to retry
+	}
+	var list []struct {
+		GUID   string `json:"guid"`
+		Public bool   `json:"public"`
+	}
+	if err := json.Unmarshal(resp.Body, &list); err != nil {
+		a.log.Info("federation: unreadable public post list", "person", p.DiasporaID, "err", err)
+		return nil
+	}
+	fetched := 0
+	for _, item := range list {
+		if fetched >= publicFetchLimit {
+			break
+		}
+		if !item.Public || !entity.ValidGUID(item.GUID) {
+			continue
+		}
+		if _, err := a.store.PostByGUID(ctx, item.GUID); err == nil {
+			continue
+		}
+		fetched++
+		body, err := a.discovery.Fetch(ctx, pd.URL, "post", item.GUID)
+		if err == nil {
+			_, err = a.receive(ctx, body, "", 1)
+		}
+		if err != nil {
+			a.log.Info("federation: public post not fetched", "person", p.DiasporaID, "guid", item.GUID, "err", err)
+		}
+	}
+	return nil
 }

@@ -23,10 +23,18 @@ func TestPublicThreadsFederate(t *testing.T) {
 	pod2 := podtest.NewFedPod(t, "pub2", 12, fast)
 	pod3 := podtest.NewFedPod(t, "pub3", 13, fast)
 	alice, bob, carol := newUser(t, pod1, "alice"), newUser(t, pod2, "bob"), newUser(t, pod3, "carol")
+	early, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "before anyone followed me", Audience: aspects.Selection{Public: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	bob.share(t, "Friends", alice) // bob follows alice
 	carol.share(t, "Friends", bob) // carol follows bob, not alice
 	settled(t, pod1, pod2, pod3)
 
+	// Discovering alice fetched her earlier public posts, for her profile.
+	if _, err := postOn(pod2, early.GUID); err != nil {
+		t.Errorf("pod2 did not fetch alice's earlier public post when it discovered her: %v", err)
+	}
 	post, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "a public thought #federation", Audience: aspects.Selection{Public: true}})
 	if err != nil {
 		t.Fatal(err)

@@ -54,6 +54,13 @@ func Mux(app *pod.App, log *slog.Logger) *asynq.ServeMux {
 		}
 		return skipDropped(app.Receive(ctx, r))
 	})
+	mux.HandleFunc(tasks.TypeFetchPublic, func(ctx context.Context, t *asynq.Task) error {
+		var f tasks.FetchPublic
+		if err := decode(t, &f); err != nil {
+			return err
+		}
+		return skipDropped(app.FetchPublicPosts(ctx, f.PersonID))
+	})
 	mux.HandleFunc(tasks.TypePodsCheck, func(ctx context.Context, t *asynq.Task) error {
 		return app.CheckPods(ctx)
 	})

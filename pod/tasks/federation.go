@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -19,6 +20,9 @@ const (
 	TypeDeliver = "federation:deliver"
 	// TypeReceive verifies and applies one received envelope.
 	TypeReceive = "federation:receive"
+	// TypeFetchPublic fetches the recent public posts of a newly
+	// discovered remote person.
+	TypeFetchPublic = "federation:fetch-public"
 	// TypePodsCheck checks the pods that are offline (NodeInfo) and prunes
 	// old delivery records; the worker schedules it periodically.
 	TypePodsCheck = "federation:pods-check"
@@ -137,4 +141,17 @@ func RetryDelay(unit time.Duration) asynq.RetryDelayFunc {
 func FederationBackoff(n int, unit time.Duration) time.Duration {
 	base := (n + 3) * (n + 3) * (n + 3) * (n + 3)
 	return time.Duration(base+rand.IntN(30)*(n+1)) * unit
+}
+
+// FetchPublic is the payload of a public post fetch.
+type FetchPublic struct {
+	PersonID int64 `json:"person_id"`
+}
+
+// NewFetchPublic builds a public post fetch for a person (once per person
+// while it is queued).
+func NewFetchPublic(personID int64) *asynq.Task {
+	b, _ := json.Marshal(FetchPublic{PersonID: personID})
+	return asynq.NewTask(TypeFetchPublic, b, asynq.Queue(QueueLow), asynq.MaxRetry(3), asynq.Timeout(5*time.Minute),
+		asynq.TaskID(fmt.Sprintf("fetch-public:%d", personID)), asynq.Retention(0))
 }
