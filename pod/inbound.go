@@ -455,16 +455,10 @@ func (a *App) receiveComment(ctx context.Context, e *entity.Comment, author *mod
 	if err != nil {
 		return err
 	}
-	signed, err := fedhost.SignedXML(e)
+	c, err := fedhost.CommentRow(e, post.ID, author.ID)
 	if err != nil {
 		return err
 	}
-	created := e.CreatedAt.UTC()
-	if created.IsZero() || created.After(time.Now().Add(time.Hour)) {
-		created = time.Now().UTC()
-	}
-	c := &models.Comment{GUID: strings.ToLower(e.GUID), PostID: post.ID, AuthorID: author.ID, Text: e.Text,
-		SignedXML: &signed, CreatedAt: created, UpdatedAt: created}
 	err = a.store.Tx(ctx, func(tx *models.Store) error { return a.addComment(ctx, tx, post, c) })
 	if errors.Is(err, models.ErrConflict) {
 		return nil
@@ -498,14 +492,13 @@ func (a *App) receiveLike(ctx context.Context, e *entity.Like, author *models.Pe
 	if err != nil {
 		return err
 	}
-	signed, err := fedhost.SignedXML(e)
+	var commentID *int64
+	if comment != nil {
+		commentID = &comment.ID
+	}
+	l, err := fedhost.LikeRow(e, post.ID, commentID, author.ID)
 	if err != nil {
 		return err
-	}
-	l := &models.Like{GUID: strings.ToLower(e.GUID), PostID: post.ID, AuthorID: author.ID, Positive: e.Positive,
-		SignedXML: &signed, CreatedAt: time.Now().UTC()}
-	if comment != nil {
-		l.CommentID = &comment.ID
 	}
 	err = a.store.Tx(ctx, func(tx *models.Store) error {
 		if err := tx.CreateLike(ctx, l); err != nil {

@@ -168,6 +168,9 @@ func (a *App) send(ctx context.Context, o outgoing) error {
 	if len(targets) == 0 {
 		return nil
 	}
+	if a.queue == nil {
+		return errors.New("federation needs a job queue, and none is configured")
+	}
 	sealed, err := a.senderKey(ctx, o.sender)
 	if err != nil {
 		return err
@@ -547,7 +550,9 @@ func marshalValid(e entity.Entity) ([]byte, error) {
 // than PodGiveUpAfter is not tried: the delivery is given up.
 func (a *App) Deliver(ctx context.Context, taskID string, d tasks.Deliver, retry, maxRetry int) error {
 	p, err := a.store.PodByID(ctx, d.PodID)
-	if err != nil {
+	if errors.Is(err, models.ErrNotFound) {
+		return fmt.Errorf("delivery to %s: its pod is no longer known: %w", d.URL, ErrDropped)
+	} else if err != nil {
 		return err
 	}
 	now := time.Now()

@@ -74,10 +74,7 @@ func ApplyProfile(e *entity.Profile, p *models.Profile, withPrivate bool) {
 // StatusMessagePost returns the post row of a received status message
 // (text not yet rendered).
 func StatusMessagePost(e *entity.StatusMessage, authorID int64) *models.Post {
-	created := e.CreatedAt.UTC()
-	if created.IsZero() || created.After(time.Now().Add(time.Hour)) {
-		created = time.Now().UTC() // a date in the future would pin the post to the top
-	}
+	created := receivedTime(e.CreatedAt)
 	return &models.Post{
 		GUID: strings.ToLower(e.GUID), AuthorID: authorID, Type: models.TypeStatusMessage, Public: e.Public,
 		Text: e.Text, ProviderDisplayName: truncateRunes(e.ProviderDisplayName, 255),
@@ -85,12 +82,9 @@ func StatusMessagePost(e *entity.StatusMessage, authorID int64) *models.Post {
 	}
 }
 
-// ReshareWire returns the post row of a received reshare of root.
+// ResharePost returns the post row of a received reshare of root.
 func ResharePost(e *entity.Reshare, authorID int64, root *models.Post) *models.Post {
-	created := e.CreatedAt.UTC()
-	if created.IsZero() || created.After(time.Now().Add(time.Hour)) {
-		created = time.Now().UTC()
-	}
+	created := receivedTime(e.CreatedAt)
 	p := &models.Post{GUID: strings.ToLower(e.GUID), AuthorID: authorID, Type: models.TypeReshare, Public: true,
 		CreatedAt: created, UpdatedAt: created, InteractedAt: created}
 	if root != nil {
@@ -128,4 +122,37 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n])
+}
+
+// receivedTime is a received timestamp, or now when it is missing or in the
+// future (which would pin the object to the top of every list).
+func receivedTime(t time.Time) time.Time {
+	t = t.UTC()
+	if t.IsZero() || t.After(time.Now().Add(time.Hour)) {
+		return time.Now().UTC()
+	}
+	return t
+}
+
+// CommentRow returns the row of a received comment on post postID, keeping
+// its signed XML for relaying and /fetch (text not yet rendered).
+func CommentRow(e *entity.Comment, postID, authorID int64) (*models.Comment, error) {
+	signed, err := SignedXML(e)
+	if err != nil {
+		return nil, err
+	}
+	created := receivedTime(e.CreatedAt)
+	return &models.Comment{GUID: strings.ToLower(e.GUID), PostID: postID, AuthorID: authorID, Text: e.Text,
+		SignedXML: &signed, CreatedAt: created, UpdatedAt: created}, nil
+}
+
+// LikeRow returns the row of a received like of post postID, or of comment
+// commentID when it is not nil, keeping its signed XML.
+func LikeRow(e *entity.Like, postID int64, commentID *int64, authorID int64) (*models.Like, error) {
+	signed, err := SignedXML(e)
+	if err != nil {
+		return nil, err
+	}
+	return &models.Like{GUID: strings.ToLower(e.GUID), PostID: postID, CommentID: commentID, AuthorID: authorID,
+		Positive: e.Positive, SignedXML: &signed, CreatedAt: time.Now().UTC()}, nil
 }
