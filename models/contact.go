@@ -406,3 +406,26 @@ func (s *Store) UserIDOfPerson(ctx context.Context, personID int64) (int64, erro
 	}
 	return *p.OwnerID, nil
 }
+
+// HasLocalContact reports whether any local user has a contact (either
+// direction) with a person.
+func (s *Store) HasLocalContact(ctx context.Context, personID int64) (bool, error) {
+	var n int64
+	err := s.conn(ctx).Raw(`SELECT count(*) FROM (SELECT 1 FROM contacts WHERE person_id = ? LIMIT 1) c`, personID).Scan(&n).Error
+	return n > 0, translate(err, "has local contact")
+}
+
+// RepresentativeUser returns the ID of the user who speaks for the pod
+// where the protocol needs one (the first admin, else the first user), or
+// ErrNotFound on a pod without users.
+func (s *Store) RepresentativeUser(ctx context.Context) (int64, error) {
+	var ids []int64
+	err := s.conn(ctx).Raw(`SELECT id FROM users WHERE NOT locked ORDER BY admin DESC, id LIMIT 1`).Scan(&ids).Error
+	if err != nil {
+		return 0, translate(err, "representative user")
+	}
+	if len(ids) == 0 {
+		return 0, fmt.Errorf("representative user: %w", ErrNotFound)
+	}
+	return ids[0], nil
+}

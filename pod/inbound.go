@@ -303,7 +303,8 @@ func (a *App) receiveStatusMessage(ctx context.Context, e *entity.StatusMessage,
 	if a.retracted(ctx, e.GUID) {
 		return errRetracted
 	}
-	return retryConflict(func() error {
+	var created *models.Post
+	err := retryConflict(func() error {
 		return a.store.Tx(ctx, func(tx *models.Store) error {
 			existing, err := tx.PostByGUID(ctx, e.GUID)
 			if err == nil {
@@ -352,9 +353,29 @@ func (a *App) receiveStatusMessage(ctx context.Context, e *entity.StatusMessage,
 			if err := tx.FanOut(ctx, post); err != nil {
 				return err
 			}
+			created = post
 			return a.notifyMentioned(ctx, tx, post, mentioned)
 		})
 	})
+	if err == nil && created != nil && created.Public {
+		a.subscribe(ctx, created)
+	}
+	return err
+}
+
+// subscribe asks the author's pod of a received public post to relay what
+// happens under it (§7.4), unless a local user's contact with the author
+// makes it do so already (a post that came by a reshare or a fetch). The
+// participation is sent in the name of the pod's representative user.
+func (a *App) subscribe(ctx context.Context, post *models.Post) {
+	if has, err := a.store.HasLocalContact(ctx, post.AuthorID); err != nil || has {
+		return
+	}
+	uid, err := a.store.RepresentativeUser(ctx)
+	if err != nil {
+		return
+	}
+	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchParticipation, UserID: uid, PostID: post.ID})
 }
 
 func (a *App) receiveReshare(ctx context.Context, e *entity.Reshare, author *models.Person, depth int) error {

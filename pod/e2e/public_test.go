@@ -75,6 +75,11 @@ func TestPublicThreadsFederate(t *testing.T) {
 		if n := count(t, pod1, "SELECT reshares_count FROM posts WHERE guid = ?", post.GUID); n != 1 {
 			t.Errorf("pod1 counts %d reshares", n)
 		}
+		// pod3 follows nobody on pod1, so it subscribed to the thread.
+		if n := count(t, pod1, `SELECT count(*) FROM participations pa JOIN people pe ON pe.id = pa.person_id
+			JOIN posts p ON p.id = pa.post_id WHERE p.guid = ? AND pe.pod_host = ?`, post.GUID, pod3.Addr); n != 1 {
+			t.Errorf("pod1 has %d participations from pod3 in the post, want 1", n)
+		}
 	})
 
 	// carol comments and likes on pod3: pod1 (the author's pod) gets them
