@@ -587,6 +587,9 @@ func (a *App) Deliver(ctx context.Context, taskID string, d tasks.Deliver, retry
 	if serr := a.store.SetDeliveryState(ctx, taskID, state, retry+1, msg); serr != nil {
 		return serr
 	}
+	if state == models.DeliveryFailed {
+		return fmt.Errorf("%w: %w", err, ErrDropped) // logged and recorded: finished
+	}
 	return err
 }
 

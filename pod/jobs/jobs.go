@@ -35,7 +35,7 @@ func Mux(app *pod.App, log *slog.Logger) *asynq.ServeMux {
 		if err := decode(t, &d); err != nil {
 			return err
 		}
-		return skipDropped(app.Dispatch(ctx, d))
+		return finish(ctx, log, t, app.Dispatch(ctx, d))
 	})
 	mux.HandleFunc(tasks.TypeDeliver, func(ctx context.Context, t *asynq.Task) error {
 		var d tasks.Deliver
@@ -45,21 +45,21 @@ func Mux(app *pod.App, log *slog.Logger) *asynq.ServeMux {
 		id, _ := asynq.GetTaskID(ctx)
 		retry, _ := asynq.GetRetryCount(ctx)
 		max, _ := asynq.GetMaxRetry(ctx)
-		return skipDropped(app.Deliver(ctx, id, d, retry, max))
+		return finish(ctx, log, t, app.Deliver(ctx, id, d, retry, max))
 	})
 	mux.HandleFunc(tasks.TypeReceive, func(ctx context.Context, t *asynq.Task) error {
 		var r tasks.Receive
 		if err := decode(t, &r); err != nil {
 			return err
 		}
-		return skipDropped(app.Receive(ctx, r))
+		return finish(ctx, log, t, app.Receive(ctx, r))
 	})
 	mux.HandleFunc(tasks.TypeFetchPublic, func(ctx context.Context, t *asynq.Task) error {
 		var f tasks.FetchPublic
 		if err := decode(t, &f); err != nil {
 			return err
 		}
-		return skipDropped(app.FetchPublicPosts(ctx, f.PersonID))
+		return finish(ctx, log, t, app.FetchPublicPosts(ctx, f.PersonID))
 	})
 	mux.HandleFunc(tasks.TypePodsCheck, func(ctx context.Context, t *asynq.Task) error {
 		return app.CheckPods(ctx)
@@ -74,10 +74,19 @@ func decode(t *asynq.Task, v any) error {
 	return nil
 }
 
-// skipDropped tells asynq not to retry work the application dropped.
-func skipDropped(err error) error {
-	if errors.Is(err, pod.ErrDropped) {
-		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+// finish ends a federation task. Work the application dropped (it logged
+// why) and work whose last retry failed are finished rather than archived:
+// an archived task keeps its payload (up to a few MB of someone else's
+// envelope) in Redis for months, which a stream of junk would fill.
+func finish(ctx context.Context, log *slog.Logger, t *asynq.Task, err error) error {
+	if err == nil || errors.Is(err, pod.ErrDropped) {
+		return nil
+	}
+	retry, _ := asynq.GetRetryCount(ctx)
+	max, _ := asynq.GetMaxRetry(ctx)
+	if retry >= max {
+		log.Warn("federation: giving up after the last retry", "type", t.Type(), "attempts", retry+1, "err", err)
+		return nil
 	}
 	return err
 }
