@@ -24,6 +24,9 @@ type WorkerOptions struct {
 	RetryUnit time.Duration
 	// StatsEvery is how often the federation counters are logged (none if 0).
 	StatsEvery time.Duration
+	// TaskCheckInterval is how long an idle worker waits before looking
+	// for new tasks again (asynq's 1 s if 0; tests use less).
+	TaskCheckInterval time.Duration
 	// DelayedTaskCheckInterval is how often retries and scheduled tasks
 	// that are due are moved to their queue (asynq's 5 s if 0; tests use
 	// less).
@@ -56,6 +59,7 @@ func StartWorker(app *pod.App, redisOpt asynq.RedisConnOpt, o WorkerOptions) (*W
 		ShutdownTimeout:          o.ShutdownTimeout,
 		RetryDelayFunc:           tasks.RetryDelay(o.RetryUnit),
 		DelayedTaskCheckInterval: o.DelayedTaskCheckInterval,
+		TaskCheckInterval:        o.TaskCheckInterval,
 		Logger:                   asynqLogger{log},
 		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {

@@ -142,8 +142,8 @@ func (p *FedPod) start(t testing.TB, st *models.Store, l net.Listener, fo FedOpt
 		unit = time.Millisecond
 	}
 	p.Worker, err = jobs.StartWorker(base.App, aopt, jobs.WorkerOptions{Concurrency: conc, RetryUnit: unit, NoScheduler: true,
-		DelayedTaskCheckInterval: 50 * time.Millisecond,
-		ShutdownTimeout:          5 * time.Second, Log: log.With("pod", p.Name)})
+		DelayedTaskCheckInterval: 50 * time.Millisecond, TaskCheckInterval: 20 * time.Millisecond,
+		ShutdownTimeout: 5 * time.Second, Log: log.With("pod", p.Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
