@@ -435,7 +435,8 @@ func (a *App) receiveReshare(ctx context.Context, e *entity.Reshare, author *mod
 // relayableParent loads the post a received relayable belongs to and
 // applies the root author's rules when the post is ours: an ignored author
 // or one outside a limited post's audience is refused.
-func (a *App) relayableParent(ctx context.Context, postID int64, author *models.Person, what string) (*models.Post, bool, error) {
+func (a *App) relayableParent(ctx context.Context, postID int64, author *models.Person, typ, guid string) (*models.Post, bool, error) {
+	what := strings.ToLower(typ) + " " + guid
 	post, err := a.store.PostByID(ctx, postID)
 	if err != nil {
 		return nil, false, err
@@ -450,6 +451,9 @@ func (a *App) relayableParent(ctx context.Context, postID int64, author *models.
 	if blocked, err := a.store.BlockedByOwner(ctx, post.AuthorID, author.ID); err != nil {
 		return nil, false, err
 	} else if blocked {
+		// Tell the author's pod to take it down again (§5.3).
+		a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: post.AuthorID, TargetType: typ, TargetGUID: guid,
+			TargetAuthor: author.DiasporaID, Public: post.Public, Recipients: []int64{author.ID}})
 		return nil, false, dropped("%s by %s: the post's author ignores them", what, author.DiasporaID)
 	}
 	if !post.Public {
@@ -472,7 +476,7 @@ func (a *App) receiveComment(ctx context.Context, e *entity.Comment, author *mod
 	if err != nil {
 		return err
 	}
-	post, ours, err := a.relayableParent(ctx, parent.ID, author, "comment "+e.GUID)
+	post, ours, err := a.relayableParent(ctx, parent.ID, author, "Comment", e.GUID)
 	if err != nil {
 		return err
 	}
@@ -509,7 +513,7 @@ func (a *App) receiveLike(ctx context.Context, e *entity.Like, author *models.Pe
 		}
 		postID = p.ID
 	}
-	post, ours, err := a.relayableParent(ctx, postID, author, "like "+e.GUID)
+	post, ours, err := a.relayableParent(ctx, postID, author, "Like", e.GUID)
 	if err != nil {
 		return err
 	}

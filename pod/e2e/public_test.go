@@ -137,3 +137,38 @@ func commentID(t *testing.T, p *podtest.FedPod, guid string) int64 {
 	}
 	return c.ID
 }
+
+// TestIgnoredCommenterIsRefused: the author's pod refuses a comment from
+// someone the author ignores and asks the commenter's pod to take it down.
+func TestIgnoredCommenterIsRefused(t *testing.T) {
+	ctx := context.Background()
+	pod1 := podtest.NewFedPod(t, "ign1", 11, fast)
+	pod2 := podtest.NewFedPod(t, "ign2", 12, fast)
+	alice, bob := newUser(t, pod1, "alice"), newUser(t, pod2, "bob")
+	bob.share(t, "Friends", alice)
+	settled(t, pod1, pod2)
+	post, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "no trolls please", Audience: aspects.Selection{Public: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled(t, pod1, pod2)
+	if _, err := pod1.App.Block(ctx, alice.s, mustPerson(t, pod1, bob.id())); err != nil {
+		t.Fatal(err)
+	}
+	settled(t, pod1, pod2)
+	c, err := pod2.App.Comment(ctx, bob.s, post.GUID, "troll")
+	if err != nil {
+		t.Fatal(err)
+	}
+	podtest.Eventually(t, wait, func() bool {
+		_, err := pod2.Store.CommentByGUID(ctx, c.GUID)
+		return errors.Is(err, models.ErrNotFound)
+	}, "pod1 to refuse the comment and pod2 to take it down")
+	settled(t, pod1, pod2)
+	if n := count(t, pod1, "SELECT count(*) FROM comments"); n != 0 {
+		t.Errorf("pod1 stored %d comments from someone alice ignores", n)
+	}
+	if !strings.Contains(pod1.Log.String(), "the post's author ignores them") {
+		t.Error("the refusal was not logged with its reason")
+	}
+}
