@@ -146,14 +146,15 @@ func dropped(format string, args ...any) error {
 func (a *App) receive(ctx context.Context, body []byte, recipientGUID string, depth int) (string, error) {
 	var env *envelope.Envelope
 	var err error
+	var rcpt *models.Person
+	var rcptUser *models.User
 	if recipientGUID == "" {
 		env, err = envelope.Parse(body)
 	} else {
-		_, u, rerr := a.localRecipient(ctx, recipientGUID)
-		if rerr != nil {
-			return "", rerr
+		if rcpt, rcptUser, err = a.localRecipient(ctx, recipientGUID); err != nil {
+			return "", err
 		}
-		env, err = a.keys.Open(body, u.SerializedPrivateKey)
+		env, err = a.keys.Open(body, rcptUser.SerializedPrivateKey)
 	}
 	if err != nil {
 		return "", err
@@ -165,7 +166,7 @@ func (a *App) receive(ctx context.Context, body []byte, recipientGUID string, de
 	if err != nil {
 		return env.Sender, err
 	}
-	return env.Sender, a.apply(ctx, res, depth)
+	return env.Sender, a.apply(ctx, res, depth, rcpt, rcptUser)
 }
 
 // objectLookup answers the sender rules' questions about parents and
@@ -239,16 +240,9 @@ func (a *App) objectInfo(ctx context.Context, typ, guid string) (*federation.Obj
 		RootLocal: root.OwnerID != nil, Public: post.Public}, nil
 }
 
-// apply stores a verified entity.
-func (a *App) apply(ctx context.Context, res *receive.Result, depth int) error {
-	var rcpt *models.Person
-	var rcptUser *models.User
-	if res.RecipientGUID != "" {
-		var err error
-		if rcpt, rcptUser, err = a.localRecipient(ctx, res.RecipientGUID); err != nil {
-			return err
-		}
-	}
+// apply stores a verified entity; rcpt and rcptUser are the local
+// recipient of a private delivery (nil on the public route).
+func (a *App) apply(ctx context.Context, res *receive.Result, depth int, rcpt *models.Person, rcptUser *models.User) error {
 	author, err := a.store.PersonByDiasporaID(ctx, entity.AuthorOf(res.Entity))
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
