@@ -172,3 +172,13 @@ type userAttributes struct {
 	Aspects             []pod.AspectView `json:"aspects"`
 	FollowingCount      int              `json:"following_count"`
 }
+
+type adminPodsPage struct {
+	Base BasePage
+	Pods []pod.PodView
+	// GiveUpDays is how long a pod may fail before deliveries to it are
+	// given up.
+	GiveUpDays int
+	// JobsDashboard: the job queue dashboard is mounted.
+	JobsDashboard bool
+}
