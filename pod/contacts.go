@@ -473,8 +473,10 @@ type PersonResult struct {
 
 // SearchPeople finds people by name or diaspora ID. Name matches respect
 // the "searchable" flag; an exact diaspora ID always finds its person, and
-// a diaspora ID of another pod is discovered there (WebFinger, hCard) and
-// stored. A failed discovery is a *DiscoveryError.
+// for signed-in users a diaspora ID of another pod is discovered there
+// (WebFinger, hCard) and stored. A failed discovery is a *DiscoveryError.
+// Signed-out visitors search only the people known here: they must not be
+// able to make the pod call arbitrary hosts.
 func (a *App) SearchPeople(ctx context.Context, s *Session, q string) ([]PersonResult, error) {
 	q = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(q), "@"))
 	if q == "" {
@@ -483,7 +485,7 @@ func (a *App) SearchPeople(ctx context.Context, s *Session, q string) ([]PersonR
 	if utf8.RuneCountInString(q) > 255 {
 		return nil, &InvalidError{Fields: map[string]string{"q": "is too long"}}
 	}
-	if _, host, _ := strings.Cut(q, "@"); LooksLikeDiasporaID(q) && !a.ownHost(host) {
+	if _, host, _ := strings.Cut(q, "@"); s != nil && LooksLikeDiasporaID(q) && !a.ownHost(host) {
 		// user@otherpod: discover them (or refresh what we know) first, so
 		// that the search finds them. A failure is a *DiscoveryError with a
 		// message for the user.

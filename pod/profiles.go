@@ -41,9 +41,13 @@ type ProfileView struct {
 	AvatarMedium string
 	AvatarSmall  string
 	Local        bool
-	IsOwner      bool
-	NSFW         bool
-	Searchable   bool
+	// PodHost and PodURL name the pod of a remote person (empty for local
+	// people): their home, where their whole profile lives.
+	PodHost    string
+	PodURL     string
+	IsOwner    bool
+	NSFW       bool
+	Searchable bool
 	// ShowPrivate says whether the private part below was filled in.
 	ShowPrivate bool
 	Bio         template.HTML
@@ -71,7 +75,20 @@ func (a *App) Profile(ctx context.Context, viewer *Session, guid string) (*Profi
 	isOwner := viewer != nil && viewer.PersonID == person.ID
 	// Until contacts exist, the private part is shown to its owner, or to
 	// everyone when the owner made it public.
-	return profileView(person, profile, isOwner, isOwner || profile.PublicDetails), nil
+	v := profileView(person, profile, isOwner, isOwner || profile.PublicDetails)
+	if !person.Local() {
+		v.PodHost = person.PodHost
+		if v.PodHost == "" {
+			_, v.PodHost, _ = strings.Cut(person.DiasporaID, "@")
+		}
+		v.PodURL = "https://" + v.PodHost + "/"
+		if p, err := a.store.PodByHost(ctx, v.PodHost); err == nil {
+			v.PodURL = p.URL
+		} else if !errors.Is(err, models.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return v, nil
 }
 
 // PersonGUIDByUsername finds the GUID of a local user's person, for /u/:username.

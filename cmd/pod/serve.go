@@ -32,9 +32,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer e.Close()
 	cfg, log := e.cfg, e.log
 
+	jobsDashboard := web.NewJobsDashboard(e.redis)
+	defer jobsDashboard.Close()
 	srv, err := web.New(e.app, web.Options{
 		PodName: cfg.PodName, Secret: cfg.SecretKey, SecureCookies: cfg.Production(),
-		TrustedProxies: cfg.TrustedProxies, Media: e.media,
+		TrustedProxies: cfg.TrustedProxies, Media: e.media, Jobs: jobsDashboard,
 	}, log)
 	if err != nil {
 		return err

@@ -221,9 +221,14 @@ func (s *Server) deleteMembership(c *gin.Context) {
 }
 
 func (s *Server) people(c *gin.Context) {
+	ctx := c.Request.Context()
+	sess := session(c)
 	q := c.Query("q")
-	results, err := s.app.SearchPeople(c.Request.Context(), session(c), q)
-	if err != nil {
+	results, err := s.app.SearchPeople(ctx, sess, q)
+	// A person on another pod who could not be found is a notice on the
+	// search page; scripts get the 404 errors.go maps it to.
+	var notFound *pod.DiscoveryError
+	if err != nil && (wantsJSON(c) || !errors.As(err, &notFound)) {
 		s.fail(c, err)
 		return
 	}
@@ -231,7 +236,31 @@ func (s *Server) people(c *gin.Context) {
 		c.JSON(http.StatusOK, results)
 		return
 	}
-	s.render(c, http.StatusOK, "people", peoplePage{Base: s.base(c), Query: q, Results: results})
+	page := peoplePage{Base: s.base(c), Query: q, Results: make([]personResult, len(results))}
+	if notFound != nil {
+		_, _, page.NotFound = status(notFound)
+	}
+	page.SignInToFind = sess == nil && len(results) == 0 && pod.LooksLikeDiasporaID(strings.TrimPrefix(strings.TrimSpace(q), "@"))
+	var mine []pod.AspectView
+	if sess != nil && len(results) > 0 {
+		if mine, err = s.app.Aspects(ctx, sess); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	for i, r := range results {
+		page.Results[i].PersonResult = r
+		in := map[int64]bool{}
+		for _, m := range r.AspectMemberships {
+			in[m.AspectID] = true
+		}
+		for _, a := range mine {
+			if !in[a.ID] {
+				page.Results[i].FreeAspects = append(page.Results[i].FreeAspects, a)
+			}
+		}
+	}
+	s.render(c, http.StatusOK, "people", page)
 }
 
 func (s *Server) createBlock(c *gin.Context) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,6 +19,7 @@ import (
 func status(err error) (int, string, string) {
 	var inv *pod.InvalidError
 	var maxBytes *http.MaxBytesError
+	var disc *pod.DiscoveryError
 	switch {
 	case errors.Is(err, pod.ErrNotFound), errors.Is(err, models.ErrNotFound):
 		return http.StatusNotFound, "Page not found", "The page you asked for does not exist, or you are not allowed to see it."
@@ -32,6 +35,10 @@ func status(err error) (int, string, string) {
 		return http.StatusUnprocessableEntity, "Form expired", err.Error()
 	case errors.Is(err, errTooLarge), errors.As(err, &maxBytes):
 		return http.StatusRequestEntityTooLarge, "Too large", "The request is too large. Uploads may be at most a few megabytes."
+	case errors.As(err, &disc):
+		// Someone on another pod could not be found there: their pod's
+		// answer (or silence) is the reason, not a fault of ours.
+		return http.StatusNotFound, "Person not found", upperFirst(disc.Error())
 	case errors.As(err, &inv):
 		return http.StatusUnprocessableEntity, "Please check your input", inv.Error()
 	case errors.Is(err, errBadRequest):
@@ -72,4 +79,13 @@ func (s *Server) render(c *gin.Context, code int, page string, data any) {
 	if err := s.pages.html(c, code, page, data); err != nil {
 		s.fail(c, err)
 	}
+}
+
+// upperFirst capitalises the first letter of a message for display.
+func upperFirst(msg string) string {
+	r, size := utf8.DecodeRuneInString(msg)
+	if r == utf8.RuneError {
+		return msg
+	}
+	return string(unicode.ToUpper(r)) + msg[size:]
 }

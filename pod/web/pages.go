@@ -130,7 +130,19 @@ type contactsPage struct {
 type peoplePage struct {
 	Base    BasePage
 	Query   string
-	Results []pod.PersonResult
+	Results []personResult
+	// NotFound says why a person on another pod could not be found.
+	NotFound string
+	// SignInToFind: a signed-out visitor searched for someone on another
+	// pod, which only signed-in users may look up.
+	SignInToFind bool
+}
+
+// personResult is a search result with the viewer's aspects the person
+// is not in yet, for the add-to-aspect control.
+type personResult struct {
+	pod.PersonResult
+	FreeAspects []pod.AspectView
 }
 
 type privacyPage struct {
@@ -171,4 +183,14 @@ type userAttributes struct {
 	UnreadMessagesCount int              `json:"unread_messages_count"`
 	Aspects             []pod.AspectView `json:"aspects"`
 	FollowingCount      int              `json:"following_count"`
+}
+
+type adminPodsPage struct {
+	Base BasePage
+	Pods []pod.PodView
+	// GiveUpDays is how long a pod may fail before deliveries to it are
+	// given up.
+	GiveUpDays int
+	// JobsDashboard: the job queue dashboard is mounted.
+	JobsDashboard bool
 }

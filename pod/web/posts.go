@@ -132,10 +132,25 @@ func (s *Server) showPost(c *gin.Context) {
 		return
 	}
 	if wantsJSON(c) {
-		c.JSON(http.StatusOK, page.Post)
+		js := postJSON{PostView: page.Post}
+		if page.Post.Own {
+			d := page.Deliveries
+			if d == nil {
+				d = []pod.DeliveryStatus{}
+			}
+			js.Deliveries = &d
+		}
+		c.JSON(http.StatusOK, js)
 		return
 	}
 	s.render(c, http.StatusOK, "post", postPage{Base: s.base(c), PostPage: *page})
+}
+
+// postJSON is a post's JSON; its author also gets how its delivery to
+// other pods went (absent for everyone else).
+type postJSON struct {
+	pod.PostView
+	Deliveries *[]pod.DeliveryStatus `json:"deliveries,omitempty"`
 }
 
 func (s *Server) deletePost(c *gin.Context) {

@@ -109,7 +109,11 @@ func profileJSON(p *pod.ProfileView) gin.H {
 		profile["gender"] = p.Gender
 		profile["birthday"] = p.Birthday
 	}
-	return gin.H{"id": p.ID, "guid": p.GUID, "diaspora_id": p.DiasporaID, "name": p.Name, "local": p.Local, "profile": profile}
+	js := gin.H{"id": p.ID, "guid": p.GUID, "diaspora_id": p.DiasporaID, "name": p.Name, "local": p.Local, "profile": profile}
+	if !p.Local {
+		js["pod"] = gin.H{"host": p.PodHost, "url": p.PodURL}
+	}
+	return js
 }
 
 func (s *Server) userProfile(c *gin.Context) {

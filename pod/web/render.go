@@ -9,6 +9,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -85,11 +86,20 @@ var notificationTypeNames = map[string]string{
 	"mentioned": "Mentions", "reshared": "Reshares", "started_sharing": "Started sharing",
 }
 
+var podStateNames = map[string]string{
+	pod.PodUp: "up", pod.PodFailing: "failing", pod.PodGivenUp: "given up", pod.PodUnknown: "not contacted yet",
+}
+
+// when shows a moment in UTC, whatever the server's time zone.
+func when(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
+
 // funcs are the helpers templates may call.
 var funcs = template.FuncMap{
 	"postCtx":          func(p pod.PostView, csrf string) postCtx { return postCtx{PostView: p, CSRF: csrf} },
 	"relationship":     func(r string) string { return relationshipNames[r] },
 	"notificationType": func(t string) string { return notificationTypeNames[t] },
+	"when":             when,
+	"podState":         func(state string) string { return podStateNames[state] },
 	"plural": func(n int, one, many string) string {
 		if n == 1 {
 			return "1 " + one

@@ -26,7 +26,12 @@ type Options struct {
 	TrustedProxies []string
 	// Media serves uploaded files under /uploads/.
 	Media media.Store
-	// Extra mounts more routes (federation endpoints, the job dashboard).
+	// Jobs, when set, is served to admins at JobsPath and below: the job
+	// queue dashboard (NewJobsDashboard). Its own Content-Security-Policy
+	// replaces the pod's there; its API writes are checked by origin
+	// instead of a CSRF token (see csrf).
+	Jobs http.Handler
+	// Extra mounts more routes.
 	Extra func(*gin.Engine)
 }
 
@@ -38,6 +43,8 @@ type Server struct {
 	pages  *renderer
 	log    *slog.Logger
 	engine *gin.Engine
+	// crossOrigin checks the origin of the job dashboard's API writes.
+	crossOrigin *http.CrossOriginProtection
 }
 
 // Body limits for requests that are not uploads.
@@ -60,7 +67,7 @@ func New(app *pod.App, opt Options, log *slog.Logger) (*Server, error) {
 	if err := e.SetTrustedProxies(opt.TrustedProxies); err != nil {
 		return nil, err
 	}
-	s := &Server{app: app, opt: opt, pages: pages, log: log, engine: e}
+	s := &Server{app: app, opt: opt, pages: pages, log: log, engine: e, crossOrigin: http.NewCrossOriginProtection()}
 	e.Use(s.recover, s.logRequests, s.securityHeaders, s.limitBody, s.loadSession, s.csrf)
 	s.routes()
 	if opt.Extra != nil {
@@ -179,6 +186,9 @@ func (s *Server) routes() {
 	auth.GET("/notifications/read_all", s.readAllNotifications)
 	auth.PUT("/notifications/:id", s.markNotification)
 	auth.GET("/tag_followings", s.tagFollowings)
+
+	// Admins only; a 404 for everyone else.
+	s.adminRoutes()
 	auth.GET("/tag_followings/manage", s.tagFollowings)
 	auth.POST("/tag_followings", s.followTag)
 	auth.DELETE("/tag_followings/:id", s.unfollowTag)

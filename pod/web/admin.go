@@ -1,0 +1,28 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+func (s *Server) adminRoutes() {
+	e := s.engine
+	e.GET("/admin/pods", s.adminPods)
+	e.GET("/admin/pods.json", s.adminPods)
+	s.jobsRoutes()
+}
+
+func (s *Server) adminPods(c *gin.Context) {
+	pods, err := s.app.PodsOverview(c.Request.Context(), session(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, pods)
+		return
+	}
+	s.render(c, http.StatusOK, "admin_pods", adminPodsPage{Base: s.base(c), Pods: pods,
+		GiveUpDays: int(s.app.Options().PodGiveUpAfter.Hours() / 24), JobsDashboard: s.opt.Jobs != nil})
+}
