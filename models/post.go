@@ -293,10 +293,37 @@ func (s *Store) HidePost(ctx context.Context, userID, postID int64) error {
 	return translate(s.conn(ctx).Exec(`DELETE FROM stream_entries WHERE user_id = ? AND post_id = ?`, userID, postID).Error, "hide post")
 }
 
-// UnhidePost shows a hidden post again (in every stream but the main one,
-// which it left).
-func (s *Store) UnhidePost(ctx context.Context, userID, postID int64) error {
-	return translate(s.conn(ctx).Exec(`DELETE FROM post_hides WHERE user_id = ? AND post_id = ?`, userID, postID).Error, "unhide post")
+// UnhidePost shows a hidden post again, in the main stream too if it
+// belongs there.
+func (s *Store) UnhidePost(ctx context.Context, userID, personID, postID int64) error {
+	if err := s.conn(ctx).Exec(`DELETE FROM post_hides WHERE user_id = ? AND post_id = ?`, userID, postID).Error; err != nil {
+		return translate(err, "unhide post")
+	}
+	return s.restoreEntries(ctx, userID, personID, `p.id = @post`, map[string]any{"post": postID})
+}
+
+// RestoreAuthorEntries puts back into a user's main stream the posts of a
+// person they stopped ignoring, with every reason they have to be there.
+func (s *Store) RestoreAuthorEntries(ctx context.Context, userID, personID, authorID int64) error {
+	return s.restoreEntries(ctx, userID, personID, `p.author_id = @author`, map[string]any{"author": authorID})
+}
+
+// restoreEntries recomputes the main stream entries of one user for the
+// posts matching where: the same reasons FanOut gives (aspects.
+// MainStreamReasons), for posts the user may see and has not filtered.
+func (s *Store) restoreEntries(ctx context.Context, userID, personID int64, where string, args map[string]any) error {
+	err := s.conn(ctx).Exec(`INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
+		SELECT * FROM (SELECT CAST(@vuser AS bigint) AS user_id, p.id, p.author_id, p.created_at,
+			(CASE WHEN p.author_id = @vperson THEN 8 ELSE 0 END)
+			| (CASE WHEN EXISTS (SELECT 1 FROM contacts c WHERE c.user_id = @vuser AND c.person_id = p.author_id AND c.receiving) THEN 1 ELSE 0 END)
+			| (CASE WHEN EXISTS (SELECT 1 FROM taggings t JOIN tag_followings tf ON tf.tag_id = t.tag_id AND tf.user_id = @vuser WHERE t.post_id = p.id) THEN 2 ELSE 0 END)
+			| (CASE WHEN EXISTS (SELECT 1 FROM mentions m WHERE m.post_id = p.id AND m.person_id = @vperson) THEN 4 ELSE 0 END)
+			| (CASE WHEN EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = @vuser) THEN 16 ELSE 0 END) AS reasons
+			FROM posts p WHERE (`+where+`) AND `+visibleSQL+` AND `+notFilteredSQL+`) r
+		WHERE r.reasons <> 0
+		ON CONFLICT (user_id, post_id) DO UPDATE SET reasons = EXCLUDED.reasons`,
+		Viewer{UserID: userID, PersonID: personID}.args(args)).Error
+	return translate(err, "restore stream entries")
 }
 
 // PostHidden reports whether the user hid the post.

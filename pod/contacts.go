@@ -386,6 +386,10 @@ func (a *App) Unblock(ctx context.Context, s *Session, blockID int64) error {
 	}
 	for _, b := range blocks {
 		if b.ID == blockID {
+			// Their posts come back to the user's main stream.
+			if err := a.store.RestoreAuthorEntries(ctx, s.UserID, s.PersonID, b.PersonID); err != nil {
+				return err
+			}
 			// Tell a remote person's pod (§7.3: the same contact, blocking false).
 			a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchContact, UserID: s.UserID, PersonID: b.PersonID})
 		}

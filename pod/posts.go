@@ -418,7 +418,7 @@ func (a *App) HidePost(ctx context.Context, s *Session, key string, hide bool) e
 	if hide {
 		return a.store.HidePost(ctx, s.UserID, p.ID)
 	}
-	return a.store.UnhidePost(ctx, s.UserID, p.ID)
+	return a.store.UnhidePost(ctx, s.UserID, s.PersonID, p.ID)
 }
 
 // visiblePost finds a post the viewer may see, or ErrNotFound.
