@@ -43,6 +43,15 @@ func lane(t testing.TB) int {
 	return l
 }
 
+// newLanePod starts a pod on a free lane: Redis database 9 or 10 and the
+// database named after it ("vec9", "vec10"; emptied first), so that these
+// tests keep to two connection pools.
+func newLanePod(t testing.TB) *podtest.FedPod {
+	t.Helper()
+	l := lane(t)
+	return podtest.NewFedPod(t, fmt.Sprintf("vec%d", l), l, fast)
+}
+
 // vectorsDir is <repo root>/../shared/conformance/vectors, the repository
 // root being the folder above the working directory that holds go.mod (as
 // federation/internal/vectors finds it, which pod/ may not import). A
