@@ -366,7 +366,8 @@ func ParseTime(s string) (time.Time, error) {
 // indentation, the reference's element order, canonical values, optional
 // empty properties omitted, no XML declaration and no trailing newline.
 // A relayable that was received (or signed) keeps its element order,
-// unknown elements and author_signature.
+// unknown elements and author_signature, and a received one the text of
+// known elements as signed (a non-canonical timestamp stays as written).
 func MarshalXML(e Entity) ([]byte, error) {
 	if e == nil || reflect.ValueOf(e).IsNil() {
 		return nil, federation.Errorf(federation.ErrValidation, "nil entity")
