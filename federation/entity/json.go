@@ -62,6 +62,10 @@ func writeJSONEntity(b *bytes.Buffer, s *spec, v reflect.Value) {
 		jsonString(b, k)
 		b.WriteByte(':')
 	}
+	var received map[string]string // a relayable's non-canonical texts, kept as signed
+	if s.relayable {
+		received = v.Field(s.relayIdx).Addr().Interface().(*RelayFields).raw
+	}
 	for i := range s.fields {
 		f := &s.fields[i]
 		if !f.emitted(v) {
@@ -69,6 +73,10 @@ func writeJSONEntity(b *bytes.Buffer, s *spec, v reflect.Value) {
 		}
 		fv := v.Field(f.index)
 		key(f.json)
+		if text, ok := received[f.name]; ok {
+			jsonString(b, text) // a scalar, as received
+			continue
+		}
 		switch f.kind {
 		case kString, kTime:
 			jsonString(b, f.scalarText(v))
@@ -249,6 +257,13 @@ func decodeJSONEntity(je *jsonEntity, s *spec, v reflect.Value, path string, dep
 			}
 			if err := setScalar(f, fv, present, text, path); err != nil {
 				return err
+			}
+			if s.relayable && present && text != f.scalarText(v) {
+				rf := v.Field(s.relayIdx).Addr().Interface().(*RelayFields)
+				if rf.raw == nil {
+					rf.raw = map[string]string{}
+				}
+				rf.raw[f.name] = text
 			}
 		}
 	}

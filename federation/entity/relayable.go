@@ -32,6 +32,12 @@ type RelayFields struct {
 
 	rawSigned string // the signed string from the received element texts
 	hasRaw    bool
+	// raw holds the received text of known elements whose canonical form
+	// differs (a timestamp written 2024-01-02T04:00:00.000Z, a boolean
+	// written True): MarshalXML re-emits them as received, so that a
+	// signature made over the raw text still verifies where it is relayed.
+	// Cleared when only the canonical form verifies, and by SignRelayable.
+	raw map[string]string
 }
 
 func (r *RelayFields) relayFields() *RelayFields { return r }
@@ -122,7 +128,7 @@ func SignRelayable(r Relayable, key *rsa.PrivateKey) error {
 		return err
 	}
 	rf.AuthorSignature = base64.StdEncoding.EncodeToString(sig)
-	rf.rawSigned, rf.hasRaw = text, true
+	rf.rawSigned, rf.hasRaw, rf.raw = text, true, nil
 	return nil
 }
 
@@ -146,6 +152,7 @@ func VerifyAuthorSignature(r Relayable, pub *rsa.PublicKey) error {
 	}
 	if canon := SignatureText(r); !rf.hasRaw || canon != rf.rawSigned {
 		if VerifyString(pub, canon, sig) == nil {
+			rf.raw = nil // signed over the canonical values: relay those
 			return nil
 		}
 	}

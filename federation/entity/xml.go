@@ -219,6 +219,7 @@ func decodeNode(n *node, s *spec, v reflect.Value, path string) error {
 		rf := v.Field(s.relayIdx).Addr().Interface().(*RelayFields)
 		rf.Order = []string{}
 		var raw []string
+		known := map[string]bool{}
 		for _, c := range n.children {
 			if strings.Contains(c.name, "signature") {
 				if c.name == "author_signature" && rf.AuthorSignature == "" {
@@ -229,7 +230,16 @@ func decodeNode(n *node, s *spec, v reflect.Value, path string) error {
 			t := c.text()
 			rf.Order = append(rf.Order, c.name)
 			raw = append(raw, t)
-			if s.byName[c.name] == nil {
+			if f := s.byName[c.name]; f != nil {
+				// The value was parsed from the first such element.
+				if !known[c.name] && t != f.scalarText(v) {
+					if rf.raw == nil {
+						rf.raw = map[string]string{}
+					}
+					rf.raw[c.name] = t
+				}
+				known[c.name] = true
+			} else {
 				if rf.Extra == nil {
 					rf.Extra = map[string]string{}
 				}
@@ -356,7 +366,8 @@ func ParseTime(s string) (time.Time, error) {
 // indentation, the reference's element order, canonical values, optional
 // empty properties omitted, no XML declaration and no trailing newline.
 // A relayable that was received (or signed) keeps its element order,
-// unknown elements and author_signature.
+// unknown elements and author_signature, and a received one the text of
+// known elements as signed (a non-canonical timestamp stays as written).
 func MarshalXML(e Entity) ([]byte, error) {
 	if e == nil || reflect.ValueOf(e).IsNil() {
 		return nil, federation.Errorf(federation.ErrValidation, "nil entity")
@@ -387,7 +398,11 @@ func writeNode(b *bytes.Buffer, s *spec, v reflect.Value, depth int) {
 		if rf.Order != nil {
 			for _, name := range rf.Order {
 				if f := s.byName[name]; f != nil {
-					writeScalar(b, depth+1, name, f.scalarText(v))
+					text, ok := rf.raw[name]
+					if !ok {
+						text = f.scalarText(v)
+					}
+					writeScalar(b, depth+1, name, text)
 				} else {
 					writeScalar(b, depth+1, name, rf.Extra[name])
 				}
