@@ -27,18 +27,12 @@ package pod_test
 //     resharers), liked, reshared and started_sharing, never to someone who
 //     may not read the post or who ignores the actor.
 //
-// One adaptation (the pod keeps the main stream as materialised entries):
-// blocking someone drops their posts from the blocker's main stream, and
-// unblocking does not bring them back; likewise hiding a post drops it and
-// unhiding does not restore it (models.UnhidePost says so). Only a later
-// backfill restores a reason: putting the author in an aspect again (the
-// "in an aspect" reason) or following a tag (the tag reason); the mention,
-// "addressed" and own reasons of such posts are lost for good. The model
-// tracks those lost reasons per (user, post) in mUser.lost. Missing posts
-// are no leak; -model.strict turns the adaptation off to show the
-// difference (-model.seed=5 -model.strict fails at step 31: cyd's public
-// post mentioning dee leaves her main stream when she blocks cyd and does
-// not come back when she unblocks him).
+// The main stream is expected to be exactly what these rules say at every
+// step (aspects.MainStreamReasons), whatever happened before. The pod keeps
+// it as materialised entries, so this covers the round trips too: blocking
+// someone drops their posts and unblocking brings them back with every
+// reason they have (models.Store.RestoreAuthorEntries); hiding a post drops
+// it and unhiding brings it back (models.Store.UnhidePost).
 //
 // The default run is three walks of 40 steps over 5 users, the fixed seeds
 // in ciSeeds. Run other walks with -model.seeds=50 (seeds 1..50; or
@@ -62,7 +56,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,14 +71,11 @@ var (
 	modelSteps = flag.Int("model.steps", envInt("POD_MODEL_STEPS", 40), "TestPrivacyModel: steps per walk")
 	modelUsers = flag.Int("model.users", envInt("POD_MODEL_USERS", 5), "TestPrivacyModel: users per walk")
 	modelLog   = flag.Bool("model.log", false, "TestPrivacyModel: log the steps of passing walks too")
-	// -model.strict drops the lost-reasons adaptation (see above), to show
-	// where the pod's main stream differs from the rules after an unblock
-	// or an unhide.
-	modelStrict = flag.Bool("model.strict", os.Getenv("POD_MODEL_LENIENT") == "", "TestPrivacyModel: expect unblocking and unhiding to restore the main stream")
 )
 
 // ciSeeds are the walks run when no seed is asked for: together they reach
-// every kind of refusal and the lost-reasons adaptation, and each of a
+// every kind of refusal and main-stream posts coming back on an unblock
+// (seed 5, step 31) and on an unhide (seed 14, step 25), and each of a
 // dozen deliberately broken variants of the pod (visibility SQL, fan-out,
 // backfill, blocks, reshares, mentions, notifications) fails one of them.
 var ciSeeds = []int64{5, 9, 14}
@@ -119,8 +109,6 @@ const (
 	rTag     = aspects.ReasonTag
 	rMention = aspects.ReasonMention
 	rAddress = aspects.ReasonAddressed
-	rAll     = rAspect | rTag | rMention | rAddress
-	rOwn     = aspects.ReasonOwn
 )
 
 var modelTags = []string{"alpha", "beta", "gamma"}
@@ -141,9 +129,6 @@ type mUser struct {
 	blocks  map[int]int64
 	follows map[string]bool
 	hidden  map[int]bool
-	// lost holds, per post, the main-stream reasons a block or a hide took
-	// away (see the package comment).
-	lost map[int]int
 	// notes is the set of notifications the user should have.
 	notes map[noteKey]bool
 }
@@ -195,19 +180,16 @@ type mPost struct {
 }
 
 type model struct {
-	t     *testing.T
-	p     *podtest.Pod
-	rng   *rand.Rand
-	seed  int64
-	users []*mUser
-	posts []*mPost
-	log   []string
-	// lostHits counts checks where the lost-reasons adaptation changed the
-	// answer.
-	lostHits atomic.Int64
-	extra    int
-	checks   int
-	stepNo   int
+	t      *testing.T
+	p      *podtest.Pod
+	rng    *rand.Rand
+	seed   int64
+	users  []*mUser
+	posts  []*mPost
+	log    []string
+	extra  int
+	checks int
+	stepNo int
 	// touched: the posts the last step acted on.
 	touched  map[int]bool
 	outcomes map[string]int
@@ -230,12 +212,8 @@ func (m *model) stepName() string {
 // fatalf stops the walk with the seed and the steps so far.
 func (m *model) fatalf(format string, args ...any) {
 	m.t.Helper()
-	strict := ""
-	if *modelStrict {
-		strict = " -model.strict"
-	}
-	m.t.Fatalf("seed %d, step %d: %s\nreplay: go test ./pod/ -run 'TestPrivacyModel' -model.seed=%d -model.seeds=1 -model.steps=%d -model.users=%d%s -v\nsteps:\n%s",
-		m.seed, m.stepNo, fmt.Sprintf(format, args...), m.seed, m.stepNo, len(m.users), strict, strings.Join(m.log, "\n"))
+	m.t.Fatalf("seed %d, step %d: %s\nreplay: go test ./pod/ -run 'TestPrivacyModel' -model.seed=%d -model.seeds=1 -model.steps=%d -model.users=%d -v\nsteps:\n%s",
+		m.seed, m.stepNo, fmt.Sprintf(format, args...), m.seed, m.stepNo, len(m.users), strings.Join(m.log, "\n"))
 }
 
 // --- the rules ---------------------------------------------------------------
@@ -293,25 +271,12 @@ func (m *model) inMain(u, pi int) bool {
 		return false
 	}
 	if p.author == u {
-		return m.lost(u, pi)&rOwn == 0
+		return true
 	}
 	if !m.canSee(u, p) || m.blocked(u, p.author) {
 		return false
 	}
-	r := m.reasons(u, p)
-	if r != 0 && r&^m.lost(u, pi) == 0 {
-		m.lostHits.Add(1)
-	}
-	return r&^m.lost(u, pi) != 0
-}
-
-// lost: the main-stream reasons of post pi that a block or a hide took
-// from u.
-func (m *model) lost(u, pi int) int {
-	if *modelStrict {
-		return 0
-	}
-	return m.users[u].lost[pi]
+	return m.reasons(u, p) != 0
 }
 
 // inAspectStream: the main stream narrowed to aspects sel: posts by their
@@ -332,7 +297,7 @@ func (m *model) inAspectStream(u, pi int, sel []int64) bool {
 		}
 		return false
 	}
-	if (m.reasons(u, p)&^m.lost(u, pi))&rAspect == 0 {
+	if m.reasons(u, p)&rAspect == 0 {
 		return false
 	}
 	for _, a := range sel {
@@ -416,8 +381,8 @@ func TestPrivacyModel(t *testing.T) {
 			if *modelLog {
 				t.Log("steps:\n" + strings.Join(m.log, "\n"))
 			}
-			t.Logf("seed %d: %d steps, %d posts, outcomes %v, lost-reason adaptation decided %d checks, %v",
-				seed, *modelSteps, len(m.posts), m.outcomes, m.lostHits.Load(), time.Since(start).Round(time.Millisecond))
+			t.Logf("seed %d: %d steps, %d posts, outcomes %v, %v",
+				seed, *modelSteps, len(m.posts), m.outcomes, time.Since(start).Round(time.Millisecond))
 		})
 	}
 }
@@ -446,7 +411,7 @@ func newModel(t *testing.T, seed int64, n int) *model {
 			t.Fatal(err)
 		}
 		u := &mUser{name: name, s: s, person: s.PersonID, members: map[int64]map[int]bool{}, memIDs: map[int64]map[int]int64{}, blocks: map[int]int64{},
-			follows: map[string]bool{}, hidden: map[int]bool{}, lost: map[int]int{}, notes: map[noteKey]bool{}}
+			follows: map[string]bool{}, hidden: map[int]bool{}, notes: map[noteKey]bool{}}
 		for _, a := range as {
 			u.aspects = append(u.aspects, a.ID)
 			u.members[a.ID] = map[int]bool{}
@@ -655,17 +620,9 @@ func (m *model) addToAspect(u, x int, aspect int64, foreign bool) {
 		return
 	}
 	m.expect(what, err, "ok")
-	if !m.inAnyAspect(u, x) {
-		// u starts sharing with x: x's posts (but hidden ones) come back to
-		// u's stream for the "in an aspect" reason, and x hears of it.
-		for pi, p := range m.posts {
-			if p.author == x && !U.hidden[pi] {
-				U.lost[pi] &^= rAspect
-			}
-		}
-		if !m.blocked(x, u) {
-			m.users[x].notes[noteKey{models.NotifyStartedSharing, -1 - u}] = true
-		}
+	if !m.inAnyAspect(u, x) && !m.blocked(x, u) {
+		// u starts sharing with x, who hears of it (unless x ignores u).
+		m.users[x].notes[noteKey{models.NotifyStartedSharing, -1 - u}] = true
 	}
 	if old, ok := U.memIDs[aspect][x]; ok && old != mv.ID {
 		m.fatalf("%s again gave membership %d, was %d", what, mv.ID, old)
@@ -790,11 +747,6 @@ func (m *model) opBlock() {
 	for a, set := range U.members {
 		delete(set, x)
 		delete(U.memIDs[a], x)
-	}
-	for pi, p := range m.posts {
-		if p.author == x {
-			U.lost[pi] = rAll
-		}
 	}
 }
 
@@ -954,20 +906,9 @@ func (m *model) createPost(public bool) {
 	m.posts = append(m.posts, p)
 	m.touched[pi] = true
 	m.logf("  = %s, readers %v, mentions %v, tags %v", m.desc(pi), m.names(p.readers), m.names(p.mentions), p.tags)
-	m.afterNewPost(pi)
 	for x := range p.mentions {
 		if x != u && !m.blocked(x, u) {
 			m.users[x].notes[noteKey{models.NotifyMentioned, pi}] = true
-		}
-	}
-}
-
-// afterNewPost: users who ignore the author never get the new post in
-// their main stream, whatever happens later (until a backfill).
-func (m *model) afterNewPost(pi int) {
-	for v, V := range m.users {
-		if m.blocked(v, m.posts[pi].author) {
-			V.lost[pi] = rAll
 		}
 	}
 }
@@ -1168,7 +1109,6 @@ func (m *model) opReshare() {
 	m.posts = append(m.posts, r)
 	m.touched[len(m.posts)-1] = true
 	m.logf("  = %s of post#%d", m.desc(len(m.posts)-1), ri)
-	m.afterNewPost(len(m.posts) - 1)
 	if !m.blocked(root.author, u) {
 		m.users[root.author].notes[noteKey{models.NotifyReshared, ri}] = true
 	}
@@ -1241,13 +1181,10 @@ func (m *model) opHidePost() {
 	}
 	m.expect(what, err, "ok")
 	m.users[u].hidden[pi] = true
-	// Hiding deletes the stream entry: see opUnhidePost.
-	m.users[u].lost[pi] = rAll | rOwn
 }
 
-// opUnhidePost shows a hidden post again: in every stream but the main
-// one, which it left for good (models.UnhidePost says so); a later backfill
-// (aspect, tag) brings it back there, as after an unblock.
+// opUnhidePost shows a hidden post again, in every stream it belongs in:
+// the main stream too, with every reason it has there.
 func (m *model) opUnhidePost() {
 	ctx := context.Background()
 	u := m.pick(len(m.users))
@@ -1292,13 +1229,6 @@ func (m *model) opFollowTag() {
 		m.fatalf("FollowTag(%q) followed %q", name, got)
 	}
 	U.follows[tag] = true
-	// Following fills the stream with the tag's posts by authors one does
-	// not ignore (and not hidden): their tag reason is back.
-	for pi, p := range m.posts {
-		if slices.Contains(p.tags, tag) && !m.blocked(u, p.author) && !U.hidden[pi] {
-			U.lost[pi] &^= rTag
-		}
-	}
 }
 
 // opUnfollowTag stops following a tag; one not followed is not found.
