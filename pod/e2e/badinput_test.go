@@ -97,6 +97,9 @@ type badEnv struct {
 	rita  identity
 	eve   identity
 	ids   map[string]int64 // person IDs by diaspora ID
+	// replies is how many delivery rows a refusal may add: the author's
+	// pod answers an ignored commenter with a retraction (§5.3).
+	replies int64
 }
 
 func startBadPod(t *testing.T) *badEnv {
@@ -184,7 +187,12 @@ func (e *badEnv) refusedReader(label, path string, body io.Reader, reason string
 	if l := logLines(e.p, off, "will be retried"); len(l) > 0 {
 		e.t.Errorf("%s: retried: %s", label, strings.Join(l, "\n"))
 	}
-	if diff := countsDiff(before, tableCounts(e.t, e.p)); diff != "" {
+	after := tableCounts(e.t, e.p)
+	if n := after["deliveries"] - before["deliveries"]; n != e.replies {
+		e.t.Errorf("%s: %d deliveries queued in answer, want %d", label, n, e.replies)
+	}
+	before["deliveries"] = after["deliveries"]
+	if diff := countsDiff(before, after); diff != "" {
 		e.t.Errorf("%s was refused but changed rows: %s", label, diff)
 	}
 }
@@ -472,7 +480,8 @@ func TestBadInputOutsideAudience(t *testing.T) {
 	}
 }
 
-// A comment or like by someone the post's author ignores is dropped.
+// A comment or like by someone the post's author ignores is dropped, and
+// the author's pod tells the commenter's pod to take it down.
 func TestBadInputBlockedCommenter(t *testing.T) {
 	e := startBadPod(t)
 	ctx := context.Background()
@@ -484,8 +493,15 @@ func TestBadInputBlockedCommenter(t *testing.T) {
 		t.Fatal(err)
 	}
 	settled(t, e.p)
+	sentBefore := len(e.stub.requests())
+	e.replies = 1 // a retraction back to eve's pod
 	e.refused("comment by eve", publicPath, signed(t, e.comment(e.eve, pod.NewGUID(), post.GUID, "hey", e.eve), e.eve), "ignores them")
 	e.refused("like by eve", publicPath, signed(t, e.like(e.eve, pod.NewGUID(), post.GUID), e.eve), "ignores them")
+	e.replies = 0
+	// The post is public, so its relayables' retractions take the public route.
+	if got := e.stub.requests()[sentBefore:]; len(got) != 2 || got[0] != "POST /receive/public" || got[1] != "POST /receive/public" {
+		t.Errorf("eve's pod got %q, want the two retractions of her comment and like", got)
+	}
 
 	cguid := pod.NewGUID()
 	e.applied("comment by rita", publicPath, signed(t, e.comment(e.rita, cguid, post.GUID, "hey", e.rita), e.rita))
