@@ -224,10 +224,24 @@ func (a *App) startSharing(ctx context.Context, tx *models.Store, out *outbox, u
 		return nil
 	}
 	owner, err := tx.UserByID(ctx, *person.OwnerID)
-	if err != nil || !owner.AutoFollowBack {
+	if err != nil {
 		return err
 	}
-	// Auto follow back into the chosen aspect, or the first one.
+	me, err := tx.PersonByID(ctx, userPerson)
+	if err != nil {
+		return err
+	}
+	theirs.Sharing = true
+	return a.followBack(ctx, tx, out, owner, person.ID, theirs, me)
+}
+
+// followBack shares back with someone who started sharing with owner (whose
+// person is ownerPerson), if owner asked for it: into the chosen aspect, or
+// the first one. c is owner's contact with them.
+func (a *App) followBack(ctx context.Context, tx *models.Store, out *outbox, owner *models.User, ownerPerson int64, c *models.Contact, them *models.Person) error {
+	if !owner.AutoFollowBack {
+		return nil
+	}
 	target := int64(0)
 	if owner.AutoFollowBackAspectID != nil {
 		target = *owner.AutoFollowBackAspectID
@@ -239,15 +253,10 @@ func (a *App) startSharing(ctx context.Context, tx *models.Store, out *outbox, u
 	if target == 0 {
 		return nil
 	}
-	if _, err := tx.AddMembership(ctx, target, theirs.ID); err != nil {
+	if _, err := tx.AddMembership(ctx, target, c.ID); err != nil {
 		return err
 	}
-	theirs.Sharing = true
-	me, err := tx.PersonByID(ctx, userPerson)
-	if err != nil {
-		return err
-	}
-	return a.startSharing(ctx, tx, out, owner.ID, person.ID, theirs, me)
+	return a.startSharing(ctx, tx, out, owner.ID, ownerPerson, c, them)
 }
 
 // stopSharing marks a contact no longer receiving, takes the person's posts

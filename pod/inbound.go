@@ -330,25 +330,8 @@ func (a *App) receiveStatusMessage(ctx context.Context, e *entity.StatusMessage,
 					return err
 				}
 			}
-			tagIDs, err := tx.EnsureTags(ctx, extractTags(post.Text))
-			if err != nil {
-				return err
-			}
-			if err := tx.AddTaggings(ctx, post, tagIDs); err != nil {
-				return err
-			}
-			ids := make([]int64, 0, len(mentioned))
-			for _, m := range mentioned {
-				ids = append(ids, m.ID)
-			}
-			if err := tx.AddMentions(ctx, post, ids); err != nil {
-				return err
-			}
-			if err := tx.FanOut(ctx, post); err != nil {
-				return err
-			}
 			created = post
-			return a.notifyMentioned(ctx, tx, post, mentioned)
+			return a.publish(ctx, tx, post, mentioned)
 		})
 	})
 	if err == nil && created != nil && created.Public {
@@ -674,25 +657,11 @@ func (a *App) receiveContact(ctx context.Context, e *entity.Contact, author, rcp
 		if err := tx.Notify(ctx, user.ID, models.NotifyStartedSharing, nil, &author.ID, author.ID); err != nil {
 			return err
 		}
-		if c.Receiving || !user.AutoFollowBack {
+		if c.Receiving {
 			return nil
-		}
-		target := int64(0)
-		if user.AutoFollowBackAspectID != nil {
-			target = *user.AutoFollowBackAspectID
-		} else if as, err := tx.AspectsOf(ctx, user.ID); err != nil {
-			return err
-		} else if len(as) > 0 {
-			target = as[0].ID
-		}
-		if target == 0 {
-			return nil
-		}
-		if _, err := tx.AddMembership(ctx, target, c.ID); err != nil {
-			return err
 		}
 		c.Sharing = true
-		return a.startSharing(ctx, tx, out, user.ID, rcpt.ID, c, author)
+		return a.followBack(ctx, tx, out, user, rcpt.ID, c, author)
 	})
 }
 

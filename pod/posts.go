@@ -163,30 +163,37 @@ func (a *App) CreatePost(ctx context.Context, s *Session, in PostInput) (*PostVi
 				return err
 			}
 		}
-		tagIDs, err := tx.EnsureTags(ctx, extractTags(text))
-		if err != nil {
-			return err
-		}
-		if err := tx.AddTaggings(ctx, post, tagIDs); err != nil {
-			return err
-		}
-		mentionIDs := make([]int64, 0, len(mentioned))
-		for _, m := range mentioned {
-			mentionIDs = append(mentionIDs, m.ID)
-		}
-		if err := tx.AddMentions(ctx, post, mentionIDs); err != nil {
-			return err
-		}
-		if err := tx.FanOut(ctx, post); err != nil {
-			return err
-		}
-		return a.notifyMentioned(ctx, tx, post, mentioned)
+		return a.publish(ctx, tx, post, mentioned)
 	})
 	if err != nil {
 		return nil, err
 	}
 	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchPost, PostID: post.ID})
 	return a.PostByID(ctx, s, post.ID)
+}
+
+// publish finishes storing a new post, written here or received: its tags
+// and mentions, its entries in the readers' main streams, and the
+// notifications of the mentioned people who may read it.
+func (a *App) publish(ctx context.Context, tx *models.Store, post *models.Post, mentioned []models.PersonRow) error {
+	tagIDs, err := tx.EnsureTags(ctx, extractTags(post.Text))
+	if err != nil {
+		return err
+	}
+	if err := tx.AddTaggings(ctx, post, tagIDs); err != nil {
+		return err
+	}
+	mentionIDs := make([]int64, 0, len(mentioned))
+	for _, m := range mentioned {
+		mentionIDs = append(mentionIDs, m.ID)
+	}
+	if err := tx.AddMentions(ctx, post, mentionIDs); err != nil {
+		return err
+	}
+	if err := tx.FanOut(ctx, post); err != nil {
+		return err
+	}
+	return a.notifyMentioned(ctx, tx, post, mentioned)
 }
 
 func containsTag(text, tag string) bool {
