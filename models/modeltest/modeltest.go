@@ -103,7 +103,14 @@ func New(t testing.TB) *models.Store {
 // as one per pod in a federation test.
 func Named(t testing.TB, suffix string) *models.Store {
 	t.Helper()
-	name := PackageDBName(suffix)
+	return Exact(t, PackageDBName(suffix))
+}
+
+// Exact is New for a database of exactly this name (benchmarks use names
+// of their own, such as bench_fanout): created fresh and migrated on first
+// use in the process, emptied on each call.
+func Exact(t testing.TB, name string) *models.Store {
+	t.Helper()
 	st := open(t, name)
 	if err := Truncate(context.Background(), st); err != nil {
 		t.Fatalf("modeltest: truncate %s: %v", name, err)
