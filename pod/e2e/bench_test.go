@@ -1,0 +1,288 @@
+package e2e
+
+// Federation benchmarks (README, Performance, Federation): fan-out of a
+// limited post (BenchmarkFanout), receipt through the receive job
+// (BenchmarkReceive) and a backlog drained end to end by whole pods
+// (BenchmarkBacklog). They run only with -bench:
+//
+//	go test -run '^$' -bench . -benchtime 1x -timeout 60m ./pod/e2e/
+//
+// Settings (environment):
+//
+//	ASPEN_BENCH_BITS         RSA key sizes to run, comma-separated (default 2048,4096)
+//	ASPEN_BENCH_KEYS         distinct keys generated per size and reused (default 16)
+//	ASPEN_BENCH_CONCURRENCY  worker concurrency of every pod (default 4, FedOptions)
+//	ASPEN_BENCH_MESSAGES     envelopes per route and iteration in BenchmarkReceive (default 300)
+//
+// Every pod uses a database named bench_* and Redis databases 1 to 6.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/web"
+)
+
+// envInt reads a positive integer setting.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// benchBits lists the key sizes to run (ASPEN_BENCH_BITS).
+func benchBits() []int {
+	var out []int
+	for _, f := range strings.Split(os.Getenv("ASPEN_BENCH_BITS"), ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n >= 1024 {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		out = []int{2048, 4096}
+	}
+	return out
+}
+
+// benchFed is the worker setup of the benchmark pods: retries come fast,
+// but due retries are looked for every 5 s as in production (every 50 ms,
+// the tests' setting, costs this process about 13 ms of CPU per second).
+func benchFed(database string) podtest.FedOptions {
+	return podtest.FedOptions{RetryUnit: time.Millisecond, Database: database, DelayedTaskCheckInterval: 5 * time.Second,
+		Concurrency: envInt("ASPEN_BENCH_CONCURRENCY", 0)}
+}
+
+// withBits gives the pod's new users keys of that size (taken from the
+// pool that seedKeyPool fills).
+func withBits(bits int) podtest.Option {
+	return func(o *pod.Options, _ *web.Options) { o.RSABits = bits }
+}
+
+var (
+	keyMu    sync.Mutex
+	keyCache = map[int][]*rsa.PrivateKey{}
+)
+
+// benchKeys returns n distinct RSA keys of a size, generated once per
+// process on every core (a 4096-bit key takes 0.2–2 s) and reused by
+// every benchmark: people get keys round-robin from this list.
+func benchKeys(tb testing.TB, bits, n int) []*rsa.PrivateKey {
+	tb.Helper()
+	keyMu.Lock()
+	defer keyMu.Unlock()
+	have := keyCache[bits]
+	if len(have) >= n {
+		return have[:n]
+	}
+	start := time.Now()
+	missing := n - len(have)
+	out := make([]*rsa.PrivateKey, missing)
+	var wg sync.WaitGroup
+	var next sync.Mutex
+	i := 0
+	errs := make(chan error, runtime.NumCPU())
+	for w := 0; w < runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				next.Lock()
+				j := i
+				i++
+				next.Unlock()
+				if j >= missing {
+					return
+				}
+				k, err := rsa.GenerateKey(rand.Reader, bits)
+				if err != nil {
+					errs <- err
+					return
+				}
+				k.Precompute()
+				out[j] = k
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		tb.Fatal(err)
+	}
+	keyCache[bits] = append(have, out...)
+	tb.Logf("generated %d RSA-%d keys in %s", missing, bits, time.Since(start).Round(time.Millisecond))
+	return keyCache[bits][:n]
+}
+
+// distinctKeys is how many keys per size the benchmarks generate.
+func distinctKeys() int { return envInt("ASPEN_BENCH_KEYS", 16) }
+
+// seedKeyPool puts keys into a pod's key pool, sealed with the pods'
+// secret, so that its next sign-ups take them in this order.
+func seedKeyPool(tb testing.TB, p *podtest.FedPod, bits int, keys []*rsa.PrivateKey) {
+	tb.Helper()
+	sealer, err := models.NewKeySealer(podtest.Secret)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, k := range keys {
+		pub, err := models.PublicKeyPEM(&k.PublicKey)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sealed, err := sealer.Seal(k)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := p.Store.AddPooledKey(context.Background(), &models.PooledKey{Bits: bits, SerializedPublicKey: pub, SerializedPrivateKey: sealed}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// benchUser signs up a user whose key comes from the pod's key pool.
+func benchUser(tb testing.TB, p *podtest.FedPod, name string) *user {
+	tb.Helper()
+	ctx := context.Background()
+	if _, err := p.App.SignUp(ctx, pod.SignUpInput{Username: name, Email: name + "@example.org", Password: "password1", PasswordConfirmation: "password1"}); err != nil {
+		tb.Fatal(err)
+	}
+	s, _, err := p.App.SignIn(ctx, pod.SignInInput{Login: name, Password: "password1", ClientIP: "10.1.2.3"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	as, err := p.App.Aspects(ctx, s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u := &user{name: name, s: s, aspects: map[string]int64{}, p: p}
+	for _, x := range as {
+		u.aspects[x.Name] = x.ID
+	}
+	return u
+}
+
+// processCPU is the CPU time (user + system) of this process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// clockTick is USER_HZ, the unit of /proc CPU times on Linux.
+const clockTick = 100
+
+// pidCPU is the CPU time of a process from /proc (10 ms resolution).
+func pidCPU(pid int) (time.Duration, bool) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(raw, ')')
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * time.Second / clockTick, true
+}
+
+// pgCPU samples the CPU time of the PostgreSQL backends serving the
+// databases of some stores, by backend PID.
+func pgCPU(tb testing.TB, stores ...*models.Store) map[int]time.Duration {
+	tb.Helper()
+	out := map[int]time.Duration{}
+	for _, st := range stores {
+		var pids string
+		if err := st.Scalar(context.Background(), &pids, `SELECT COALESCE(string_agg(pid::text, ','), '') FROM pg_stat_activity WHERE datname = current_database()`); err != nil {
+			tb.Fatal(err)
+		}
+		for _, f := range strings.Split(pids, ",") {
+			pid, err := strconv.Atoi(f)
+			if err != nil {
+				continue
+			}
+			if d, ok := pidCPU(pid); ok {
+				out[pid] = d
+			}
+		}
+	}
+	return out
+}
+
+// pgSince is the CPU the backends used between two samples; a backend that
+// started in between counts from zero.
+func pgSince(before, after map[int]time.Duration) time.Duration {
+	var d time.Duration
+	for pid, t := range after {
+		d += t - before[pid]
+	}
+	return d
+}
+
+// redisCPU is the CPU time of the whole Redis server (INFO cpu). Redis is
+// shared with other users of the machine, so this is an upper bound.
+func redisCPU(tb testing.TB, rdb *redis.Client) time.Duration {
+	tb.Helper()
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
+}
+
+// cpuUse is a sample of everything the benchmarks charge CPU to.
+type cpuUse struct {
+	self  time.Duration
+	pg    map[int]time.Duration
+	redis time.Duration
+}
+
+func sampleCPU(tb testing.TB, rdb *redis.Client, stores ...*models.Store) cpuUse {
+	return cpuUse{self: processCPU(), pg: pgCPU(tb, stores...), redis: redisCPU(tb, rdb)}
+}
+
+// cpuDelta is CPU used between two samples.
+type cpuDelta struct{ self, pg, redis time.Duration }
+
+func (a cpuUse) until(b cpuUse) cpuDelta {
+	return cpuDelta{self: b.self - a.self, pg: pgSince(a.pg, b.pg), redis: b.redis - a.redis}
+}
+
+// idleCPU measures the CPU this process uses per second while its pods
+// are idle (asynq polling, heartbeats), to tell it from the measured work.
+func idleCPU(d time.Duration) time.Duration {
+	c0, t0 := processCPU(), time.Now()
+	time.Sleep(d)
+	return time.Duration(float64(processCPU()-c0) / time.Since(t0).Seconds())
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
