@@ -192,6 +192,7 @@ func (f *fanout) run(b *testing.B, n int) {
 	b.Logf("first post (warm-up, caches cold): last delivery after %s, %.0f µs CPU per recipient",
 		cold.last.Round(time.Millisecond), us(cold.cpu.self)/float64(n))
 	var sum fanoutResult
+	stopProfile := profile(b, fmt.Sprintf("fanout-%d-%d", f.bits, n))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		r := f.post(b, n, fmt.Sprintf("%s(%d)", text, i))
@@ -209,6 +210,7 @@ func (f *fanout) run(b *testing.B, n int) {
 		}
 	}
 	b.StopTimer()
+	stopProfile()
 	N := float64(b.N)
 	per := func(d time.Duration) float64 { return us(d) / N / float64(n) }
 	idle := time.Duration(float64(f.idle) * sum.recorded.Seconds())

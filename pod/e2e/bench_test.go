@@ -13,6 +13,7 @@ package e2e
 //	ASPEN_BENCH_KEYS         distinct keys generated per size and reused (default 16)
 //	ASPEN_BENCH_CONCURRENCY  worker concurrency of every pod (default 4, FedOptions)
 //	ASPEN_BENCH_MESSAGES     envelopes per route and iteration in BenchmarkReceive (default 300)
+//	ASPEN_BENCH_PROFILE      a directory: write a CPU profile of each measured part there
 //
 // Every pod uses a database named bench_* and Redis databases 1 to 6.
 
@@ -23,7 +24,9 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -190,51 +193,96 @@ func processCPU() time.Duration {
 // clockTick is USER_HZ, the unit of /proc CPU times on Linux.
 const clockTick = 100
 
-// pidCPU is the CPU time of a process from /proc (10 ms resolution).
-func pidCPU(pid int) (time.Duration, bool) {
+// pidCPU is the CPU time of a process from /proc (10 ms resolution), and
+// that of its children that ended (the postmaster's ended backends).
+func pidCPU(pid int) (own, children time.Duration, ok bool) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
+	// Fields after the ")" that ends the command name: state is field 3,
+	// ppid 4, utime and stime 14 and 15, cutime and cstime 16 and 17.
 	i := bytes.LastIndexByte(raw, ')')
 	f := strings.Fields(string(raw[i+1:]))
-	if len(f) < 13 {
-		return 0, false
+	if len(f) < 15 {
+		return 0, 0, false
 	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	s, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+s) * time.Second / clockTick, true
+	var t [4]int64
+	for j := range t {
+		t[j], _ = strconv.ParseInt(f[11+j], 10, 64)
+	}
+	return time.Duration(t[0]+t[1]) * time.Second / clockTick, time.Duration(t[2]+t[3]) * time.Second / clockTick, true
 }
 
-// pgCPU samples the CPU time of the PostgreSQL backends serving the
-// databases of some stores, by backend PID.
-func pgCPU(tb testing.TB, stores ...*models.Store) map[int]time.Duration {
+// pgUse is the CPU time of the PostgreSQL backends serving some databases,
+// by backend PID, and of the backends that ended (server-wide).
+type pgUse struct {
+	backends map[int]time.Duration
+	ended    time.Duration
+}
+
+// pgCPU samples the PostgreSQL backends serving the databases of some
+// stores. The pool closes connections beyond its 10 idle ones, so backends
+// come and go during a run: the CPU of those that ended is read from the
+// postmaster's children's time, which counts the whole server's (other
+// databases' backends that end meanwhile too, hence an upper bound).
+func pgCPU(tb testing.TB, stores ...*models.Store) pgUse {
 	tb.Helper()
-	out := map[int]time.Duration{}
+	out := pgUse{backends: map[int]time.Duration{}}
+	var postmaster int
 	for _, st := range stores {
 		var pids string
 		if err := st.Scalar(context.Background(), &pids, `SELECT COALESCE(string_agg(pid::text, ','), '') FROM pg_stat_activity WHERE datname = current_database()`); err != nil {
 			tb.Fatal(err)
+		}
+		if postmaster == 0 {
+			if err := st.Scalar(context.Background(), &postmaster, `SELECT pg_backend_pid()`); err != nil {
+				tb.Fatal(err)
+			}
+			postmaster = ppid(postmaster)
 		}
 		for _, f := range strings.Split(pids, ",") {
 			pid, err := strconv.Atoi(f)
 			if err != nil {
 				continue
 			}
-			if d, ok := pidCPU(pid); ok {
-				out[pid] = d
+			if d, _, ok := pidCPU(pid); ok {
+				out.backends[pid] = d
 			}
 		}
+	}
+	if postmaster > 0 {
+		_, out.ended, _ = pidCPU(postmaster)
 	}
 	return out
 }
 
-// pgSince is the CPU the backends used between two samples; a backend that
-// started in between counts from zero.
-func pgSince(before, after map[int]time.Duration) time.Duration {
-	var d time.Duration
-	for pid, t := range after {
-		d += t - before[pid]
+// ppid is the parent of a process.
+func ppid(pid int) int {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+// pgSince is the CPU the backends used between two samples: a backend that
+// started in between counts from zero, one that ended counts by what the
+// postmaster collected minus what it had used before.
+func pgSince(before, after pgUse) time.Duration {
+	d := after.ended - before.ended
+	for pid, t := range after.backends {
+		d += t - before.backends[pid]
+	}
+	for pid, t := range before.backends {
+		if _, ok := after.backends[pid]; !ok {
+			d -= t
+		}
 	}
 	return d
 }
@@ -261,7 +309,7 @@ func redisCPU(tb testing.TB, rdb *redis.Client) time.Duration {
 // cpuUse is a sample of everything the benchmarks charge CPU to.
 type cpuUse struct {
 	self  time.Duration
-	pg    map[int]time.Duration
+	pg    pgUse
 	redis time.Duration
 }
 
@@ -286,3 +334,27 @@ func idleCPU(d time.Duration) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// profile starts a CPU profile of a measured part when ASPEN_BENCH_PROFILE
+// names a directory (not together with -cpuprofile); stop ends it.
+func profile(tb testing.TB, name string) (stop func()) {
+	dir := os.Getenv("ASPEN_BENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	path := filepath.Join(dir, name+".prof")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		tb.Logf("no profile of %s: %v", name, err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		tb.Logf("CPU profile of the measured part: %s", path)
+	}
+}
