@@ -103,18 +103,26 @@ func New(t testing.TB) *models.Store {
 // as one per pod in a federation test.
 func Named(t testing.TB, suffix string) *models.Store {
 	t.Helper()
-	return Exact(t, PackageDBName(suffix))
-}
-
-// Exact is New for a database of exactly this name (benchmarks use names
-// of their own, such as bench_fanout): created fresh and migrated on first
-// use in the process, emptied on each call.
-func Exact(t testing.TB, name string) *models.Store {
-	t.Helper()
+	name := PackageDBName(suffix)
 	st := open(t, name)
 	if err := Truncate(context.Background(), st); err != nil {
 		t.Fatalf("modeltest: truncate %s: %v", name, err)
 	}
+	return st
+}
+
+// Exact returns a store on a database of exactly this name (benchmarks use
+// names of their own, such as bench_fanout), created fresh and migrated on
+// each call and closed when the test or benchmark ends: unlike the cached
+// package databases, many of them in one process do not add up to more
+// connections than the server allows.
+func Exact(t testing.TB, name string) *models.Store {
+	t.Helper()
+	st, err := models.Open(context.Background(), Fresh(t, name))
+	if err != nil {
+		t.Fatalf("modeltest: open %s: %v", name, err)
+	}
+	t.Cleanup(func() { st.Close() })
 	return st
 }
 
