@@ -2,9 +2,8 @@ package models
 
 import (
 	"context"
+	"strconv"
 	"time"
-
-	"gorm.io/gorm/clause"
 )
 
 // Delivery states.
@@ -31,19 +30,68 @@ type Delivery struct {
 	UpdatedAt     time.Time
 }
 
-// RecordDeliveries inserts the rows of newly queued deliveries; rows whose
-// task ID exists already are left as they are.
+// RecordDeliveries inserts the rows of newly queued deliveries, in one
+// statement; rows whose task ID exists already are left as they are. The
+// rows' IDs are not filled in.
 func (s *Store) RecordDeliveries(ctx context.Context, ds []Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	for i := range ds {
-		if ds[i].State == "" {
-			ds[i].State = DeliveryQueued
+	taskIDs, podIDs, entityTypes, states := make([]string, len(ds)), make([]int64, len(ds)), make([]string, len(ds)), make([]string, len(ds))
+	postIDs, recipients := make([]*int64, len(ds)), make([]*string, len(ds))
+	for i, d := range ds {
+		taskIDs[i], podIDs[i], postIDs[i], entityTypes[i], recipients[i], states[i] = d.TaskID, d.PodID, d.PostID, d.EntityType, d.RecipientGUID, d.State
+		if states[i] == "" {
+			states[i] = DeliveryQueued
 		}
 	}
-	return translate(s.conn(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "task_id"}}, DoNothing: true}).
-		CreateInBatches(ds, 500).Error, "record deliveries")
+	now := time.Now().UTC()
+	return translate(s.conn(ctx).Exec(`INSERT INTO deliveries (task_id, pod_id, post_id, entity_type, recipient_guid, state, created_at, updated_at)
+		SELECT d.*, @now, @now FROM unnest(CAST(@tasks AS text[]), CAST(@pods AS bigint[]), CAST(@posts AS bigint[]),
+			CAST(@types AS text[]), CAST(@rcpts AS text[]), CAST(@states AS text[])) AS d
+		ON CONFLICT (task_id) DO NOTHING`,
+		map[string]any{"now": now, "tasks": textArray(taskIDs), "pods": int64Array(podIDs), "posts": nullInt64Array(postIDs),
+			"types": textArray(entityTypes), "rcpts": nullTextArray(recipients), "states": textArray(states)}).Error, "record deliveries")
+}
+
+// nullInt64Array is a bigint[] literal with NULL for nil.
+func nullInt64Array(ids []*int64) string {
+	b := []byte{'{'}
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if id == nil {
+			b = append(b, "NULL"...)
+		} else {
+			b = strconv.AppendInt(b, *id, 10)
+		}
+	}
+	return string(append(b, '}'))
+}
+
+// nullTextArray is a text[] literal with NULL for nil (quoted as
+// textArray quotes).
+func nullTextArray(ss []*string) string {
+	b := []byte{'{'}
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if s == nil {
+			b = append(b, "NULL"...)
+			continue
+		}
+		b = append(b, '"')
+		for _, c := range []byte(*s) {
+			if c == '"' || c == '\\' {
+				b = append(b, '\\')
+			}
+			b = append(b, c)
+		}
+		b = append(b, '"')
+	}
+	return string(append(b, '}'))
 }
 
 // SetDeliveryState records the outcome of an attempt of a delivery task.

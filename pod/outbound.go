@@ -183,32 +183,50 @@ func (a *App) send(ctx context.Context, o outgoing) error {
 	if maxRetry == 0 {
 		maxRetry = tasks.MaxDeliveryRetries
 	}
-	rows := make([]models.Delivery, 0, len(targets))
-	jobs := make([]tasks.Deliver, 0, len(targets))
-	for _, r := range targets {
-		d := tasks.Deliver{PodID: r.PodID}
-		var rcpt *string
-		if o.public {
-			d.URL, d.ContentType, d.Body = r.PodURL+"receive/public", envelope.ContentType, doc
-		} else {
-			body, err := a.keys.Seal(doc, r.PublicKey)
-			if err != nil {
-				a.log.Warn("cannot seal for recipient, skipped", "recipient", r.DiasporaID, "err", err)
-				continue
+	// In chunks: seal (private route, on all cores), record the chunk's
+	// deliveries, queue them; the first recipients get the entity while
+	// the rest are being sealed. A delivery is recorded before its task is
+	// queued, so that the job always finds its row.
+	const chunk = 100
+	rows := make([]models.Delivery, 0, min(chunk, len(targets)))
+	jobs := make([]tasks.Deliver, 0, cap(rows))
+	pems := make([]string, 0, cap(rows))
+	for lo := 0; lo < len(targets); lo += chunk {
+		part := targets[lo:min(lo+chunk, len(targets))]
+		var bodies [][]byte
+		var errs []error
+		if !o.public {
+			pems = pems[:0]
+			for _, r := range part {
+				pems = append(pems, r.PublicKey)
 			}
-			guid := r.GUID
-			d.URL, d.ContentType, d.Body, rcpt = r.PodURL+"receive/users/"+r.GUID, envelope.PrivateContentType, body, &guid
+			bodies, errs = a.keys.SealMany(doc, pems)
 		}
-		rows = append(rows, models.Delivery{TaskID: tasks.DeliveryTaskID(o.key, d.URL), PodID: r.PodID, PostID: o.postID,
-			EntityType: o.entityType, RecipientGUID: rcpt})
-		jobs = append(jobs, d)
-	}
-	if err := a.store.RecordDeliveries(ctx, rows); err != nil {
-		return err
-	}
-	for i, d := range jobs {
-		if _, err := a.queue.EnqueueContext(ctx, tasks.NewDeliver(rows[i].TaskID, d, maxRetry)); err != nil && !isDuplicateTask(err) {
-			return fmt.Errorf("queue delivery to %s: %w", d.URL, err)
+		rows, jobs = rows[:0], jobs[:0]
+		for i, r := range part {
+			d := tasks.Deliver{PodID: r.PodID}
+			var rcpt *string
+			if o.public {
+				d.URL, d.ContentType, d.Body = r.PodURL+"receive/public", envelope.ContentType, doc
+			} else {
+				if errs[i] != nil {
+					a.log.Warn("cannot seal for recipient, skipped", "recipient", r.DiasporaID, "err", errs[i])
+					continue
+				}
+				guid := r.GUID
+				d.URL, d.ContentType, d.Body, rcpt = r.PodURL+"receive/users/"+r.GUID, envelope.PrivateContentType, bodies[i], &guid
+			}
+			rows = append(rows, models.Delivery{TaskID: tasks.DeliveryTaskID(o.key, d.URL), PodID: r.PodID, PostID: o.postID,
+				EntityType: o.entityType, RecipientGUID: rcpt})
+			jobs = append(jobs, d)
+		}
+		if err := a.store.RecordDeliveries(ctx, rows); err != nil {
+			return err
+		}
+		for i, d := range jobs {
+			if _, err := a.queue.EnqueueContext(ctx, tasks.NewDeliver(rows[i].TaskID, d, maxRetry)); err != nil && !isDuplicateTask(err) {
+				return fmt.Errorf("queue delivery to %s: %w", d.URL, err)
+			}
 		}
 	}
 	return nil

@@ -111,6 +111,21 @@ func Named(t testing.TB, suffix string) *models.Store {
 	return st
 }
 
+// Exact returns a store on a database of exactly this name (benchmarks use
+// names of their own, such as bench_fanout), created fresh and migrated on
+// each call and closed when the test or benchmark ends: unlike the cached
+// package databases, many of them in one process do not add up to more
+// connections than the server allows.
+func Exact(t testing.TB, name string) *models.Store {
+	t.Helper()
+	st, err := models.Open(context.Background(), Fresh(t, name))
+	if err != nil {
+		t.Fatalf("modeltest: open %s: %v", name, err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 // open returns the store of a named database, creating it on first use.
 // The lock is released however open ends (t.Fatalf included).
 func open(t testing.TB, name string) *models.Store {

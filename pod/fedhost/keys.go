@@ -4,7 +4,9 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aspenpod/aspen/federation"
 	"github.com/aspenpod/aspen/federation/entity"
@@ -114,6 +116,41 @@ func (k *Keys) Seal(envelopeDoc []byte, recipientPEM string) ([]byte, error) {
 	}
 	return envelope.Seal(envelopeDoc, pub)
 }
+
+// SealMany seals a signed envelope document for many recipients, given
+// their stored public keys: bodies[i] is for recipientPEMs[i], or errs[i]
+// says why not. The RSA operations run on up to GOMAXPROCS cores, so that
+// a post to many people reaches its first recipients sooner; the CPU
+// spent is the same as sealing one after the other.
+func (k *Keys) SealMany(envelopeDoc []byte, recipientPEMs []string) (bodies [][]byte, errs []error) {
+	bodies, errs = make([][]byte, len(recipientPEMs)), make([]error, len(recipientPEMs))
+	workers := min(runtime.GOMAXPROCS(0), (len(recipientPEMs)+sealPerWorker-1)/sealPerWorker)
+	var next atomic.Int64
+	seal := func() {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= len(recipientPEMs) {
+				return
+			}
+			bodies[i], errs[i] = k.Seal(envelopeDoc, recipientPEMs[i])
+		}
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			seal()
+		}()
+	}
+	seal()
+	wg.Wait()
+	return bodies, errs
+}
+
+// sealPerWorker is the least number of recipients worth another goroutine
+// (a 2048-bit seal takes about 30 µs, a 4096-bit one about 250 µs).
+const sealPerWorker = 4
 
 // Open decrypts and parses a private delivery for the local recipient whose
 // sealed key is given.

@@ -61,6 +61,12 @@ type FedOptions struct {
 	// PodGiveUpAfter, if set, replaces the 14 days after which a failing
 	// pod is given up.
 	PodGiveUpAfter time.Duration
+	// DelayedTaskCheckInterval is how often due retries are moved to their
+	// queue (50 ms if 0; asynq's default, used in production, is 5 s).
+	DelayedTaskCheckInterval time.Duration
+	// Database, if set, is the exact name of the pod's database instead of
+	// one derived from the package and the pod's name (benchmarks: bench_*).
+	Database string
 }
 
 // DumpLogsOnFailure makes a failed test print the logs of its FedPods.
@@ -71,7 +77,12 @@ var DumpLogsOnFailure bool
 // every pod of a test its own (tests in other packages use DB 0).
 func NewFedPod(t testing.TB, name string, redisDB int, fo FedOptions, opts ...Option) *FedPod {
 	t.Helper()
-	st := modeltest.Named(t, name)
+	var st *models.Store
+	if fo.Database != "" {
+		st = modeltest.Exact(t, fo.Database)
+	} else {
+		st = modeltest.Named(t, name)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -141,8 +152,12 @@ func (p *FedPod) start(t testing.TB, st *models.Store, l net.Listener, fo FedOpt
 	if unit == 0 {
 		unit = time.Millisecond
 	}
+	delayed := fo.DelayedTaskCheckInterval
+	if delayed == 0 {
+		delayed = 50 * time.Millisecond
+	}
 	p.Worker, err = jobs.StartWorker(base.App, aopt, jobs.WorkerOptions{Concurrency: conc, RetryUnit: unit, NoScheduler: true,
-		DelayedTaskCheckInterval: 50 * time.Millisecond, TaskCheckInterval: 20 * time.Millisecond,
+		DelayedTaskCheckInterval: delayed, TaskCheckInterval: 20 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second, Log: log.With("pod", p.Name)})
 	if err != nil {
 		t.Fatal(err)

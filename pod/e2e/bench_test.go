@@ -1,0 +1,360 @@
+package e2e
+
+// Federation benchmarks (README, Performance, Federation): fan-out of a
+// limited post (BenchmarkFanout), receipt through the receive job
+// (BenchmarkReceive) and a backlog drained end to end by whole pods
+// (BenchmarkBacklog). They run only with -bench:
+//
+//	go test -run '^$' -bench . -benchtime 1x -timeout 60m ./pod/e2e/
+//
+// Settings (environment):
+//
+//	ASPEN_BENCH_BITS         RSA key sizes to run, comma-separated (default 2048,4096)
+//	ASPEN_BENCH_KEYS         distinct keys generated per size and reused (default 16)
+//	ASPEN_BENCH_CONCURRENCY  worker concurrency of every pod (default 4, FedOptions)
+//	ASPEN_BENCH_MESSAGES     envelopes per route and iteration in BenchmarkReceive (default 300)
+//	ASPEN_BENCH_PROFILE      a directory: write a CPU profile of each measured part there
+//
+// Every pod uses a database named bench_* and Redis databases 1 to 6.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/web"
+)
+
+// envInt reads a positive integer setting.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// benchBits lists the key sizes to run (ASPEN_BENCH_BITS).
+func benchBits() []int {
+	var out []int
+	for _, f := range strings.Split(os.Getenv("ASPEN_BENCH_BITS"), ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n >= 1024 {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		out = []int{2048, 4096}
+	}
+	return out
+}
+
+// benchFed is the worker setup of the benchmark pods: retries come fast,
+// but due retries are looked for every 5 s as in production (every 50 ms,
+// the tests' setting, costs this process about 13 ms of CPU per second).
+func benchFed(database string) podtest.FedOptions {
+	return podtest.FedOptions{RetryUnit: time.Millisecond, Database: database, DelayedTaskCheckInterval: 5 * time.Second,
+		Concurrency: envInt("ASPEN_BENCH_CONCURRENCY", 0)}
+}
+
+// withBits gives the pod's new users keys of that size (taken from the
+// pool that seedKeyPool fills).
+func withBits(bits int) podtest.Option {
+	return func(o *pod.Options, _ *web.Options) { o.RSABits = bits }
+}
+
+var (
+	benchKeyMu    sync.Mutex
+	benchKeyCache = map[int][]*rsa.PrivateKey{}
+)
+
+// benchKeys returns n distinct RSA keys of a size, generated once per
+// process on every core (a 4096-bit key takes 0.2–2 s) and reused by
+// every benchmark: people get keys round-robin from this list.
+func benchKeys(tb testing.TB, bits, n int) []*rsa.PrivateKey {
+	tb.Helper()
+	benchKeyMu.Lock()
+	defer benchKeyMu.Unlock()
+	have := benchKeyCache[bits]
+	if len(have) >= n {
+		return have[:n]
+	}
+	start := time.Now()
+	missing := n - len(have)
+	out := make([]*rsa.PrivateKey, missing)
+	var wg sync.WaitGroup
+	var next sync.Mutex
+	i := 0
+	errs := make(chan error, runtime.NumCPU())
+	for w := 0; w < runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				next.Lock()
+				j := i
+				i++
+				next.Unlock()
+				if j >= missing {
+					return
+				}
+				k, err := rsa.GenerateKey(rand.Reader, bits)
+				if err != nil {
+					errs <- err
+					return
+				}
+				k.Precompute()
+				out[j] = k
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		tb.Fatal(err)
+	}
+	benchKeyCache[bits] = append(have, out...)
+	tb.Logf("generated %d RSA-%d keys in %s", missing, bits, time.Since(start).Round(time.Millisecond))
+	return benchKeyCache[bits][:n]
+}
+
+// distinctKeys is how many keys per size the benchmarks generate.
+func distinctKeys() int { return envInt("ASPEN_BENCH_KEYS", 16) }
+
+// seedKeyPool puts keys into a pod's key pool, sealed with the pods'
+// secret, so that its next sign-ups take them in this order.
+func seedKeyPool(tb testing.TB, p *podtest.FedPod, bits int, keys []*rsa.PrivateKey) {
+	tb.Helper()
+	sealer, err := models.NewKeySealer(podtest.Secret)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, k := range keys {
+		pub, err := models.PublicKeyPEM(&k.PublicKey)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sealed, err := sealer.Seal(k)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := p.Store.AddPooledKey(context.Background(), &models.PooledKey{Bits: bits, SerializedPublicKey: pub, SerializedPrivateKey: sealed}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// benchUser signs up a user whose key comes from the pod's key pool.
+func benchUser(tb testing.TB, p *podtest.FedPod, name string) *user {
+	tb.Helper()
+	ctx := context.Background()
+	if _, err := p.App.SignUp(ctx, pod.SignUpInput{Username: name, Email: name + "@example.org", Password: "password1", PasswordConfirmation: "password1"}); err != nil {
+		tb.Fatal(err)
+	}
+	s, _, err := p.App.SignIn(ctx, pod.SignInInput{Login: name, Password: "password1", ClientIP: "10.1.2.3"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	as, err := p.App.Aspects(ctx, s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u := &user{name: name, s: s, aspects: map[string]int64{}, p: p}
+	for _, x := range as {
+		u.aspects[x.Name] = x.ID
+	}
+	return u
+}
+
+// processCPU is the CPU time (user + system) of this process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// clockTick is USER_HZ, the unit of /proc CPU times on Linux.
+const clockTick = 100
+
+// pidCPU is the CPU time of a process from /proc (10 ms resolution), and
+// that of its children that ended (the postmaster's ended backends).
+func pidCPU(pid int) (own, children time.Duration, ok bool) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, false
+	}
+	// Fields after the ")" that ends the command name: state is field 3,
+	// ppid 4, utime and stime 14 and 15, cutime and cstime 16 and 17.
+	i := bytes.LastIndexByte(raw, ')')
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 15 {
+		return 0, 0, false
+	}
+	var t [4]int64
+	for j := range t {
+		t[j], _ = strconv.ParseInt(f[11+j], 10, 64)
+	}
+	return time.Duration(t[0]+t[1]) * time.Second / clockTick, time.Duration(t[2]+t[3]) * time.Second / clockTick, true
+}
+
+// pgUse is the CPU time of the PostgreSQL backends serving some databases,
+// by backend PID, and of the backends that ended (server-wide).
+type pgUse struct {
+	backends map[int]time.Duration
+	ended    time.Duration
+}
+
+// pgCPU samples the PostgreSQL backends serving the databases of some
+// stores. The pool closes connections beyond its 10 idle ones, so backends
+// come and go during a run: the CPU of those that ended is read from the
+// postmaster's children's time, which counts the whole server's (other
+// databases' backends that end meanwhile too, hence an upper bound).
+func pgCPU(tb testing.TB, stores ...*models.Store) pgUse {
+	tb.Helper()
+	out := pgUse{backends: map[int]time.Duration{}}
+	var postmaster int
+	for _, st := range stores {
+		var pids string
+		if err := st.Scalar(context.Background(), &pids, `SELECT COALESCE(string_agg(pid::text, ','), '') FROM pg_stat_activity WHERE datname = current_database()`); err != nil {
+			tb.Fatal(err)
+		}
+		if postmaster == 0 {
+			if err := st.Scalar(context.Background(), &postmaster, `SELECT pg_backend_pid()`); err != nil {
+				tb.Fatal(err)
+			}
+			postmaster = ppid(postmaster)
+		}
+		for _, f := range strings.Split(pids, ",") {
+			pid, err := strconv.Atoi(f)
+			if err != nil {
+				continue
+			}
+			if d, _, ok := pidCPU(pid); ok {
+				out.backends[pid] = d
+			}
+		}
+	}
+	if postmaster > 0 {
+		_, out.ended, _ = pidCPU(postmaster)
+	}
+	return out
+}
+
+// ppid is the parent of a process.
+func ppid(pid int) int {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+// pgSince is the CPU the backends used between two samples: a backend that
+// started in between counts from zero, one that ended counts by what the
+// postmaster collected minus what it had used before.
+func pgSince(before, after pgUse) time.Duration {
+	d := after.ended - before.ended
+	for pid, t := range after.backends {
+		d += t - before.backends[pid]
+	}
+	for pid, t := range before.backends {
+		if _, ok := after.backends[pid]; !ok {
+			d -= t
+		}
+	}
+	return d
+}
+
+// redisCPU is the CPU time of the whole Redis server (INFO cpu). Redis is
+// shared with other users of the machine, so this is an upper bound.
+func redisCPU(tb testing.TB, rdb *redis.Client) time.Duration {
+	tb.Helper()
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
+}
+
+// cpuUse is a sample of everything the benchmarks charge CPU to.
+type cpuUse struct {
+	self  time.Duration
+	pg    pgUse
+	redis time.Duration
+}
+
+func sampleCPU(tb testing.TB, rdb *redis.Client, stores ...*models.Store) cpuUse {
+	return cpuUse{self: processCPU(), pg: pgCPU(tb, stores...), redis: redisCPU(tb, rdb)}
+}
+
+// cpuDelta is CPU used between two samples.
+type cpuDelta struct{ self, pg, redis time.Duration }
+
+func (a cpuUse) until(b cpuUse) cpuDelta {
+	return cpuDelta{self: b.self - a.self, pg: pgSince(a.pg, b.pg), redis: b.redis - a.redis}
+}
+
+// idleCPU measures the CPU this process uses per second while its pods
+// are idle (asynq polling, heartbeats), to tell it from the measured work.
+func idleCPU(d time.Duration) time.Duration {
+	c0, t0 := processCPU(), time.Now()
+	time.Sleep(d)
+	return time.Duration(float64(processCPU()-c0) / time.Since(t0).Seconds())
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// profile starts a CPU profile of a measured part when ASPEN_BENCH_PROFILE
+// names a directory (not together with -cpuprofile); stop ends it.
+func profile(tb testing.TB, name string) (stop func()) {
+	dir := os.Getenv("ASPEN_BENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	path := filepath.Join(dir, name+".prof")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		tb.Logf("no profile of %s: %v", name, err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		tb.Logf("CPU profile of the measured part: %s", path)
+	}
+}
