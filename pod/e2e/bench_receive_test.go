@@ -169,7 +169,7 @@ func (r *receiver) run(b *testing.B, private bool) {
 		b.StartTimer()
 		for lo := 0; lo < n; lo += chunk {
 			part := msgs[lo:min(lo+chunk, n)]
-			pg0, c0, t0 := pgCPU(b, r.p.Store), processCPU(), time.Now()
+			pg0, c0, t0 := newPGTracker(b, r.p.Store), processCPU(), time.Now()
 			pprof.Do(ctx, pprof.Labels("part", "job"), func(ctx context.Context) {
 				parallel(workers, len(part), func(i int) {
 					if err := r.p.App.Receive(ctx, part[i]); err != nil {
@@ -178,7 +178,8 @@ func (r *receiver) run(b *testing.B, private bool) {
 				})
 			})
 			c1, t1 := processCPU(), time.Now()
-			pg += pgSince(pg0, pgCPU(b, r.p.Store))
+			pg0.sample(b)
+			pg += pg0.used()
 			c2 := processCPU()
 			parallel(workers, len(part), bare)
 			rsaCPU += processCPU() - c2
