@@ -99,7 +99,7 @@ func runBacklog(b *testing.B, bits int) {
 	want := backlogPosts * backlogPods * backlogUsers
 
 	cpu0 := sampleCPU(b, sender.Redis, sender.Store)
-	pgR0 := pgCPU(b, stores...)
+	pgR := newPGTracker(b, stores...)
 	stopProfile := profile(b, fmt.Sprintf("backlog-%d", bits))
 	b.StartTimer()
 	t0 := time.Now()
@@ -126,6 +126,8 @@ func runBacklog(b *testing.B, bits int) {
 			b.Logf("  after %.0f s: %d of %d recorded, %d sent, %d applied", time.Since(t0).Seconds(), nRec, want, nSent, nApplied)
 		}
 		time.Sleep(100 * time.Millisecond)
+		cpu0.pg.sample(b)
+		pgR.sample(b)
 		now := time.Since(t0)
 		nRec, nSent = deliveryCounts(b, sender)
 		nApplied = 0
@@ -147,8 +149,8 @@ func runBacklog(b *testing.B, bits int) {
 	}
 	b.StopTimer()
 	stopProfile()
-	cpu := cpu0.until(sampleCPU(b, sender.Redis, sender.Store))
-	pgR := pgSince(pgR0, pgCPU(b, stores...))
+	cpu := cpu0.until(b, sender.Redis)
+	pgR.sample(b)
 	for _, p := range rcv {
 		if n := countTB(b, p, `SELECT count(*) FROM posts`); n != backlogPosts {
 			b.Errorf("%s has %d posts, want %d", p.Name, n, backlogPosts)
@@ -167,17 +169,17 @@ func runBacklog(b *testing.B, bits int) {
 	b.ReportMetric(sent.Seconds(), "s-sent")
 	b.ReportMetric(applied.Seconds(), "s-applied")
 	b.ReportMetric(cpu.self.Seconds(), "cpu-s")
-	b.ReportMetric((cpu.pg + pgR).Seconds(), "pg-cpu-s")
+	b.ReportMetric((cpu.pg + pgR.used()).Seconds(), "pg-cpu-s")
 	b.ReportMetric(0, "ns/op")
 	b.Logf("RSA-%d, worker concurrency %d: %d posts to %d people on %d pods = %d private deliveries",
 		bits, max(4, benchFed("").Concurrency), backlogPosts, backlogPods*backlogUsers, backlogPods, want)
 	b.Logf("  posted in %.2f s; all dispatched (sealed, recorded) %.1f s, all sent %.1f s, all applied %.1f s, every queue empty %.1f s",
 		posted.Seconds(), dispatched.Seconds(), sent.Seconds(), applied.Seconds(), empty.Seconds())
 	b.Logf("  CPU: this process (6 pods) %.1f s, PostgreSQL sender %.1f s + receivers %.1f s, Redis ≤ %.1f s; machine: %.1f s of %.1f s (2 cores)",
-		cpu.self.Seconds(), cpu.pg.Seconds(), pgR.Seconds(), cpu.redis.Seconds(),
-		(cpu.self + cpu.pg + pgR + cpu.redis).Seconds(), 2*empty.Seconds())
+		cpu.self.Seconds(), cpu.pg.Seconds(), pgR.used().Seconds(), cpu.redis.Seconds(),
+		(cpu.self + cpu.pg + pgR.used() + cpu.redis).Seconds(), 2*empty.Seconds())
 	b.Logf("  per delivery: %.0f µs of this process, %.0f µs PostgreSQL; receive jobs applied %d, dropped %d; failed delivery attempts %d",
-		us(cpu.self)/float64(want), us(cpu.pg+pgR)/float64(want), received, dropped, retried)
+		us(cpu.self)/float64(want), us(cpu.pg+pgR.used())/float64(want), received, dropped, retried)
 }
 
 func countTB(tb testing.TB, p *podtest.FedPod, query string, args ...any) int64 {

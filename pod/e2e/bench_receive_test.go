@@ -7,7 +7,9 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"fmt"
+	"runtime"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,7 +32,10 @@ const receiveRedisDB = 2
 // jobs alternate with chunks of the bare RSA work a job cannot avoid:
 // rsa.VerifyPKCS1v15 (public), rsa.DecryptPKCS1v15 + rsa.VerifyPKCS1v15
 // (private). It reports envelopes per second of the pod's CPU (and with
-// its PostgreSQL backends' CPU added) against that bound.
+// its PostgreSQL backends' CPU added) against that bound, and fails if 50
+// more envelopes, with every allocation recorded, allocate anything under
+// PEM decoding, x509 parsing or key unsealing: the key cache must spare
+// every message those.
 func BenchmarkReceive(b *testing.B) {
 	for _, bits := range benchBits() {
 		b.Run(fmt.Sprintf("bits=%d", bits), func(b *testing.B) {
@@ -169,7 +174,7 @@ func (r *receiver) run(b *testing.B, private bool) {
 		b.StartTimer()
 		for lo := 0; lo < n; lo += chunk {
 			part := msgs[lo:min(lo+chunk, n)]
-			pg0, c0, t0 := pgCPU(b, r.p.Store), processCPU(), time.Now()
+			pg0, c0, t0 := newPGTracker(b, r.p.Store), processCPU(), time.Now()
 			pprof.Do(ctx, pprof.Labels("part", "job"), func(ctx context.Context) {
 				parallel(workers, len(part), func(i int) {
 					if err := r.p.App.Receive(ctx, part[i]); err != nil {
@@ -178,7 +183,8 @@ func (r *receiver) run(b *testing.B, private bool) {
 				})
 			})
 			c1, t1 := processCPU(), time.Now()
-			pg += pgSince(pg0, pgCPU(b, r.p.Store))
+			pg0.sample(b)
+			pg += pg0.used()
 			c2 := processCPU()
 			parallel(workers, len(part), bare)
 			rsaCPU += processCPU() - c2
@@ -196,6 +202,18 @@ func (r *receiver) run(b *testing.B, private bool) {
 	posts, err := r.p.Store.Count(ctx, `SELECT count(*) FROM posts p JOIN people pe ON pe.id = p.author_id WHERE pe.diaspora_id = ?`, r.alice)
 	if err != nil || posts != int64(r.sent) {
 		b.Fatalf("%d posts stored for %d envelopes sent: %v", posts, r.sent, err)
+	}
+	// No key parsing per message: with every allocation recorded, 50 more
+	// envelopes allocate nothing under PEM or key parsing or unsealing.
+	parses := keyParsing(b, func() {
+		for _, m := range r.messages(b, 50, private) {
+			if err := r.p.App.Receive(ctx, m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	if parses != 0 {
+		b.Errorf("%d allocations under key parsing while receiving 50 envelopes: the key cache missed", parses)
 	}
 	N := float64(total)
 	perMsg := func(d time.Duration) float64 { return us(d) / N }
@@ -218,6 +236,7 @@ func (r *receiver) run(b *testing.B, private bool) {
 		route, r.bits, total, workers, N/jobWall.Seconds())
 	b.Logf("  CPU per envelope: pod process %.0f µs, its PostgreSQL backends %.0f µs; bare RSA (same run) %.0f µs",
 		perMsg(jobCPU), perMsg(pg), perMsg(rsaCPU))
+	b.Logf("  key parsing: %d allocations under PEM, x509 or key unsealing code in 50 more envelopes (every allocation recorded)", parses)
 	b.Logf("  per core: %.0f envelopes/s (pod CPU), %.0f (pod + PostgreSQL CPU); bound (bare RSA) %.0f: %.0f %% and %.0f %% of it",
 		podRate, allRate, bound, 100*podRate/bound, 100*allRate/bound)
 }
@@ -241,3 +260,47 @@ func parallel(k, n int, fn func(i int)) {
 	}
 	wg.Wait()
 }
+
+// keyParsing runs fn recording every allocation and counts the objects
+// allocated under PEM decoding, x509 parsing or private key unsealing.
+func keyParsing(tb testing.TB, fn func()) int64 {
+	count := func() int64 {
+		runtime.GC()
+		runtime.GC() // the profile is published at the end of a cycle
+		n, _ := runtime.MemProfile(nil, true)
+		recs := make([]runtime.MemProfileRecord, n+100)
+		n, _ = runtime.MemProfile(recs, true)
+		var total int64
+		for _, r := range recs[:n] {
+			frames := runtime.CallersFrames(r.Stack())
+			for {
+				f, more := frames.Next()
+				if strings.HasPrefix(f.Function, "encoding/pem.") || strings.HasPrefix(f.Function, "crypto/x509.") ||
+					strings.Contains(f.Function, "federation.Parse") || strings.Contains(f.Function, "KeySealer).Open") {
+					total += r.AllocObjects
+					break
+				}
+				if !more {
+					break
+				}
+			}
+		}
+		return total
+	}
+	old := runtime.MemProfileRate
+	runtime.MemProfileRate = 1
+	defer func() { runtime.MemProfileRate = old }()
+	// Each P samples its next allocation at the old rate's distance (512
+	// KB on average): allocate past it everywhere so that the new rate
+	// holds from here on.
+	parallel(runtime.GOMAXPROCS(0)*4, runtime.GOMAXPROCS(0)*4, func(int) {
+		for i := 0; i < 64; i++ {
+			sink = make([]byte, 64<<10)
+		}
+	})
+	before := count()
+	fn()
+	return count() - before
+}
+
+var sink []byte

@@ -23,6 +23,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -193,96 +194,66 @@ func processCPU() time.Duration {
 // clockTick is USER_HZ, the unit of /proc CPU times on Linux.
 const clockTick = 100
 
-// pidCPU is the CPU time of a process from /proc (10 ms resolution), and
-// that of its children that ended (the postmaster's ended backends).
-func pidCPU(pid int) (own, children time.Duration, ok bool) {
+// pidCPU is the CPU time of a process from /proc (10 ms resolution).
+func pidCPU(pid int) (time.Duration, bool) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, 0, false
+		return 0, false
 	}
 	// Fields after the ")" that ends the command name: state is field 3,
-	// ppid 4, utime and stime 14 and 15, cutime and cstime 16 and 17.
+	// utime and stime are fields 14 and 15.
 	i := bytes.LastIndexByte(raw, ')')
 	f := strings.Fields(string(raw[i+1:]))
-	if len(f) < 15 {
-		return 0, 0, false
+	if len(f) < 13 {
+		return 0, false
 	}
-	var t [4]int64
-	for j := range t {
-		t[j], _ = strconv.ParseInt(f[11+j], 10, 64)
-	}
-	return time.Duration(t[0]+t[1]) * time.Second / clockTick, time.Duration(t[2]+t[3]) * time.Second / clockTick, true
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * time.Second / clockTick, true
 }
 
-// pgUse is the CPU time of the PostgreSQL backends serving some databases,
-// by backend PID, and of the backends that ended (server-wide).
-type pgUse struct {
-	backends map[int]time.Duration
-	ended    time.Duration
+// pgTracker follows the CPU time of the PostgreSQL backends serving the
+// databases of some stores. The pools close connections beyond their 10
+// idle ones, so backends come and go: sample often enough (the backlog
+// does every 100 ms) and a backend that ends is counted up to its last
+// sample; one that starts counts from zero.
+type pgTracker struct {
+	stores     []*models.Store
+	base, last map[int]time.Duration
 }
 
-// pgCPU samples the PostgreSQL backends serving the databases of some
-// stores. The pool closes connections beyond its 10 idle ones, so backends
-// come and go during a run: the CPU of those that ended is read from the
-// postmaster's children's time, which counts the whole server's (other
-// databases' backends that end meanwhile too, hence an upper bound).
-func pgCPU(tb testing.TB, stores ...*models.Store) pgUse {
+func newPGTracker(tb testing.TB, stores ...*models.Store) *pgTracker {
+	t := &pgTracker{stores: stores, base: map[int]time.Duration{}, last: map[int]time.Duration{}}
+	t.sample(tb)
+	maps.Copy(t.base, t.last)
+	return t
+}
+
+// sample reads the CPU time of every backend of the stores' databases.
+func (t *pgTracker) sample(tb testing.TB) {
 	tb.Helper()
-	out := pgUse{backends: map[int]time.Duration{}}
-	var postmaster int
-	for _, st := range stores {
+	for _, st := range t.stores {
 		var pids string
 		if err := st.Scalar(context.Background(), &pids, `SELECT COALESCE(string_agg(pid::text, ','), '') FROM pg_stat_activity WHERE datname = current_database()`); err != nil {
 			tb.Fatal(err)
-		}
-		if postmaster == 0 {
-			if err := st.Scalar(context.Background(), &postmaster, `SELECT pg_backend_pid()`); err != nil {
-				tb.Fatal(err)
-			}
-			postmaster = ppid(postmaster)
 		}
 		for _, f := range strings.Split(pids, ",") {
 			pid, err := strconv.Atoi(f)
 			if err != nil {
 				continue
 			}
-			if d, _, ok := pidCPU(pid); ok {
-				out.backends[pid] = d
+			if d, ok := pidCPU(pid); ok {
+				t.last[pid] = d
 			}
 		}
 	}
-	if postmaster > 0 {
-		_, out.ended, _ = pidCPU(postmaster)
-	}
-	return out
 }
 
-// ppid is the parent of a process.
-func ppid(pid int) int {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
-	if len(f) < 2 {
-		return 0
-	}
-	n, _ := strconv.Atoi(f[1])
-	return n
-}
-
-// pgSince is the CPU the backends used between two samples: a backend that
-// started in between counts from zero, one that ended counts by what the
-// postmaster collected minus what it had used before.
-func pgSince(before, after pgUse) time.Duration {
-	d := after.ended - before.ended
-	for pid, t := range after.backends {
-		d += t - before.backends[pid]
-	}
-	for pid, t := range before.backends {
-		if _, ok := after.backends[pid]; !ok {
-			d -= t
-		}
+// used is the CPU the backends used from the first sample to the last.
+func (t *pgTracker) used() time.Duration {
+	var d time.Duration
+	for pid, cpu := range t.last {
+		d += cpu - t.base[pid]
 	}
 	return d
 }
@@ -306,22 +277,27 @@ func redisCPU(tb testing.TB, rdb *redis.Client) time.Duration {
 	return time.Duration(total * float64(time.Second))
 }
 
-// cpuUse is a sample of everything the benchmarks charge CPU to.
+// cpuUse is a sample of this process's and Redis's CPU time, and a
+// tracker of the PostgreSQL backends'.
 type cpuUse struct {
 	self  time.Duration
-	pg    pgUse
+	pg    *pgTracker
 	redis time.Duration
 }
 
 func sampleCPU(tb testing.TB, rdb *redis.Client, stores ...*models.Store) cpuUse {
-	return cpuUse{self: processCPU(), pg: pgCPU(tb, stores...), redis: redisCPU(tb, rdb)}
+	return cpuUse{self: processCPU(), pg: newPGTracker(tb, stores...), redis: redisCPU(tb, rdb)}
 }
 
 // cpuDelta is CPU used between two samples.
 type cpuDelta struct{ self, pg, redis time.Duration }
 
-func (a cpuUse) until(b cpuUse) cpuDelta {
-	return cpuDelta{self: b.self - a.self, pg: pgSince(a.pg, b.pg), redis: b.redis - a.redis}
+// until is the CPU used since a: this process's, Redis's and that of the
+// backends a tracks (sampled once more now).
+func (a cpuUse) until(tb testing.TB, rdb *redis.Client) cpuDelta {
+	self := processCPU()
+	a.pg.sample(tb)
+	return cpuDelta{self: self - a.self, pg: a.pg.used(), redis: redisCPU(tb, rdb) - a.redis}
 }
 
 // idleCPU measures the CPU this process uses per second while its pods
