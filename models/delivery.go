@@ -38,20 +38,22 @@ func (s *Store) RecordDeliveries(ctx context.Context, ds []Delivery) error {
 		return nil
 	}
 	taskIDs, podIDs, entityTypes, states := make([]string, len(ds)), make([]int64, len(ds)), make([]string, len(ds)), make([]string, len(ds))
-	postIDs, recipients := make([]*int64, len(ds)), make([]*string, len(ds))
+	postIDs, recipients, lastErrors := make([]*int64, len(ds)), make([]*string, len(ds)), make([]string, len(ds))
 	for i, d := range ds {
 		taskIDs[i], podIDs[i], postIDs[i], entityTypes[i], recipients[i], states[i] = d.TaskID, d.PodID, d.PostID, d.EntityType, d.RecipientGUID, d.State
+		lastErrors[i] = truncateString(d.LastError, 500)
 		if states[i] == "" {
 			states[i] = DeliveryQueued
 		}
 	}
 	now := time.Now().UTC()
-	return translate(s.conn(ctx).Exec(`INSERT INTO deliveries (task_id, pod_id, post_id, entity_type, recipient_guid, state, created_at, updated_at)
+	return translate(s.conn(ctx).Exec(`INSERT INTO deliveries (task_id, pod_id, post_id, entity_type, recipient_guid, state, last_error, created_at, updated_at)
 		SELECT d.*, @now, @now FROM unnest(CAST(@tasks AS text[]), CAST(@pods AS bigint[]), CAST(@posts AS bigint[]),
-			CAST(@types AS text[]), CAST(@rcpts AS text[]), CAST(@states AS text[])) AS d
+			CAST(@types AS text[]), CAST(@rcpts AS text[]), CAST(@states AS text[]), CAST(@errors AS text[])) AS d
 		ON CONFLICT (task_id) DO NOTHING`,
 		map[string]any{"now": now, "tasks": textArray(taskIDs), "pods": int64Array(podIDs), "posts": nullInt64Array(postIDs),
-			"types": textArray(entityTypes), "rcpts": nullTextArray(recipients), "states": textArray(states)}).Error, "record deliveries")
+			"types": textArray(entityTypes), "rcpts": nullTextArray(recipients), "states": textArray(states),
+			"errors": textArray(lastErrors)}).Error, "record deliveries")
 }
 
 // nullInt64Array is a bigint[] literal with NULL for nil.
