@@ -10,6 +10,9 @@ FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /var/lib/pod --create-home pod
+# The data volume's mount point exists and belongs to the runtime user, so a
+# fresh named volume (which copies it) is writable: uploads go there.
+RUN install -d -o 10001 -g 10001 -m 0750 /var/lib/pod/data
 COPY --from=build /out/pod /usr/local/bin/pod
 USER pod
 WORKDIR /var/lib/pod

@@ -52,6 +52,10 @@ type SignUpInput struct {
 	Admin bool
 	// BypassRegistrations ignores closed registrations (operator tools only).
 	BypassRegistrations bool
+	// AllowReserved lets the operator create an account with a reserved
+	// name such as "podmin" or "admin" (operator tools only): the names are
+	// kept from strangers signing up, not from the pod's own operator.
+	AllowReserved bool
 }
 
 // NormalizeUsername trims and lower-cases a username as diaspora* does.
@@ -69,7 +73,7 @@ func (in *SignUpInput) validate() *InvalidError {
 		inv.Add("username", fmt.Sprintf("is too long (at most %d characters)", UsernameMaxLen))
 	case !usernameRE.MatchString(in.Username):
 		inv.Add("username", "may contain only letters, digits, '_', '.' and '-'")
-	case reservedNames[in.Username]:
+	case reservedNames[in.Username] && !in.AllowReserved:
 		inv.Add("username", "is reserved, please choose another")
 	}
 	if msg := checkEmail(in.Email); msg != "" {

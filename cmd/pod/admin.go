@@ -107,7 +107,7 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		if err != nil {
 			return err
 		}
-		u, err := e.app.SignUp(ctx, pod.SignUpInput{Username: name, Email: *email, Password: pw, PasswordConfirmation: pw, Admin: *makeAdmin, BypassRegistrations: true})
+		u, err := e.app.SignUp(ctx, pod.SignUpInput{Username: name, Email: *email, Password: pw, PasswordConfirmation: pw, Admin: *makeAdmin, BypassRegistrations: true, AllowReserved: true})
 		if err != nil {
 			return err
 		}

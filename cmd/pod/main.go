@@ -6,7 +6,7 @@
 //	pod migrate [apply|status]  database migrations
 //	pod admin <verb> ...        create-user, make-admin, reset-password, fill-keys
 //	pod federation <verb> ...   protocol tools (keygen, seal, verify, open, discover, fetch)
-//	pod health [--url URL]      container health check
+//	pod health [--url URL|--worker] container health check
 package main
 
 import (
@@ -26,7 +26,7 @@ commands:
   migrate [apply|status]    apply pending database migrations, or list them
   admin <verb>              create-user, make-admin, reset-password, fill-keys (pod admin help)
   federation <verb>         federation debugging tools (pod federation help)
-  health [--url URL]        exit 0 when the URL answers 2xx, or PostgreSQL and Redis answer
+  health [--url URL|--worker] exit 0 when the URL answers 2xx, a worker runs here, or PostgreSQL and Redis answer
 
 Configuration comes from POD_* environment variables; see README.md.
 `

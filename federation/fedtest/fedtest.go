@@ -164,3 +164,19 @@ func Key(tb testing.TB, bits int) *rsa.PrivateKey {
 	keys[bits] = k
 	return k
 }
+
+// VectorsDir returns the folder of the conformance vectors copied into the
+// repository (federation/testdata/vectors), failing tb if it is missing.
+// Tests outside federation/ use it, as they cannot import its internal
+// locator.
+func VectorsDir(tb testing.TB) string {
+	tb.Helper()
+	return vectors.Dir(tb)
+}
+
+// Vector returns the bytes of one conformance vector file given relative to
+// the vectors folder, e.g. "keys/alice_pod_a.pub.pem".
+func Vector(tb testing.TB, rel string) []byte {
+	tb.Helper()
+	return vectors.Read(tb, rel)
+}

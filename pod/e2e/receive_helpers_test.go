@@ -16,6 +16,7 @@ import (
 
 	"github.com/aspenpod/aspen/federation"
 	"github.com/aspenpod/aspen/federation/envelope"
+	"github.com/aspenpod/aspen/federation/fedtest"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
@@ -52,28 +53,12 @@ func newLanePod(t testing.TB) *podtest.FedPod {
 	return podtest.NewFedPod(t, fmt.Sprintf("vec%d", l), l, fast)
 }
 
-// vectorsDir is <repo root>/../shared/conformance/vectors, the repository
-// root being the folder above the working directory that holds go.mod (as
-// federation/internal/vectors finds it, which pod/ may not import). A
-// missing folder fails the test: the vectors are its point.
+// vectorsDir is the conformance vectors' folder inside the repository
+// (federation/testdata/vectors). A missing folder fails the test: the
+// vectors are its point.
 func vectorsDir(t testing.TB) string {
 	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			dir := filepath.Join(d, "..", "shared", "conformance", "vectors")
-			if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
-				t.Fatalf("conformance vectors not found beside the repository (%s): %v", dir, err)
-			}
-			return dir
-		}
-		if filepath.Dir(d) == d {
-			t.Fatalf("no go.mod above %s", wd)
-		}
-	}
+	return fedtest.VectorsDir(t)
 }
 
 // vectorFile returns a file of the vectors folder, e.g.

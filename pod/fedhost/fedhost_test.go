@@ -3,8 +3,6 @@ package fedhost_test
 import (
 	"bytes"
 	"encoding/xml"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,32 +11,15 @@ import (
 	"github.com/aspenpod/aspen/federation/discovery"
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/federation/envelope"
+	"github.com/aspenpod/aspen/federation/fedtest"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod/fedhost"
 )
 
-// vector reads a shared conformance vector (<repo>/../shared/conformance/vectors).
+// vector reads a conformance vector (federation/testdata/vectors).
 func vector(t *testing.T, rel string) []byte {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "..", "shared", "conformance", "vectors", rel))
-	if err != nil {
-		t.Fatalf("conformance vector: %v", err)
-	}
-	return b
+	return fedtest.Vector(t, rel)
 }
 
 func uid(n int64) *int64 { return &n }

@@ -1,10 +1,11 @@
-// Package vectors locates the shared conformance vectors for tests.
+// Package vectors locates the conformance vectors for tests.
 //
-// The vectors live outside the repository, in <repo root>/../shared/
-// conformance/vectors (CI clones the repository beside a copy of shared/).
-// Tests find them by walking up from their working directory to the folder
-// holding go.mod. A missing folder fails the test: the vectors are the
-// point of these tests, so skipping silently would hide a broken setup.
+// The vectors are a copy inside the repository, in
+// federation/testdata/vectors (their README says where they came from), so
+// a fresh clone tests itself. Tests find them by walking up from their
+// working directory to the folder holding go.mod. A missing folder fails
+// the test: the vectors are the point of these tests, so skipping silently
+// would hide a broken setup.
 package vectors
 
 import (
@@ -13,6 +14,9 @@ import (
 	"sync"
 	"testing"
 )
+
+// RepoPath is where the vectors live, relative to the repository root.
+const RepoPath = "federation/testdata/vectors"
 
 var (
 	once    sync.Once
@@ -28,9 +32,9 @@ func find() {
 	}
 	for d := wd; ; {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			v := filepath.Join(d, "..", "shared", "conformance", "vectors")
+			v := filepath.Join(d, filepath.FromSlash(RepoPath))
 			if st, err := os.Stat(v); err != nil || !st.IsDir() {
-				findErr = "conformance vectors not found at " + v + " (expected <repo root>/../shared/conformance/vectors)"
+				findErr = "conformance vectors not found at " + v + " (expected <repo root>/" + RepoPath + ")"
 				return
 			}
 			dir = v
