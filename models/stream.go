@@ -176,10 +176,10 @@ func (s *Store) ActivityStream(ctx context.Context, v Viewer, c Cursor, limit in
 		ORDER BY p.interacted_at DESC, p.id DESC LIMIT @limit`, pageArgs(v, c, limit, nil))
 }
 
-// LikedStream lists visible posts the viewer liked.
+// LikedStream lists visible posts the viewer liked (dislikes left out).
 func (s *Store) LikedStream(ctx context.Context, v Viewer, c Cursor, limit int) ([]PostRow, error) {
 	return s.page(ctx, `SELECT p.id AS post_id, p.created_at AS sort_at FROM posts p
-		WHERE p.id IN (SELECT l.post_id FROM likes l WHERE l.author_id = @vperson AND l.comment_id IS NULL)
+		WHERE p.id IN (SELECT l.post_id FROM likes l WHERE l.author_id = @vperson AND l.comment_id IS NULL AND l.positive)
 		AND (p.created_at, p.id) < (@ct, @cid) AND `+visibleSQL+` AND `+notFilteredSQL+`
 		ORDER BY p.created_at DESC, p.id DESC LIMIT @limit`, pageArgs(v, c, limit, nil))
 }
