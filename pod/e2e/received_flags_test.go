@@ -235,3 +235,35 @@ func TestRetractedCommentNotResurrected(t *testing.T) {
 		t.Errorf("counters %d", n)
 	}
 }
+
+// TestReceivedNSFWProfileMarksPosts: a received profile's nsfw flag was
+// stored but ignored; as in diaspora*, it marks all the person's posts
+// NSFW (and reshares of them).
+func TestReceivedNSFWProfileMarksPosts(t *testing.T) {
+	e := startBadPod(t)
+	ctx := context.Background()
+	postGUID := pod.NewGUID()
+	e.applied("post", publicPath, signed(t, e.statusMessage(e.rita, postGUID, true, "nothing to see"), e.rita))
+	pv, err := e.p.App.Post(ctx, nil, postGUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.Post.NSFW {
+		t.Fatal("a post without #nsfw by a safe profile is NSFW")
+	}
+	e.applied("nsfw profile", publicPath, signed(t, xmlOf(t, &entity.Profile{Author: e.rita.ID, FirstName: "Rita",
+		Searchable: true, NSFW: true}), e.rita))
+	if pv, err = e.p.App.Post(ctx, nil, postGUID); err != nil {
+		t.Fatal(err)
+	}
+	if !pv.Post.NSFW {
+		t.Error("a post by a person whose profile is NSFW is not marked NSFW")
+	}
+	reshare, err := e.p.App.Reshare(ctx, e.au.s, postGUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reshare.NSFW {
+		t.Error("a reshare of an NSFW post is not marked NSFW")
+	}
+}
