@@ -144,13 +144,15 @@ type LikeRow struct {
 	AuthorImageSmall string
 }
 
-// LikesOf lists the likes of a post (commentID 0) or of a comment.
+// LikesOf lists the likes of a post (commentID 0) or of a comment. A
+// dislike (positive false, which only remote pods send) is not a like: it
+// is left out, as diaspora* does.
 func (s *Store) LikesOf(ctx context.Context, postID, commentID int64) ([]LikeRow, error) {
 	q := `SELECT l.*, a.guid AS author_guid, a.diaspora_id AS author_diaspora_id,
 		COALESCE(pr.first_name, '') AS author_first_name, COALESCE(pr.last_name, '') AS author_last_name,
 		COALESCE(pr.image_url_small, '') AS author_image_small
 		FROM likes l JOIN people a ON a.id = l.author_id LEFT JOIN profiles pr ON pr.person_id = a.id
-		WHERE l.post_id = ?`
+		WHERE l.post_id = ? AND l.positive`
 	args := []any{postID}
 	if commentID == 0 {
 		q += ` AND l.comment_id IS NULL`
@@ -163,15 +165,15 @@ func (s *Store) LikesOf(ctx context.Context, postID, commentID int64) ([]LikeRow
 	return rows, translate(err, "likes")
 }
 
-// ViewerLikes returns, for each of the posts, the viewer's like of it and
-// whether the viewer reshared it, in one statement.
+// ViewerLikes returns, for each of the posts, the viewer's like of it (not
+// a dislike) and whether the viewer reshared it, in one statement.
 func (s *Store) ViewerLikes(ctx context.Context, v Viewer, postIDs []int64) (likes map[int64]int64, reshared map[int64]bool, err error) {
 	likes, reshared = map[int64]int64{}, map[int64]bool{}
 	if v.PersonID == 0 || len(postIDs) == 0 {
 		return likes, reshared, nil
 	}
 	rows, err := s.conn(ctx).Raw(`SELECT l.post_id, l.id, 'like' FROM likes l
-			WHERE l.author_id = @vperson AND l.comment_id IS NULL AND l.post_id = ANY(CAST(@posts AS bigint[]))
+			WHERE l.author_id = @vperson AND l.comment_id IS NULL AND l.positive AND l.post_id = ANY(CAST(@posts AS bigint[]))
 		UNION ALL
 		SELECT r.root_id, r.id, 'reshare' FROM posts r
 			WHERE r.author_id = @vperson AND r.type = 'Reshare' AND r.root_id = ANY(CAST(@posts AS bigint[]))`,

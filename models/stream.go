@@ -39,6 +39,8 @@ type PostRow struct {
 	AuthorImage      string
 	AuthorImageSmall string
 	AuthorImageMed   string
+	// AuthorNSFW: the author's profile marks all their posts NSFW.
+	AuthorNSFW bool `gorm:"column:author_nsfw"`
 
 	RootAuthorID         *int64
 	RootPublic           *bool
@@ -53,6 +55,8 @@ type PostRow struct {
 	RootAuthorImage      *string
 	RootAuthorImageSmall *string
 	RootAuthorImageMed   *string
+	// RootNSFW: the reshared post is NSFW (#nsfw or its author's profile).
+	RootNSFW *bool `gorm:"column:root_nsfw"`
 }
 
 // pageSQL wraps a query of (post_id, sort_at) pairs, already ordered and
@@ -63,7 +67,8 @@ SELECT p.*, page.sort_at,
 	a.guid AS author_guid, a.diaspora_id AS author_diaspora_id, a.owner_id AS author_owner_id,
 	COALESCE(ap.first_name, '') AS author_first_name, COALESCE(ap.last_name, '') AS author_last_name,
 	COALESCE(ap.image_url, '') AS author_image, COALESCE(ap.image_url_small, '') AS author_image_small,
-	COALESCE(ap.image_url_medium, '') AS author_image_med,
+	COALESCE(ap.image_url_medium, '') AS author_image_med, COALESCE(ap.nsfw, false) AS author_nsfw,
+	(r.nsfw OR COALESCE(rp.nsfw, false)) AS root_nsfw,
 	r.author_id AS root_author_id, r.public AS root_public, r.text AS root_text, r.text_html AS root_text_html,
 	r.created_at AS root_created_at, r.provider_display_name AS root_provider,
 	ra.guid AS root_author_guid, ra.diaspora_id AS root_author_diaspora_id,
@@ -176,10 +181,10 @@ func (s *Store) ActivityStream(ctx context.Context, v Viewer, c Cursor, limit in
 		ORDER BY p.interacted_at DESC, p.id DESC LIMIT @limit`, pageArgs(v, c, limit, nil))
 }
 
-// LikedStream lists visible posts the viewer liked.
+// LikedStream lists visible posts the viewer liked (dislikes left out).
 func (s *Store) LikedStream(ctx context.Context, v Viewer, c Cursor, limit int) ([]PostRow, error) {
 	return s.page(ctx, `SELECT p.id AS post_id, p.created_at AS sort_at FROM posts p
-		WHERE p.id IN (SELECT l.post_id FROM likes l WHERE l.author_id = @vperson AND l.comment_id IS NULL)
+		WHERE p.id IN (SELECT l.post_id FROM likes l WHERE l.author_id = @vperson AND l.comment_id IS NULL AND l.positive)
 		AND (p.created_at, p.id) < (@ct, @cid) AND `+visibleSQL+` AND `+notFilteredSQL+`
 		ORDER BY p.created_at DESC, p.id DESC LIMIT @limit`, pageArgs(v, c, limit, nil))
 }

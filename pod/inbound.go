@@ -73,6 +73,15 @@ func (a *App) Receive(ctx context.Context, r tasks.Receive) error {
 		route = "private"
 	}
 	sender, err := a.receive(ctx, r.Body, r.RecipientGUID, 0)
+	var unknown *unknownTargetError
+	if errors.As(err, &unknown) {
+		// Nothing to delete: done. diaspora* retries for a day in case the
+		// target comes late; remembering the retraction (unknownTarget)
+		// keeps a late target out without a day of retries.
+		a.log.Info("federation: retraction of something this pod does not have, remembered", "reason", err.Error(),
+			"route", route, "sender", sender)
+		return nil
+	}
 	if errors.Is(err, errRetracted) {
 		// About something deleted already: a second copy of a retraction,
 		// or a comment that arrives after its post was retracted.
@@ -117,6 +126,61 @@ func (a *App) retracted(ctx context.Context, guid string) bool {
 	return err == nil && n > 0
 }
 
+// errUnknownTarget: a retraction's target is not stored here.
+var errUnknownTarget = errors.New("retraction target unknown")
+
+// unknownTargetError is a verified retraction whose target this pod never
+// had (or has deleted): it is done once remembered, never retried.
+type unknownTargetError struct {
+	typ, guid string
+}
+
+func (e *unknownTargetError) Error() string {
+	return fmt.Sprintf("%s: %s %s", errUnknownTarget, e.typ, e.guid)
+}
+
+func (e *unknownTargetError) Unwrap() error { return errUnknownTarget }
+
+// unknownTarget handles a retraction (envelope signature verified) whose
+// target this pod does not have: the sender rules cannot be checked
+// without the target, so it deletes nothing, but it is remembered for
+// retractedTTL with its author and sender, and a target that arrives later
+// is refused if that retraction would have been valid for it
+// (retractedBefore).
+func (a *App) unknownTarget(ctx context.Context, env *envelope.Envelope) error {
+	e, err := entity.ParseXML(env.Payload)
+	if err != nil {
+		return err
+	}
+	x, ok := e.(*entity.Retraction)
+	if !ok {
+		return fmt.Errorf("%s is no retraction: %w", e.EntityName(), ErrDropped)
+	}
+	val := strings.ToLower(x.Author) + " " + strings.ToLower(env.Sender)
+	if err := a.rdb.Set(ctx, a.redisPrefix+"retracted-unseen:"+strings.ToLower(x.TargetGUID), val, retractedTTL).Err(); err != nil {
+		a.log.Warn("cannot remember a retraction", "guid", x.TargetGUID, "err", err)
+	}
+	return &unknownTargetError{typ: x.TargetType, guid: x.TargetGUID}
+}
+
+// retractedBefore reports whether an object arriving now was retracted
+// before it came: deleted here (retracted), or named by a retraction that
+// came first (unknownTarget) whose author is the object's author and whose
+// sender was allowed to retract it: the author, or for a comment or like
+// the post's author (rootAuthor).
+func (a *App) retractedBefore(ctx context.Context, guid, author, rootAuthor string) bool {
+	if a.retracted(ctx, guid) {
+		return true
+	}
+	val, err := a.rdb.Get(ctx, a.redisPrefix+"retracted-unseen:"+strings.ToLower(guid)).Result()
+	if err != nil {
+		return false
+	}
+	by, sender, _ := strings.Cut(val, " ")
+	author, rootAuthor = strings.ToLower(author), strings.ToLower(rootAuthor)
+	return by == author && (sender == author || rootAuthor != "" && sender == rootAuthor)
+}
+
 // knownGUID reports whether a post, comment or like with the entity's GUID
 // is stored here.
 func (a *App) knownGUID(ctx context.Context, e entity.Entity) bool {
@@ -159,10 +223,14 @@ func (a *App) receive(ctx context.Context, body []byte, recipientGUID string, de
 	if err != nil {
 		return "", err
 	}
-	// A retraction never fetches its target: a missing one is retried.
-	fetch := depth == 0 && !strings.HasPrefix(strings.TrimSpace(string(env.Payload)), "<retraction")
-	proc := receive.Processor{Keys: a, Objects: objectLookup{a: a, sender: env.Sender, fetch: fetch}}
+	// A retraction never fetches its target: a missing one is remembered
+	// (unknownTarget).
+	retraction := strings.HasPrefix(strings.TrimSpace(string(env.Payload)), "<retraction")
+	proc := receive.Processor{Keys: a, Objects: objectLookup{a: a, sender: env.Sender, fetch: depth == 0 && !retraction, retraction: retraction}}
 	res, err := proc.ProcessEnvelope(ctx, env, recipientGUID)
+	if errors.Is(err, errUnknownTarget) {
+		return env.Sender, a.unknownTarget(ctx, env)
+	}
 	if err != nil {
 		return env.Sender, err
 	}
@@ -176,12 +244,18 @@ type objectLookup struct {
 	a      *App
 	sender string
 	fetch  bool
+	// retraction: the lookup is for a retraction's target, and a missing
+	// one is errUnknownTarget.
+	retraction bool
 }
 
 func (l objectLookup) LookupObject(ctx context.Context, typ, guid string) (*federation.ObjectInfo, error) {
 	info, err := l.a.objectInfo(ctx, typ, guid)
 	if errors.Is(err, models.ErrNotFound) && l.a.retracted(ctx, guid) {
 		return nil, errRetracted
+	}
+	if errors.Is(err, models.ErrNotFound) && l.retraction {
+		return nil, fmt.Errorf("%s %s: %w", typ, guid, errUnknownTarget)
 	}
 	if !errors.Is(err, models.ErrNotFound) || !l.fetch {
 		return info, err
@@ -294,7 +368,7 @@ func (a *App) receiveStatusMessage(ctx context.Context, e *entity.StatusMessage,
 	if !e.Public && rcpt == nil {
 		return dropped("limited post %s arrived on the public route", e.GUID)
 	}
-	if a.retracted(ctx, e.GUID) {
+	if a.retractedBefore(ctx, e.GUID, e.Author, "") {
 		return errRetracted
 	}
 	var created *models.Post
@@ -334,8 +408,14 @@ func (a *App) receiveStatusMessage(ctx context.Context, e *entity.StatusMessage,
 			return a.publish(ctx, tx, post, mentioned)
 		})
 	})
-	if err == nil && created != nil && created.Public {
-		a.subscribe(ctx, created)
+	if err == nil && created != nil {
+		if left := fedhost.LeftOut(e); left != "" {
+			a.log.Info("federation: received post stored without what this pod does not support yet",
+				"guid", created.GUID, "author", author.DiasporaID, "left_out", left)
+		}
+		if created.Public {
+			a.subscribe(ctx, created)
+		}
 	}
 	return err
 }
@@ -358,6 +438,9 @@ func (a *App) subscribe(ctx context.Context, post *models.Post) {
 func (a *App) receiveReshare(ctx context.Context, e *entity.Reshare, author *models.Person, depth int) error {
 	if _, err := a.store.PostByGUID(ctx, e.GUID); err == nil {
 		return nil // a repeated delivery
+	}
+	if a.retractedBefore(ctx, e.GUID, e.Author, "") {
+		return errRetracted
 	}
 	var root *models.Post
 	if e.RootGUID != "" {
@@ -453,6 +536,9 @@ func (a *App) receiveComment(ctx context.Context, e *entity.Comment, author *mod
 	if err != nil {
 		return err
 	}
+	if a.retractedBefore(ctx, e.GUID, e.Author, a.authorOf(ctx, parent)) {
+		return errRetracted
+	}
 	post, ours, err := a.relayableParent(ctx, parent.ID, author, "Comment", e.GUID)
 	if err != nil {
 		return err
@@ -494,6 +580,9 @@ func (a *App) receiveLike(ctx context.Context, e *entity.Like, author *models.Pe
 	if err != nil {
 		return err
 	}
+	if a.retractedBefore(ctx, e.GUID, e.Author, a.authorOf(ctx, post)) {
+		return errRetracted
+	}
 	var commentID *int64
 	if comment != nil {
 		commentID = &comment.ID
@@ -506,13 +595,21 @@ func (a *App) receiveLike(ctx context.Context, e *entity.Like, author *models.Pe
 		if err := tx.CreateLike(ctx, l); err != nil {
 			return err
 		}
+		// A dislike (positive false) is stored, relayed and retractable,
+		// but it is no like: no like counter, no "liked" notification.
 		if comment != nil {
+			if !l.Positive {
+				return nil
+			}
 			return tx.AddCommentLikes(ctx, comment.ID, 1)
 		}
-		if err := tx.AddCounters(ctx, post.ID, 0, 1, 0); err != nil {
+		if err := tx.AddParticipation(ctx, post.ID, author.ID); err != nil {
 			return err
 		}
-		if err := tx.AddParticipation(ctx, post.ID, author.ID); err != nil {
+		if !l.Positive {
+			return nil
+		}
+		if err := tx.AddCounters(ctx, post.ID, 0, 1, 0); err != nil {
 			return err
 		}
 		return a.notifyAuthor(ctx, tx, post, models.NotifyLiked, author.ID)
@@ -524,6 +621,15 @@ func (a *App) receiveLike(ctx context.Context, e *entity.Like, author *models.Pe
 		a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchLike, LikeID: l.ID})
 	}
 	return err
+}
+
+// authorOf returns the diaspora ID of a post's author ("" if unknown).
+func (a *App) authorOf(ctx context.Context, p *models.Post) string {
+	pe, err := a.store.PersonByID(ctx, p.AuthorID)
+	if err != nil {
+		return ""
+	}
+	return pe.DiasporaID
 }
 
 // receiveRetraction deletes what a retraction targets (the sender rules
@@ -573,6 +679,9 @@ func (a *App) receiveRetraction(ctx context.Context, e *entity.Retraction, sende
 				if err := tx.DeleteLike(ctx, l.ID); err != nil {
 					return err
 				}
+				if !l.Positive {
+					return nil // a dislike was never counted
+				}
 				if l.CommentID != nil {
 					return tx.AddCommentLikes(ctx, *l.CommentID, -1)
 				}
@@ -594,7 +703,7 @@ func (a *App) receiveRetraction(ctx context.Context, e *entity.Retraction, sende
 			}
 			if postAuthor.Local() && !strings.EqualFold(sender, postAuthor.DiasporaID) {
 				out.add(tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: postAuthor.ID, PostID: post.ID, PersonID: authorID,
-					TargetType: e.TargetType, TargetGUID: e.TargetGUID, TargetAuthor: e.Author})
+					RelayedFrom: authorID, TargetType: e.TargetType, TargetGUID: e.TargetGUID, TargetAuthor: e.Author})
 			}
 			return nil
 		})

@@ -240,6 +240,9 @@ func (a *App) Unlike(ctx context.Context, s *Session, postKey string, commentID 
 		}
 		out.add(tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: s.PersonID, PostID: p.ID, PersonID: s.PersonID,
 			TargetType: "Like", TargetGUID: l.GUID, TargetAuthor: s.Username + "@" + a.opt.Host})
+		if !l.Positive {
+			return nil // never counted
+		}
 		if commentID != 0 {
 			return tx.AddCommentLikes(ctx, commentID, -1)
 		}

@@ -402,7 +402,8 @@ func (a *App) dispatchRelayable(ctx context.Context, d tasks.Dispatch) error {
 // A post's retraction goes to the recipients resolved before it was
 // deleted (for a limited post: its whole audience snapshot, including
 // people removed from the aspect since). A comment's or like's retraction
-// goes where the relayable went.
+// goes where the relayable went, and to the relayable's author (PersonID)
+// unless the retraction is theirs, relayed (RelayedFrom).
 func (a *App) dispatchRetraction(ctx context.Context, d tasks.Dispatch) error {
 	sender, err := a.store.PersonByID(ctx, d.SenderID)
 	if err != nil || !sender.Local() {
@@ -433,10 +434,25 @@ func (a *App) dispatchRetraction(ctx context.Context, d tasks.Dispatch) error {
 			if o.recipients, err = a.postAudience(ctx, post); err != nil {
 				return err
 			}
-			if d.PersonID != 0 { // relaying a remote author's retraction
-				if from, err := a.store.PersonByID(ctx, d.PersonID); err == nil && !from.Local() {
+			switch {
+			case d.RelayedFrom != 0: // relaying a remote author's retraction
+				from, err := a.store.PersonByID(ctx, d.RelayedFrom)
+				if err != nil {
+					return err
+				}
+				if !from.Local() {
 					o.skipHost, o.skipPerson = from.PodHost, from.ID
 				}
+			case d.PersonID != 0:
+				// The target's author gets it too, as with diaspora*: a
+				// comment deleted by the post's author must disappear on
+				// the pod of the person who wrote it. (They are in the
+				// audience of a limited post, as they could comment.)
+				more, err := a.store.RecipientsByID(ctx, []int64{d.PersonID})
+				if err != nil {
+					return err
+				}
+				o.recipients = append(o.recipients, more...)
 			}
 		} else if o.recipients, err = a.store.RecipientsByID(ctx, []int64{postAuthor.ID}); err != nil {
 			return err

@@ -139,7 +139,7 @@ func postView(r models.PostRow, v models.Viewer) PostView {
 	pv := PostView{
 		ID: r.ID, GUID: r.GUID, Public: r.Public, CreatedAt: r.CreatedAt, InteractedAt: r.InteractedAt,
 		ProviderDisplayName: r.ProviderDisplayName, Text: r.Text, HTML: template.HTML(r.TextHTML),
-		PostType: r.Type, NSFW: r.NSFW, Title: titleOf(r.Text),
+		PostType: r.Type, NSFW: r.NSFW || r.AuthorNSFW, Title: titleOf(r.Text),
 		Author: PersonView{ID: r.AuthorID, GUID: r.AuthorGUID, Name: personName(r.AuthorFirstName, r.AuthorLastName, r.AuthorDiasporaID),
 			DiasporaID: r.AuthorDiasporaID, Avatar: avatar(r.AuthorImage, r.AuthorImageMed, r.AuthorImageSmall)},
 		Photos: []any{}, MentionedPeople: []PersonView{},
@@ -163,6 +163,7 @@ func postView(r models.PostRow, v models.Viewer) PostView {
 				pv.Root.CreatedAt = *r.RootCreatedAt
 			}
 			pv.Title = titleOf(pv.Root.Text)
+			pv.NSFW = derefBool(r.RootNSFW) // a reshare is as NSFW as its original
 		}
 	}
 	// Reshares are public; they reshare the original.

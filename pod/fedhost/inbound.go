@@ -82,6 +82,32 @@ func StatusMessagePost(e *entity.StatusMessage, authorID int64) *models.Post {
 	}
 }
 
+// LeftOut says what of a received status message this pod does not keep
+// yet (photos, poll, event, location, embed), e.g. "2 photos, 1 poll"; ""
+// when nothing is left out. The post is stored with its text only, and the
+// receiver logs this so that the loss is not silent.
+func LeftOut(e *entity.StatusMessage) string {
+	var parts []string
+	if n := len(e.Photos); n == 1 {
+		parts = append(parts, "1 photo")
+	} else if n > 1 {
+		parts = append(parts, fmt.Sprintf("%d photos", n))
+	}
+	if e.Poll != nil {
+		parts = append(parts, "1 poll")
+	}
+	if e.Event != nil {
+		parts = append(parts, "1 event")
+	}
+	if e.Location != nil {
+		parts = append(parts, "1 location")
+	}
+	if e.Embed != nil && !e.Embed.Nothing {
+		parts = append(parts, "1 embed")
+	}
+	return strings.Join(parts, ", ")
+}
+
 // ResharePost returns the post row of a received reshare of root.
 func ResharePost(e *entity.Reshare, authorID int64, root *models.Post) *models.Post {
 	created := receivedTime(e.CreatedAt)

@@ -66,3 +66,30 @@ func TestReceivedTimestampsInTheFutureAreNow(t *testing.T) {
 		t.Errorf("comment row %+v %v", c, err)
 	}
 }
+
+func TestLeftOutNamesWhatIsNotKept(t *testing.T) {
+	xml := []byte(`<status_message><author>alice@pod.example</author><guid>17f2e3d4c5b6a79880123456789abcde</guid>
+<created_at>2024-01-02T03:04:05Z</created_at><public>true</public><text>look</text>
+<photo><guid>17a2e3d4c5b6a79880123456789abcd1</guid><author>alice@pod.example</author><public>true</public>
+<created_at>2024-01-02T03:04:05Z</created_at><remote_photo_path>https://pod.example/uploads/images/</remote_photo_path>
+<remote_photo_name>a.jpg</remote_photo_name></photo>
+<photo><guid>17a2e3d4c5b6a79880123456789abcd2</guid><author>alice@pod.example</author><public>true</public>
+<created_at>2024-01-02T03:04:05Z</created_at><remote_photo_path>https://pod.example/uploads/images/</remote_photo_path>
+<remote_photo_name>b.jpg</remote_photo_name></photo>
+<poll><guid>17b2e3d4c5b6a79880123456789abcde</guid><question>Yes?</question>
+<poll_answer><guid>17c2e3d4c5b6a79880123456789abcde</guid><answer>Yes</answer></poll_answer>
+<poll_answer><guid>17d2e3d4c5b6a79880123456789abcde</guid><answer>No</answer></poll_answer></poll>
+<embed><nothing>true</nothing></embed>
+</status_message>`)
+	e, err := entity.ParseXML(xml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := e.(*entity.StatusMessage)
+	if got := fedhost.LeftOut(sm); got != "2 photos, 1 poll" {
+		t.Errorf("LeftOut = %q, want %q (the parser must keep photos and poll; an empty embed is nothing)", got, "2 photos, 1 poll")
+	}
+	if got := fedhost.LeftOut(&entity.StatusMessage{Text: "plain"}); got != "" {
+		t.Errorf("LeftOut of a text-only post = %q", got)
+	}
+}

@@ -61,6 +61,12 @@ type Dispatch struct {
 	Blocking  bool   `json:"blocking,omitempty"`
 	// Retraction: who sends it, what it retracts and, when the target is
 	// already deleted with its audience, the recipients resolved before.
+	// For a comment or like, PersonID is the target's author, who gets the
+	// retraction too, unless RelayedFrom is set: then the retraction came
+	// from that remote person and is relayed to the others, and their pod
+	// (public route) or they (private route) get nothing. Relaying is
+	// always said, never inferred from PersonID.
+	RelayedFrom  int64   `json:"relayed_from,omitempty"`
 	SenderID     int64   `json:"sender_id,omitempty"`
 	TargetType   string  `json:"target_type,omitempty"`
 	TargetGUID   string  `json:"target_guid,omitempty"`

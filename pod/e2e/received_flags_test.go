@@ -1,0 +1,269 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aspenpod/aspen/aspects"
+	"github.com/aspenpod/aspen/federation/entity"
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod"
+	"github.com/hibiken/asynq"
+)
+
+// dislike is a like entity with positive false, signed by its author.
+func (e *badEnv) dislike(author identity, guid, parent, parentType string) []byte {
+	l := &entity.Like{Author: author.ID, GUID: guid, ParentGUID: parent, ParentType: parentType, Positive: false}
+	if err := entity.SignRelayable(l, author.Key); err != nil {
+		e.t.Fatal(err)
+	}
+	return xmlOf(e.t, l)
+}
+
+// TestReceivedDislikeIsNoLike: a like entity with positive=false is kept
+// (and can be retracted) but neither counted nor listed as a like, nor
+// notified as one, as diaspora* does.
+func TestReceivedDislikeIsNoLike(t *testing.T) {
+	e := startBadPod(t)
+	ctx := context.Background()
+	post, err := e.p.App.CreatePost(ctx, e.au.s, pod.PostInput{Text: "rate me", Audience: aspects.Selection{Public: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := e.p.App.Comment(ctx, e.au.s, post.GUID, "and me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled(t, e.p)
+	postDislike, commentDislike := pod.NewGUID(), pod.NewGUID()
+	e.applied("dislike of the post", publicPath, signed(t, e.dislike(e.rita, postDislike, post.GUID, "Post"), e.rita))
+	e.applied("dislike of the comment", publicPath, signed(t, e.dislike(e.rita, commentDislike, cv.GUID, "Comment"), e.rita))
+
+	if n := count(t, e.p, "SELECT count(*) FROM likes WHERE NOT positive"); n != 2 {
+		t.Fatalf("%d dislikes stored, want 2", n)
+	}
+	if n := count(t, e.p, "SELECT likes_count FROM posts WHERE guid = ?", post.GUID); n != 0 {
+		t.Errorf("post likes_count %d after a dislike", n)
+	}
+	if n := count(t, e.p, "SELECT likes_count FROM comments WHERE guid = ?", cv.GUID); n != 0 {
+		t.Errorf("comment likes_count %d after a dislike", n)
+	}
+	if ls, err := e.p.App.Likes(ctx, e.au.s, post.GUID); err != nil || len(ls) != 0 {
+		t.Errorf("likes of the post: %+v %v, want none", ls, err)
+	}
+	pv, err := e.p.App.Post(ctx, e.au.s, post.GUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pv.Likes) != 0 || len(pv.Post.Interactions.Likes) != 0 || pv.Post.Interactions.LikesCount != 0 {
+		t.Errorf("the post page shows the dislike as a like: %+v %+v", pv.Likes, pv.Post.Interactions)
+	}
+	if n := count(t, e.p, "SELECT count(*) FROM notifications WHERE type = ?", models.NotifyLiked); n != 0 {
+		t.Errorf("%d 'liked' notifications for a dislike", n)
+	}
+	nl, err := e.p.App.Notifications(ctx, e.au.s, false, "", 1, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range nl.Items {
+		if strings.Contains(it.Text, "liked") {
+			t.Errorf("notification %q for a dislike", it.Text)
+		}
+	}
+
+	// Its retraction removes it without taking a like away.
+	e.applied("retraction of the post dislike", publicPath, signed(t, e.retraction(e.rita, "Like", postDislike), e.rita))
+	e.applied("retraction of the comment dislike", publicPath, signed(t, e.retraction(e.rita, "Like", commentDislike), e.rita))
+	if n := count(t, e.p, "SELECT count(*) FROM likes"); n != 0 {
+		t.Errorf("%d likes left after the retractions", n)
+	}
+	if n := count(t, e.p, "SELECT likes_count FROM posts WHERE guid = ?", post.GUID); n != 0 {
+		t.Errorf("post likes_count %d after a dislike came and went", n)
+	}
+	if n := count(t, e.p, "SELECT likes_count FROM comments WHERE guid = ?", cv.GUID); n != 0 {
+		t.Errorf("comment likes_count %d after a dislike came and went", n)
+	}
+
+	// A dislike row of a local person (none is made here, but the data
+	// allows it) is not in their liked stream nor marks the post liked.
+	if err := e.p.Store.Exec(ctx, `INSERT INTO likes (guid, post_id, author_id, positive, created_at)
+		SELECT ?, id, ?, false, now() FROM posts WHERE guid = ?`, pod.NewGUID(), e.au.s.PersonID, post.GUID); err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.p.App.Stream(ctx, e.au.s, pod.StreamQuery{Kind: pod.StreamLiked})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Posts) != 0 {
+		t.Errorf("the liked stream lists %d posts for a dislike", len(page.Posts))
+	}
+	main, err := e.p.App.Stream(ctx, e.au.s, pod.StreamQuery{Kind: pod.StreamMain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range main.Posts {
+		if p.GUID == post.GUID && (p.Liked || len(p.Interactions.Likes) != 0) {
+			t.Errorf("the stream shows the post as liked by a dislike: %+v", p.Interactions)
+		}
+	}
+}
+
+// TestReceivedPostLeftOutIsLogged: a received status message with photos
+// and a poll (vector 17: one photo, a location, a poll) is stored with its
+// text, and one log line names the post and what was left out.
+func TestReceivedPostLeftOutIsLogged(t *testing.T) {
+	e := startVecPod(t, roleThird)
+	off := len(e.p.Log.String())
+	d := e.public("17_status_message_with_photo_location_poll", e.alice)
+	deliver(t, e.p, d.path, d.body)
+	e.post("17f2e3d4c5b6a79880123456789abcde")
+	lines := logLines(e.p, off, "17f2e3d4c5b6a79880123456789abcde")
+	var left []string
+	for _, l := range lines {
+		if strings.Contains(l, "left_out") {
+			left = append(left, l)
+		}
+	}
+	if len(left) != 1 || !strings.Contains(left[0], `left_out="1 photo, 1 poll, 1 location"`) {
+		t.Errorf("log lines about the post: %q, want one naming 1 photo, 1 poll, 1 location", lines)
+	}
+
+	// A post with nothing left out logs no such line.
+	off = len(e.p.Log.String())
+	deliver(t, e.p, publicPath, signed(t, xmlOf(t, &entity.StatusMessage{Author: e.alice.ID, GUID: pod.NewGUID(),
+		CreatedAt: created, Public: true, Text: "just text"}), e.alice))
+	if l := logLines(e.p, off, "left_out"); len(l) != 0 {
+		t.Errorf("a text-only post logged %q", l)
+	}
+}
+
+// TestRetractionOfUnknownTarget: a retraction for something this pod never
+// had is done at once (one log line, no retry, nothing left in the
+// queues), and the target arriving later is not applied; a later target
+// the retraction could not have been valid for is.
+func TestRetractionOfUnknownTarget(t *testing.T) {
+	e := startBadPod(t)
+	ctx := context.Background()
+	postGUID, commentGUID, otherGUID := pod.NewGUID(), pod.NewGUID(), pod.NewGUID()
+	for _, r := range []struct {
+		label string
+		body  []byte
+	}{
+		{"retraction of an unknown post", signed(t, e.retraction(e.rita, "Post", postGUID), e.rita)},
+		{"retraction of an unknown comment", signed(t, e.retraction(e.rita, "Comment", commentGUID), e.rita)},
+		// eve retracts a post she says is rita's: she could not have.
+		{"retraction of an unknown post by someone else", signed(t, e.retraction(e.rita, "Post", otherGUID), e.eve)},
+	} {
+		before := tableCounts(t, e.p)
+		off := len(e.p.Log.String())
+		deliver(t, e.p, publicPath, r.body) // waits until no job is pending, active, scheduled or retrying
+		if l := logLines(e.p, off, "does not have"); len(l) != 1 {
+			t.Errorf("%s: log lines %q, want one", r.label, logLines(e.p, off, "federation:"))
+		}
+		if l := logLines(e.p, off, "will be retried"); len(l) > 0 {
+			t.Errorf("%s is retried: %s", r.label, l)
+		}
+		if drops := dropLines(e.p, off); len(drops) > 0 {
+			t.Errorf("%s dropped: %s", r.label, drops)
+		}
+		if diff := countsDiff(before, tableCounts(t, e.p)); diff != "" {
+			t.Errorf("%s changed rows: %s", r.label, diff)
+		}
+	}
+	ins := asynq.NewInspector(asynq.RedisClientOpt{Addr: e.p.Redis.Options().Addr, DB: e.p.RedisDB})
+	defer ins.Close()
+	queues, err := ins.Queues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queues {
+		info, err := ins.GetQueueInfo(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Retry+info.Archived+info.Scheduled+info.Pending > 0 {
+			t.Errorf("queue %s: %d retrying, %d archived, %d scheduled, %d pending", q, info.Retry, info.Archived, info.Scheduled, info.Pending)
+		}
+	}
+
+	// The targets arrive late: the post and the comment under it are not
+	// applied; the post eve could not retract is.
+	off := len(e.p.Log.String())
+	deliver(t, e.p, publicPath, signed(t, e.statusMessage(e.rita, postGUID, true, "too late"), e.rita))
+	if _, err := e.p.Store.PostByGUID(ctx, postGUID); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("the post retracted before it came was stored: %v", err)
+	}
+	if l := logLines(e.p, off, "about a retracted object ignored"); len(l) != 1 {
+		t.Errorf("the late post was not ignored as retracted: %q", logLines(e.p, off, "federation:"))
+	}
+	parent := pod.NewGUID()
+	e.applied("a post for the late comment", publicPath, signed(t, e.statusMessage(e.rita, parent, true, "parent"), e.rita))
+	deliver(t, e.p, publicPath, signed(t, e.comment(e.rita, commentGUID, parent, "too late", e.rita), e.rita))
+	if _, err := e.p.Store.CommentByGUID(ctx, commentGUID); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("the comment retracted before it came was stored: %v", err)
+	}
+	e.applied("the post eve retracted", publicPath, signed(t, e.statusMessage(e.rita, otherGUID, true, "still mine"), e.rita))
+	if _, err := e.p.Store.PostByGUID(ctx, otherGUID); err != nil {
+		t.Errorf("a post was kept out by someone else's retraction: %v", err)
+	}
+}
+
+// TestRetractedCommentNotResurrected: a comment deleted by its author's
+// retraction does not come back when its delivery is repeated.
+func TestRetractedCommentNotResurrected(t *testing.T) {
+	e := startBadPod(t)
+	ctx := context.Background()
+	parent, commentGUID, likeGUID := pod.NewGUID(), pod.NewGUID(), pod.NewGUID()
+	e.applied("post", publicPath, signed(t, e.statusMessage(e.rita, parent, true, "parent"), e.rita))
+	comment := signed(t, e.comment(e.eve, commentGUID, parent, "hi", e.eve), e.rita)
+	like := signed(t, e.like(e.eve, likeGUID, parent), e.rita)
+	e.applied("comment", publicPath, comment)
+	e.applied("like", publicPath, like)
+	e.applied("comment retraction", publicPath, signed(t, e.retraction(e.eve, "Comment", commentGUID), e.rita))
+	e.applied("like retraction", publicPath, signed(t, e.retraction(e.eve, "Like", likeGUID), e.rita))
+	deliver(t, e.p, publicPath, comment)
+	deliver(t, e.p, publicPath, like)
+	if _, err := e.p.Store.CommentByGUID(ctx, commentGUID); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("the retracted comment came back: %v", err)
+	}
+	if _, err := e.p.Store.LikeByGUID(ctx, likeGUID); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("the retracted like came back: %v", err)
+	}
+	if n := count(t, e.p, "SELECT comments_count + likes_count FROM posts WHERE guid = ?", parent); n != 0 {
+		t.Errorf("counters %d", n)
+	}
+}
+
+// TestReceivedNSFWProfileMarksPosts: a received profile's nsfw flag was
+// stored but ignored; as in diaspora*, it marks all the person's posts
+// NSFW (and reshares of them).
+func TestReceivedNSFWProfileMarksPosts(t *testing.T) {
+	e := startBadPod(t)
+	ctx := context.Background()
+	postGUID := pod.NewGUID()
+	e.applied("post", publicPath, signed(t, e.statusMessage(e.rita, postGUID, true, "nothing to see"), e.rita))
+	pv, err := e.p.App.Post(ctx, nil, postGUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.Post.NSFW {
+		t.Fatal("a post without #nsfw by a safe profile is NSFW")
+	}
+	e.applied("nsfw profile", publicPath, signed(t, xmlOf(t, &entity.Profile{Author: e.rita.ID, FirstName: "Rita",
+		Searchable: true, NSFW: true}), e.rita))
+	if pv, err = e.p.App.Post(ctx, nil, postGUID); err != nil {
+		t.Fatal(err)
+	}
+	if !pv.Post.NSFW {
+		t.Error("a post by a person whose profile is NSFW is not marked NSFW")
+	}
+	reshare, err := e.p.App.Reshare(ctx, e.au.s, postGUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reshare.NSFW {
+		t.Error("a reshare of an NSFW post is not marked NSFW")
+	}
+}
