@@ -3,9 +3,11 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -298,5 +300,81 @@ func TestCSRFEitherTokenIsEnough(t *testing.T) {
 		if created != (tc.want == http.StatusOK) {
 			t.Errorf("%s: aspect created: %v", tc.name, created)
 		}
+	}
+}
+
+// profileForm posts the profile form as multipart, with an optional file.
+func profileForm(t *testing.T, c *podtest.Client, fields map[string]string, avatar []byte) *podtest.Response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("authenticity_token", c.CSRF())
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	if avatar != nil {
+		fw, _ := mw.CreateFormFile("profile[avatar]", "me.png")
+		fw.Write(avatar)
+	}
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, c.Pod.Server.URL+"/profile", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return c.Do(req)
+}
+
+// mediaFiles lists the files in a pod's media store.
+func mediaFiles(t *testing.T, p *podtest.Pod) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(p.Media.Dir(), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestRefusedProfileFormChangesNothing: the profile form is all or
+// nothing. A bad picture keeps the bio and gender from being saved, bad
+// fields keep a good picture from being stored, and no file is left.
+func TestRefusedProfileFormChangesNothing(t *testing.T) {
+	p := podtest.New(t)
+	c := p.Client()
+	c.SignUp("grace")
+	ctx := context.Background()
+	person, _ := p.Store.PersonByDiasporaID(ctx, "grace@pod.test")
+	mustStatus(t, profileForm(t, c, map[string]string{"profile[first_name]": "Grace", "profile[bio]": "old bio", "profile[gender]": "old gender"}, nil), http.StatusFound)
+	before, _ := p.Store.ProfileOf(ctx, person.ID)
+	files := len(mediaFiles(t, p))
+
+	check := func(what string, r *podtest.Response, msg string) {
+		t.Helper()
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, msg) {
+			t.Errorf("%s: status %d, want 422 with %q", what, r.StatusCode, msg)
+		}
+		after, _ := p.Store.ProfileOf(ctx, person.ID)
+		if after.Bio != before.Bio || after.Gender != before.Gender || after.FirstName != before.FirstName || after.ImageURL != before.ImageURL {
+			t.Errorf("%s: profile changed: bio %q gender %q name %q image %q", what, after.Bio, after.Gender, after.FirstName, after.ImageURL)
+		}
+		if n := len(mediaFiles(t, p)); n != files {
+			t.Errorf("%s: %d files in the media store, want %d", what, n, files)
+		}
+	}
+	newFields := map[string]string{"profile[first_name]": "Grace", "profile[bio]": "new bio", "profile[gender]": "new gender"}
+	check("bad picture", profileForm(t, c, newFields, []byte("#!/bin/sh\necho not a picture\n")), "not a JPEG, PNG, WebP or GIF image")
+	badFields := map[string]string{"profile[first_name]": strings.Repeat("x", 40), "profile[bio]": "new bio", "profile[gender]": "new gender"}
+	check("bad field, good picture", profileForm(t, c, badFields, pngBytes(t, 64, 64)), "too long")
+	badDate := map[string]string{"profile[first_name]": "Grace", "profile[bio]": "new bio", "profile[date][year]": "1800", "profile[date][month]": "1", "profile[date][day]": "1"}
+	check("bad birthday, good picture", profileForm(t, c, badDate, pngBytes(t, 64, 64)), "not a valid date")
+
+	// A good form with a good picture saves both.
+	mustStatus(t, profileForm(t, c, newFields, pngBytes(t, 64, 64)), http.StatusFound)
+	after, _ := p.Store.ProfileOf(ctx, person.ID)
+	if after.Bio != "new bio" || after.Gender != "new gender" || !strings.HasPrefix(after.ImageURL, "/uploads/avatars/") {
+		t.Errorf("good form: bio %q gender %q image %q", after.Bio, after.Gender, after.ImageURL)
 	}
 }
