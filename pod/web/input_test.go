@@ -378,3 +378,85 @@ func TestRefusedProfileFormChangesNothing(t *testing.T) {
 		t.Errorf("good form: bio %q gender %q image %q", after.Bio, after.Gender, after.ImageURL)
 	}
 }
+
+// sendJSON sends a JSON body as a script would (X-CSRF-Token header).
+func sendJSON(t *testing.T, c *podtest.Client, method, path, body string) *podtest.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, c.Pod.Server.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", c.CSRF())
+	return c.Do(req)
+}
+
+// TestJSONOfTheWrongTypeIsRefused: JSON bodies are decoded into typed
+// fields. A list or an object where text is wanted, text where an ID is,
+// or an audience of another shape is a 422 naming the field, and nothing
+// is stored.
+func TestJSONOfTheWrongTypeIsRefused(t *testing.T) {
+	w := newWorld(t)
+	guid := post(t, w.alice, "hello", "public")
+	before := tableDigests(t, w.p)
+	friends := itoa(w.friends)
+	cases := []struct {
+		method, path, body, field string
+	}{
+		{"POST", "/status_messages", `{"status_message":{"text":["x"]},"aspect_ids":"public"}`, "status_message[text]"},
+		{"POST", "/status_messages", `{"status_message":{"text":{"a":"x"}},"aspect_ids":"public"}`, "status_message[text]"},
+		{"POST", "/status_messages", `{"status_message":"x","aspect_ids":"public"}`, "status_message"},
+		{"POST", "/status_messages", `{"status_message":{"text":"x","provider_display_name":7},"aspect_ids":"public"}`, "status_message[provider_display_name]"},
+		{"POST", "/status_messages", `{"text":true,"aspect_ids":"public"}`, "text"},
+		{"POST", "/status_messages", `{"status_message":{"text":"x"},"aspect_ids":"everyone"}`, "aspect_ids"},
+		{"POST", "/status_messages", `{"status_message":{"text":"x"},"aspect_ids":{"public":true}}`, "aspect_ids"},
+		{"POST", "/status_messages", `{"status_message":{"text":"x"},"aspect_ids":[[` + friends + `]]}`, "aspect_ids"},
+		{"POST", "/status_messages", `{"status_message":{"text":"x"},"aspect_ids":[1.5]}`, "aspect_ids"},
+		{"POST", "/status_messages", `{"status_message":{"text":"x"},"aspect_ids":true}`, "aspect_ids"},
+		{"POST", "/status_messages", `{"status_message":{"text":"x"},"aspect_ids":"public","preview":[]}`, "preview"},
+		{"POST", "/status_messages", `["x"]`, "body"},
+		{"POST", "/posts/" + guid + "/comments", `{"text":["x"]}`, "text"},
+		{"POST", "/posts/" + guid + "/comments", `{"comment":{"text":{"x":1}}}`, "comment[text]"},
+		{"POST", "/aspects", `{"aspect":{"name":5}}`, "aspect[name]"},
+		{"POST", "/aspects", `{"name":["x"]}`, "name"},
+		{"POST", "/aspects", `{"name":"x","person_id":{"id":1}}`, "person_id"},
+		{"PUT", "/aspects/" + friends, `{"aspect":{"name":["x"]}}`, "aspect[name]"},
+		{"PUT", "/aspects/order", `{"ordered_aspect_ids":"x"}`, "ordered_aspect_ids"},
+		{"PUT", "/aspects/order", `{"ordered_aspect_ids":[{"id":1}]}`, "ordered_aspect_ids"},
+		{"POST", "/aspect_memberships", `{"aspect_id":{},"person_id":` + itoa(w.daveID) + `}`, "aspect_id"},
+		{"POST", "/aspect_memberships", `{"aspect_id":"abc","person_id":` + itoa(w.daveID) + `}`, "aspect_id"},
+		{"DELETE", "/aspect_memberships", `{"aspect_id":` + friends + `,"person_id":[` + itoa(w.bobID) + `]}`, "person_id"},
+		{"POST", "/blocks", `{"block":{"person_id":[` + itoa(w.daveID) + `]}}`, "block[person_id]"},
+		{"POST", "/tag_followings", `{"name":1}`, "name"},
+		{"POST", "/reshares", `{"root_guid":{"guid":"` + guid + `"}}`, "root_guid"},
+		{"PUT", "/share_visibilities/1", `{"post_id":["` + guid + `"]}`, "post_id"},
+		{"PUT", "/share_visibilities/1", `{"post_id":"` + guid + `","conversation":false}`, "conversation"},
+	}
+	for _, tc := range cases {
+		r := sendJSON(t, w.alice, tc.method, tc.path, tc.body)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `"`+tc.field+" ") {
+			t.Errorf("%s %s %s: %d, want 422 naming %s: %s", tc.method, tc.path, tc.body, r.StatusCode, tc.field, trim(r.Body))
+		}
+	}
+	if changed := changedTables(before, tableDigests(t, w.p)); len(changed) > 0 {
+		t.Errorf("refused JSON changed rows in %v", changed)
+	}
+	// The shapes diaspora*'s clients send are accepted.
+	for _, body := range []string{
+		`{"status_message":{"text":"public"},"aspect_ids":"public"}`,
+		`{"status_message":{"text":"all"},"aspect_ids":"all_aspects"}`,
+		`{"status_message":{"text":"ids"},"aspect_ids":[` + friends + `]}`,
+		`{"status_message":{"text":"strings"},"aspect_ids":["` + friends + `"]}`,
+		`{"text":"flat","aspect_ids":["public"]}`,
+	} {
+		if r := sendJSON(t, w.alice, "POST", "/status_messages", body); r.StatusCode != http.StatusCreated {
+			t.Errorf("%s: %d %s", body, r.StatusCode, trim(r.Body))
+		}
+	}
+	if r := sendJSON(t, w.alice, "POST", "/aspects", `{"aspect":{"name":"Typed","person_id":"`+itoa(w.daveID)+`"}}`); r.StatusCode != http.StatusOK {
+		t.Errorf("aspect with a person ID as a string: %d %s", r.StatusCode, r.Body)
+	}
+	if r := sendJSON(t, w.alice, "PUT", "/share_visibilities/1", `{"post_id":"`+guid+`"}`); r.StatusCode != http.StatusOK {
+		t.Errorf("hide: %d %s", r.StatusCode, r.Body)
+	}
+}
