@@ -208,13 +208,34 @@ func (in *ProfileInput) validate() (*time.Time, *InvalidError) {
 	return birthday, inv
 }
 
-// UpdateProfile saves the edit form.
+// UpdateProfile saves the edit form (without a new picture).
 func (a *App) UpdateProfile(ctx context.Context, userID int64, in ProfileInput) error {
+	return a.SaveProfile(ctx, userID, in, nil)
+}
+
+// SaveProfile saves the edit form and, when avatar is not nil, a new
+// profile picture, all or nothing: the fields are checked first, then the
+// picture is processed (checked by content, metadata stripped, resized to
+// diaspora*'s three sizes), and only then is everything saved in one
+// transaction. Any problem (an InvalidError naming the field, "avatar"
+// for a bad file) changes nothing and leaves no file behind.
+func (a *App) SaveProfile(ctx context.Context, userID int64, in ProfileInput, avatar io.Reader) error {
 	birthday, inv := in.validate()
 	if err := inv.OrNil(); err != nil {
 		return err
 	}
-	return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
+	var saved *media.Saved
+	if avatar != nil {
+		s, err := media.Avatars.Save(ctx, a.media, avatar, media.Limits{MaxBytes: a.opt.AvatarMaxBytes})
+		if msg, ok := media.UploadMessage(err); ok {
+			return &InvalidError{Fields: map[string]string{"avatar": msg}}
+		} else if err != nil {
+			return fmt.Errorf("store avatar: %w", err)
+		}
+		saved = s
+	}
+	var old string
+	err := a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		person, err := tx.PersonOfUser(ctx, userID)
 		if err != nil {
 			return err
@@ -225,49 +246,40 @@ func (a *App) UpdateProfile(ctx context.Context, userID int64, in ProfileInput) 
 		}
 		p.FirstName, p.LastName, p.Bio, p.Location, p.Gender = in.FirstName, in.LastName, in.Bio, in.Location, in.Gender
 		p.Birthday, p.Searchable, p.PublicDetails, p.NSFW = birthday, in.Searchable, in.PublicDetails, in.NSFW
+		if saved != nil {
+			old = p.ImageURL
+			p.ImageURL = media.URLPath(saved.Key(media.ThumbLarge))
+			p.ImageURLMedium = media.URLPath(saved.Key(media.ThumbMedium))
+			p.ImageURLSmall = media.URLPath(saved.Key(media.ThumbSmall))
+		}
 		out.add(tasks.Dispatch{Kind: tasks.DispatchProfile, UserID: userID})
 		return tx.SaveProfile(ctx, p)
 	})
-}
-
-// SetAvatar processes an uploaded picture (checked by content, metadata
-// stripped, resized to diaspora*'s three sizes) and makes it the user's
-// profile picture. A bad file gives an InvalidError for field "avatar" and
-// changes nothing.
-func (a *App) SetAvatar(ctx context.Context, userID int64, r io.Reader) error {
-	saved, err := media.Avatars.Save(ctx, a.media, r, media.Limits{MaxBytes: a.opt.AvatarMaxBytes})
-	if msg, ok := media.UploadMessage(err); ok {
-		return &InvalidError{Fields: map[string]string{"avatar": msg}}
-	} else if err != nil {
-		return fmt.Errorf("store avatar: %w", err)
-	}
-	var old string
-	err = a.store.Tx(ctx, func(tx *models.Store) error {
-		person, err := tx.PersonOfUser(ctx, userID)
-		if err != nil {
-			return err
-		}
-		p, err := tx.ProfileOf(ctx, person.ID)
-		if err != nil {
-			return err
-		}
-		old = p.ImageURL
-		p.ImageURL = media.URLPath(saved.Key(media.ThumbLarge))
-		p.ImageURLMedium = media.URLPath(saved.Key(media.ThumbMedium))
-		p.ImageURLSmall = media.URLPath(saved.Key(media.ThumbSmall))
-		return tx.SaveProfile(ctx, p)
-	})
 	if err != nil {
-		media.Avatars.Delete(ctx, a.media, saved.ID)
+		if saved != nil {
+			if derr := media.Avatars.Delete(context.WithoutCancel(ctx), a.media, saved.ID); derr != nil {
+				a.log.Warn("could not delete an unused avatar", "id", saved.ID, "err", derr)
+			}
+		}
 		return err
 	}
-	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchProfile, UserID: userID})
-	if id := avatarID(old); id != "" {
+	if id := avatarID(old); id != "" && saved != nil {
 		if err := media.Avatars.Delete(ctx, a.media, id); err != nil {
 			a.log.Warn("could not delete old avatar", "id", id, "err", err)
 		}
 	}
 	return nil
+}
+
+// SetAvatar processes an uploaded picture and makes it the user's profile
+// picture, keeping the rest of the profile. A bad file gives an
+// InvalidError for field "avatar" and changes nothing.
+func (a *App) SetAvatar(ctx context.Context, userID int64, r io.Reader) error {
+	in, _, err := a.ProfileForm(ctx, userID)
+	if err != nil {
+		return err
+	}
+	return a.SaveProfile(ctx, userID, *in, r)
 }
 
 // avatarID extracts the media ID from an avatar URL made by SetAvatar

@@ -70,23 +70,30 @@ func (s *Server) contactsPage(c *gin.Context, errs map[string]string) {
 
 func (s *Server) contacts(c *gin.Context) { s.contactsPage(c, map[string]string{}) }
 
+// aspectParams is a new or renamed aspect: "aspect[name]" or "name", and
+// for a new one optionally a person to add to it.
+type aspectParams struct {
+	Aspect struct {
+		Name     string  `json:"name"`
+		PersonID idParam `json:"person_id"`
+	} `json:"aspect"`
+	Name     string  `json:"name"`
+	PersonID idParam `json:"person_id"`
+}
+
 func (s *Server) createAspect(c *gin.Context) {
-	p, err := newParams(c)
-	if err != nil {
+	var p aspectParams
+	if err := bind(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
-	name := p.get("aspect[name]")
+	name := p.Aspect.Name
 	if name == "" {
-		name = p.get("name")
+		name = p.Name
 	}
-	personID, err := p.id("person_id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
+	personID := int64(p.PersonID)
 	if personID == 0 {
-		personID, _ = p.id("aspect[person_id]")
+		personID = int64(p.Aspect.PersonID)
 	}
 	as, err := s.app.CreateAspect(c.Request.Context(), session(c), name, personID)
 	if wantsJSON(c) {
@@ -116,14 +123,14 @@ func (s *Server) updateAspect(c *gin.Context) {
 		s.fail(c, pod.ErrNotFound)
 		return
 	}
-	p, err := newParams(c)
-	if err != nil {
+	var p aspectParams
+	if err := bind(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
-	name := p.get("aspect[name]")
+	name := p.Aspect.Name
 	if name == "" {
-		name = p.get("name")
+		name = p.Name
 	}
 	if err := s.app.RenameAspect(c.Request.Context(), session(c), id, name); err != nil {
 		s.fail(c, err)
@@ -144,39 +151,33 @@ func (s *Server) deleteAspect(c *gin.Context) {
 }
 
 func (s *Server) orderAspects(c *gin.Context) {
-	p, err := newParams(c)
-	if err != nil {
+	var p struct {
+		OrderedAspectIDs idListParam `json:"ordered_aspect_ids"`
+	}
+	if err := bind(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
-	var ids []int64
-	for _, v := range p.list("ordered_aspect_ids") {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			s.fail(c, &pod.InvalidError{Fields: map[string]string{"ordered_aspect_ids": "must be aspect IDs"}})
-			return
-		}
-		ids = append(ids, n)
-	}
-	if err := s.app.OrderAspects(c.Request.Context(), session(c), ids); err != nil {
+	if err := s.app.OrderAspects(c.Request.Context(), session(c), p.OrderedAspectIDs); err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
 }
 
+// membershipParams names an aspect and a person.
+type membershipParams struct {
+	AspectID idParam `json:"aspect_id"`
+	PersonID idParam `json:"person_id"`
+}
+
 func (s *Server) createMembership(c *gin.Context) {
-	p, err := newParams(c)
-	if err != nil {
+	var p membershipParams
+	if err := bind(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
-	aspectID, err1 := p.id("aspect_id")
-	personID, err2 := p.id("person_id")
-	if err := errors.Join(err1, err2); err != nil {
-		s.fail(c, err1)
-		return
-	}
+	aspectID, personID := int64(p.AspectID), int64(p.PersonID)
 	if aspectID == 0 || personID == 0 {
 		s.fail(c, &pod.InvalidError{Message: "aspect_id and person_id are required"})
 		return
@@ -196,13 +197,12 @@ func (s *Server) createMembership(c *gin.Context) {
 
 func (s *Server) deleteMembership(c *gin.Context) {
 	id, _ := pathID(c, "id")
-	p, err := newParams(c)
-	if err != nil {
+	var p membershipParams
+	if err := bind(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
-	aspectID, _ := p.id("aspect_id")
-	personID, _ := p.id("person_id")
+	aspectID, personID := int64(p.AspectID), int64(p.PersonID)
 	if id == 0 && (aspectID == 0 || personID == 0) {
 		s.fail(c, pod.ErrNotFound)
 		return
@@ -264,18 +264,19 @@ func (s *Server) people(c *gin.Context) {
 }
 
 func (s *Server) createBlock(c *gin.Context) {
-	p, err := newParams(c)
-	if err != nil {
+	var p struct {
+		Block struct {
+			PersonID idParam `json:"person_id"`
+		} `json:"block"`
+		PersonID idParam `json:"person_id"`
+	}
+	if err := bind(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
-	personID, err := p.id("block[person_id]")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
+	personID := int64(p.Block.PersonID)
 	if personID == 0 {
-		personID, _ = p.id("person_id")
+		personID = int64(p.PersonID)
 	}
 	if personID == 0 {
 		s.fail(c, &pod.InvalidError{Fields: map[string]string{"person_id": "can't be blank"}})
@@ -358,12 +359,14 @@ func (s *Server) markNotification(c *gin.Context) {
 		s.fail(c, pod.ErrNotFound)
 		return
 	}
-	p, err := newParams(c)
-	if err != nil {
+	var p struct {
+		SetUnread flagParam `json:"set_unread"`
+	}
+	if err := bind(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
-	unread := p.get("set_unread") == "true"
+	unread := bool(p.SetUnread)
 	if err := s.app.MarkNotification(c.Request.Context(), session(c), id, unread); err != nil {
 		s.fail(c, err)
 		return
@@ -409,12 +412,14 @@ func (s *Server) tagFollowings(c *gin.Context) {
 }
 
 func (s *Server) followTag(c *gin.Context) {
-	p, err := newParams(c)
-	if err != nil {
+	var p struct {
+		Name string `json:"name"`
+	}
+	if err := bind(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
-	id, name, err := s.app.FollowTag(c.Request.Context(), session(c), p.get("name"))
+	id, name, err := s.app.FollowTag(c.Request.Context(), session(c), p.Name)
 	if err != nil {
 		s.fail(c, err)
 		return

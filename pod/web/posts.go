@@ -61,22 +61,35 @@ func (s *Server) withID(c *gin.Context, fn func(id int64) error) bool {
 
 func postKey(c *gin.Context) string { return strings.TrimSuffix(c.Param("id"), ".json") }
 
+// postParams is the publisher's form, or diaspora*'s JSON
+// {"status_message": {"text": …}, "aspect_ids": "public" | [ids]}.
+type postParams struct {
+	StatusMessage struct {
+		Text                string `json:"text"`
+		ProviderDisplayName string `json:"provider_display_name"`
+	} `json:"status_message"`
+	Text      string        `json:"text"`
+	AspectIDs audienceParam `json:"aspect_ids"`
+	Preview   flagParam     `json:"preview"`
+}
+
 func (s *Server) createPost(c *gin.Context) {
-	p, err := newParams(c)
-	if err != nil {
+	var p postParams
+	if err := bind(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
-	text := p.get("status_message[text]")
+	text := p.StatusMessage.Text
 	if text == "" {
-		text = p.get("text")
+		text = p.Text
 	}
-	ids := p.list("aspect_ids")
+	ids := []string(p.AspectIDs)
 	sel, selErr := audience(ids)
-	in := pod.PostInput{Text: text, Audience: sel, ProviderDisplayName: p.get("status_message[provider_display_name]")}
+	in := pod.PostInput{Text: text, Audience: sel, ProviderDisplayName: p.StatusMessage.ProviderDisplayName}
 	ctx := c.Request.Context()
 	sess := session(c)
-	preview := p.get("preview") != ""
+	preview := bool(p.Preview)
+	var err error
 
 	var post *pod.PostView
 	var pv []pod.PersonView
@@ -174,15 +187,23 @@ func (s *Server) comments(c *gin.Context) {
 	c.JSON(http.StatusOK, cs)
 }
 
+// commentParams is a new comment: "text" or "comment[text]".
+type commentParams struct {
+	Text    string `json:"text"`
+	Comment struct {
+		Text string `json:"text"`
+	} `json:"comment"`
+}
+
 func (s *Server) createComment(c *gin.Context) {
-	p, err := newParams(c)
-	if err != nil {
+	var p commentParams
+	if err := bind(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
-	text := p.get("text")
+	text := p.Text
 	if text == "" {
-		text = p.get("comment[text]")
+		text = p.Comment.Text
 	}
 	ctx := c.Request.Context()
 	cv, err := s.app.Comment(ctx, session(c), postKey(c), text)
@@ -281,12 +302,14 @@ func (s *Server) likes(c *gin.Context) {
 }
 
 func (s *Server) reshare(c *gin.Context) {
-	p, err := newParams(c)
-	if err != nil {
+	var p struct {
+		RootGUID string `json:"root_guid"`
+	}
+	if err := bind(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
-	root := p.get("root_guid")
+	root := p.RootGUID
 	if root == "" {
 		s.fail(c, &pod.InvalidError{Fields: map[string]string{"root_guid": "can't be blank"}})
 		return
@@ -324,16 +347,19 @@ func (s *Server) participation(c *gin.Context) {
 // hidePost answers diaspora*'s PUT /share_visibilities/:id?post_id=…
 // (the :id is ignored, as on diaspora*).
 func (s *Server) hidePost(c *gin.Context) {
-	p, err := newParams(c)
-	if err != nil {
+	var p struct {
+		PostID       keyParam `json:"post_id"`
+		Conversation string   `json:"conversation"`
+	}
+	if err := bind(c, &p); err != nil {
 		s.fail(c, err)
 		return
 	}
-	key := strings.Trim(p.get("post_id"), `"`)
+	key := strings.Trim(string(p.PostID), `"`)
 	if key == "" {
 		key = c.Param("id")
 	}
-	hide := p.get("conversation") != "show"
+	hide := p.Conversation != "show"
 	if err := s.app.HidePost(c.Request.Context(), session(c), key, hide); err != nil {
 		s.fail(c, err)
 		return

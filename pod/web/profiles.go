@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 
@@ -159,18 +160,19 @@ func (s *Server) updateProfile(c *gin.Context) {
 		PublicDetails: c.PostForm("profile[public_details]") == "1",
 		NSFW:          c.PostForm("profile[nsfw]") == "1",
 	}
-	err := s.app.UpdateProfile(ctx, userID, in)
-	if err == nil {
-		if fh, ferr := c.FormFile("profile[avatar]"); ferr == nil && fh.Size > 0 {
-			f, oerr := fh.Open()
-			if oerr != nil {
-				s.fail(c, oerr)
-				return
-			}
-			err = s.app.SetAvatar(ctx, userID, f)
-			f.Close()
+	// One form, one answer: the fields and the picture are saved
+	// together or not at all.
+	var avatar io.Reader
+	if fh, ferr := c.FormFile("profile[avatar]"); ferr == nil && fh.Size > 0 {
+		f, oerr := fh.Open()
+		if oerr != nil {
+			s.fail(c, oerr)
+			return
 		}
+		defer f.Close()
+		avatar = f
 	}
+	err := s.app.SaveProfile(ctx, userID, in, avatar)
 	var inv *pod.InvalidError
 	if errors.As(err, &inv) {
 		p, perr := s.profileEditPage(c)

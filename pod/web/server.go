@@ -6,6 +6,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -63,12 +64,12 @@ func New(app *pod.App, opt Options, log *slog.Logger) (*Server, error) {
 	e := gin.New()
 	e.HandleMethodNotAllowed = false
 	e.RedirectTrailingSlash = true
-	e.MaxMultipartMemory = 8 << 20
+	e.MaxMultipartMemory = maxMultipartMemory
 	if err := e.SetTrustedProxies(opt.TrustedProxies); err != nil {
 		return nil, err
 	}
 	s := &Server{app: app, opt: opt, pages: pages, log: log, engine: e, crossOrigin: http.NewCrossOriginProtection()}
-	e.Use(s.recover, s.logRequests, s.securityHeaders, s.limitBody, s.loadSession, s.csrf)
+	e.Use(s.recover, s.logRequests, s.securityHeaders, s.limitBody, s.loadSession, s.checkInput, s.csrf)
 	s.routes()
 	if opt.Extra != nil {
 		opt.Extra(e)
@@ -98,6 +99,10 @@ func (s *Server) Handler() http.Handler {
 		s.engine.ServeHTTP(w, r)
 	})
 }
+
+// Routes lists the registered routes (method and path pattern), so that
+// tests can cover every route, including ones added later.
+func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
 
 func (s *Server) routes() {
 	e := s.engine
@@ -145,7 +150,7 @@ func (s *Server) routes() {
 
 	// Posts and what people do with them.
 	e.GET("/posts/:id", s.showPost)
-	e.GET("/p/:id", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/posts/"+c.Param("id")) })
+	e.GET("/p/:id", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/posts/"+url.PathEscape(c.Param("id"))) })
 	e.GET("/posts/:id/comments", s.comments)
 	e.GET("/posts/:id/comments.json", s.comments)
 	e.GET("/posts/:id/likes", s.likes)
