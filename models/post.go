@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aspenpod/aspen/aspects"
 	"gorm.io/gorm"
 )
 
@@ -61,18 +62,6 @@ type Viewer struct {
 	UserID   int64
 	PersonID int64
 }
-
-// visibleSQL is the SQL form of aspects.CanSee for posts aliased p:
-// public, or written by the viewer, or shared with the viewer when it was
-// posted. Its parameters are @vuser and @vperson. models tests check it
-// against aspects/aspectstest.
-const visibleSQL = `(p.public OR p.author_id = @vperson OR EXISTS (
-	SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = @vuser))`
-
-// notFilteredSQL drops posts the viewer hid and posts by people the viewer
-// ignores.
-const notFilteredSQL = `NOT EXISTS (SELECT 1 FROM post_hides h WHERE h.user_id = @vuser AND h.post_id = p.id)
-	AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @vuser AND b.person_id = p.author_id)`
 
 func (v Viewer) args(extra map[string]any) map[string]any {
 	m := map[string]any{"vuser": v.UserID, "vperson": v.PersonID}
@@ -209,46 +198,28 @@ func (s *Store) AddMentions(ctx context.Context, p *Post, personIDs []int64) err
 		SELECT ?, unnest(?::bigint[]), ? ON CONFLICT DO NOTHING`, p.ID, int64Array(personIDs), p.CreatedAt).Error, "mentions")
 }
 
-// FanOut writes the stream entries of a new post: its author's own entry,
-// and one for every local user who may see it and either has its author in
-// an aspect, follows one of its tags, is mentioned in it or is in its
-// audience, unless they ignore the author (aspects.MainStreamReasons in SQL).
+// FanOut writes the stream entries of a new post (or of a received one
+// seen again): its author's own entry, and one for every local user who
+// may see it and either has its author in an aspect, follows one of its
+// tags, is mentioned in it or is in its audience, unless they ignore the
+// author (StreamEntriesSQL).
 func (s *Store) FanOut(ctx context.Context, p *Post) error {
-	return translate(s.conn(ctx).Exec(`INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
-		SELECT r.user_id, @post, @author, @created, bit_or(r.reason) FROM (
-			SELECT owner_id AS user_id, 8 AS reason FROM people WHERE id = @author AND owner_id IS NOT NULL
-			UNION ALL
-			SELECT c.user_id, 1 FROM contacts c WHERE c.person_id = @author AND c.receiving
-			UNION ALL
-			SELECT tf.user_id, 2 FROM taggings t JOIN tag_followings tf ON tf.tag_id = t.tag_id WHERE t.post_id = @post
-			UNION ALL
-			SELECT pe.owner_id, 4 FROM mentions m JOIN people pe ON pe.id = m.person_id
-				WHERE m.post_id = @post AND pe.owner_id IS NOT NULL
-			UNION ALL
-			SELECT sv.user_id, 16 FROM share_visibilities sv WHERE sv.post_id = @post
-		) r
-		WHERE r.reason = 8 OR ((@public OR EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = @post AND sv.user_id = r.user_id))
-			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = r.user_id AND b.person_id = @author))
-		GROUP BY r.user_id
-		ON CONFLICT (user_id, post_id) DO UPDATE SET reasons = stream_entries.reasons | EXCLUDED.reasons`,
-		map[string]any{"post": p.ID, "author": p.AuthorID, "created": p.CreatedAt, "public": p.Public}).Error, "fan out")
+	return translate(s.conn(ctx).Exec(StreamEntriesSQL("p.id = @post", "", EntriesMerge),
+		map[string]any{"post": p.ID}).Error, "fan out")
 }
 
-// BackfillAuthor adds to a user's stream the posts of a person they just
-// put in an aspect, as far as they may see them.
+// BackfillAuthor puts into a user's stream the posts of a person they just
+// put in an aspect, as far as they may see them, with every reason they
+// have to be there.
 func (s *Store) BackfillAuthor(ctx context.Context, userID, personID int64) error {
-	return translate(s.conn(ctx).Exec(`INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
-		SELECT @vuser, p.id, p.author_id, p.created_at, 1 FROM posts p
-		WHERE p.author_id = @author AND `+visibleSQL+` AND `+notFilteredSQL+`
-		ON CONFLICT (user_id, post_id) DO UPDATE SET reasons = stream_entries.reasons | 1`,
-		Viewer{UserID: userID}.args(map[string]any{"author": personID, "vperson": int64(-1)})).Error, "backfill author")
+	return translate(s.restoreEntries(ctx, userID, `p.author_id = @author`, map[string]any{"author": personID}), "backfill author")
 }
 
 // DropAuthorReason removes the "author in an aspect" reason from a user's
 // entries of one author, deleting entries left with no reason.
 func (s *Store) DropAuthorReason(ctx context.Context, userID, personID int64) error {
-	if err := s.conn(ctx).Exec(`UPDATE stream_entries SET reasons = reasons & ~1
-		WHERE user_id = ? AND author_id = ? AND reasons & 1 <> 0`, userID, personID).Error; err != nil {
+	if err := s.conn(ctx).Exec(dropReasonSQL(aspects.ReasonAspect, "se.author_id = @author"),
+		map[string]any{"u": userID, "author": personID}).Error; err != nil {
 		return translate(err, "drop author reason")
 	}
 	return s.dropEmptyEntries(ctx, userID)
@@ -264,22 +235,19 @@ func (s *Store) DropAuthorEntries(ctx context.Context, userID, personID int64) e
 	return translate(s.conn(ctx).Exec(`DELETE FROM stream_entries WHERE user_id = ? AND author_id = ?`, userID, personID).Error, "drop author entries")
 }
 
-// BackfillTag adds to a user's stream the visible posts with a tag.
+// BackfillTag puts into a user's stream the posts with a tag they just
+// followed, as far as they may see them.
 func (s *Store) BackfillTag(ctx context.Context, userID, personID, tagID int64) error {
-	return translate(s.conn(ctx).Exec(`INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
-		SELECT @vuser, p.id, p.author_id, p.created_at, 2 FROM taggings t JOIN posts p ON p.id = t.post_id
-		WHERE t.tag_id = @tag AND `+visibleSQL+` AND `+notFilteredSQL+`
-		ON CONFLICT (user_id, post_id) DO UPDATE SET reasons = stream_entries.reasons | 2`,
-		Viewer{UserID: userID, PersonID: personID}.args(map[string]any{"tag": tagID})).Error, "backfill tag")
+	return translate(s.restoreEntries(ctx, userID, `p.id IN (SELECT t.post_id FROM taggings t WHERE t.tag_id = @tag)`,
+		map[string]any{"tag": tagID}), "backfill tag")
 }
 
 // RecomputeTagReason clears the tag reason of entries whose post carries no
 // tag the user still follows.
 func (s *Store) RecomputeTagReason(ctx context.Context, userID int64) error {
-	if err := s.conn(ctx).Exec(`UPDATE stream_entries se SET reasons = reasons & ~2
-		WHERE se.user_id = @u AND se.reasons & 2 <> 0 AND NOT EXISTS (
+	if err := s.conn(ctx).Exec(dropReasonSQL(aspects.ReasonTag, `NOT EXISTS (
 			SELECT 1 FROM taggings t JOIN tag_followings tf ON tf.tag_id = t.tag_id AND tf.user_id = @u
-			WHERE t.post_id = se.post_id)`, map[string]any{"u": userID}).Error; err != nil {
+			WHERE t.post_id = se.post_id)`), map[string]any{"u": userID}).Error; err != nil {
 		return translate(err, "recompute tags")
 	}
 	return s.dropEmptyEntries(ctx, userID)
@@ -299,31 +267,23 @@ func (s *Store) UnhidePost(ctx context.Context, userID, personID, postID int64) 
 	if err := s.conn(ctx).Exec(`DELETE FROM post_hides WHERE user_id = ? AND post_id = ?`, userID, postID).Error; err != nil {
 		return translate(err, "unhide post")
 	}
-	return s.restoreEntries(ctx, userID, personID, `p.id = @post`, map[string]any{"post": postID})
+	return s.restoreEntries(ctx, userID, `p.id = @post`, map[string]any{"post": postID})
 }
 
 // RestoreAuthorEntries puts back into a user's main stream the posts of a
 // person they stopped ignoring, with every reason they have to be there.
 func (s *Store) RestoreAuthorEntries(ctx context.Context, userID, personID, authorID int64) error {
-	return s.restoreEntries(ctx, userID, personID, `p.author_id = @author`, map[string]any{"author": authorID})
+	return s.restoreEntries(ctx, userID, `p.author_id = @author`, map[string]any{"author": authorID})
 }
 
 // restoreEntries recomputes the main stream entries of one user for the
-// posts matching where: the same reasons FanOut gives (aspects.
-// MainStreamReasons), for posts the user may see and has not filtered.
-func (s *Store) restoreEntries(ctx context.Context, userID, personID int64, where string, args map[string]any) error {
-	err := s.conn(ctx).Exec(`INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
-		SELECT * FROM (SELECT CAST(@vuser AS bigint) AS user_id, p.id, p.author_id, p.created_at,
-			(CASE WHEN p.author_id = @vperson THEN 8 ELSE 0 END)
-			| (CASE WHEN EXISTS (SELECT 1 FROM contacts c WHERE c.user_id = @vuser AND c.person_id = p.author_id AND c.receiving) THEN 1 ELSE 0 END)
-			| (CASE WHEN EXISTS (SELECT 1 FROM taggings t JOIN tag_followings tf ON tf.tag_id = t.tag_id AND tf.user_id = @vuser WHERE t.post_id = p.id) THEN 2 ELSE 0 END)
-			| (CASE WHEN EXISTS (SELECT 1 FROM mentions m WHERE m.post_id = p.id AND m.person_id = @vperson) THEN 4 ELSE 0 END)
-			| (CASE WHEN EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = @vuser) THEN 16 ELSE 0 END) AS reasons
-			FROM posts p WHERE (`+where+`) AND `+visibleSQL+` AND `+notFilteredSQL+`) r
-		WHERE r.reasons <> 0
-		ON CONFLICT (user_id, post_id) DO UPDATE SET reasons = EXCLUDED.reasons`,
-		Viewer{UserID: userID, PersonID: personID}.args(args)).Error
-	return translate(err, "restore stream entries")
+// posts matching where (StreamEntriesSQL for that user alone).
+func (s *Store) restoreEntries(ctx context.Context, userID int64, where string, args map[string]any) error {
+	m := map[string]any{"ruser": userID}
+	for k, v := range args {
+		m[k] = v
+	}
+	return translate(s.conn(ctx).Exec(StreamEntriesSQL(where, "r.user_id = @ruser", EntriesReplace), m).Error, "restore stream entries")
 }
 
 // PostHidden reports whether the user hid the post.

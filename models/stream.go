@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/aspenpod/aspen/aspects"
 )
 
 // PageSize is the number of posts in a stream page, as on diaspora*.
@@ -117,10 +119,10 @@ func (s *Store) AspectStream(ctx context.Context, v Viewer, aspectIDs []int64, c
 		WHERE se.user_id = @vuser AND (se.created_at, se.post_id) < (@ct, @cid)
 		AND (SELECT count(*) FROM aspects a WHERE a.user_id = @vuser AND a.id = ANY(CAST(@aspects AS bigint[])))
 			= cardinality(CAST(@aspects AS bigint[]))
-		AND ((se.reasons & 1 <> 0 AND se.author_id IN (
+		AND ((`+hasReasonSQL(aspects.ReasonAspect)+` AND se.author_id IN (
 				SELECT c.person_id FROM contacts c JOIN aspect_memberships am ON am.contact_id = c.id
 				WHERE c.user_id = @vuser AND am.aspect_id = ANY(CAST(@aspects AS bigint[]))))
-			OR (se.reasons & 8 <> 0 AND EXISTS (SELECT 1 FROM posts p WHERE p.id = se.post_id AND (p.public
+			OR (`+hasReasonSQL(aspects.ReasonOwn)+` AND EXISTS (SELECT 1 FROM posts p WHERE p.id = se.post_id AND (p.public
 				OR EXISTS (SELECT 1 FROM aspect_visibilities av WHERE av.post_id = p.id AND av.aspect_id = ANY(CAST(@aspects AS bigint[])))))))
 		ORDER BY se.created_at DESC, se.post_id DESC LIMIT @limit`,
 		pageArgs(v, c, limit, map[string]any{"aspects": int64Array(aspectIDs)}))

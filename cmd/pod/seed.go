@@ -1011,49 +1011,12 @@ func (s *seeder) notifications(ctx context.Context) error {
 	return s.analyze(ctx, "notifications", "notification_actors")
 }
 
-// stream writes stream_entries exactly as FanOut does for each post: the
-// author (8), every local user with the author in an aspect (1), following
-// one of its tags (2) or mentioned (4) who may see it, and every reader of a
-// limited post (16), reasons OR-ed per user. Tag and mention reasons are gathered first (few), then merged into
-// the one big pass over aspect contacts, and the rest added on their own.
+// stream writes stream_entries with the very statement FanOut runs for a
+// new post (models.StreamEntriesSQL), over chunks of post ids, into the
+// table whose indexes are dropped for the load.
 func (s *seeder) stream(ctx context.Context) error {
-	if _, err := s.exec(ctx, "stream tag/mention reasons", `CREATE UNLOGGED TABLE aspen_seed_x AS
-		SELECT z.user_id, z.post_id, bit_or(z.reason) AS bits FROM (
-			SELECT tf.user_id, t.post_id, 2 AS reason FROM taggings t JOIN tag_followings tf ON tf.tag_id = t.tag_id
-			UNION ALL
-			SELECT pe.owner_id, m.post_id, 4 FROM mentions m JOIN people pe ON pe.id = m.person_id WHERE pe.owner_id IS NOT NULL
-		) z JOIN posts p ON p.id = z.post_id
-		WHERE p.public OR EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = z.post_id AND sv.user_id = z.user_id)
-		GROUP BY z.user_id, z.post_id`); err != nil {
-		return err
-	}
-	if err := s.analyze(ctx, "aspen_seed_x"); err != nil {
-		return err
-	}
-	if err := s.chunked(ctx, "stream_entries", `INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
-		SELECT r.user_id, r.post_id, r.author_id, r.created_at, (r.reason | COALESCE(x.bits, 0))::smallint FROM (
-			SELECT c.user_id, p.id AS post_id, p.author_id, p.created_at, 1 AS reason
-				FROM posts p JOIN contacts c ON c.person_id = p.author_id AND c.receiving
-				WHERE p.public AND p.id BETWEEN {lo} AND {hi}
-			UNION ALL
-			SELECT sv.user_id, p.id, p.author_id, p.created_at, 16 | (CASE WHEN c.id IS NULL THEN 0 ELSE 1 END)
-				FROM posts p JOIN share_visibilities sv ON sv.post_id = p.id
-				LEFT JOIN contacts c ON c.user_id = sv.user_id AND c.person_id = p.author_id AND c.receiving
-				WHERE NOT p.public AND p.id BETWEEN {lo} AND {hi}
-			UNION ALL
-			SELECT pe.owner_id, p.id, p.author_id, p.created_at, 8
-				FROM posts p JOIN people pe ON pe.id = p.author_id AND pe.owner_id IS NOT NULL
-				WHERE p.id BETWEEN {lo} AND {hi}
-		) r LEFT JOIN aspen_seed_x x ON x.user_id = r.user_id AND x.post_id = r.post_id
-		ORDER BY r.post_id`, int64(s.o.Posts), 16); err != nil {
-		return err
-	}
-	if _, err := s.exec(ctx, "stream_entries (tags only)", `INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
-		SELECT x.user_id, x.post_id, p.author_id, p.created_at, x.bits::smallint FROM aspen_seed_x x JOIN posts p ON p.id = x.post_id
-		WHERE NOT EXISTS (SELECT 1 FROM people pe WHERE pe.id = p.author_id AND pe.owner_id = x.user_id)
-		AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.user_id = x.user_id AND c.person_id = p.author_id AND c.receiving)
-		AND NOT EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = x.post_id AND sv.user_id = x.user_id)
-		ORDER BY x.post_id`); err != nil {
+	if err := s.chunked(ctx, "stream_entries", models.StreamEntriesSQL("p.id BETWEEN {lo} AND {hi}", "", models.EntriesFresh),
+		int64(s.o.Posts), 16); err != nil {
 		return err
 	}
 	return s.restoreIndexes(ctx, []string{"stream_entries"})

@@ -1,0 +1,109 @@
+package models
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aspenpod/aspen/aspects"
+)
+
+// The privacy and stream rules in SQL, in one place. Every statement that
+// decides who may see a post or writes main-stream entries is built here
+// from the rules and constants of package aspects: FanOut, the backfills,
+// the restores after unblocking or unhiding, and the seeding command all
+// call StreamEntriesSQL, so they cannot drift apart. models tests check the
+// SQL against aspects/aspectstest, and pod's randomised model test against
+// a reference model.
+
+// visibleSQL is the SQL form of aspects.CanSee for posts aliased p:
+// public, or written by the viewer, or shared with the viewer when it was
+// posted. Its parameters are @vuser and @vperson.
+const visibleSQL = `(p.public OR p.author_id = @vperson OR EXISTS (
+	SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = @vuser))`
+
+// notFilteredSQL drops posts the viewer hid and posts by people the viewer
+// ignores.
+const notFilteredSQL = `NOT EXISTS (SELECT 1 FROM post_hides h WHERE h.user_id = @vuser AND h.post_id = p.id)
+	AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @vuser AND b.person_id = p.author_id)`
+
+// reasonSQL renders a stream reason bit as an SQL literal.
+func reasonSQL(bit int) string { return fmt.Sprint(bit) }
+
+// hasReasonSQL is the condition "entry alias se has the reason bit".
+func hasReasonSQL(bit int) string { return fmt.Sprintf("se.reasons & %d <> 0", bit) }
+
+// streamCandidatesSQL lists, for the post aliased p by the person aliased
+// au, every local user who
+// has a reason of aspects.MainStreamReasons to see it in the main stream,
+// one row (user_id, reason) per reason: its author's owner (ReasonOwn),
+// users with the author in an aspect (ReasonAspect), following one of its
+// tags (ReasonTag), mentioned in it (ReasonMention) and in its audience
+// (ReasonAddressed). Visibility and filters are applied by the caller.
+var streamCandidatesSQL = strings.NewReplacer(
+	"{own}", reasonSQL(aspects.ReasonOwn),
+	"{aspect}", reasonSQL(aspects.ReasonAspect),
+	"{tag}", reasonSQL(aspects.ReasonTag),
+	"{mention}", reasonSQL(aspects.ReasonMention),
+	"{addressed}", reasonSQL(aspects.ReasonAddressed),
+).Replace(`SELECT pe.owner_id AS user_id, {own} AS reason FROM people pe WHERE pe.id = p.author_id AND pe.owner_id IS NOT NULL
+		UNION ALL
+		SELECT c.user_id, {aspect} FROM contacts c WHERE c.person_id = p.author_id AND c.receiving
+		UNION ALL
+		SELECT tf.user_id, {tag} FROM taggings t JOIN tag_followings tf ON tf.tag_id = t.tag_id WHERE t.post_id = p.id
+		UNION ALL
+		SELECT pe.owner_id, {mention} FROM mentions m JOIN people pe ON pe.id = m.person_id
+			WHERE m.post_id = p.id AND pe.owner_id IS NOT NULL
+		UNION ALL
+		SELECT sv.user_id, {addressed} FROM share_visibilities sv WHERE sv.post_id = p.id`)
+
+// EntryWrite says what StreamEntriesSQL does with an entry that exists.
+type EntryWrite int
+
+const (
+	// EntriesMerge ORs the new reasons into an existing entry.
+	EntriesMerge EntryWrite = iota
+	// EntriesReplace sets an existing entry's reasons to the recomputed ones.
+	EntriesReplace
+	// EntriesFresh writes into a table known to have no entry for these
+	// posts (a bulk load whose indexes are dropped): no conflict clause.
+	EntriesFresh
+)
+
+// StreamEntriesSQL is the one statement that writes main-stream entries
+// (aspects.MainStreamReasons in SQL): for every post aliased p matching
+// postWhere and every local user r.user_id matching userWhere (empty: every
+// user), an entry with every reason the user has, written only when the
+// user may see the post (aspects.CanSee), has not hidden it and does not
+// ignore its author; an author's own post has ReasonOwn alone, unless they
+// hid it. An existing
+// entry gets the reasons OR-ed in or recomputed, as w says.
+// Parameters are named (@...) as postWhere and userWhere use them; the
+// seeding command fills {lo}/{hi} chunk bounds in postWhere itself.
+func StreamEntriesSQL(postWhere, userWhere string, w EntryWrite) string {
+	if userWhere == "" {
+		userWhere = "TRUE"
+	}
+	conflict := ""
+	switch w {
+	case EntriesMerge:
+		conflict = "\n\tON CONFLICT (user_id, post_id) DO UPDATE SET reasons = stream_entries.reasons | EXCLUDED.reasons"
+	case EntriesReplace:
+		conflict = "\n\tON CONFLICT (user_id, post_id) DO UPDATE SET reasons = EXCLUDED.reasons"
+	}
+	return `INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
+	SELECT r.user_id, p.id, p.author_id, p.created_at, bit_or(r.reason)::smallint
+	FROM posts p JOIN people au ON au.id = p.author_id CROSS JOIN LATERAL (` + streamCandidatesSQL + `) r
+	WHERE (` + postWhere + `) AND (` + userWhere + `)
+		AND NOT EXISTS (SELECT 1 FROM post_hides h WHERE h.user_id = r.user_id AND h.post_id = p.id)
+		AND (r.reason = ` + reasonSQL(aspects.ReasonOwn) + ` OR (r.user_id IS DISTINCT FROM au.owner_id
+			AND (p.public OR EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = r.user_id))
+			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = r.user_id AND b.person_id = p.author_id)))
+	GROUP BY r.user_id, p.id, p.author_id, p.created_at` + conflict
+}
+
+// dropReasonSQL clears one reason bit from a user's entries matching where
+// (on alias se) and is followed by dropEmptyEntries.
+func dropReasonSQL(bit int, where string) string {
+	return fmt.Sprintf(`UPDATE stream_entries se SET reasons = se.reasons & ~%d WHERE se.user_id = @u AND %s AND (%s)`,
+		bit, hasReasonSQL(bit), where)
+}
