@@ -250,3 +250,45 @@ func TestPostTextIsInert(t *testing.T) {
 		}
 	}
 }
+
+// TestTagSearchHidesTagsOfLimitedPosts checks that tag autocompletion only
+// names a tag that occurs on a post the viewer may read, or that the viewer
+// follows: a tag used only in a limited post stays unknown to outsiders.
+func TestTagSearchHidesTagsOfLimitedPosts(t *testing.T) {
+	w := newWorld(t)
+	search := func(c *podtest.Client, q string) string {
+		t.Helper()
+		r := c.Get("/tags?q=" + q)
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("GET /tags?q=%s: %d\n%s", q, r.StatusCode, trim(r.Body))
+		}
+		return r.Body
+	}
+	if got := search(w.anon, "zqxsecret"); got != "[]" {
+		t.Fatalf("before any post: %s", got)
+	}
+	post(t, w.alice, "limited #zqxsecretqvfthm", itoa(w.friends))
+	for name, c := range map[string]*podtest.Client{"signed out": w.anon, "outsider": w.carol} {
+		if got := search(c, "zqxsecret"); got != "[]" {
+			t.Errorf("%s finds the tag of a limited post: %s", name, got)
+		}
+	}
+	for name, c := range map[string]*podtest.Client{"author": w.alice, "audience member": w.bob} {
+		if got := search(c, "zqxsecret"); got != `[{"name":"zqxsecretqvfthm"}]` {
+			t.Errorf("%s cannot find the tag: %s", name, got)
+		}
+	}
+	// Following a tag makes it the follower's to see, nobody else's.
+	mustStatus(t, w.carol.Post("/tag_followings", url.Values{"name": {"zqxfollowedonly"}}), http.StatusSeeOther)
+	if got := search(w.carol, "zqxfollowed"); got != `[{"name":"zqxfollowedonly"}]` {
+		t.Errorf("follower cannot find a followed tag: %s", got)
+	}
+	if got := search(w.anon, "zqxfollowed"); got != "[]" {
+		t.Errorf("signed out visitor finds a tag someone only follows: %s", got)
+	}
+	// Once the tag is on a public post, everyone finds it.
+	post(t, w.bob, "now public #zqxsecretqvfthm", "public")
+	if got := search(w.anon, "zqxsecret"); got != `[{"name":"zqxsecretqvfthm"}]` {
+		t.Errorf("tag of a public post not found: %s", got)
+	}
+}
