@@ -10,7 +10,6 @@ import (
 	"github.com/aspenpod/aspen/pod/podtest"
 )
 
-
 // TestSignInReturnToStaysOnSite signs in with return targets that leave the
 // pod: every one lands on "/" instead. Same-site paths are kept.
 func TestSignInReturnToStaysOnSite(t *testing.T) {
