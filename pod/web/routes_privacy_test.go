@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -290,5 +291,45 @@ func TestTagSearchHidesTagsOfLimitedPosts(t *testing.T) {
 	post(t, w.bob, "now public #zqxsecretqvfthm", "public")
 	if got := search(w.anon, "zqxsecret"); got != `[{"name":"zqxsecretqvfthm"}]` {
 		t.Errorf("tag of a public post not found: %s", got)
+	}
+}
+
+// TestIDsDoNotCountLimitedPosts checks that the numeric IDs an outsider sees
+// do not reveal a limited post written between two public ones, and that
+// posts are still found by those IDs.
+func TestIDsDoNotCountLimitedPosts(t *testing.T) {
+	w := newWorld(t)
+	first := post(t, w.alice, "public one", "public")
+	post(t, w.alice, "limited between", itoa(w.friends))
+	second := post(t, w.alice, "public two", "public")
+	var page []struct {
+		ID       int64  `json:"id"`
+		GUID     string `json:"guid"`
+		Comments []struct {
+			ID int64 `json:"id"`
+		} `json:"comments"`
+	}
+	r := mustStatus(t, w.anon.Get("/people/"+w.aliceGUID+"/stream.json"), http.StatusOK)
+	if err := json.Unmarshal([]byte(r.Body), &page); err != nil {
+		t.Fatalf("%v\n%s", err, trim(r.Body))
+	}
+	ids := map[string]int64{}
+	for _, p := range page {
+		ids[p.GUID] = p.ID
+	}
+	a, b := ids[first], ids[second]
+	if a == 0 || b == 0 || len(page) != 2 {
+		t.Fatalf("public posts seen signed out: %s", trim(r.Body))
+	}
+	if d := b - a; d > -1000 && d < 1000 {
+		t.Errorf("public posts %d and %d: the gap counts the posts between them", a, b)
+	}
+	for _, id := range []int64{a, b} {
+		if id < 1 || id >= 1<<53 {
+			t.Errorf("post ID %d is not exact in JavaScript", id)
+		}
+		if r := w.anon.Get("/posts/" + itoa(id) + ".json"); r.StatusCode != http.StatusOK {
+			t.Errorf("GET /posts/%d.json: %d", id, r.StatusCode)
+		}
 	}
 }
