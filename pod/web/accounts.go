@@ -112,7 +112,7 @@ func (s *Server) startSession(c *gin.Context, sess *pod.Session, token string) {
 
 func (s *Server) signInForm(c *gin.Context) {
 	if session(c) != nil {
-		c.Redirect(http.StatusFound, "/")
+		c.Redirect(http.StatusFound, safeReturnTo(returnTo(c)))
 		return
 	}
 	s.render(c, http.StatusOK, "sign_in", signInPage{Base: s.base(c), ReturnTo: returnTo(c), RegistrationsOpen: s.app.RegistrationsOpen()})

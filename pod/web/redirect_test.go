@@ -71,6 +71,13 @@ func TestSignInFormKeepsReturnTo(t *testing.T) {
 	if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/profile/edit?x=1" {
 		t.Errorf("after sign-in: %d %q, want the page asked for", r.StatusCode, r.Header.Get("Location"))
 	}
+	// Already signed in, the form sends the visitor straight on, same-site only.
+	if r := c.Get("/users/sign_in?return_to=%2Fuser%2Fedit"); r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/user/edit" {
+		t.Errorf("sign-in form when signed in: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	if r := c.Get("/users/sign_in?return_to=%2F%09%2Fevil.example"); r.Header.Get("Location") != "/" {
+		t.Errorf("sign-in form when signed in, off-site target: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
 	// An off-site target in the form is refused too, and not echoed into it.
 	form = p.Client().Get("/users/sign_in?return_to=" + url.QueryEscape("//evil.example"))
 	if strings.Contains(form.Body, "evil.example") {
