@@ -416,11 +416,12 @@ func (s *Store) HasLocalContact(ctx context.Context, personID int64) (bool, erro
 }
 
 // RepresentativeUser returns the ID of the user who speaks for the pod
-// where the protocol needs one (the first admin, else the first user), or
+// where the protocol needs one (the first admin, else the first user, by
+// sign-up time: IDs are random and say nothing about age), or
 // ErrNotFound on a pod without users.
 func (s *Store) RepresentativeUser(ctx context.Context) (int64, error) {
 	var ids []int64
-	err := s.conn(ctx).Raw(`SELECT id FROM users WHERE NOT locked ORDER BY admin DESC, id LIMIT 1`).Scan(&ids).Error
+	err := s.conn(ctx).Raw(`SELECT id FROM users WHERE NOT locked ORDER BY admin DESC, created_at, id LIMIT 1`).Scan(&ids).Error
 	if err != nil {
 		return 0, translate(err, "representative user")
 	}

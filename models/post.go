@@ -72,19 +72,20 @@ func (v Viewer) args(extra map[string]any) map[string]any {
 }
 
 // VisiblePost finds a post by GUID or numeric ID if the viewer may see it;
-// otherwise ErrNotFound, exactly as if it did not exist.
+// otherwise ErrNotFound, exactly as if it did not exist. IDs are random
+// numbers of up to 16 digits (migration 00005), as long as the shortest
+// GUIDs, so an all-digit key is tried as both, the GUID first.
 func (s *Store) VisiblePost(ctx context.Context, v Viewer, guidOrID string) (*Post, error) {
 	var p Post
 	where := "p.guid = @key"
-	var key any = guidOrID
-	if len(guidOrID) < 16 {
-		id, err := strconv.ParseInt(guidOrID, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("post: %w", ErrNotFound)
-		}
-		where, key = "p.id = @key", id
+	args := map[string]any{"key": guidOrID}
+	if id, err := strconv.ParseInt(guidOrID, 10, 64); err == nil && id > 0 {
+		where, args["id"] = "(p.guid = @key OR p.id = @id)", id
+	} else if len(guidOrID) < 16 {
+		return nil, fmt.Errorf("post: %w", ErrNotFound)
 	}
-	err := s.conn(ctx).Raw(`SELECT p.* FROM posts p WHERE `+where+` AND `+visibleSQL, v.args(map[string]any{"key": key})).Scan(&p).Error
+	err := s.conn(ctx).Raw(`SELECT p.* FROM posts p WHERE `+where+` AND `+visibleSQL+`
+		ORDER BY p.guid = @key DESC LIMIT 1`, v.args(args)).Scan(&p).Error
 	if err == nil && p.ID == 0 {
 		err = gorm.ErrRecordNotFound
 	}

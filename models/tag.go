@@ -54,10 +54,17 @@ func (s *Store) FollowsTag(ctx context.Context, userID, tagID int64) (bool, erro
 	return ok, translate(err, "follows tag")
 }
 
-// SearchTags lists tag names starting with a prefix, by name.
-func (s *Store) SearchTags(ctx context.Context, prefix string, limit int) ([]string, error) {
+// SearchTags lists tag names starting with a prefix, by name, that the
+// viewer may know of: tags on at least one post the viewer may read (the
+// stream visibility rule, visibleSQL) and tags the viewer follows. A tag
+// used only in limited posts stays unknown outside their audiences.
+func (s *Store) SearchTags(ctx context.Context, v Viewer, prefix string, limit int) ([]string, error) {
 	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix) + "%"
 	var names []string
-	err := s.conn(ctx).Raw(`SELECT name FROM tags WHERE name LIKE ? ORDER BY name LIMIT ?`, like, limit).Scan(&names).Error
+	err := s.conn(ctx).Raw(`SELECT t.name FROM tags t WHERE t.name LIKE @like
+		AND (EXISTS (SELECT 1 FROM tag_followings tf WHERE tf.tag_id = t.id AND tf.user_id = @vuser)
+			OR EXISTS (SELECT 1 FROM taggings tg JOIN posts p ON p.id = tg.post_id
+				WHERE tg.tag_id = t.id AND `+visibleSQL+` LIMIT 1))
+		ORDER BY t.name LIMIT @limit`, v.args(map[string]any{"like": like, "limit": limit})).Scan(&names).Error
 	return names, translate(err, "search tags")
 }

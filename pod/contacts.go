@@ -657,8 +657,10 @@ func (a *App) FollowsTag(ctx context.Context, s *Session, name string) (bool, er
 	return a.store.FollowsTag(ctx, s.UserID, id)
 }
 
-// SearchTags suggests tags that start with q (at most limit, 10 by default).
-func (a *App) SearchTags(ctx context.Context, q string, limit int) ([]string, error) {
+// SearchTags suggests tags that start with q (at most limit, 10 by default)
+// among those the viewer may know of: tags on posts they may read and tags
+// they follow. s is nil for a signed-out visitor.
+func (a *App) SearchTags(ctx context.Context, s *Session, q string, limit int) ([]string, error) {
 	if limit <= 0 || limit > 50 {
 		limit = 10
 	}
@@ -669,5 +671,5 @@ func (a *App) SearchTags(ctx context.Context, q string, limit int) ([]string, er
 	if _, ok := NormalizeTag(q); !ok {
 		return nil, &InvalidError{Fields: map[string]string{"q": "may contain only letters, digits, '_' and '-'"}}
 	}
-	return a.store.SearchTags(ctx, q, limit)
+	return a.store.SearchTags(ctx, viewer(s), q, limit)
 }

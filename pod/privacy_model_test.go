@@ -1490,7 +1490,10 @@ func (m *model) checkStreams(v int, full bool) {
 				return
 			}
 			m.checkView(v, pi, pv, "stream "+m.qName(q))
-			if q.Kind != pod.StreamActivity && i > 0 && page.Posts[i-1].ID < pv.ID {
+			// Newest first: by creation time, then ID (IDs are random
+			// since migration 00005 and only break ties).
+			if prev := page.Posts[max(i-1, 0)]; q.Kind != pod.StreamActivity && i > 0 &&
+				(prev.CreatedAt.Before(pv.CreatedAt) || prev.CreatedAt.Equal(pv.CreatedAt) && prev.ID < pv.ID) {
 				m.failf("%s: stream %s is not newest first", m.viewerName(v), m.qName(q))
 				return
 			}

@@ -48,6 +48,9 @@ type signInPage struct {
 	Remember          bool
 	Message           string
 	RegistrationsOpen bool
+	// ReturnTo is the same-site page to go to after signing in, kept
+	// through the form; empty for the stream.
+	ReturnTo string
 }
 
 type settingsPage struct {

@@ -10,13 +10,14 @@ import (
 	"github.com/aspenpod/aspen/pod"
 )
 
-// back redirects to the page the form came from, when it is ours, or to fallback.
+// back redirects to the page the form came from, when it is ours and a
+// plain same-site path (see safeReturnTo), or to fallback.
 func back(c *gin.Context, fallback string) {
 	ref := c.GetHeader("Referer")
 	if i := strings.Index(ref, "://"); i >= 0 {
 		rest := ref[i+3:]
-		if j := strings.Index(rest, "/"); j >= 0 && rest[:j] == c.Request.Host {
-			c.Redirect(http.StatusSeeOther, safeReturnTo(rest[j:]))
+		if j := strings.Index(rest, "/"); j >= 0 && rest[:j] == c.Request.Host && sameSitePath(rest[j:]) {
+			c.Redirect(http.StatusSeeOther, rest[j:])
 			return
 		}
 	}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -247,6 +248,88 @@ func TestPostTextIsInert(t *testing.T) {
 		}
 		if m := activeAttr.FindString(body); m != "" {
 			t.Errorf("%s has an event attribute: %s", path, m)
+		}
+	}
+}
+
+// TestTagSearchHidesTagsOfLimitedPosts checks that tag autocompletion only
+// names a tag that occurs on a post the viewer may read, or that the viewer
+// follows: a tag used only in a limited post stays unknown to outsiders.
+func TestTagSearchHidesTagsOfLimitedPosts(t *testing.T) {
+	w := newWorld(t)
+	search := func(c *podtest.Client, q string) string {
+		t.Helper()
+		r := c.Get("/tags?q=" + q)
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("GET /tags?q=%s: %d\n%s", q, r.StatusCode, trim(r.Body))
+		}
+		return r.Body
+	}
+	if got := search(w.anon, "zqxsecret"); got != "[]" {
+		t.Fatalf("before any post: %s", got)
+	}
+	post(t, w.alice, "limited #zqxsecretqvfthm", itoa(w.friends))
+	for name, c := range map[string]*podtest.Client{"signed out": w.anon, "outsider": w.carol} {
+		if got := search(c, "zqxsecret"); got != "[]" {
+			t.Errorf("%s finds the tag of a limited post: %s", name, got)
+		}
+	}
+	for name, c := range map[string]*podtest.Client{"author": w.alice, "audience member": w.bob} {
+		if got := search(c, "zqxsecret"); got != `[{"name":"zqxsecretqvfthm"}]` {
+			t.Errorf("%s cannot find the tag: %s", name, got)
+		}
+	}
+	// Following a tag makes it the follower's to see, nobody else's.
+	mustStatus(t, w.carol.Post("/tag_followings", url.Values{"name": {"zqxfollowedonly"}}), http.StatusSeeOther)
+	if got := search(w.carol, "zqxfollowed"); got != `[{"name":"zqxfollowedonly"}]` {
+		t.Errorf("follower cannot find a followed tag: %s", got)
+	}
+	if got := search(w.anon, "zqxfollowed"); got != "[]" {
+		t.Errorf("signed out visitor finds a tag someone only follows: %s", got)
+	}
+	// Once the tag is on a public post, everyone finds it.
+	post(t, w.bob, "now public #zqxsecretqvfthm", "public")
+	if got := search(w.anon, "zqxsecret"); got != `[{"name":"zqxsecretqvfthm"}]` {
+		t.Errorf("tag of a public post not found: %s", got)
+	}
+}
+
+// TestIDsDoNotCountLimitedPosts checks that the numeric IDs an outsider sees
+// do not reveal a limited post written between two public ones, and that
+// posts are still found by those IDs.
+func TestIDsDoNotCountLimitedPosts(t *testing.T) {
+	w := newWorld(t)
+	first := post(t, w.alice, "public one", "public")
+	post(t, w.alice, "limited between", itoa(w.friends))
+	second := post(t, w.alice, "public two", "public")
+	var page []struct {
+		ID       int64  `json:"id"`
+		GUID     string `json:"guid"`
+		Comments []struct {
+			ID int64 `json:"id"`
+		} `json:"comments"`
+	}
+	r := mustStatus(t, w.anon.Get("/people/"+w.aliceGUID+"/stream.json"), http.StatusOK)
+	if err := json.Unmarshal([]byte(r.Body), &page); err != nil {
+		t.Fatalf("%v\n%s", err, trim(r.Body))
+	}
+	ids := map[string]int64{}
+	for _, p := range page {
+		ids[p.GUID] = p.ID
+	}
+	a, b := ids[first], ids[second]
+	if a == 0 || b == 0 || len(page) != 2 {
+		t.Fatalf("public posts seen signed out: %s", trim(r.Body))
+	}
+	if d := b - a; d > -1000 && d < 1000 {
+		t.Errorf("public posts %d and %d: the gap counts the posts between them", a, b)
+	}
+	for _, id := range []int64{a, b} {
+		if id < 1 || id >= 1<<53 {
+			t.Errorf("post ID %d is not exact in JavaScript", id)
+		}
+		if r := w.anon.Get("/posts/" + itoa(id) + ".json"); r.StatusCode != http.StatusOK {
+			t.Errorf("GET /posts/%d.json: %d", id, r.StatusCode)
 		}
 	}
 }

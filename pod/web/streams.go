@@ -183,7 +183,7 @@ func (s *Server) bookmarklet(c *gin.Context) {
 // searchTags answers tag autocompletion: GET /tags?q=&limit= → [{"name"}].
 func (s *Server) searchTags(c *gin.Context) {
 	limit, _ := strconv.Atoi(c.Query("limit"))
-	names, err := s.app.SearchTags(c.Request.Context(), c.Query("q"), limit)
+	names, err := s.app.SearchTags(c.Request.Context(), session(c), c.Query("q"), limit)
 	if err != nil {
 		s.fail(c, err)
 		return
