@@ -141,7 +141,7 @@ func TestProfilePrivateFieldsOnlyForOwner(t *testing.T) {
 			if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, "Heidi") {
 				t.Fatalf("%s %s: %d", name, path, resp.StatusCode)
 			}
-			for _, secret := range []string{"hiking", "Secret Valley", "private-gender", "1990"} {
+			for _, secret := range []string{"hiking", "Secret Valley", "private-gender", "April 12", "1990-04-12"} {
 				if strings.Contains(resp.Body, secret) {
 					t.Errorf("%s sees private field %q at %s", name, secret, path)
 				}
