@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/aspenpod/aspen/cmd/internal/wire"
+
 	"github.com/aspenpod/aspen/pod"
 )
 
@@ -20,10 +22,8 @@ const adminUsage = `usage: pod admin <verb> [arguments]
   reset-password NAME [--password PW]
                               set a new password (stdin when not given) and sign the user out
   fill-keys [--count N]       generate key pairs for the sign-up pool now
-  seed [--users N] [--posts N] [--contacts N] [--limited-fraction F] [--seed S] [--force]
-                              fill the database with realistic volume for benchmarks
-  bench [--clients N] [--duration D] [--url URL] [--users N] [--pid PID]
-                              drive the streams over HTTP and time them against bare SQL
+
+Load tooling (seed, bench) is the separate command podload (cmd/podload).
 `
 
 func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -35,12 +35,6 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return nil
 	}
 	verb, rest := args[0], args[1:]
-	switch verb {
-	case "seed":
-		return seedCmd(ctx, rest, stdout, stderr)
-	case "bench":
-		return benchCmd(ctx, rest, stdout, stderr)
-	}
 	fs := flag.NewFlagSet("admin "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	username := fs.String("username", "", "username")
@@ -88,11 +82,11 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if verb != "fill-keys" && name == "" {
 		return usageError("admin " + verb + ": give a username")
 	}
-	cfg, err := loadConfig()
+	cfg, err := wire.LoadConfig()
 	if err != nil {
 		return err
 	}
-	e, err := setup(ctx, cfg, newLogger(cfg, stderr), schemaAsConfigured)
+	e, err := wire.Setup(ctx, cfg, wire.NewLogger(cfg, stderr), wire.SchemaAsConfigured)
 	if err != nil {
 		return err
 	}
@@ -107,13 +101,13 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		if err != nil {
 			return err
 		}
-		u, err := e.app.SignUp(ctx, pod.SignUpInput{Username: name, Email: *email, Password: pw, PasswordConfirmation: pw, Admin: *makeAdmin, BypassRegistrations: true, AllowReserved: true})
+		u, err := e.App.SignUp(ctx, pod.SignUpInput{Username: name, Email: *email, Password: pw, PasswordConfirmation: pw, Admin: *makeAdmin, BypassRegistrations: true, AllowReserved: true})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "created %s@%s (admin: %v)\n", u.Username, cfg.Host, u.Admin)
 	case "make-admin":
-		if err := e.app.MakeAdmin(ctx, name, !*revoke); err != nil {
+		if err := e.App.MakeAdmin(ctx, name, !*revoke); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s is %s\n", name, map[bool]string{true: "no longer an admin", false: "now an admin"}[*revoke])
@@ -122,7 +116,7 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		if err != nil {
 			return err
 		}
-		if err := e.app.ResetPassword(ctx, name, pw); err != nil {
+		if err := e.App.ResetPassword(ctx, name, pw); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "password of %s changed; their sessions have ended\n", name)
@@ -131,7 +125,7 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		if n == 0 {
 			n = cfg.KeyPoolSize
 		}
-		added, err := e.app.FillKeyPool(ctx, cfg.RSABits, n)
+		added, err := e.App.FillKeyPool(ctx, cfg.RSABits, n)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/aspenpod/aspen/cmd/internal/wire"
+
 	"github.com/hibiken/asynq"
 )
 
@@ -42,19 +44,19 @@ func health(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stdout, "ok")
 		return nil
 	}
-	cfg, err := loadConfig()
+	cfg, err := wire.LoadConfig()
 	if err != nil {
 		return err
 	}
 	if *worker {
 		return workerHealth(cfg.RedisURL, stdout)
 	}
-	e, err := setup(ctx, cfg, newLogger(cfg, io.Discard), schemaIgnore)
+	e, err := wire.Setup(ctx, cfg, wire.NewLogger(cfg, io.Discard), wire.SchemaIgnore)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	if err := e.app.Ready(ctx); err != nil {
+	if err := e.App.Ready(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "ok")

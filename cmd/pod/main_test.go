@@ -10,24 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aspenpod/aspen/models/modeltest"
 	"github.com/aspenpod/aspen/pod/podtest"
 )
 
 // podEnv points the command at a fresh, empty test database.
 func podEnv(t *testing.T, suffix string) string {
 	t.Helper()
-	name := modeltest.PackageDBName(suffix)
-	modeltest.Named(t, "scratch").Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	dsn := modeltest.DSN(name)
-	t.Setenv("POD_DATABASE_URL", dsn)
-	t.Setenv("POD_REDIS_URL", podtest.RedisURL())
-	t.Setenv("POD_REDIS_PREFIX", podtest.NewPrefix())
-	t.Setenv("POD_DATA_DIR", t.TempDir())
-	t.Setenv("POD_RSA_BITS", "1024")
-	t.Setenv("POD_KEY_POOL_SIZE", "1")
-	t.Setenv("POD_LOG_LEVEL", "warn")
-	return dsn
+	return podtest.CommandEnv(t, suffix)
 }
 
 func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/aspenpod/aspen/cmd/internal/wire"
 )
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -14,17 +16,17 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if verb != "apply" && verb != "up" && verb != "status" {
 		return usageError("migrate: want `pod migrate apply` or `pod migrate status`")
 	}
-	cfg, err := loadConfig()
+	cfg, err := wire.LoadConfig()
 	if err != nil {
 		return err
 	}
-	e, err := setup(ctx, cfg, newLogger(cfg, stderr), schemaIgnore)
+	e, err := wire.Setup(ctx, cfg, wire.NewLogger(cfg, stderr), wire.SchemaIgnore)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
 	if verb == "status" {
-		st, err := e.store.MigrationStatus(ctx)
+		st, err := e.Store.MigrationStatus(ctx)
 		if err != nil {
 			return err
 		}
@@ -40,7 +42,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%d migrations, %d pending\n", len(st), pending)
 		return nil
 	}
-	applied, err := e.store.Migrate(ctx)
+	applied, err := e.Store.Migrate(ctx)
 	for _, name := range applied {
 		fmt.Fprintf(stdout, "applied %s\n", name)
 	}

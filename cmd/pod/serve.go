@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/aspenpod/aspen/cmd/internal/wire"
+
 	"github.com/hibiken/asynq"
 
 	"github.com/aspenpod/aspen/pod/jobs"
@@ -30,13 +32,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer e.Close()
-	cfg, log := e.cfg, e.log
+	cfg, log := e.Cfg, e.Log
 
-	jobsDashboard := web.NewJobsDashboard(e.redis)
+	jobsDashboard := web.NewJobsDashboard(e.Redis)
 	defer jobsDashboard.Close()
-	srv, err := web.New(e.app, web.Options{
+	srv, err := web.New(e.App, web.Options{
 		PodName: cfg.PodName, Secret: cfg.SecretKey, SecureCookies: cfg.Production(),
-		TrustedProxies: cfg.TrustedProxies, Media: e.media, Jobs: jobsDashboard,
+		TrustedProxies: cfg.TrustedProxies, Media: e.Media, Jobs: jobsDashboard,
 	}, log)
 	if err != nil {
 		return err
@@ -99,7 +101,7 @@ func worker(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer e.Close()
-	cfg, log := e.cfg, e.log
+	cfg, log := e.Cfg, e.Log
 	wrk, err := startWorker(ctx, e)
 	if err != nil {
 		return err
@@ -114,26 +116,26 @@ func worker(ctx context.Context, args []string, stderr io.Writer) error {
 
 // boot loads the configuration and wires everything up, migrating (or
 // checking) the schema as configured: the start of serve and worker.
-func boot(ctx context.Context, stderr io.Writer) (*env, error) {
-	cfg, err := loadConfig()
+func boot(ctx context.Context, stderr io.Writer) (*wire.Env, error) {
+	cfg, err := wire.LoadConfig()
 	if err != nil {
 		return nil, err
 	}
-	return setup(ctx, cfg, newLogger(cfg, stderr), schemaAsConfigured)
+	return wire.Setup(ctx, cfg, wire.NewLogger(cfg, stderr), wire.SchemaAsConfigured)
 }
 
 // startWorker starts the job worker (every handler, the periodic tasks,
 // the federation counters in the log) and asks for a key pool refill.
-func startWorker(ctx context.Context, e *env) (*jobs.Worker, error) {
-	wrk, err := jobs.StartWorker(e.app, e.redis, jobs.WorkerOptions{
-		Concurrency: e.cfg.WorkerConcurrency, ShutdownTimeout: e.cfg.ShutdownTimeout,
-		StatsEvery: time.Minute, Log: e.log,
+func startWorker(ctx context.Context, e *wire.Env) (*jobs.Worker, error) {
+	wrk, err := jobs.StartWorker(e.App, e.Redis, jobs.WorkerOptions{
+		Concurrency: e.Cfg.WorkerConcurrency, ShutdownTimeout: e.Cfg.ShutdownTimeout,
+		StatsEvery: time.Minute, Log: e.Log,
 	})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := e.queue.EnqueueContext(ctx, tasks.NewKeysRefill(e.cfg.RSABits, e.cfg.KeyPoolSize)); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		e.log.Warn("could not queue key pool refill", "err", err)
+	if _, err := e.Queue.EnqueueContext(ctx, tasks.NewKeysRefill(e.Cfg.RSABits, e.Cfg.KeyPoolSize)); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		e.Log.Warn("could not queue key pool refill", "err", err)
 	}
 	return wrk, nil
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/procstat"
 	"github.com/aspenpod/aspen/pod/tasks"
 )
 
@@ -501,6 +502,6 @@ func (c *counter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := c.s
 	s.PerPod = append([]int(nil), c.perPod...)
 	c.mu.Unlock()
-	s.CPU = int64(processCPU())
+	s.CPU = int64(procstat.Self())
 	json.NewEncoder(w).Encode(s)
 }

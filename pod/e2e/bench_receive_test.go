@@ -20,6 +20,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/procstat"
 	"github.com/aspenpod/aspen/pod/tasks"
 )
 
@@ -174,7 +175,7 @@ func (r *receiver) run(b *testing.B, private bool) {
 		b.StartTimer()
 		for lo := 0; lo < n; lo += chunk {
 			part := msgs[lo:min(lo+chunk, n)]
-			pg0, c0, t0 := newPGTracker(b, r.p.Store), processCPU(), time.Now()
+			pg0, c0, t0 := newPGTracker(b, r.p.Store), procstat.Self(), time.Now()
 			pprof.Do(ctx, pprof.Labels("part", "job"), func(ctx context.Context) {
 				parallel(workers, len(part), func(i int) {
 					if err := r.p.App.Receive(ctx, part[i]); err != nil {
@@ -182,12 +183,12 @@ func (r *receiver) run(b *testing.B, private bool) {
 					}
 				})
 			})
-			c1, t1 := processCPU(), time.Now()
+			c1, t1 := procstat.Self(), time.Now()
 			pg0.sample(b)
 			pg += pg0.used()
-			c2 := processCPU()
+			c2 := procstat.Self()
 			parallel(workers, len(part), bare)
-			rsaCPU += processCPU() - c2
+			rsaCPU += procstat.Self() - c2
 			jobWall += t1.Sub(t0)
 			jobCPU += c1 - c0
 			total += len(part)

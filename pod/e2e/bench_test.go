@@ -18,11 +18,9 @@ package e2e
 // Every pod uses a database named bench_* and Redis databases 1 to 6.
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -31,7 +29,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -40,6 +37,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/procstat"
 	"github.com/aspenpod/aspen/pod/web"
 )
 
@@ -182,36 +180,6 @@ func benchUser(tb testing.TB, p *podtest.FedPod, name string) *user {
 	return u
 }
 
-// processCPU is the CPU time (user + system) of this process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// clockTick is USER_HZ, the unit of /proc CPU times on Linux.
-const clockTick = 100
-
-// pidCPU is the CPU time of a process from /proc (10 ms resolution).
-func pidCPU(pid int) (time.Duration, bool) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, false
-	}
-	// Fields after the ")" that ends the command name: state is field 3,
-	// utime and stime are fields 14 and 15.
-	i := bytes.LastIndexByte(raw, ')')
-	f := strings.Fields(string(raw[i+1:]))
-	if len(f) < 13 {
-		return 0, false
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+st) * time.Second / clockTick, true
-}
-
 // pgTracker follows the CPU time of the PostgreSQL backends serving the
 // databases of some stores. The pools close connections beyond their 10
 // idle ones, so backends come and go: sample often enough (the backlog
@@ -242,7 +210,7 @@ func (t *pgTracker) sample(tb testing.TB) {
 			if err != nil {
 				continue
 			}
-			if d, ok := pidCPU(pid); ok {
+			if d, ok := procstat.Process(pid); ok {
 				t.last[pid] = d
 			}
 		}
@@ -286,7 +254,7 @@ type cpuUse struct {
 }
 
 func sampleCPU(tb testing.TB, rdb *redis.Client, stores ...*models.Store) cpuUse {
-	return cpuUse{self: processCPU(), pg: newPGTracker(tb, stores...), redis: redisCPU(tb, rdb)}
+	return cpuUse{self: procstat.Self(), pg: newPGTracker(tb, stores...), redis: redisCPU(tb, rdb)}
 }
 
 // cpuDelta is CPU used between two samples.
@@ -295,7 +263,7 @@ type cpuDelta struct{ self, pg, redis time.Duration }
 // until is the CPU used since a: this process's, Redis's and that of the
 // backends a tracks (sampled once more now).
 func (a cpuUse) until(tb testing.TB, rdb *redis.Client) cpuDelta {
-	self := processCPU()
+	self := procstat.Self()
 	a.pg.sample(tb)
 	return cpuDelta{self: self - a.self, pg: a.pg.used(), redis: redisCPU(tb, rdb) - a.redis}
 }
@@ -303,9 +271,9 @@ func (a cpuUse) until(tb testing.TB, rdb *redis.Client) cpuDelta {
 // idleCPU measures the CPU this process uses per second while its pods
 // are idle (asynq polling, heartbeats), to tell it from the measured work.
 func idleCPU(d time.Duration) time.Duration {
-	c0, t0 := processCPU(), time.Now()
+	c0, t0 := procstat.Self(), time.Now()
 	time.Sleep(d)
-	return time.Duration(float64(processCPU()-c0) / time.Since(t0).Seconds())
+	return time.Duration(float64(procstat.Self()-c0) / time.Since(t0).Seconds())
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

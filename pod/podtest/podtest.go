@@ -261,3 +261,23 @@ func (c *Client) SignIn(login, password string, remember bool) *Response {
 	}
 	return c.Post("/users/sign_in", form)
 }
+
+// CommandEnv points a command run in-process (pod, podload) at a fresh,
+// empty test database named after the calling package and suffix, at the
+// test Redis under a new key prefix and at a new data folder, with small
+// keys; it returns the database's DSN. The database is created by the
+// command itself, as on a new installation.
+func CommandEnv(t *testing.T, suffix string) string {
+	t.Helper()
+	name := modeltest.PackageDBName(suffix)
+	modeltest.Named(t, "scratch").Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	dsn := modeltest.DSN(name)
+	t.Setenv("POD_DATABASE_URL", dsn)
+	t.Setenv("POD_REDIS_URL", RedisURL())
+	t.Setenv("POD_REDIS_PREFIX", NewPrefix())
+	t.Setenv("POD_DATA_DIR", t.TempDir())
+	t.Setenv("POD_RSA_BITS", "1024")
+	t.Setenv("POD_KEY_POOL_SIZE", "1")
+	t.Setenv("POD_LOG_LEVEL", "warn")
+	return dsn
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -16,11 +17,14 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aspenpod/aspen/cmd/internal/wire"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/web"
 )
 
@@ -29,15 +33,15 @@ import (
 // notifications) and against the use cases themselves: posts and comments
 // replayed through pod.App must produce the same rows as the seeded ones.
 func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
-	dsn := podEnv(t, "seed")
-	code, out, stderr := runCmd(t, "", "admin", "seed", "--users", "40", "--posts", "2000", "--contacts", "10", "--seed", "7")
+	dsn := podtest.CommandEnv(t, "seed")
+	code, out, stderr := runCmd(t, "seed", "--users", "40", "--posts", "2000", "--contacts", "10", "--seed", "7")
 	if code != 0 {
 		t.Fatalf("seed: exit %d\n%s\n%s", code, out, stderr)
 	}
 	if !strings.Contains(out, "stream_entries") || !strings.Contains(out, "seeded in") {
 		t.Fatalf("seed report lacks counts:\n%s", out)
 	}
-	if code, _, stderr := runCmd(t, "", "admin", "seed", "--users", "40", "--posts", "10", "--contacts", "5"); code != 1 || !strings.Contains(stderr, "--force") {
+	if code, _, stderr := runCmd(t, "seed", "--users", "40", "--posts", "10", "--contacts", "5"); code != 1 || !strings.Contains(stderr, "--force") {
 		t.Fatalf("second seed without --force: exit %d, %s", code, stderr)
 	}
 
@@ -221,16 +225,16 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 	}
 
 	// Replays through the use cases give the same rows as the seed.
-	cfg, err := loadConfig()
+	cfg, err := wire.LoadConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := setup(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), schemaAsConfigured)
+	e, err := wire.Setup(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), wire.SchemaAsConfigured)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	sess, _, err := e.app.SignIn(ctx, pod.SignInInput{Login: "user3", Password: "password1", ClientIP: "192.0.2.1"})
+	sess, _, err := e.App.SignIn(ctx, pod.SignInInput{Login: "user3", Password: "password1", ClientIP: "192.0.2.1"})
 	if err != nil || sess.UserID != 3 {
 		t.Fatalf("sign in as a seeded user: %v", err)
 	}
@@ -291,7 +295,7 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 		if aspect != nil {
 			sel.Aspects = []int64{*aspect}
 		}
-		pv, err := e.app.CreatePost(ctx, &pod.Session{UserID: user, PersonID: author, Username: fmt.Sprintf("user%d", user)}, pod.PostInput{Text: text, Audience: sel})
+		pv, err := e.App.CreatePost(ctx, &pod.Session{UserID: user, PersonID: author, Username: fmt.Sprintf("user%d", user)}, pod.PostInput{Text: text, Audience: sel})
 		if err != nil {
 			t.Fatalf("%s: replay: %v", pick.name, err)
 		}
@@ -310,7 +314,7 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 		ORDER BY c.id LIMIT 1`).Scan(&commentPost, &commentAuthor, &commentUser, &commentText, &commentHTML); err != nil {
 		t.Fatal(err)
 	}
-	cv, err := e.app.Comment(ctx, &pod.Session{UserID: commentUser, PersonID: commentAuthor}, fmt.Sprint(commentPost), commentText)
+	cv, err := e.App.Comment(ctx, &pod.Session{UserID: commentUser, PersonID: commentAuthor}, fmt.Sprint(commentPost), commentText)
 	if err != nil {
 		t.Fatalf("replay comment: %v", err)
 	}
@@ -320,7 +324,7 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 }
 
 // BenchmarkServe drives the pod's HTTP handler in-process (no network, no
-// client) on a database filled by `pod admin seed`, for CPU profiles of the
+// client) on a database filled by `podload seed`, for CPU profiles of the
 // server side of each bench scenario. Skipped unless POD_BENCH_DATABASE_URL
 // names the seeded database (with POD_DATA_DIR or POD_SECRET_KEY as the
 // seed had them):
@@ -330,24 +334,24 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 func BenchmarkServe(b *testing.B) {
 	dsn := os.Getenv("POD_BENCH_DATABASE_URL")
 	if dsn == "" {
-		b.Skip("POD_BENCH_DATABASE_URL names no seeded database (see pod admin seed)")
+		b.Skip("POD_BENCH_DATABASE_URL names no seeded database (see podload seed)")
 	}
 	b.Setenv("POD_DATABASE_URL", dsn)
 	if os.Getenv("POD_DATA_DIR") == "" && os.Getenv("POD_SECRET_KEY") == "" {
 		b.Setenv("POD_DATA_DIR", b.TempDir())
 	}
 	ctx := context.Background()
-	cfg, err := loadConfig()
+	cfg, err := wire.LoadConfig()
 	if err != nil {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := setup(ctx, cfg, log, schemaAsConfigured)
+	e, err := wire.Setup(ctx, cfg, log, wire.SchemaAsConfigured)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer e.Close()
-	srv, err := web.New(e.app, web.Options{PodName: cfg.PodName, Secret: cfg.SecretKey, TrustedProxies: cfg.TrustedProxies, Media: e.media}, log)
+	srv, err := web.New(e.App, web.Options{PodName: cfg.PodName, Secret: cfg.SecretKey, TrustedProxies: cfg.TrustedProxies, Media: e.Media}, log)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -413,4 +417,12 @@ func BenchmarkServe(b *testing.B) {
 			})
 		})
 	}
+}
+
+// runCmd runs podload in-process and returns its exit code and output.
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
 }

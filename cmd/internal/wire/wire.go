@@ -1,4 +1,8 @@
-package main
+// Package wire builds what the commands run on from the configuration:
+// the PostgreSQL store (migrated as configured), Redis, the job queue, the
+// media store and the App. cmd/pod (the pod) and cmd/podload (load
+// tooling) share it, so both run the very same application.
+package wire
 
 import (
 	"context"
@@ -19,33 +23,34 @@ import (
 	"github.com/aspenpod/aspen/pod/media"
 )
 
-// env is everything a command wired up, to be closed when it ends.
-type env struct {
-	cfg   config.Config
-	log   *slog.Logger
-	store *models.Store
-	rdb   *redis.Client
-	queue *asynq.Client
-	redis asynq.RedisConnOpt
-	media *media.LocalStore
-	app   *pod.App
+// Env is everything a command wired up, to be closed when it ends.
+type Env struct {
+	Cfg   config.Config
+	Log   *slog.Logger
+	Store *models.Store
+	RDB   *redis.Client
+	Queue *asynq.Client
+	Redis asynq.RedisConnOpt
+	Media *media.LocalStore
+	App   *pod.App
 }
 
-func (e *env) Close() {
-	if e.queue != nil {
-		e.queue.Close()
+// Close closes the connections the Env holds.
+func (e *Env) Close() {
+	if e.Queue != nil {
+		e.Queue.Close()
 	}
-	if e.rdb != nil {
-		e.rdb.Close()
+	if e.RDB != nil {
+		e.RDB.Close()
 	}
-	if e.store != nil {
-		e.store.Close()
+	if e.Store != nil {
+		e.Store.Close()
 	}
 }
 
-// loadConfig reads and validates the configuration and makes sure a
+// LoadConfig reads and validates the configuration and makes sure a
 // development secret exists.
-func loadConfig() (config.Config, error) {
+func LoadConfig() (config.Config, error) {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return cfg, fmt.Errorf("configuration: %w", err)
@@ -56,7 +61,9 @@ func loadConfig() (config.Config, error) {
 	return cfg, nil
 }
 
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+// NewLogger is the process's structured logger, as the configuration sets
+// its level and format.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
@@ -66,18 +73,19 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// migrateMode says what setup does about the schema.
-type migrateMode int
+// MigrateMode says what Setup does about the schema.
+type MigrateMode int
 
+// What Setup does about the schema.
 const (
-	schemaAsConfigured migrateMode = iota // migrate if POD_AUTO_MIGRATE, else require current
-	schemaIgnore                          // leave it alone (the migrate command)
+	SchemaAsConfigured MigrateMode = iota // migrate if POD_AUTO_MIGRATE, else require current
+	SchemaIgnore                          // leave it alone (the migrate command)
 )
 
-// setup connects to PostgreSQL and Redis, checks or applies migrations and
+// Setup connects to PostgreSQL and Redis, checks or applies migrations and
 // builds the App. A service that cannot be reached gives one clear line.
-func setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode migrateMode) (*env, error) {
-	e := &env{cfg: cfg, log: log}
+func Setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode MigrateMode) (*Env, error) {
+	e := &Env{Cfg: cfg, Log: log}
 	ok := false
 	defer func() {
 		if !ok {
@@ -92,8 +100,8 @@ func setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode migrat
 	if err != nil {
 		return nil, dbError(cfg, err)
 	}
-	e.store = store
-	if mode == schemaAsConfigured {
+	e.Store = store
+	if mode == SchemaAsConfigured {
 		if cfg.AutoMigrate {
 			applied, err := store.Migrate(ctx)
 			if err != nil {
@@ -111,30 +119,30 @@ func setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode migrat
 	if err != nil {
 		return nil, fmt.Errorf("POD_REDIS_URL: %w", err)
 	}
-	e.rdb = redis.NewClient(opt)
-	if err := e.rdb.Ping(ctx).Err(); err != nil {
+	e.RDB = redis.NewClient(opt)
+	if err := e.RDB.Ping(ctx).Err(); err != nil {
 		return nil, fmt.Errorf("cannot reach Redis at %s: %v. Start it (e.g. `redis-server --daemonize yes`, or `systemctl start redis-server`) or set POD_REDIS_URL", opt.Addr, shortErr(err))
 	}
-	e.redis, err = asynq.ParseRedisURI(cfg.RedisURL)
+	e.Redis, err = asynq.ParseRedisURI(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("POD_REDIS_URL: %w", err)
 	}
-	e.queue = asynq.NewClient(e.redis)
+	e.Queue = asynq.NewClient(e.Redis)
 
-	if e.media, err = media.NewLocalStore(cfg.UploadsDir()); err != nil {
+	if e.Media, err = media.NewLocalStore(cfg.UploadsDir()); err != nil {
 		return nil, fmt.Errorf("POD_DATA_DIR: %w", err)
 	}
 	sealer, err := models.NewKeySealer(cfg.SecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("POD_SECRET_KEY: %w", err)
 	}
-	e.app = pod.New(pod.Options{
+	e.App = pod.New(pod.Options{
 		Host: cfg.Host, BaseURL: cfg.BaseURL(), RSABits: cfg.RSABits, KeyPoolSize: cfg.KeyPoolSize,
 		RegistrationsOpen: cfg.Registrations == config.RegistrationsOpen, InviteCount: cfg.InviteCount,
 		AvatarMaxBytes: cfg.AvatarMaxBytes, RedisPrefix: cfg.RedisPrefix,
 		PodName: cfg.PodName, NodeInfoCacheTTL: pod.DefaultNodeInfoCacheTTL,
 		FederationInsecure: cfg.FederationInsecure,
-	}, pod.Deps{Store: store, Sealer: sealer, Redis: e.rdb, Queue: e.queue, Media: e.media, Log: log})
+	}, pod.Deps{Store: store, Sealer: sealer, Redis: e.RDB, Queue: e.Queue, Media: e.Media, Log: log})
 	ok = true
 	return e, nil
 }

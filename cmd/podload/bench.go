@@ -22,20 +22,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aspenpod/aspen/cmd/internal/wire"
+	"github.com/aspenpod/aspen/pod/procstat"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 )
 
-// `pod admin bench` drives a running pod over HTTP the way a browser's
+// `podload bench` drives a running pod over HTTP the way a browser's
 // scripts do (signed in as seeded users, JSON streams) and, in the same
 // run, times the bare store query behind each page in-process: the floor.
 // It talks to the pod only over HTTP and to the database only to pick
 // users, aspects, tags, posts and deep-page cursors, to run the floor and
 // to count SQL statements.
 
-const benchUsage = `usage: pod admin bench [--url URL] [--clients N] [--duration D] [--users N] [--pid PID] [--scenarios main,aspect,tag,deep,post,cursor]`
+const benchUsage = `usage: podload bench [--url URL] [--clients N] [--duration D] [--users N] [--pid PID] [--scenarios main,aspect,tag,deep,post,cursor]`
 
 type benchOptions struct {
 	URL           string
@@ -113,7 +116,7 @@ type benchResult struct {
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := benchOptions{}
-	fs := flag.NewFlagSet("admin bench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.URL, "url", "http://127.0.0.1:3000", "base URL of the running pod")
 	fs.IntVar(&o.Clients, "clients", 8, "concurrent clients")
@@ -130,14 +133,14 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed for picking users and pages")
 	fs.DurationVar(&o.StatsWait, "stats-wait", 11*time.Second, "wait for PostgreSQL backends to flush their statistics (10s when idle)")
 	if err := fs.Parse(args); err != nil {
-		return usageError("admin bench: " + err.Error())
+		return usageError("bench: " + err.Error())
 	}
 	if fs.NArg() > 0 || o.Clients < 1 || o.Users < 1 || o.Duration <= 0 {
-		return usageError("admin bench: bad arguments\n" + benchUsage)
+		return usageError("bench: bad arguments\n" + benchUsage)
 	}
 	o.URL = strings.TrimRight(o.URL, "/")
 	o.Scenarios = strings.Split(*scen, ",")
-	cfg, err := loadConfig()
+	cfg, err := wire.LoadConfig()
 	if err != nil {
 		return err
 	}
@@ -180,7 +183,7 @@ func runBench(ctx context.Context, dsn string, o benchOptions, out io.Writer) er
 	started := time.Now()
 	idleRSS := ""
 	if o.PID != 0 {
-		idleRSS = readRSS(o.PID)
+		idleRSS = procstat.RSS(o.PID)
 		fmt.Fprintf(out, "pod serve (pid %d) before the bench: %s\n", o.PID, idleRSS)
 	}
 	if err := b.pickUsers(ctx); err != nil {
@@ -272,7 +275,7 @@ func (b *bencher) pickUsers(ctx context.Context) error {
 		b.users = append(b.users, u)
 	}
 	if len(b.users) == 0 {
-		return errors.New("bench: no seeded user has 61 pages of stream; run `pod admin seed` first")
+		return errors.New("bench: no seeded user has 61 pages of stream; run `podload seed` first")
 	}
 	b.tag = b.o.Tag
 	if b.tag == "" {
@@ -403,7 +406,7 @@ func (b *bencher) scenario(name string) (*benchScenario, error) {
 			}}
 		}}, nil
 	}
-	return nil, usageError(fmt.Sprintf("admin bench: unknown scenario %q\n%s", name, benchUsage))
+	return nil, usageError(fmt.Sprintf("bench: unknown scenario %q\n%s", name, benchUsage))
 }
 
 // get fetches one page as the request's user and checks it.
@@ -597,45 +600,21 @@ func (c cpuUse) since(a cpuUse) cpuUse {
 	return d
 }
 
-// clockTick is USER_HZ, the unit of /proc CPU times on Linux.
-const clockTick = 100
-
+// procCPU is a process's CPU time in milliseconds.
 func procCPU(pid int) (float64, bool) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, false
-	}
-	// Fields after the ")" that ends the command name: state is field 3,
-	// utime and stime are fields 14 and 15.
-	i := bytes.LastIndexByte(raw, ')')
-	f := strings.Fields(string(raw[i+1:]))
-	if len(f) < 13 {
-		return 0, false
-	}
-	u, _ := strconv.ParseFloat(f[11], 64)
-	s, _ := strconv.ParseFloat(f[12], 64)
-	return (u + s) * 1000 / clockTick, true
+	d, ok := procstat.Process(pid)
+	return float64(d) / float64(time.Millisecond), ok
 }
 
 // cpuNow samples CPU times; ok is false when /proc or the pod's process
 // cannot be read (not Linux, or the pod runs elsewhere).
 func (b *bencher) cpuNow(ctx context.Context) cpuUse {
 	c := cpuUse{pgByPID: map[int]float64{}}
-	raw, err := os.ReadFile("/proc/stat")
-	if err != nil || b.o.PID == 0 {
+	total, busy, ok := procstat.Machine()
+	if !ok || b.o.PID == 0 {
 		return c
 	}
-	line, _, _ := strings.Cut(string(raw), "\n")
-	for i, v := range strings.Fields(line)[1:] {
-		n, _ := strconv.ParseFloat(v, 64)
-		if i >= 8 { // guest times are already in user
-			break
-		}
-		c.total += n * 1000 / clockTick
-		if i != 3 && i != 4 { // idle, iowait
-			c.busy += n * 1000 / clockTick
-		}
-	}
+	c.total, c.busy = ms(total), ms(busy)
 	var ok1, ok2 bool
 	c.server, ok1 = procCPU(b.o.PID)
 	c.client, ok2 = procCPU(os.Getpid())
@@ -654,23 +633,6 @@ func (b *bencher) cpuNow(ctx context.Context) cpuUse {
 	}
 	c.ok = ok1 && ok2 && len(c.pgByPID) > 0
 	return c
-}
-
-func readRSS(pid int) string {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "unknown (" + err.Error() + ")"
-	}
-	var rss, hwm string
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			rss = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			hwm = strings.TrimSpace(v)
-		}
-	}
-	return fmt.Sprintf("VmRSS %s (peak VmHWM %s)", rss, hwm)
 }
 
 func (b *bencher) report(results []*benchResult, idleRSS string, took time.Duration) {
@@ -707,7 +669,7 @@ func (b *bencher) report(results []*benchResult, idleRSS string, took time.Durat
 				fmt.Fprintf(b.out, "| %s | %.2f | %.2f | %.2f | %.2f | %.0f%% |\n", r.name, r.cpu.server/n, r.cpu.pg/n, r.cpu.client/n, r.cpu.other()/n, 100*r.cpu.busy/r.cpu.total)
 			}
 		}
-		fmt.Fprintf(b.out, "\npod serve memory: before the bench %s; after it %s\n", idleRSS, readRSS(o.PID))
+		fmt.Fprintf(b.out, "\npod serve memory: before the bench %s; after it %s\n", idleRSS, procstat.RSS(o.PID))
 	}
 	fmt.Fprintf(b.out, "bench took %s\n", took.Round(time.Second))
 }

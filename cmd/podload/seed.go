@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aspenpod/aspen/cmd/internal/wire"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -31,7 +33,7 @@ import (
 // function of (--seed, row, purpose), so a seed is reproducible and the
 // statements can run in any order and in parallel.
 
-const seedUsage = `usage: pod admin seed [--users N] [--posts N] [--contacts N] [--limited-fraction F] [--seed S] [--password PW] [--jobs N] [--force]`
+const seedUsage = `usage: podload seed [--users N] [--posts N] [--contacts N] [--limited-fraction F] [--seed S] [--password PW] [--jobs N] [--force]`
 
 // seedOptions are the knobs of one seed run.
 type seedOptions struct {
@@ -50,10 +52,10 @@ func defaultSeedOptions() seedOptions {
 	return seedOptions{Users: 10000, Posts: 1000000, Contacts: 100, LimitedFraction: 0.667, Seed: 1, Password: "password1", Jobs: 2}
 }
 
-// seedCmd is `pod admin seed`.
+// seedCmd is `podload seed`.
 func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := defaultSeedOptions()
-	fs := flag.NewFlagSet("admin seed", flag.ContinueOnError)
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.Users, "users", o.Users, "number of users")
 	fs.IntVar(&o.Posts, "posts", o.Posts, "number of posts")
@@ -65,30 +67,30 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&o.Force, "force", false, "empty every table first when the database is not empty")
 	fs.BoolVar(&o.KeepScratch, "keep-scratch", false, "keep the aspen_seed_* planning tables (to debug the seed)")
 	if err := fs.Parse(args); err != nil {
-		return usageError("admin seed: " + err.Error())
+		return usageError("seed: " + err.Error())
 	}
 	if fs.NArg() > 0 {
-		return usageError("admin seed: unexpected argument " + fs.Arg(0) + "\n" + seedUsage)
+		return usageError("seed: unexpected argument " + fs.Arg(0) + "\n" + seedUsage)
 	}
 	switch {
 	case o.Users < 2:
-		return usageError("admin seed: --users must be at least 2")
+		return usageError("seed: --users must be at least 2")
 	case o.Posts < 0 || o.Contacts < 0 || o.Contacts >= o.Users:
-		return usageError("admin seed: --posts must be >= 0 and --contacts from 0 to users-1")
+		return usageError("seed: --posts must be >= 0 and --contacts from 0 to users-1")
 	case o.LimitedFraction < 0 || o.LimitedFraction > 1:
-		return usageError("admin seed: --limited-fraction must be from 0 to 1")
+		return usageError("seed: --limited-fraction must be from 0 to 1")
 	case o.Jobs < 1:
 		o.Jobs = 1
 	}
 	if len(o.Password) < pod.PasswordMinLen {
-		return usageError(fmt.Sprintf("admin seed: --password must have at least %d characters", pod.PasswordMinLen))
+		return usageError(fmt.Sprintf("seed: --password must have at least %d characters", pod.PasswordMinLen))
 	}
-	cfg, err := loadConfig()
+	cfg, err := wire.LoadConfig()
 	if err != nil {
 		return err
 	}
 	// setup applies the migrations as every other command does.
-	e, err := setup(ctx, cfg, newLogger(cfg, stderr), schemaAsConfigured)
+	e, err := wire.Setup(ctx, cfg, wire.NewLogger(cfg, stderr), wire.SchemaAsConfigured)
 	if err != nil {
 		return err
 	}
