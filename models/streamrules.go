@@ -32,29 +32,40 @@ func reasonSQL(bit int) string { return fmt.Sprint(bit) }
 // hasReasonSQL is the condition "entry alias se has the reason bit".
 func hasReasonSQL(bit int) string { return fmt.Sprintf("se.reasons & %d <> 0", bit) }
 
-// streamCandidatesSQL lists, for the post aliased p by the person aliased
-// au, every local user who
-// has a reason of aspects.MainStreamReasons to see it in the main stream,
-// one row (user_id, reason) per reason: its author's owner (ReasonOwn),
-// users with the author in an aspect (ReasonAspect), following one of its
-// tags (ReasonTag), mentioned in it (ReasonMention) and in its audience
-// (ReasonAddressed). Visibility and filters are applied by the caller.
+// streamCandidatesSQL lists, for the posts aliased p that match {posts},
+// every local user with a reason of aspects.MainStreamReasons to have the
+// post in the main stream who may see it (aspects.CanSee), as rows
+// (user_id, post_id, reason): the author's owner (ReasonOwn); for a public
+// post, users with the author in an aspect (ReasonAspect), following one of
+// its tags (ReasonTag) or mentioned in it (ReasonMention); for a limited
+// post, its readers (ReasonAddressed) with those same reasons where they
+// have them. Visibility comes first, so no reason is ever computed for a
+// user who may not see the post. Filters (hidden, ignored) are the
+// caller's.
 var streamCandidatesSQL = strings.NewReplacer(
 	"{own}", reasonSQL(aspects.ReasonOwn),
 	"{aspect}", reasonSQL(aspects.ReasonAspect),
 	"{tag}", reasonSQL(aspects.ReasonTag),
 	"{mention}", reasonSQL(aspects.ReasonMention),
 	"{addressed}", reasonSQL(aspects.ReasonAddressed),
-).Replace(`SELECT pe.owner_id AS user_id, {own} AS reason FROM people pe WHERE pe.id = p.author_id AND pe.owner_id IS NOT NULL
+).Replace(`SELECT au.owner_id AS user_id, p.id AS post_id, {own} AS reason
+			FROM posts p JOIN people au ON au.id = p.author_id WHERE ({posts}) AND au.owner_id IS NOT NULL
 		UNION ALL
-		SELECT c.user_id, {aspect} FROM contacts c WHERE c.person_id = p.author_id AND c.receiving
+		SELECT c.user_id, p.id, {aspect} FROM posts p JOIN contacts c ON c.person_id = p.author_id AND c.receiving
+			WHERE ({posts}) AND p.public
 		UNION ALL
-		SELECT tf.user_id, {tag} FROM taggings t JOIN tag_followings tf ON tf.tag_id = t.tag_id WHERE t.post_id = p.id
+		SELECT tf.user_id, p.id, {tag} FROM posts p JOIN taggings t ON t.post_id = p.id JOIN tag_followings tf ON tf.tag_id = t.tag_id
+			WHERE ({posts}) AND p.public
 		UNION ALL
-		SELECT pe.owner_id, {mention} FROM mentions m JOIN people pe ON pe.id = m.person_id
-			WHERE m.post_id = p.id AND pe.owner_id IS NOT NULL
+		SELECT pe.owner_id, p.id, {mention} FROM posts p JOIN mentions m ON m.post_id = p.id JOIN people pe ON pe.id = m.person_id
+			WHERE ({posts}) AND p.public AND pe.owner_id IS NOT NULL
 		UNION ALL
-		SELECT sv.user_id, {addressed} FROM share_visibilities sv WHERE sv.post_id = p.id`)
+		SELECT sv.user_id, p.id, {addressed}
+			| CASE WHEN EXISTS (SELECT 1 FROM contacts c WHERE c.user_id = sv.user_id AND c.person_id = p.author_id AND c.receiving) THEN {aspect} ELSE 0 END
+			| CASE WHEN EXISTS (SELECT 1 FROM taggings t JOIN tag_followings tf ON tf.tag_id = t.tag_id AND tf.user_id = sv.user_id WHERE t.post_id = p.id) THEN {tag} ELSE 0 END
+			| CASE WHEN EXISTS (SELECT 1 FROM mentions m JOIN people pe ON pe.id = m.person_id AND pe.owner_id = sv.user_id WHERE m.post_id = p.id) THEN {mention} ELSE 0 END
+			FROM posts p JOIN share_visibilities sv ON sv.post_id = p.id
+			WHERE ({posts}) AND NOT p.public`)
 
 // EntryWrite says what StreamEntriesSQL does with an entry that exists.
 type EntryWrite int
@@ -75,8 +86,8 @@ const (
 // user), an entry with every reason the user has, written only when the
 // user may see the post (aspects.CanSee), has not hidden it and does not
 // ignore its author; an author's own post has ReasonOwn alone, unless they
-// hid it. An existing
-// entry gets the reasons OR-ed in or recomputed, as w says.
+// hid it. An existing entry gets the reasons OR-ed in or recomputed, as w
+// says.
 // Parameters are named (@...) as postWhere and userWhere use them; the
 // seeding command fills {lo}/{hi} chunk bounds in postWhere itself.
 func StreamEntriesSQL(postWhere, userWhere string, w EntryWrite) string {
@@ -92,11 +103,11 @@ func StreamEntriesSQL(postWhere, userWhere string, w EntryWrite) string {
 	}
 	return `INSERT INTO stream_entries (user_id, post_id, author_id, created_at, reasons)
 	SELECT r.user_id, p.id, p.author_id, p.created_at, bit_or(r.reason)::smallint
-	FROM posts p JOIN people au ON au.id = p.author_id CROSS JOIN LATERAL (` + streamCandidatesSQL + `) r
-	WHERE (` + postWhere + `) AND (` + userWhere + `)
+	FROM (` + strings.ReplaceAll(streamCandidatesSQL, "{posts}", postWhere) + `) r
+	JOIN posts p ON p.id = r.post_id JOIN people au ON au.id = p.author_id
+	WHERE (` + userWhere + `)
 		AND NOT EXISTS (SELECT 1 FROM post_hides h WHERE h.user_id = r.user_id AND h.post_id = p.id)
 		AND (r.reason = ` + reasonSQL(aspects.ReasonOwn) + ` OR (r.user_id IS DISTINCT FROM au.owner_id
-			AND (p.public OR EXISTS (SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = r.user_id))
 			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = r.user_id AND b.person_id = p.author_id)))
 	GROUP BY r.user_id, p.id, p.author_id, p.created_at` + conflict
 }

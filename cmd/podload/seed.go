@@ -1017,7 +1017,9 @@ func (s *seeder) notifications(ctx context.Context) error {
 // new post (models.StreamEntriesSQL), over chunks of post ids, into the
 // table whose indexes are dropped for the load.
 func (s *seeder) stream(ctx context.Context) error {
-	if err := s.chunked(ctx, "stream_entries", models.StreamEntriesSQL("p.id BETWEEN {lo} AND {hi}", "", models.EntriesFresh),
+	// A chunk groups a few hundred thousand (user, post) reasons: enough
+	// work_mem keeps that in memory instead of sorting on disk.
+	if err := s.chunked(ctx, "stream_entries", "SET work_mem = '256MB'; "+models.StreamEntriesSQL("p.id BETWEEN {lo} AND {hi}", "", models.EntriesFresh),
 		int64(s.o.Posts), 16); err != nil {
 		return err
 	}
