@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -21,6 +22,39 @@ func back(c *gin.Context, fallback string) {
 		}
 	}
 	c.Redirect(http.StatusSeeOther, fallback)
+}
+
+// safeRedirectPath accepts a redirect target sent by one of our forms only
+// when it is a path on this site: it starts with a single "/", has no
+// scheme, host, backslash, whitespace or control character, and is not
+// absurdly long. It returns the path (with query and fragment) and whether
+// it is safe.
+func safeRedirectPath(raw string) (string, bool) {
+	if raw == "" || len(raw) > 2048 || raw[0] != '/' || strings.HasPrefix(raw, "//") {
+		return "", false
+	}
+	for _, r := range raw {
+		if r <= ' ' || r == 0x7f || r == '\\' {
+			return "", false
+		}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") ||
+		strings.HasPrefix(u.Path, "//") {
+		return "", false
+	}
+	return raw, true
+}
+
+// returnTo redirects a no-JS form back to the return_to it carries (the
+// page it was on, with the post's anchor), when that is a path on this
+// site; otherwise to the page it came from or fallback, as back does.
+func returnTo(c *gin.Context, fallback string) {
+	if to, ok := safeRedirectPath(c.PostForm("return_to")); ok {
+		c.Redirect(http.StatusSeeOther, to)
+		return
+	}
+	back(c, fallback)
 }
 
 // done ends a successful write: 204 for scripts, or a flash message and a
@@ -158,7 +192,13 @@ func (s *Server) deletePost(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.done(c, "Your post was deleted.", "/stream")
+	to := "/stream"
+	// Back to the stream the post was deleted from, but not to the
+	// deleted post's own page.
+	if p, ok := safeRedirectPath(c.PostForm("return_to")); ok && !strings.HasPrefix(p, "/posts/") && !strings.HasPrefix(p, "/p/") {
+		to = p
+	}
+	s.done(c, "Your post was deleted.", to)
 }
 
 func (s *Server) comments(c *gin.Context) {
@@ -233,7 +273,7 @@ func (s *Server) deleteComment(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	back(c, "/stream")
+	returnTo(c, "/stream")
 }
 
 func (s *Server) likePost(c *gin.Context) {
@@ -256,7 +296,7 @@ func (s *Server) likePost(c *gin.Context) {
 			c.Status(http.StatusNoContent)
 			return
 		}
-		back(c, "/posts/"+postKey(c))
+		returnTo(c, "/posts/"+postKey(c))
 		return
 	}
 	like, err := s.app.Like(ctx, session(c), postKey(c), cid)
@@ -268,7 +308,7 @@ func (s *Server) likePost(c *gin.Context) {
 		c.JSON(http.StatusCreated, like)
 		return
 	}
-	back(c, "/posts/"+postKey(c))
+	returnTo(c, "/posts/"+postKey(c))
 }
 
 func (s *Server) likes(c *gin.Context) {
@@ -301,7 +341,7 @@ func (s *Server) reshare(c *gin.Context) {
 		return
 	}
 	s.flash(c, "notice", "You reshared the post.")
-	back(c, "/stream")
+	returnTo(c, "/stream")
 }
 
 func (s *Server) participation(c *gin.Context) {
@@ -318,7 +358,7 @@ func (s *Server) participation(c *gin.Context) {
 		}
 		return
 	}
-	back(c, "/posts/"+postKey(c))
+	returnTo(c, "/posts/"+postKey(c))
 }
 
 // hidePost answers diaspora*'s PUT /share_visibilities/:id?post_id=…
@@ -345,5 +385,5 @@ func (s *Server) hidePost(c *gin.Context) {
 	if hide {
 		s.flash(c, "notice", "The post is hidden from your streams.")
 	}
-	back(c, "/stream")
+	returnTo(c, "/stream")
 }
