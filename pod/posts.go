@@ -289,7 +289,8 @@ type PostPage struct {
 // DeliveryStatus is how a post's delivery to one remote pod went: State is
 // "delivered", "retrying" or "failed" (given up). Message says why in words
 // for the author ("their pod did not answer; next try in about 2 hours");
-// LastError, the technical error, is filled in for admins only.
+// LastError is the technical error, which pages show to admins only
+// (DeliveriesFor).
 type DeliveryStatus struct {
 	Pod       string     `json:"pod"`
 	State     string     `json:"state"`
@@ -300,6 +301,20 @@ type DeliveryStatus struct {
 	NextTryAt *time.Time `json:"next_try_at,omitempty"`
 	LastError string     `json:"last_error,omitempty"`
 	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// DeliveriesFor returns delivery statuses as viewer may see them: the
+// technical errors are left out unless viewer is an admin.
+func DeliveriesFor(viewer *Session, ds []DeliveryStatus) []DeliveryStatus {
+	if viewer != nil && viewer.Admin {
+		return ds
+	}
+	out := make([]DeliveryStatus, len(ds))
+	for i, d := range ds {
+		d.LastError = ""
+		out[i] = d
+	}
+	return out
 }
 
 // Post loads a post page by GUID or ID. Anyone who may not see the post
@@ -358,9 +373,7 @@ func (a *App) Post(ctx context.Context, s *Session, key string) (*PostPage, erro
 				}
 				if d.State != "delivered" {
 					d.Message, d.NextTryAt = deliveryMessage(d.State, r.LastError, r.Attempts, r.UpdatedAt, time.Now())
-					if s.Admin {
-						d.LastError = r.LastError
-					}
+					d.LastError = r.LastError
 				}
 				page.Deliveries = append(page.Deliveries, d)
 			}

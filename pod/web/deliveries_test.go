@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -76,6 +77,11 @@ func TestPostDeliveryStatusOnlyForAuthor(t *testing.T) {
 		if strings.Contains(page, raw) || strings.Contains(r.Body, raw) {
 			t.Errorf("author (not an admin) sees the raw error %q", raw)
 		}
+	}
+	// Nor when a failed comment shows the post page again.
+	failed := w.alice.Post("/posts/"+guid+"/comments", url.Values{"text": {""}})
+	if failed.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(failed.Body, "their pod did not answer") || strings.Contains(failed.Body, "connection refused") {
+		t.Errorf("the post page after a failed comment: %d, raw error shown or words missing", failed.StatusCode)
 	}
 	// A post that went nowhere: an empty list for the author, no section.
 	r = mustStatus(t, w.alice.Get("/posts/"+other+".json"), http.StatusOK)

@@ -165,6 +165,8 @@ func (s *Server) showPost(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	// The raw delivery errors are for admins; the author reads Message.
+	page.Deliveries = pod.DeliveriesFor(session(c), page.Deliveries)
 	if wantsJSON(c) {
 		js := postJSON{PostView: page.Post}
 		if page.Post.Own {
@@ -241,6 +243,7 @@ func (s *Server) createComment(c *gin.Context) {
 			s.fail(c, perr)
 			return
 		}
+		page.Deliveries = pod.DeliveriesFor(session(c), page.Deliveries)
 		msg := inv.Fields["text"]
 		if msg != "" {
 			msg = "Your comment " + msg
