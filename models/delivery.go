@@ -110,6 +110,8 @@ type PodDeliveryStatus struct {
 	Retrying  int // queued or being retried
 	Failed    int
 	LastError string
+	// Attempts is the most attempts any of these deliveries has had.
+	Attempts  int
 	UpdatedAt time.Time
 }
 
@@ -121,7 +123,7 @@ func (s *Store) DeliveryStatusOfPost(ctx context.Context, postID int64) ([]PodDe
 			count(*) FILTER (WHERE d.state IN ('queued', 'retrying')) AS retrying,
 			count(*) FILTER (WHERE d.state = 'failed') AS failed,
 			COALESCE((array_agg(d.last_error ORDER BY d.updated_at DESC) FILTER (WHERE d.last_error <> ''))[1], '') AS last_error,
-			max(d.updated_at) AS updated_at
+			max(d.attempts) AS attempts, max(d.updated_at) AS updated_at
 		FROM deliveries d JOIN pods po ON po.id = d.pod_id
 		WHERE d.post_id = ? GROUP BY po.host ORDER BY po.host`, postID).Scan(&rows).Error
 	return rows, translate(err, "delivery status")

@@ -287,14 +287,34 @@ type PostPage struct {
 }
 
 // DeliveryStatus is how a post's delivery to one remote pod went: State is
-// "delivered", "retrying" (with the last error) or "failed" (given up).
+// "delivered", "retrying" or "failed" (given up). Message says why in words
+// for the author ("their pod did not answer; next try in about 2 hours");
+// LastError is the technical error, which pages show to admins only
+// (DeliveriesFor).
 type DeliveryStatus struct {
-	Pod       string    `json:"pod"`
-	State     string    `json:"state"`
-	Sent      int       `json:"sent"`
-	Total     int       `json:"total"`
-	LastError string    `json:"last_error,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Pod       string     `json:"pod"`
+	State     string     `json:"state"`
+	Sent      int        `json:"sent"`
+	Total     int        `json:"total"`
+	Message   string     `json:"message,omitempty"`
+	Attempts  int        `json:"attempts"`
+	NextTryAt *time.Time `json:"next_try_at,omitempty"`
+	LastError string     `json:"last_error,omitempty"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// DeliveriesFor returns delivery statuses as viewer may see them: the
+// technical errors are left out unless viewer is an admin.
+func DeliveriesFor(viewer *Session, ds []DeliveryStatus) []DeliveryStatus {
+	if viewer != nil && viewer.Admin {
+		return ds
+	}
+	out := make([]DeliveryStatus, len(ds))
+	for i, d := range ds {
+		d.LastError = ""
+		out[i] = d
+	}
+	return out
 }
 
 // Post loads a post page by GUID or ID. Anyone who may not see the post
@@ -344,12 +364,16 @@ func (a *App) Post(ctx context.Context, s *Session, key string) (*PostPage, erro
 				return nil, err
 			}
 			for _, r := range rows {
-				d := DeliveryStatus{Pod: r.PodHost, State: "delivered", Sent: r.Sent, Total: r.Total, UpdatedAt: r.UpdatedAt}
+				d := DeliveryStatus{Pod: r.PodHost, State: "delivered", Sent: r.Sent, Total: r.Total, Attempts: r.Attempts, UpdatedAt: r.UpdatedAt}
 				switch {
 				case r.Retrying > 0:
-					d.State, d.LastError = "retrying", r.LastError
+					d.State = "retrying"
 				case r.Failed > 0:
-					d.State, d.LastError = "failed", r.LastError
+					d.State = "failed"
+				}
+				if d.State != "delivered" {
+					d.Message, d.NextTryAt = deliveryMessage(d.State, r.LastError, r.Attempts, r.UpdatedAt, time.Now())
+					d.LastError = r.LastError
 				}
 				page.Deliveries = append(page.Deliveries, d)
 			}

@@ -73,9 +73,16 @@ func (a *App) Profile(ctx context.Context, viewer *Session, guid string) (*Profi
 		return nil, err
 	}
 	isOwner := viewer != nil && viewer.PersonID == person.ID
-	// Until contacts exist, the private part is shown to its owner, or to
-	// everyone when the owner made it public.
-	v := profileView(person, profile, isOwner, isOwner || profile.PublicDetails)
+	// As on diaspora*: the private part is shown to its owner, to everyone
+	// when the owner made it public, and otherwise only to the people the
+	// owner shares with.
+	showPrivate := isOwner || profile.PublicDetails
+	if !showPrivate {
+		if showPrivate, err = a.sharesProfileWith(ctx, person, viewer); err != nil {
+			return nil, err
+		}
+	}
+	v := profileView(person, profile, isOwner, showPrivate)
 	if !person.Local() {
 		v.PodHost = person.PodHost
 		if v.PodHost == "" {
@@ -89,6 +96,39 @@ func (a *App) Profile(ctx context.Context, viewer *Session, guid string) (*Profi
 		}
 	}
 	return v, nil
+}
+
+// sharesProfileWith reports whether owner shares with viewer, which lets the
+// viewer see the private part of owner's profile. A local owner shares with
+// the viewer when the owner's contact with the viewer is receiving (the
+// viewer is in one of the owner's aspects) and the owner does not ignore
+// the viewer. A remote owner shares with a local viewer when the viewer's
+// contact with them is sharing: their pod sent us the private part for the
+// viewer. Signed-out visitors are shared with by nobody.
+func (a *App) sharesProfileWith(ctx context.Context, owner *models.Person, viewer *Session) (bool, error) {
+	if viewer == nil {
+		return false, nil
+	}
+	if owner.Local() {
+		c, err := a.store.ContactOf(ctx, *owner.OwnerID, viewer.PersonID)
+		if errors.Is(err, models.ErrNotFound) {
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+		if !c.Receiving {
+			return false, nil
+		}
+		blocked, err := a.store.Blocked(ctx, *owner.OwnerID, viewer.PersonID)
+		return !blocked && err == nil, err
+	}
+	c, err := a.store.ContactOf(ctx, viewer.UserID, owner.ID)
+	if errors.Is(err, models.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return c.Sharing, nil
 }
 
 // PersonGUIDByUsername finds the GUID of a local user's person, for /u/:username.

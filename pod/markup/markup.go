@@ -17,7 +17,8 @@ import (
 
 var (
 	md = goldmark.New(
-		goldmark.WithExtensions(extension.Linkify, extension.Strikethrough, extension.Table),
+		goldmark.WithExtensions(extension.Linkify, extension.Strikethrough,
+			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute))),
 		goldmark.WithRendererOptions(html.WithHardWraps()),
 	)
 	policy = func() *bluemonday.Policy {

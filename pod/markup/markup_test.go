@@ -32,3 +32,17 @@ func TestRenderFormatsAndLinks(t *testing.T) {
 		t.Errorf("bare link not auto-linked safely in %q", out)
 	}
 }
+
+// TestRenderKeepsTableAlignment: a table's column alignment (":-:", "--:")
+// survives sanitising, as an align attribute the stylesheet honours.
+func TestRenderKeepsTableAlignment(t *testing.T) {
+	out := string(Render("| a | b | c |\n| :-- | :-: | --: |\n| 1 | 2 | 3 |"))
+	for _, want := range []string{`<th align="left">a</th>`, `<td align="center">2</td>`, `<td align="right">3</td>`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in %q", want, out)
+		}
+	}
+	if out := string(Render("| a |\n| --- |\n| <span style=\"color:red\">x</span> |")); strings.Contains(out, "style=") {
+		t.Errorf("a style attribute got through: %q", out)
+	}
+}

@@ -3,10 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"net/url"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -112,10 +108,10 @@ func (s *Server) startSession(c *gin.Context, sess *pod.Session, token string) {
 
 func (s *Server) signInForm(c *gin.Context) {
 	if session(c) != nil {
-		c.Redirect(http.StatusFound, safeReturnTo(returnTo(c)))
+		c.Redirect(http.StatusFound, safeReturnTo(signInReturnTo(c)))
 		return
 	}
-	s.render(c, http.StatusOK, "sign_in", signInPage{Base: s.base(c), ReturnTo: returnTo(c), RegistrationsOpen: s.app.RegistrationsOpen()})
+	s.render(c, http.StatusOK, "sign_in", signInPage{Base: s.base(c), ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.RegistrationsOpen()})
 }
 
 func (s *Server) signIn(c *gin.Context) {
@@ -140,62 +136,11 @@ func (s *Server) signIn(c *gin.Context) {
 			c.AbortWithStatusJSON(code, gin.H{"error": msg})
 			return
 		}
-		s.render(c, code, "sign_in", signInPage{Base: s.base(c), Login: in.Login, Remember: in.Remember, Message: msg, ReturnTo: returnTo(c), RegistrationsOpen: s.app.RegistrationsOpen()})
+		s.render(c, code, "sign_in", signInPage{Base: s.base(c), Login: in.Login, Remember: in.Remember, Message: msg, ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.RegistrationsOpen()})
 		return
 	}
 	s.startSession(c, sess, token)
-	c.Redirect(http.StatusFound, safeReturnTo(returnTo(c)))
-}
-
-// safeReturnTo allows only same-site paths as a redirect target that a
-// visitor supplies (return_to after sign-in, a Referer for "back"); any
-// other target becomes "/". A browser strips tabs and newlines from a
-// Location and reads a backslash as a slash, so "/\t/evil.example" or
-// "/\\evil.example" would take it to another host: the target must be an
-// absolute path without a scheme, host, leading "//", backslash, control
-// character or white space, raw or percent-encoded in the path.
-func safeReturnTo(p string) string {
-	if !sameSitePath(p) {
-		return "/"
-	}
-	return p
-}
-
-func sameSitePath(p string) bool {
-	if len(p) == 0 || p[0] != '/' || len(p) > 1 && (p[1] == '/' || p[1] == '\\') || !utf8.ValidString(p) {
-		return false
-	}
-	for _, r := range p {
-		if r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r) {
-			return false
-		}
-	}
-	u, err := url.Parse(p)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
-		return false
-	}
-	if strings.HasPrefix(u.Path, "//") {
-		return false
-	}
-	for _, r := range u.Path {
-		if r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) {
-			return false
-		}
-	}
-	return true
-}
-
-// returnTo is the sign-in target a request carries: the form's hidden
-// return_to field, else the query's, when it is a same-site path.
-func returnTo(c *gin.Context) string {
-	p := c.PostForm("return_to")
-	if p == "" {
-		p = c.Query("return_to")
-	}
-	if !sameSitePath(p) {
-		return ""
-	}
-	return p
+	c.Redirect(http.StatusFound, safeReturnTo(signInReturnTo(c)))
 }
 
 func (s *Server) signOut(c *gin.Context) {

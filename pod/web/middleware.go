@@ -212,6 +212,9 @@ func (s *Server) flash(c *gin.Context, kind, msg string) {
 // base builds the layout's part of every page, consuming any flash message.
 func (s *Server) base(c *gin.Context) BasePage {
 	b := BasePage{PodName: s.opt.PodName, CSRFToken: c.GetString(ctxCSRFToken), Nonce: c.GetString(ctxNonce)}
+	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
+		b.Here = c.Request.URL.RequestURI()
+	}
 	if sess := session(c); sess != nil {
 		b.User = &CurrentUser{Username: sess.Username, GUID: sess.GUID, Admin: sess.Admin}
 		if n, err := s.app.UnreadNotifications(c.Request.Context(), sess); err == nil {

@@ -15,6 +15,9 @@ type BasePage struct {
 	Nonce string
 	// Attributes are the signed-in user's data for scripts and clients.
 	Attributes *userAttributes
+	// Here is the path and query of the page being shown (empty when the
+	// page answers a form post): where no-JS forms on it return to.
+	Here string
 }
 
 // CurrentUser is the signed-in user as the layout shows them.
@@ -88,6 +91,9 @@ type errorPage struct {
 type postCtx struct {
 	pod.PostView
 	CSRF string
+	// ReturnTo is the page the post is shown on, for the return_to field
+	// of its forms (empty: the handler falls back to Referer).
+	ReturnTo string
 }
 
 type publisherView struct {

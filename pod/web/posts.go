@@ -10,20 +10,6 @@ import (
 	"github.com/aspenpod/aspen/pod"
 )
 
-// back redirects to the page the form came from, when it is ours and a
-// plain same-site path (see safeReturnTo), or to fallback.
-func back(c *gin.Context, fallback string) {
-	ref := c.GetHeader("Referer")
-	if i := strings.Index(ref, "://"); i >= 0 {
-		rest := ref[i+3:]
-		if j := strings.Index(rest, "/"); j >= 0 && rest[:j] == c.Request.Host && sameSitePath(rest[j:]) {
-			c.Redirect(http.StatusSeeOther, rest[j:])
-			return
-		}
-	}
-	c.Redirect(http.StatusSeeOther, fallback)
-}
-
 // done ends a successful write: 204 for scripts, or a flash message and a
 // redirect to a fixed page for browser forms.
 func (s *Server) done(c *gin.Context, notice, to string) {
@@ -145,6 +131,8 @@ func (s *Server) showPost(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	// The raw delivery errors are for admins; the author reads Message.
+	page.Deliveries = pod.DeliveriesFor(session(c), page.Deliveries)
 	if wantsJSON(c) {
 		js := postJSON{PostView: page.Post}
 		if page.Post.Own {
@@ -172,7 +160,13 @@ func (s *Server) deletePost(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.done(c, "Your post was deleted.", "/stream")
+	to := "/stream"
+	// Back to the stream the post was deleted from, but not to the
+	// deleted post's own page.
+	if p, ok := safeRedirectPath(c.PostForm("return_to")); ok && !strings.HasPrefix(p, "/posts/") && !strings.HasPrefix(p, "/p/") {
+		to = p
+	}
+	s.done(c, "Your post was deleted.", to)
 }
 
 func (s *Server) comments(c *gin.Context) {
@@ -223,6 +217,7 @@ func (s *Server) createComment(c *gin.Context) {
 			s.fail(c, perr)
 			return
 		}
+		page.Deliveries = pod.DeliveriesFor(session(c), page.Deliveries)
 		msg := inv.Fields["text"]
 		if msg != "" {
 			msg = "Your comment " + msg
@@ -255,7 +250,7 @@ func (s *Server) deleteComment(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 		return
 	}
-	back(c, "/stream")
+	backToPost(c, "/stream")
 }
 
 func (s *Server) likePost(c *gin.Context) {
@@ -278,7 +273,7 @@ func (s *Server) likePost(c *gin.Context) {
 			c.Status(http.StatusNoContent)
 			return
 		}
-		back(c, "/posts/"+postKey(c))
+		backToPost(c, "/posts/"+postKey(c))
 		return
 	}
 	like, err := s.app.Like(ctx, session(c), postKey(c), cid)
@@ -290,7 +285,7 @@ func (s *Server) likePost(c *gin.Context) {
 		c.JSON(http.StatusCreated, like)
 		return
 	}
-	back(c, "/posts/"+postKey(c))
+	backToPost(c, "/posts/"+postKey(c))
 }
 
 func (s *Server) likes(c *gin.Context) {
@@ -325,7 +320,7 @@ func (s *Server) reshare(c *gin.Context) {
 		return
 	}
 	s.flash(c, "notice", "You reshared the post.")
-	back(c, "/stream")
+	backToPost(c, "/stream")
 }
 
 func (s *Server) participation(c *gin.Context) {
@@ -342,7 +337,7 @@ func (s *Server) participation(c *gin.Context) {
 		}
 		return
 	}
-	back(c, "/posts/"+postKey(c))
+	backToPost(c, "/posts/"+postKey(c))
 }
 
 // hidePost answers diaspora*'s PUT /share_visibilities/:id?post_id=…
@@ -372,5 +367,5 @@ func (s *Server) hidePost(c *gin.Context) {
 	if hide {
 		s.flash(c, "notice", "The post is hidden from your streams.")
 	}
-	back(c, "/stream")
+	backToPost(c, "/stream")
 }

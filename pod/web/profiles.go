@@ -30,6 +30,7 @@ func (s *Server) profile(c *gin.Context) {
 	if wantsJSON(c) {
 		js := profileJSON(p)
 		js["is_own_profile"] = p.IsOwner
+		js["show_profile_info"] = p.ShowPrivate
 		js["relationship"] = "not_sharing"
 		js["contact"] = false
 		js["block"] = false

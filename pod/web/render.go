@@ -95,7 +95,9 @@ func when(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
 
 // funcs are the helpers templates may call.
 var funcs = template.FuncMap{
-	"postCtx":          func(p pod.PostView, csrf string) postCtx { return postCtx{PostView: p, CSRF: csrf} },
+	"postCtx": func(p pod.PostView, b BasePage) postCtx {
+		return postCtx{PostView: p, CSRF: b.CSRFToken, ReturnTo: b.Here}
+	},
 	"relationship":     func(r string) string { return relationshipNames[r] },
 	"notificationType": func(t string) string { return notificationTypeNames[t] },
 	"when":             when,

@@ -156,6 +156,11 @@ func (s *Server) routes() {
 	e.GET("/posts/:id/likes", s.likes)
 	e.GET("/posts/:id/likes.json", s.likes)
 	auth.POST("/status_messages", s.createPost)
+	// A form that failed re-renders its page at the POST's address;
+	// reloading that page then GETs it: answer with the page the form is on.
+	for path, to := range map[string]string{"/status_messages": "/stream", "/profile": "/profile/edit", "/user": "/user/edit", "/users": "/users/sign_up"} {
+		e.GET(path, func(c *gin.Context) { c.Redirect(http.StatusFound, to) })
+	}
 	auth.DELETE("/posts/:id", s.deletePost)
 	auth.POST("/posts/:id/comments", s.createComment)
 	auth.DELETE("/posts/:id/comments/:cid", s.deleteComment)
