@@ -438,8 +438,21 @@ type ContactView struct {
 	AspectMemberships []MembershipView `json:"aspect_memberships"`
 }
 
+// ContactFilter selects contacts for the contacts page.
+type ContactFilter struct {
+	// Set is "all" (default: people I share with or who share with me),
+	// "receiving" (I share with them), "only_sharing" (they share with me,
+	// I don't share back).
+	Set string
+	// AspectID limits to one aspect's members.
+	AspectID int64
+	// Limit and Offset page the list (no limit if 0).
+	Limit, Offset int
+}
+
 // Contacts lists the user's contacts by filter.
-func (a *App) Contacts(ctx context.Context, s *Session, f models.ContactFilter) ([]ContactView, error) {
+func (a *App) Contacts(ctx context.Context, s *Session, cf ContactFilter) ([]ContactView, error) {
+	f := models.ContactFilter{Set: cf.Set, AspectID: cf.AspectID, Limit: cf.Limit, Offset: cf.Offset}
 	if err := requireUser(s); err != nil {
 		return nil, err
 	}

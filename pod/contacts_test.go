@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aspenpod/aspen/aspects"
-	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
 )
@@ -42,7 +41,7 @@ func TestSharingReceivingAndMutual(t *testing.T) {
 		t.Errorf("started sharing notification: %+v", list.Items)
 	}
 	// bob's contacts page lists alice as "only sharing with me".
-	only, _ := p.App.Contacts(ctx, bob.s, models.ContactFilter{Set: "only_sharing"})
+	only, _ := p.App.Contacts(ctx, bob.s, pod.ContactFilter{Set: "only_sharing"})
 	if len(only) != 1 || only[0].PersonID != alice.s.PersonID {
 		t.Errorf("bob's only_sharing = %+v", only)
 	}
@@ -50,7 +49,7 @@ func TestSharingReceivingAndMutual(t *testing.T) {
 	if _, err := p.App.AddToAspect(ctx, alice.s, alice.aspects["Work"], bob.s.PersonID); err != nil {
 		t.Fatal(err)
 	}
-	mine, _ := p.App.Contacts(ctx, alice.s, models.ContactFilter{Set: "receiving"})
+	mine, _ := p.App.Contacts(ctx, alice.s, pod.ContactFilter{Set: "receiving"})
 	if len(mine) != 1 || len(mine[0].AspectMemberships) != 2 {
 		t.Errorf("alice's contacts = %+v", mine)
 	}

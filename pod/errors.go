@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sort"
 	"strings"
+
+	"github.com/aspenpod/aspen/models"
 )
 
 // Error kinds returned by use cases. pod/web maps them to HTTP statuses in
@@ -22,6 +24,12 @@ var (
 	// ErrRegistrationsClosed: sign-up needs an invite.
 	ErrRegistrationsClosed = errors.New("registrations are closed on this pod: you need an invite link")
 )
+
+// IsNotFound reports an error that means "no such thing" to the caller:
+// ErrNotFound, or a lookup in the store that matched no row.
+func IsNotFound(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, models.ErrNotFound)
+}
 
 // InvalidError is bad input: one message per form field (keyed by the
 // field's form name without the "user[" wrapping, e.g. "username"), plus an

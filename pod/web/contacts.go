@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 )
 
@@ -34,7 +33,7 @@ func (s *Server) contactsPage(c *gin.Context, errs map[string]string) {
 	if page < 1 {
 		page = 1
 	}
-	filter := models.ContactFilter{Set: set, AspectID: aspectID}
+	filter := pod.ContactFilter{Set: set, AspectID: aspectID}
 	if wantsJSON(c) {
 		filter.Limit, filter.Offset = 25, (page-1)*25
 	}

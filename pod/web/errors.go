@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 )
 
@@ -21,7 +20,7 @@ func status(err error) (int, string, string) {
 	var maxBytes *http.MaxBytesError
 	var disc *pod.DiscoveryError
 	switch {
-	case errors.Is(err, pod.ErrNotFound), errors.Is(err, models.ErrNotFound):
+	case pod.IsNotFound(err):
 		return http.StatusNotFound, "Page not found", "The page you asked for does not exist, or you are not allowed to see it."
 	case errors.Is(err, pod.ErrForbidden), errors.Is(err, pod.ErrRegistrationsClosed), errors.Is(err, pod.ErrIgnored):
 		return http.StatusForbidden, "Not allowed", err.Error()

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aspenpod/aspen/aspects"
-	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/web"
@@ -125,7 +124,7 @@ func TestPeopleSearchDiscoversRemotePerson(t *testing.T) {
 	r = alice.Post("/aspect_memberships", url.Values{"aspect_id": {itoa(mine[1].ID)}, "person_id": {m[1]}})
 	mustStatus(t, r, http.StatusSeeOther)
 	podtest.Eventually(t, 30*time.Second, func() bool {
-		cs, err := there.App.Contacts(ctx, bob, models.ContactFilter{Set: "all"})
+		cs, err := there.App.Contacts(ctx, bob, pod.ContactFilter{Set: "all"})
 		return err == nil && len(cs) == 1
 	}, "bob's pod never learnt that alice shares with him")
 
