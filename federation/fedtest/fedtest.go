@@ -6,11 +6,11 @@ package fedtest
 import (
 	"context"
 	"crypto/rsa"
-	"fmt"
 	"sync"
 	"testing"
 
 	"github.com/aspenpod/aspen/federation"
+	"github.com/aspenpod/aspen/federation/internal/fedbench"
 	"github.com/aspenpod/aspen/federation/internal/vectors"
 	"github.com/aspenpod/aspen/federation/receive"
 )
@@ -143,26 +143,18 @@ func (h *Host) Processor() *receive.Processor {
 	return &receive.Processor{Keys: h, RecipientKeys: h, Objects: h, Receiver: h}
 }
 
-var (
-	keysMu sync.Mutex
-	keys   = map[int]*rsa.PrivateKey{}
-)
-
 // Key returns an RSA key of the given size, generated once per process and
 // size (4096-bit generation takes seconds).
 func Key(tb testing.TB, bits int) *rsa.PrivateKey {
 	tb.Helper()
-	keysMu.Lock()
-	defer keysMu.Unlock()
-	if k := keys[bits]; k != nil {
-		return k
-	}
-	k, err := federation.GenerateKey(bits)
-	if err != nil {
-		tb.Fatal(fmt.Errorf("generate %d-bit key: %w", bits, err))
-	}
-	keys[bits] = k
-	return k
+	return fedbench.Key(tb, bits)
+}
+
+// NamedKey returns an RSA key per name and size, generated once per
+// process, for tests that need several identities.
+func NamedKey(tb testing.TB, name string, bits int) *rsa.PrivateKey {
+	tb.Helper()
+	return fedbench.NamedKey(tb, name, bits)
 }
 
 // VectorsDir returns the folder of the conformance vectors copied into the

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/aspenpod/aspen/aspects"
-	"github.com/aspenpod/aspen/federation"
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/federation/envelope"
+	"github.com/aspenpod/aspen/federation/fedtest"
 	"github.com/aspenpod/aspen/federation/receive"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
@@ -65,25 +65,10 @@ func (s *stubPod) requests() []string {
 	return append([]string(nil), s.got...)
 }
 
-var (
-	keyMu    sync.Mutex
-	keyCache = map[string]*rsa.PrivateKey{}
-)
-
 // testKey returns a 2048-bit key per name, generated once per process.
 func testKey(t testing.TB, name string) *rsa.PrivateKey {
 	t.Helper()
-	keyMu.Lock()
-	defer keyMu.Unlock()
-	if k := keyCache[name]; k != nil {
-		return k
-	}
-	k, err := federation.GenerateKey(2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyCache[name] = k
-	return k
+	return fedtest.NamedKey(t, name, 2048)
 }
 
 // badEnv is a pod with a local user alice (whose key the test holds) and

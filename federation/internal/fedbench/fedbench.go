@@ -11,26 +11,40 @@ import (
 	"time"
 )
 
+// keyName is a generated key's name and size.
+type keyName struct {
+	name string
+	bits int
+}
+
 var (
 	mu   sync.Mutex
-	keys = map[int]*rsa.PrivateKey{}
+	keys = map[keyName]*rsa.PrivateKey{}
 )
 
 // Key returns an RSA key of the given size, generated once per process (a
 // 4096-bit key takes seconds to generate).
 func Key(tb testing.TB, bits int) *rsa.PrivateKey {
 	tb.Helper()
+	return NamedKey(tb, "", bits)
+}
+
+// NamedKey returns an RSA key per name and size, generated once per
+// process: tests that need several identities give each a name. It is the
+// one test-key cache of the project (federation/fedtest re-exports it).
+func NamedKey(tb testing.TB, name string, bits int) *rsa.PrivateKey {
+	tb.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	if k := keys[bits]; k != nil {
+	if k := keys[keyName{name, bits}]; k != nil {
 		return k
 	}
 	k, err := rsa.GenerateKey(rand.Reader, bits)
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("generate %d-bit key: %v", bits, err)
 	}
 	k.Precompute()
-	keys[bits] = k
+	keys[keyName{name, bits}] = k
 	return k
 }
 
