@@ -1,6 +1,7 @@
 // Package pod is the application: the use cases (sign up, sign in, edit a
-// profile, ...) that own their transactions and enqueue side effects after
-// commit. pod/web adapts them to HTTP and pod/jobs to the job queue.
+// profile, ...) that own their transactions and write their federation
+// into the outbox table in the same transaction (txOut). pod/web adapts
+// them to HTTP and pod/jobs to the job queue.
 package pod
 
 import (
@@ -133,8 +134,10 @@ func (e *DependencyError) Error() string { return e.Name + " is unreachable: " +
 
 func (e *DependencyError) Unwrap() error { return e.Err }
 
-// enqueue puts a task on the queue after commit; a failure is logged, not
-// returned, because the committed work stands (periodic jobs catch up).
+// enqueue puts a housekeeping task on the queue after commit, best effort:
+// a failure is logged, not returned. Only tasks that a periodic job redoes
+// anyway may go this way (the key pool refill); everything that federates
+// goes through the outbox (txOut).
 func (a *App) enqueue(ctx context.Context, t *asynq.Task) {
 	if a.queue == nil {
 		return

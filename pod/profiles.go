@@ -242,7 +242,7 @@ func (a *App) SetAvatar(ctx context.Context, userID int64, r io.Reader) error {
 		return fmt.Errorf("store avatar: %w", err)
 	}
 	var old string
-	err = a.store.Tx(ctx, func(tx *models.Store) error {
+	err = a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		person, err := tx.PersonOfUser(ctx, userID)
 		if err != nil {
 			return err
@@ -255,13 +255,13 @@ func (a *App) SetAvatar(ctx context.Context, userID int64, r io.Reader) error {
 		p.ImageURL = media.URLPath(saved.Key(media.ThumbLarge))
 		p.ImageURLMedium = media.URLPath(saved.Key(media.ThumbMedium))
 		p.ImageURLSmall = media.URLPath(saved.Key(media.ThumbSmall))
+		out.add(tasks.Dispatch{Kind: tasks.DispatchProfile, UserID: userID})
 		return tx.SaveProfile(ctx, p)
 	})
 	if err != nil {
 		media.Avatars.Delete(ctx, a.media, saved.ID)
 		return err
 	}
-	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchProfile, UserID: userID})
 	if id := avatarID(old); id != "" {
 		if err := media.Avatars.Delete(ctx, a.media, id); err != nil {
 			a.log.Warn("could not delete old avatar", "id", id, "err", err)

@@ -126,7 +126,7 @@ func boot(ctx context.Context, stderr io.Writer) (*env, error) {
 // the federation counters in the log) and asks for a key pool refill.
 func startWorker(ctx context.Context, e *env) (*jobs.Worker, error) {
 	wrk, err := jobs.StartWorker(e.app, e.redis, jobs.WorkerOptions{
-		Concurrency: e.cfg.WorkerConcurrency, ShutdownTimeout: e.cfg.ShutdownTimeout,
+		Concurrency: e.cfg.WorkerConcurrency, ShutdownTimeout: e.cfg.ShutdownTimeout, RetryUnit: e.cfg.RetryUnit,
 		StatsEvery: time.Minute, Log: e.log,
 	})
 	if err != nil {
