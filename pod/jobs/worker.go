@@ -38,7 +38,7 @@ type WorkerOptions struct {
 	// queued at once by the use case itself; the relay catches up on the
 	// rest (Redis was away, a process died).
 	RelayEvery time.Duration
-	Log         *slog.Logger
+	Log        *slog.Logger
 }
 
 // DefaultRelayEvery is the outbox relay's poll interval; while the queue
