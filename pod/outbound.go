@@ -724,10 +724,7 @@ func (a *App) Deliver(ctx context.Context, taskID string, d tasks.Deliver, retry
 	_, err = a.http.Post(ctx, d.URL, d.ContentType, d.Body)
 	if err == nil {
 		a.stats.Delivered.Add(1)
-		if err := a.store.PodSucceeded(ctx, p.ID, now); err != nil {
-			return err
-		}
-		return a.store.SetDeliveryState(ctx, taskID, models.DeliverySent, retry+1, "")
+		return a.recordSent(ctx, taskID, p.ID, now, retry+1)
 	}
 	a.stats.DeliveryErrors.Add(1)
 	msg := err.Error()
@@ -747,6 +744,35 @@ func (a *App) Deliver(ctx context.Context, taskID string, d tasks.Deliver, retry
 		return fmt.Errorf("%w: %w", err, ErrDropped) // logged and recorded: finished
 	}
 	return err
+}
+
+// recordSent records a delivery the remote pod accepted. Failing here
+// would make the task send it again, so while PostgreSQL is away (a
+// restart) it keeps trying, for as long as the task may run.
+func (a *App) recordSent(ctx context.Context, taskID string, podID int64, at time.Time, attempts int) error {
+	delay := 100 * time.Millisecond
+	for {
+		err := a.store.PodSucceeded(ctx, podID, at)
+		if err == nil {
+			err = a.store.SetDeliveryState(ctx, taskID, models.DeliverySent, attempts, "")
+		}
+		if err == nil {
+			return nil
+		}
+		deadline, ok := ctx.Deadline()
+		if !ok {
+			deadline = time.Now().Add(30 * time.Second)
+		}
+		if time.Until(deadline) < delay+time.Second {
+			return fmt.Errorf("delivered, but cannot record it (it will be sent again): %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
 }
 
 // CheckPods is the periodic pod check: it asks the pods that are offline
