@@ -12,7 +12,8 @@ import (
 // TestRedisDownWhilePosting stops the Redis server of alice's pod (its job
 // queue and sessions) while she posts to an aspect holding bob, on another
 // pod: the post is saved and shown, waits in the outbox, and once Redis is
-// back bob's pod receives it exactly once.
+// back bob's pod receives it exactly once. A post bob sends her meanwhile
+// is accepted, kept in the outbox and applied once Redis is back.
 func TestRedisDownWhilePosting(t *testing.T) {
 	ctx := context.Background()
 	rs := podtest.StartRedis(t)
@@ -22,6 +23,7 @@ func TestRedisDownWhilePosting(t *testing.T) {
 	pod2 := podtest.NewFedPod(t, "redis2", remoteRedisDB, fast)
 	alice, bob := newUser(t, pod1, "alice"), newUser(t, pod2, "bob")
 	alice.share(t, "Friends", bob)
+	bob.share(t, "Friends", alice)
 	settled(t, pod1, pod2)
 
 	from := len(pod2.Requests())
@@ -37,8 +39,18 @@ func TestRedisDownWhilePosting(t *testing.T) {
 	if !streamHas(t, alice, post.GUID) {
 		t.Error("alice's post is not in her stream")
 	}
-	if n := backlog(t, pod1); n != 1 {
-		t.Errorf("outbox backlog while Redis is down: %d rows, want 1 (the post's dispatch)", n)
+	// bob posts to alice meanwhile: her pod cannot queue the received
+	// body in Redis, keeps it in its outbox and accepts it (202), so bob's
+	// pod does not need to retry.
+	bobPost, err := bob.post(ctx, "Friends", "Bob's post while alice's Redis is down")
+	if err != nil {
+		t.Fatal(err)
+	}
+	podtest.Eventually(t, wait, func() bool {
+		return count(t, pod2, `SELECT count(*) FROM deliveries WHERE post_id = ? AND state = 'sent' AND attempts = 1`, bobPost.ID) == 1
+	}, "alice's pod to accept bob's post at the first attempt")
+	if n := backlog(t, pod1); n != 2 {
+		t.Errorf("outbox backlog while Redis is down: %d rows, want 2 (alice's post's dispatch, bob's received post)", n)
 	}
 	// The relay tries (every 50 ms, backing off) and fails meanwhile; it
 	// says so once.
@@ -61,6 +73,9 @@ func TestRedisDownWhilePosting(t *testing.T) {
 	}
 	if !streamHas(t, bob, post.GUID) {
 		t.Error("alice's post is not in bob's stream")
+	}
+	if !streamHas(t, alice, bobPost.GUID) {
+		t.Error("bob's post, received while Redis was down, is not in alice's stream")
 	}
 	var pv struct{ State string }
 	if err := pod1.Store.Scalar(ctx, &pv.State, `SELECT state FROM deliveries WHERE post_id = ?`, post.ID); err != nil || pv.State != "sent" {
