@@ -191,7 +191,7 @@ func (p *PGServer) run(prog string, args ...string) ([]byte, error) {
 // Start starts the server (again) and waits until it accepts connections.
 func (p *PGServer) Start(t testing.TB) {
 	t.Helper()
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100",
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
 		p.Port, p.dir)
 	if out, err := p.run("pg_ctl", "-D", p.data(), "-o", opts, "-l", filepath.Join(p.dir, "log"), "-w", "-t", "30", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(p.dir, "log"))
