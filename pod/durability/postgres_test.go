@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/aspenpod/aspen/pod/podtest"
 )
 
@@ -153,5 +155,26 @@ func TestPostgresRestartedInFlight(t *testing.T) {
 	}
 	if !streamHas(t, bob, aliceSaved[len(aliceSaved)-1]) {
 		t.Error("alice's last post is not in bob's stream")
+	}
+	if t.Failed() {
+		dumpQueues(t, pod1)
+		dumpQueues(t, pod2)
+		var rows string
+		err := pod2.Store.Scalar(ctx, &rows, `SELECT string_agg(concat_ws(' ', task_id, entity_type, state, attempts, updated_at, last_error), E'\n' ORDER BY id) FROM deliveries`)
+		t.Logf("bob's pod deliveries (%v):\n%s", err, rows)
+	}
+}
+
+func dumpQueues(t *testing.T, p *podtest.FedPod) {
+	ins := asynq.NewInspector(asynq.RedisClientOpt{Addr: p.Redis.Options().Addr, DB: p.RedisDB})
+	defer ins.Close()
+	qs, err := ins.Queues()
+	t.Logf("%s queues %v %v", p.Name, qs, err)
+	for _, q := range qs {
+		info, err := ins.GetQueueInfo(q)
+		if err == nil {
+			t.Logf("%s queue %s: pending %d active %d scheduled %d retry %d archived %d completed %d processed %d failed %d",
+				p.Name, q, info.Pending, info.Active, info.Scheduled, info.Retry, info.Archived, info.Completed, info.Processed, info.Failed)
+		}
 	}
 }
