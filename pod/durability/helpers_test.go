@@ -74,10 +74,13 @@ func (u *user) post(ctx context.Context, aspect, text string) (*pod.PostView, er
 	return u.p.App.CreatePost(ctx, u.s, pod.PostInput{Text: text, Audience: aspectSel(u.aspects[aspect])})
 }
 
-// settled waits until every pod's job queues and outbox are empty.
+// settled waits until every pod's job queues and outbox are empty, seen so
+// twice in a row: the pods are looked at one after the other, and a
+// delivery that ends on one pod after the other pod was looked at leaves a
+// fresh receive task there, which the second look sees.
 func settled(t *testing.T, pods ...*podtest.FedPod) {
 	t.Helper()
-	podtest.Eventually(t, wait, func() bool {
+	empty := func() bool {
 		for _, p := range pods {
 			if ok, err := p.QueuesEmpty(); err != nil || !ok {
 				return false
@@ -87,6 +90,13 @@ func settled(t *testing.T, pods ...*podtest.FedPod) {
 			}
 		}
 		return true
+	}
+	podtest.Eventually(t, wait, func() bool {
+		if !empty() {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+		return empty()
 	}, "job queues and outboxes to drain")
 }
 
