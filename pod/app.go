@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -88,6 +89,7 @@ type App struct {
 	media       media.Store
 	log         *slog.Logger
 	redisPrefix string
+	inboxWarned atomic.Int64 // when a received body last went to the outbox (Unix ns)
 }
 
 // New builds the App.

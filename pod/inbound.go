@@ -50,7 +50,11 @@ func (a *App) Enqueue(ctx context.Context, d receive.Delivery) error {
 	if rerr != nil {
 		return fmt.Errorf("queue received body: %w; store it in the outbox: %w", err, rerr)
 	}
-	a.log.Warn("federation: job queue unreachable, received body kept in the outbox", "task", row.TaskID, "err", err)
+	// Once a minute at most, not once per message of an outage.
+	if now := time.Now().UnixNano(); now-a.inboxWarned.Load() > int64(time.Minute) {
+		a.inboxWarned.Store(now)
+		a.log.Warn("federation: job queue unreachable, received bodies are kept in the outbox", "task", row.TaskID, "err", err)
+	}
 	return nil
 }
 
