@@ -78,6 +78,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// WorkerConcurrency is how many jobs one worker runs at once.
 	WorkerConcurrency int
+	// RetryUnit scales the federation retry schedule (1 s: the first retry
+	// after about 4 minutes, ten retries over about 25 hours, as diaspora*
+	// does). Tests and development shorten it.
+	RetryUnit time.Duration
 	// TrustedProxies are addresses or CIDRs of reverse proxies whose
 	// X-Forwarded-For header gives the client address.
 	TrustedProxies []string
@@ -153,6 +157,7 @@ func parse(get func(string) string) (Config, error) {
 		LogFormat:         "text",
 		ShutdownTimeout:   20 * time.Second,
 		WorkerConcurrency: 10,
+		RetryUnit:         time.Second,
 	}
 	var errs []error
 	str := func(name string, dst *string) {
@@ -208,6 +213,14 @@ func parse(get func(string) string) (Config, error) {
 	shutdown := int(c.ShutdownTimeout / time.Second)
 	integer("POD_SHUTDOWN_TIMEOUT", &shutdown, 1, 3600)
 	c.ShutdownTimeout = time.Duration(shutdown) * time.Second
+	if v := strings.TrimSpace(get("POD_RETRY_UNIT")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Millisecond || d > time.Minute {
+			errs = append(errs, &Error{"POD_RETRY_UNIT", fmt.Sprintf("must be a duration from 1ms to 1m, got %q", v)})
+		} else {
+			c.RetryUnit = d
+		}
+	}
 	boolean("POD_AUTO_MIGRATE", &c.AutoMigrate)
 	c.TrustedProxies = []string{"127.0.0.1", "::1"}
 	if v := strings.TrimSpace(get("POD_TRUSTED_PROXIES")); v != "" {

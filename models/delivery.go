@@ -34,8 +34,51 @@ type Delivery struct {
 // statement; rows whose task ID exists already are left as they are. The
 // rows' IDs are not filled in.
 func (s *Store) RecordDeliveries(ctx context.Context, ds []Delivery) error {
+	_, err := s.recordDeliveries(ctx, ds)
+	return err
+}
+
+// RecordDeliveriesToSend records deliveries as RecordDeliveries does and
+// returns the task IDs among them that were recorded before and are
+// finished (sent or given up): a dispatch job run again for the same event
+// (its outbox row relayed twice, its task recovered after a crash) must not
+// send those again. The lookup only runs when some rows existed already.
+func (s *Store) RecordDeliveriesToSend(ctx context.Context, ds []Delivery) (finished map[string]bool, err error) {
+	n, err := s.recordDeliveries(ctx, ds)
+	if err != nil || n == int64(len(ds)) {
+		return nil, err
+	}
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.TaskID
+	}
+	var done []string
+	err = s.conn(ctx).Raw(`SELECT task_id FROM deliveries WHERE task_id = ANY(CAST(? AS text[])) AND state IN ('sent', 'failed')`,
+		textArray(ids)).Scan(&done).Error
+	if err != nil {
+		return nil, translate(err, "finished deliveries")
+	}
+	finished = make(map[string]bool, len(done))
+	for _, id := range done {
+		finished[id] = true
+	}
+	return finished, nil
+}
+
+// DeliveryState returns the state of a delivery by task ID ("" if it is
+// not recorded).
+func (s *Store) DeliveryState(ctx context.Context, taskID string) (string, error) {
+	var states []string
+	err := s.conn(ctx).Raw(`SELECT state FROM deliveries WHERE task_id = ?`, taskID).Scan(&states).Error
+	if err != nil || len(states) == 0 {
+		return "", translate(err, "delivery state")
+	}
+	return states[0], nil
+}
+
+func (s *Store) recordDeliveries(ctx context.Context, ds []Delivery) (int64, error) {
 	if len(ds) == 0 {
-		return nil
+		return 0, nil
 	}
 	taskIDs, podIDs, entityTypes, states := make([]string, len(ds)), make([]int64, len(ds)), make([]string, len(ds)), make([]string, len(ds))
 	postIDs, recipients, lastErrors := make([]*int64, len(ds)), make([]*string, len(ds)), make([]string, len(ds))
@@ -47,13 +90,14 @@ func (s *Store) RecordDeliveries(ctx context.Context, ds []Delivery) error {
 		}
 	}
 	now := time.Now().UTC()
-	return translate(s.conn(ctx).Exec(`INSERT INTO deliveries (task_id, pod_id, post_id, entity_type, recipient_guid, state, last_error, created_at, updated_at)
+	res := s.conn(ctx).Exec(`INSERT INTO deliveries (task_id, pod_id, post_id, entity_type, recipient_guid, state, last_error, created_at, updated_at)
 		SELECT d.*, @now, @now FROM unnest(CAST(@tasks AS text[]), CAST(@pods AS bigint[]), CAST(@posts AS bigint[]),
 			CAST(@types AS text[]), CAST(@rcpts AS text[]), CAST(@states AS text[]), CAST(@errors AS text[])) AS d
 		ON CONFLICT (task_id) DO NOTHING`,
 		map[string]any{"now": now, "tasks": textArray(taskIDs), "pods": int64Array(podIDs), "posts": nullInt64Array(postIDs),
 			"types": textArray(entityTypes), "rcpts": nullTextArray(recipients), "states": textArray(states),
-			"errors": textArray(lastErrors)}).Error, "record deliveries")
+			"errors": textArray(lastErrors)})
+	return res.RowsAffected, translate(res.Error, "record deliveries")
 }
 
 // nullInt64Array is a bigint[] literal with NULL for nil.

@@ -46,6 +46,28 @@ type PodView struct {
 	Sent   int64 `json:"sent"`
 }
 
+// OutboxView is what waits in the outbox: federation tasks written by
+// committed changes and not yet moved into the job queue (the worker's
+// relay does that; a backlog that stays means Redis is away or no worker
+// runs).
+type OutboxView struct {
+	Unsent    int64      `json:"unsent"`
+	Oldest    *time.Time `json:"oldest"`
+	LastError string     `json:"last_error"`
+}
+
+// OutboxOverview shows the outbox backlog to admins.
+func (a *App) OutboxOverview(ctx context.Context, s *Session) (*OutboxView, error) {
+	if err := RequireAdmin(s); err != nil {
+		return nil, err
+	}
+	b, err := a.store.OutboxBacklog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &OutboxView{Unsent: b.Unsent, Oldest: b.Oldest, LastError: b.LastError}, nil
+}
+
 // RequireAdmin lets admins through. Everyone else, signed out included,
 // gets ErrNotFound: admin pages do not admit that they exist.
 func RequireAdmin(s *Session) error {

@@ -1,6 +1,7 @@
 // Package pod is the application: the use cases (sign up, sign in, edit a
-// profile, ...) that own their transactions and enqueue side effects after
-// commit. pod/web adapts them to HTTP and pod/jobs to the job queue.
+// profile, ...) that own their transactions and write their federation
+// into the outbox table in the same transaction (txOut). pod/web adapts
+// them to HTTP and pod/jobs to the job queue.
 package pod
 
 import (
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -87,6 +89,7 @@ type App struct {
 	media       media.Store
 	log         *slog.Logger
 	redisPrefix string
+	inboxWarned atomic.Int64 // when a received body last went to the outbox (Unix ns)
 }
 
 // New builds the App.
@@ -133,8 +136,10 @@ func (e *DependencyError) Error() string { return e.Name + " is unreachable: " +
 
 func (e *DependencyError) Unwrap() error { return e.Err }
 
-// enqueue puts a task on the queue after commit; a failure is logged, not
-// returned, because the committed work stands (periodic jobs catch up).
+// enqueue puts a housekeeping task on the queue after commit, best effort:
+// a failure is logged, not returned. Only tasks that a periodic job redoes
+// anyway may go this way (the key pool refill); everything that federates
+// goes through the outbox (txOut).
 func (a *App) enqueue(ctx context.Context, t *asynq.Task) {
 	if a.queue == nil {
 		return

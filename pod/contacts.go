@@ -390,20 +390,22 @@ func (a *App) Unblock(ctx context.Context, s *Session, blockID int64) error {
 	if err != nil {
 		return err
 	}
-	if err := a.store.DeleteBlock(ctx, s.UserID, blockID); err != nil {
-		return notFoundAs(err, ErrNotFound)
-	}
-	for _, b := range blocks {
-		if b.ID == blockID {
-			// Their posts come back to the user's main stream.
-			if err := a.store.RestoreAuthorEntries(ctx, s.UserID, s.PersonID, b.PersonID); err != nil {
-				return err
-			}
-			// Tell a remote person's pod (§7.3: the same contact, blocking false).
-			a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchContact, UserID: s.UserID, PersonID: b.PersonID})
+	return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
+		if err := tx.DeleteBlock(ctx, s.UserID, blockID); err != nil {
+			return notFoundAs(err, ErrNotFound)
 		}
-	}
-	return nil
+		for _, b := range blocks {
+			if b.ID == blockID {
+				// Their posts come back to the user's main stream.
+				if err := tx.RestoreAuthorEntries(ctx, s.UserID, s.PersonID, b.PersonID); err != nil {
+					return err
+				}
+				// Tell a remote person's pod (§7.3: the same contact, blocking false).
+				out.add(tasks.Dispatch{Kind: tasks.DispatchContact, UserID: s.UserID, PersonID: b.PersonID})
+			}
+		}
+		return nil
+	})
 }
 
 // BlockView is one ignored person.

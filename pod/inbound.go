@@ -16,21 +16,44 @@ import (
 	"github.com/aspenpod/aspen/pod/tasks"
 )
 
-// Inbound federation: the receive endpoints queue the raw body (Enqueue)
+// Inbound federation: the receive endpoints store the raw body (Enqueue)
 // and answer 202; the receive job (Receive) decrypts, verifies and applies
 // it. Applying is idempotent by GUID, so a repeated delivery changes
 // nothing. Invalid input is dropped with a log line naming the reason;
 // what may succeed later (unknown parent, unreachable sender) is retried.
 
-// Enqueue implements receive.Enqueuer: it queues a received body for the
-// receive job.
+// Enqueue implements receive.Enqueuer: it stores a received body for the
+// receive job before the endpoint answers 202, so that an accepted
+// delivery is never lost. The body goes straight into the job queue
+// (Redis), which costs no database write per message; when Redis refuses
+// it, into the outbox table, from which the worker's relay queues it once
+// Redis is back. Only when both fail is the answer an error (503), and the
+// sending pod retries later, as diaspora* does for any failed delivery.
+// (Answering 503 whenever Redis is away would also lose nothing, but would
+// leave each sender's retry schedule, hours apart, to decide when the
+// message arrives; storing it here makes it arrive as soon as Redis does.)
 func (a *App) Enqueue(ctx context.Context, d receive.Delivery) error {
 	if a.queue == nil {
 		return errors.New("no job queue configured")
 	}
-	_, err := a.queue.EnqueueContext(ctx, tasks.NewReceive(tasks.Receive{Body: d.Body, RecipientGUID: d.RecipientGUID}))
-	if err != nil && !isDuplicateTask(err) {
-		return err
+	t := tasks.NewReceive(tasks.Receive{Body: d.Body, RecipientGUID: d.RecipientGUID})
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err := a.queue.EnqueueContext(qctx, t)
+	cancel()
+	if err == nil || isDuplicateTask(err) {
+		return nil
+	}
+	row, rerr := outboxRow(t)
+	if rerr == nil {
+		_, rerr = a.store.AddOutbox(ctx, []models.OutboxRow{row})
+	}
+	if rerr != nil {
+		return fmt.Errorf("queue received body: %w; store it in the outbox: %w", err, rerr)
+	}
+	// Once a minute at most, not once per message of an outage.
+	if now := time.Now().UnixNano(); now-a.inboxWarned.Load() > int64(time.Minute) {
+		a.inboxWarned.Store(now)
+		a.log.Warn("federation: job queue unreachable, received bodies are kept in the outbox", "task", row.TaskID, "err", err)
 	}
 	return nil
 }
@@ -373,7 +396,8 @@ func (a *App) receiveStatusMessage(ctx context.Context, e *entity.StatusMessage,
 	}
 	var created *models.Post
 	err := retryConflict(func() error {
-		return a.store.Tx(ctx, func(tx *models.Store) error {
+		return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
+			created = nil
 			existing, err := tx.PostByGUID(ctx, e.GUID)
 			if err == nil {
 				if existing.AuthorID != author.ID {
@@ -404,17 +428,20 @@ func (a *App) receiveStatusMessage(ctx context.Context, e *entity.StatusMessage,
 					return err
 				}
 			}
+			if err := a.publish(ctx, tx, post, mentioned); err != nil {
+				return err
+			}
 			created = post
-			return a.publish(ctx, tx, post, mentioned)
+			if post.Public {
+				return a.subscribe(ctx, tx, out, post)
+			}
+			return nil
 		})
 	})
 	if err == nil && created != nil {
 		if left := fedhost.LeftOut(e); left != "" {
 			a.log.Info("federation: received post stored without what this pod does not support yet",
 				"guid", created.GUID, "author", author.DiasporaID, "left_out", left)
-		}
-		if created.Public {
-			a.subscribe(ctx, created)
 		}
 	}
 	return err
@@ -423,16 +450,20 @@ func (a *App) receiveStatusMessage(ctx context.Context, e *entity.StatusMessage,
 // subscribe asks the author's pod of a received public post to relay what
 // happens under it (§7.4), unless a local user's contact with the author
 // makes it do so already (a post that came by a reshare or a fetch). The
-// participation is sent in the name of the pod's representative user.
-func (a *App) subscribe(ctx context.Context, post *models.Post) {
-	if has, err := a.store.HasLocalContact(ctx, post.AuthorID); err != nil || has {
-		return
+// participation is sent in the name of the pod's representative user
+// (none on a pod without users: then nobody here needs the thread).
+func (a *App) subscribe(ctx context.Context, tx *models.Store, out *outbox, post *models.Post) error {
+	if has, err := tx.HasLocalContact(ctx, post.AuthorID); err != nil || has {
+		return err
 	}
-	uid, err := a.store.RepresentativeUser(ctx)
-	if err != nil {
-		return
+	uid, err := tx.RepresentativeUser(ctx)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
 	}
-	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchParticipation, UserID: uid, PostID: post.ID})
+	out.add(tasks.Dispatch{Kind: tasks.DispatchParticipation, UserID: uid, PostID: post.ID})
+	return nil
 }
 
 func (a *App) receiveReshare(ctx context.Context, e *entity.Reshare, author *models.Person, depth int) error {
@@ -512,8 +543,14 @@ func (a *App) relayableParent(ctx context.Context, postID int64, author *models.
 		return nil, false, err
 	} else if blocked {
 		// Tell the author's pod to take it down again (§5.3).
-		a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: post.AuthorID, TargetType: typ, TargetGUID: guid,
-			TargetAuthor: author.DiasporaID, Public: post.Public, Recipients: []int64{author.ID}})
+		err := a.txOut(ctx, func(_ *models.Store, out *outbox) error {
+			out.add(tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: post.AuthorID, TargetType: typ, TargetGUID: guid,
+				TargetAuthor: author.DiasporaID, Public: post.Public, Recipients: []int64{author.ID}})
+			return nil
+		})
+		if err != nil {
+			return nil, false, err
+		}
 		return nil, false, dropped("%s by %s: the post's author ignores them", what, author.DiasporaID)
 	}
 	if !post.Public {
@@ -547,12 +584,17 @@ func (a *App) receiveComment(ctx context.Context, e *entity.Comment, author *mod
 	if err != nil {
 		return err
 	}
-	err = a.store.Tx(ctx, func(tx *models.Store) error { return a.addComment(ctx, tx, post, c) })
+	err = a.txOut(ctx, func(tx *models.Store, out *outbox) error {
+		if err := a.addComment(ctx, tx, post, c); err != nil {
+			return err
+		}
+		if ours { // relayed to the post's audience
+			out.add(tasks.Dispatch{Kind: tasks.DispatchComment, CommentID: c.ID})
+		}
+		return nil
+	})
 	if errors.Is(err, models.ErrConflict) {
 		return nil
-	}
-	if err == nil && ours {
-		a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchComment, CommentID: c.ID})
 	}
 	return err
 }
@@ -591,9 +633,12 @@ func (a *App) receiveLike(ctx context.Context, e *entity.Like, author *models.Pe
 	if err != nil {
 		return err
 	}
-	err = a.store.Tx(ctx, func(tx *models.Store) error {
+	err = a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		if err := tx.CreateLike(ctx, l); err != nil {
 			return err
+		}
+		if ours { // relayed to the post's audience
+			out.add(tasks.Dispatch{Kind: tasks.DispatchLike, LikeID: l.ID})
 		}
 		// A dislike (positive false) is stored, relayed and retractable,
 		// but it is no like: no like counter, no "liked" notification.
@@ -616,9 +661,6 @@ func (a *App) receiveLike(ctx context.Context, e *entity.Like, author *models.Pe
 	})
 	if errors.Is(err, models.ErrConflict) {
 		return nil // the same like, or a second like by the same person
-	}
-	if err == nil && ours {
-		a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchLike, LikeID: l.ID})
 	}
 	return err
 }

@@ -45,7 +45,7 @@ func (a *App) Comment(ctx context.Context, s *Session, postKey, text string) (*C
 	}
 	var c *models.Comment
 	var post *models.Post
-	err := a.store.Tx(ctx, func(tx *models.Store) error {
+	err := a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		p, err := a.visiblePost(ctx, tx, s, postKey)
 		if err != nil {
 			return err
@@ -56,12 +56,15 @@ func (a *App) Comment(ctx context.Context, s *Session, postKey, text string) (*C
 		}
 		now := time.Now().UTC()
 		c = &models.Comment{GUID: NewGUID(), PostID: p.ID, AuthorID: s.PersonID, Text: text, CreatedAt: now, UpdatedAt: now}
-		return a.addComment(ctx, tx, p, c)
+		if err := a.addComment(ctx, tx, p, c); err != nil {
+			return err
+		}
+		out.add(tasks.Dispatch{Kind: tasks.DispatchComment, CommentID: c.ID})
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchComment, CommentID: c.ID})
 	rows, err := a.store.CommentsOf(ctx, viewer(s), post.ID)
 	if err != nil {
 		return nil, err
@@ -180,7 +183,7 @@ func (a *App) Like(ctx context.Context, s *Session, postKey string, commentID in
 		return nil, err
 	}
 	var like *models.Like
-	err := a.store.Tx(ctx, func(tx *models.Store) error {
+	err := a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		p, err := a.visiblePost(ctx, tx, s, postKey)
 		if err != nil {
 			return err
@@ -203,6 +206,7 @@ func (a *App) Like(ctx context.Context, s *Session, postKey string, commentID in
 			}
 			return err
 		}
+		out.add(tasks.Dispatch{Kind: tasks.DispatchLike, LikeID: like.ID})
 		if cid != nil {
 			return tx.AddCommentLikes(ctx, *cid, 1)
 		}
@@ -217,7 +221,6 @@ func (a *App) Like(ctx context.Context, s *Session, postKey string, commentID in
 	if err != nil {
 		return nil, err
 	}
-	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchLike, LikeID: like.ID})
 	return &LikeView{ID: like.ID, GUID: like.GUID, Author: PersonView{ID: s.PersonID, GUID: s.GUID, DiasporaID: s.Username + "@" + a.opt.Host, Name: s.Username}}, nil
 }
 
@@ -275,7 +278,7 @@ func (a *App) Reshare(ctx context.Context, s *Session, rootKey string) (*PostVie
 		return nil, err
 	}
 	var reshare *models.Post
-	err := a.store.Tx(ctx, func(tx *models.Store) error {
+	err := a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		root, err := a.visiblePost(ctx, tx, s, rootKey)
 		if err != nil {
 			return err
@@ -318,12 +321,12 @@ func (a *App) Reshare(ctx context.Context, s *Session, rootKey string) (*PostVie
 		if err := tx.FanOut(ctx, reshare); err != nil {
 			return err
 		}
+		out.add(tasks.Dispatch{Kind: tasks.DispatchPost, PostID: reshare.ID})
 		return a.notifyAuthor(ctx, tx, root, models.NotifyReshared, s.PersonID)
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchPost, PostID: reshare.ID})
 	return a.PostByID(ctx, s, reshare.ID)
 }
 
@@ -337,13 +340,15 @@ func (a *App) Participate(ctx context.Context, s *Session, postKey string, on bo
 		return err
 	}
 	if on {
-		if err := a.store.AddParticipation(ctx, p.ID, s.PersonID); err != nil {
-			return err
-		}
-		if author, err := a.store.PersonByID(ctx, p.AuthorID); err == nil && !author.Local() {
-			a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchParticipation, UserID: s.UserID, PostID: p.ID})
-		}
-		return nil
+		return a.txOut(ctx, func(tx *models.Store, out *outbox) error {
+			if err := tx.AddParticipation(ctx, p.ID, s.PersonID); err != nil {
+				return err
+			}
+			if author, err := tx.PersonByID(ctx, p.AuthorID); err == nil && !author.Local() {
+				out.add(tasks.Dispatch{Kind: tasks.DispatchParticipation, UserID: s.UserID, PostID: p.ID})
+			}
+			return nil
+		})
 	}
 	return a.store.RemoveParticipation(ctx, p.ID, s.PersonID)
 }

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/federation/envelope"
 	"github.com/aspenpod/aspen/models"
@@ -14,8 +16,9 @@ import (
 	"github.com/aspenpod/aspen/pod/tasks"
 )
 
-// Outbound federation (DESIGN.md, Federation pipeline): a use case commits,
-// then queues one dispatch task; the dispatch job loads what happened,
+// Outbound federation (DESIGN.md, Federation pipeline): a use case writes
+// one dispatch task into the outbox table in its transaction (txOut); the
+// relay moves it into the job queue; the dispatch job loads what happened,
 // resolves the remote recipients, signs once and queues one delivery task
 // per remote pod (public) or per remote person (limited, sealed for that
 // person); a delivery job posts the finished bytes and records the outcome.
@@ -39,53 +42,170 @@ type FederationStats struct {
 // Stats returns the process's federation counters.
 func (a *App) Stats() *FederationStats { return &a.stats }
 
-// outbox collects the dispatches of a transaction, queued after it commits.
-type outbox []tasks.Dispatch
+// outbox collects the tasks a use case's transaction queues: txOut writes
+// them into the outbox table in that same transaction, so that they exist
+// exactly when the change does. The relay (RelayOutbox, in the worker)
+// moves them into the job queue; txOut tries that at once after commit,
+// but nothing depends on it.
+type outbox struct {
+	dispatches []tasks.Dispatch
+	others     []*asynq.Task // other federation work (public post fetches)
+}
 
 func (o *outbox) add(d tasks.Dispatch) {
 	if d.Key == "" {
 		d.Key = NewGUID()
 	}
-	*o = append(*o, d)
+	o.dispatches = append(o.dispatches, d)
 }
+
+// addTask queues a task that is not a dispatch; its type must be one
+// tasks.Outboxed knows.
+func (o *outbox) addTask(t *asynq.Task) { o.others = append(o.others, t) }
 
 // setContact replaces any contact dispatch to the same person with d, so
 // that one change sends one contact entity (blocking supersedes stopping to
 // share).
 func (o *outbox) setContact(d tasks.Dispatch) {
-	kept := (*o)[:0]
-	for _, x := range *o {
+	kept := o.dispatches[:0]
+	for _, x := range o.dispatches {
 		if !(x.Kind == tasks.DispatchContact && x.UserID == d.UserID && x.PersonID == d.PersonID) {
 			kept = append(kept, x)
 		}
 	}
-	*o = kept
+	o.dispatches = kept
 	o.add(d)
 }
 
-// txOut runs fn in a transaction and queues what it put in the outbox once
-// the transaction has committed.
+// rows turns the collected tasks into outbox rows.
+func (o *outbox) rows() ([]models.OutboxRow, error) {
+	ts := make([]*asynq.Task, 0, len(o.dispatches)+len(o.others))
+	for _, d := range o.dispatches {
+		ts = append(ts, tasks.NewDispatch(d))
+	}
+	ts = append(ts, o.others...)
+	rows := make([]models.OutboxRow, 0, len(ts))
+	for _, t := range ts {
+		row, err := outboxRow(t)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func outboxRow(t *asynq.Task) (models.OutboxRow, error) {
+	_, id, err := tasks.Outboxed(t.Type(), t.Payload())
+	return models.OutboxRow{TaskType: t.Type(), TaskID: id, Payload: t.Payload()}, err
+}
+
+// txOut is the one way a use case runs a transaction that federates: fn
+// changes what it changes and puts the resulting tasks in out; they are
+// written to the outbox table in the same transaction. After the commit
+// the rows just written are relayed at once (best effort: if Redis is
+// away, or the process dies now, the worker's relay queues them later).
 func (a *App) txOut(ctx context.Context, fn func(tx *models.Store, out *outbox) error) error {
-	var out outbox
+	var ids []int64
 	err := a.store.Tx(ctx, func(tx *models.Store) error {
-		out = out[:0]
-		return fn(tx, &out)
+		var out outbox
+		if err := fn(tx, &out); err != nil {
+			return err
+		}
+		if len(out.dispatches)+len(out.others) == 0 {
+			ids = nil
+			return nil
+		}
+		rows, err := out.rows()
+		if err != nil {
+			return err
+		}
+		ids, err = tx.AddOutbox(ctx, rows)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	a.dispatch(ctx, out...)
+	a.relayNow(ctx, ids)
 	return nil
 }
 
-// dispatch queues dispatch tasks (after commit).
-func (a *App) dispatch(ctx context.Context, ds ...tasks.Dispatch) {
-	for _, d := range ds {
-		if d.Key == "" {
-			d.Key = NewGUID()
-		}
-		a.enqueue(ctx, tasks.NewDispatch(d))
+// relayNow relays the given outbox rows right away, so that federation
+// does not wait for the worker's next poll. Failure is not an error: the
+// rows stay in the outbox for the relay loop.
+func (a *App) relayNow(ctx context.Context, ids []int64) {
+	if len(ids) == 0 || a.queue == nil {
+		return
 	}
+	if _, err := a.relay(ctx, ids, len(ids)); err != nil {
+		a.log.Debug("outbox: immediate relay failed, the worker's relay will queue the rows", "rows", len(ids), "err", err)
+	}
+}
+
+// OutboxBatch is how many outbox rows one RelayOutbox call moves at most.
+const OutboxBatch = 100
+
+// RelayOutbox is the outbox relay: it moves up to OutboxBatch unsent rows,
+// oldest first, into the job queue and marks them sent, and returns how
+// many it moved. Rows are locked while they are queued (FOR UPDATE SKIP
+// LOCKED), so that several relays share the work. A row is marked sent
+// only after its task is queued (an existing task with its ID counts), so
+// a crash in between queues it again later, which the task's ID and the
+// idempotent jobs make harmless. The first failure to queue ends the batch
+// and is returned (Redis is away: the caller waits and tries again).
+func (a *App) RelayOutbox(ctx context.Context) (int, error) {
+	if a.queue == nil {
+		return 0, errors.New("outbox relay needs a job queue, and none is configured")
+	}
+	return a.relay(ctx, nil, OutboxBatch)
+}
+
+func (a *App) relay(ctx context.Context, ids []int64, limit int) (int, error) {
+	var sent int
+	var qerr error
+	err := a.store.Tx(ctx, func(tx *models.Store) error {
+		rows, err := tx.ClaimOutbox(ctx, ids, limit)
+		if err != nil {
+			return err
+		}
+		done := make([]int64, 0, len(rows))
+		for _, r := range rows {
+			t, _, err := tasks.Outboxed(r.TaskType, r.Payload)
+			if err != nil {
+				// Cannot ever be queued (written by a newer or broken
+				// version): recorded and set aside, not retried forever.
+				a.log.Error("outbox: row cannot be queued, skipped", "id", r.ID, "task", r.TaskID, "err", err)
+				if err := tx.MarkOutboxFailed(ctx, r.ID, err.Error()); err != nil {
+					return err
+				}
+				done = append(done, r.ID)
+				continue
+			}
+			ectx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err = a.queue.EnqueueContext(ectx, t)
+			cancel()
+			if err != nil && !isDuplicateTask(err) {
+				qerr = fmt.Errorf("queue %s: %w", r.TaskID, err)
+				if err := tx.MarkOutboxFailed(ctx, r.ID, err.Error()); err != nil {
+					return err
+				}
+				break
+			}
+			done = append(done, r.ID)
+		}
+		sent = len(done)
+		return tx.MarkOutboxSent(ctx, done)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return sent, qerr
+}
+
+// OutboxBacklog reports what waits in the outbox (the worker logs it; the
+// admin's pods page shows it).
+func (a *App) OutboxBacklog(ctx context.Context) (models.OutboxBacklog, error) {
+	return a.store.OutboxBacklog(ctx)
 }
 
 // Dispatch is the dispatch job: it federates one event.
@@ -220,10 +340,16 @@ func (a *App) send(ctx context.Context, o outgoing) error {
 				EntityType: o.entityType, RecipientGUID: rcpt})
 			jobs = append(jobs, d)
 		}
-		if err := a.store.RecordDeliveries(ctx, rows); err != nil {
+		// A delivery recorded as sent or given up by an earlier run of
+		// this dispatch (same event key, same task ID) is not queued again.
+		finished, err := a.store.RecordDeliveriesToSend(ctx, rows)
+		if err != nil {
 			return err
 		}
 		for i, d := range jobs {
+			if finished[rows[i].TaskID] {
+				continue
+			}
 			if _, err := a.queue.EnqueueContext(ctx, tasks.NewDeliver(rows[i].TaskID, d, maxRetry)); err != nil && !isDuplicateTask(err) {
 				return fmt.Errorf("queue delivery to %s: %w", d.URL, err)
 			}
@@ -583,6 +709,18 @@ func marshalValid(e entity.Entity) ([]byte, error) {
 // earlier attempts, maxRetry the task's budget. A pod failing for longer
 // than PodGiveUpAfter is not tried: the delivery is given up.
 func (a *App) Deliver(ctx context.Context, taskID string, d tasks.Deliver, retry, maxRetry int) error {
+	// A delivery already sent (or given up) is not sent again: its task
+	// can be queued twice when a dispatch runs again for the same event.
+	// (Exactly once holds except when the process dies after the remote
+	// pod answered and before "sent" is recorded: then the remote gets it
+	// twice and applies it once, by its GUID.)
+	switch st, err := a.store.DeliveryState(ctx, taskID); {
+	case err != nil:
+		return err
+	case st == models.DeliverySent || st == models.DeliveryFailed:
+		a.log.Info("federation: delivery done already, not sent again", "url", d.URL, "state", st)
+		return nil
+	}
 	p, err := a.store.PodByID(ctx, d.PodID)
 	if errors.Is(err, models.ErrNotFound) {
 		return fmt.Errorf("delivery to %s: its pod is no longer known: %w", d.URL, ErrDropped)
@@ -602,10 +740,7 @@ func (a *App) Deliver(ctx context.Context, taskID string, d tasks.Deliver, retry
 	_, err = a.http.Post(ctx, d.URL, d.ContentType, d.Body)
 	if err == nil {
 		a.stats.Delivered.Add(1)
-		if err := a.store.PodSucceeded(ctx, p.ID, now); err != nil {
-			return err
-		}
-		return a.store.SetDeliveryState(ctx, taskID, models.DeliverySent, retry+1, "")
+		return a.recordSent(ctx, taskID, p.ID, now, retry+1)
 	}
 	a.stats.DeliveryErrors.Add(1)
 	msg := err.Error()
@@ -627,9 +762,39 @@ func (a *App) Deliver(ctx context.Context, taskID string, d tasks.Deliver, retry
 	return err
 }
 
+// recordSent records a delivery the remote pod accepted. Failing here
+// would make the task send it again, so while PostgreSQL is away (a
+// restart) it keeps trying, for as long as the task may run.
+func (a *App) recordSent(ctx context.Context, taskID string, podID int64, at time.Time, attempts int) error {
+	delay := 100 * time.Millisecond
+	for {
+		err := a.store.PodSucceeded(ctx, podID, at)
+		if err == nil {
+			err = a.store.SetDeliveryState(ctx, taskID, models.DeliverySent, attempts, "")
+		}
+		if err == nil {
+			return nil
+		}
+		deadline, ok := ctx.Deadline()
+		if !ok {
+			deadline = time.Now().Add(30 * time.Second)
+		}
+		if time.Until(deadline) < delay+time.Second {
+			return fmt.Errorf("delivered, but cannot record it (it will be sent again): %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
 // CheckPods is the periodic pod check: it asks the pods that are offline
 // (or were never checked) for their NodeInfo, which brings a pod that is up
-// again back into delivery, and prunes month-old delivery records.
+// again back into delivery, and prunes month-old delivery records and
+// week-old relayed outbox rows.
 func (a *App) CheckPods(ctx context.Context) error {
 	now := time.Now()
 	pods, err := a.store.PodsToCheck(ctx, now.Add(-50*time.Minute), 200)
@@ -659,6 +824,13 @@ func (a *App) CheckPods(ctx context.Context) error {
 			return err
 		}
 	}
+	if _, err := a.store.PruneOutbox(ctx, now.Add(-OutboxKeep)); err != nil {
+		return err
+	}
 	_, err = a.store.PruneDeliveries(ctx, now.Add(-30*24*time.Hour))
 	return err
 }
+
+// OutboxKeep is how long relayed outbox rows are kept (for the admin's
+// inspection, and so that a body received twice meanwhile is stored once).
+const OutboxKeep = 7 * 24 * time.Hour

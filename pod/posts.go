@@ -105,7 +105,7 @@ func (a *App) CreatePost(ctx context.Context, s *Session, in PostInput) (*PostVi
 		return nil, &InvalidError{Fields: map[string]string{"text": fmt.Sprintf("is too long (at most %d characters)", PostMaxLen)}}
 	}
 	var post *models.Post
-	err := a.store.Tx(ctx, func(tx *models.Store) error {
+	err := a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		if err := a.checkSelection(ctx, tx, s, in.Audience); err != nil {
 			return err
 		}
@@ -163,12 +163,12 @@ func (a *App) CreatePost(ctx context.Context, s *Session, in PostInput) (*PostVi
 				return err
 			}
 		}
+		out.add(tasks.Dispatch{Kind: tasks.DispatchPost, PostID: post.ID})
 		return a.publish(ctx, tx, post, mentioned)
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchPost, PostID: post.ID})
 	return a.PostByID(ctx, s, post.ID)
 }
 

@@ -127,9 +127,8 @@ func (a *App) saveRemotePerson(ctx context.Context, found *federation.Person) (*
 	if err != nil {
 		return nil, err
 	}
-	var out *models.Person
-	created := false
-	err = a.store.Tx(ctx, func(tx *models.Store) error {
+	var saved *models.Person
+	err = a.txOut(ctx, func(tx *models.Store, out *outbox) error {
 		if _, err := tx.EnsurePod(ctx, host, podURL); err != nil {
 			return err
 		}
@@ -137,7 +136,7 @@ func (a *App) saveRemotePerson(ctx context.Context, found *federation.Person) (*
 		switch {
 		case err == nil:
 			if existing.Local() {
-				out = existing
+				saved = existing
 				return nil
 			}
 			if err := tx.TouchRemotePerson(ctx, existing.ID, host); err != nil {
@@ -152,7 +151,7 @@ func (a *App) saveRemotePerson(ctx context.Context, found *federation.Person) (*
 			if err := tx.SaveProfile(ctx, prof); err != nil {
 				return err
 			}
-			out = existing
+			saved = existing
 			return nil
 		case !errors.Is(err, models.ErrNotFound):
 			return err
@@ -169,18 +168,16 @@ func (a *App) saveRemotePerson(ctx context.Context, found *federation.Person) (*
 		if err := tx.CreateProfile(ctx, profile); err != nil {
 			return err
 		}
-		out, created = person, true
+		saved = person
+		// Show their recent public posts on their profile, as diaspora* does.
+		out.addTask(tasks.NewFetchPublic(person.ID))
 		return nil
 	})
-	if err == nil && created {
-		// Show their recent public posts on their profile, as diaspora* does.
-		a.enqueue(ctx, tasks.NewFetchPublic(person.ID))
-	}
 	if errors.Is(err, models.ErrConflict) {
 		// Another job stored them at the same time.
 		return a.store.PersonByDiasporaID(ctx, person.DiasporaID)
 	}
-	return out, err
+	return saved, err
 }
 
 // PublicKey implements federation.KeyStore: the key of a known person, or

@@ -3,41 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/aspenpod/aspen/pod/podtest"
 )
-
-// workerRedisDB is the Redis database of this package's worker test: asynq
-// keeps its server heartbeats per database, and other packages' test
-// workers on this host use theirs (see README, Tests).
-const workerRedisDB = "8"
 
 // TestHealthWorkerSeesTheRunningWorker: `pod health --worker` (the worker
 // container's health check) fails while no worker runs on this host,
 // succeeds while `pod worker` runs and fails again once it stopped.
 func TestHealthWorkerSeesTheRunningWorker(t *testing.T) {
 	podEnv(t, "health")
-	u, err := url.Parse(podtest.RedisURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + workerRedisDB
-	opt, err := redis.ParseURL(u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("POD_REDIS_URL", u.String())
+	// asynq keeps its servers' heartbeats per Redis database, and other
+	// packages' test workers run on this host: a Redis of the test's own.
+	t.Setenv("POD_REDIS_URL", podtest.StartRedis(t).URL(0))
 
 	if code, out, stderr := runCmd(t, "", "health", "--worker"); code == 0 || !strings.Contains(stderr, "no running job worker") {
 		t.Fatalf("health --worker with no worker: exit %d, %s %s", code, out, stderr)

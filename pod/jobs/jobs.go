@@ -91,6 +91,10 @@ func finish(ctx context.Context, log *slog.Logger, t *asynq.Task, err error) err
 	return err
 }
 
+// KeysRefillSpec is how often the worker's scheduler refills the key pool
+// (when the pod keeps one).
+const KeysRefillSpec = "@every 15m"
+
 // Periodic lists the tasks the worker schedules, with their cron specs.
 var Periodic = []struct {
 	Spec string

@@ -33,15 +33,28 @@ type WorkerOptions struct {
 	DelayedTaskCheckInterval time.Duration
 	// NoScheduler leaves the periodic tasks to another process.
 	NoScheduler bool
-	Log         *slog.Logger
+	// RelayEvery is how often the outbox relay looks for rows to queue
+	// (DefaultRelayEvery if 0). Rows written by a use case are usually
+	// queued at once by the use case itself; the relay catches up on the
+	// rest (Redis was away, a process died).
+	RelayEvery time.Duration
+	Log        *slog.Logger
 }
 
+// DefaultRelayEvery is the outbox relay's poll interval; while the queue
+// (or the database) fails it backs off up to MaxRelayBackoff.
+const (
+	DefaultRelayEvery = time.Second
+	MaxRelayBackoff   = 5 * time.Second
+)
+
 // Worker is a running job worker: the asynq server with every handler, the
-// scheduler of periodic tasks and the stats logger.
+// scheduler of periodic tasks, the outbox relay and the stats logger.
 type Worker struct {
-	srv   *asynq.Server
-	sched *asynq.Scheduler
-	stop  context.CancelFunc
+	srv       *asynq.Server
+	sched     *asynq.Scheduler
+	stop      context.CancelFunc
+	relayDone chan struct{}
 }
 
 // StartWorker starts a worker for app on the Redis server redisOpt.
@@ -83,6 +96,14 @@ func StartWorker(app *pod.App, redisOpt asynq.RedisConnOpt, o WorkerOptions) (*W
 				return nil, fmt.Errorf("schedule %s: %w", p.Task().Type(), err)
 			}
 		}
+		// The key pool refill a sign-up asks for is queued best effort
+		// (not through the outbox); this catches up when that failed.
+		if ao := app.Options(); ao.KeyPoolSize > 0 {
+			if _, err := w.sched.Register(KeysRefillSpec, tasks.NewKeysRefill(ao.RSABits, ao.KeyPoolSize)); err != nil {
+				srv.Shutdown()
+				return nil, fmt.Errorf("schedule %s: %w", tasks.TypeKeysRefill, err)
+			}
+		}
 		if err := w.sched.Start(); err != nil {
 			srv.Shutdown()
 			return nil, fmt.Errorf("start scheduler: %w", err)
@@ -90,23 +111,81 @@ func StartWorker(app *pod.App, redisOpt asynq.RedisConnOpt, o WorkerOptions) (*W
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
+	every := o.RelayEvery
+	if every <= 0 {
+		every = DefaultRelayEvery
+	}
+	w.relayDone = make(chan struct{})
+	go func() {
+		defer close(w.relayDone)
+		relayLoop(ctx, app, every, log)
+	}()
 	if o.StatsEvery > 0 {
-		go logStats(ctx, app.Stats(), o.StatsEvery, log)
+		go logStats(ctx, app, o.StatsEvery, log)
 	}
 	return w, nil
+}
+
+// relayLoop runs the outbox relay until ctx ends: every interval it moves
+// batches of unsent rows into the job queue until none is left. While
+// queuing fails (Redis away, or PostgreSQL) it backs off, up to
+// MaxRelayBackoff, and logs once when the outage starts and once when it
+// ends, not once per row.
+func relayLoop(ctx context.Context, app *pod.App, every time.Duration, log *slog.Logger) {
+	delay := every
+	var failingSince time.Time
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		relayed, err := 0, error(nil)
+		for ctx.Err() == nil {
+			n, rerr := app.RelayOutbox(ctx)
+			relayed += n
+			if rerr != nil || n < pod.OutboxBatch {
+				err = rerr
+				break
+			}
+		}
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+				log.Warn("outbox relay: cannot queue federation tasks; they wait in the outbox and are retried", "err", err)
+			}
+			delay = min(delay*2, max(MaxRelayBackoff, every))
+		default:
+			if !failingSince.IsZero() {
+				log.Info("outbox relay: queuing again", "outage", time.Since(failingSince).Round(time.Second), "relayed", relayed)
+				failingSince = time.Time{}
+			}
+			delay = every
+		}
+		timer.Reset(delay)
+	}
 }
 
 // Shutdown stops the scheduler and waits for running jobs.
 func (w *Worker) Shutdown() {
 	w.stop()
+	<-w.relayDone
 	if w.sched != nil {
 		w.sched.Shutdown()
 	}
 	w.srv.Shutdown()
 }
 
-// logStats logs the federation counters when they changed.
-func logStats(ctx context.Context, s *pod.FederationStats, every time.Duration, log *slog.Logger) {
+// logStats logs the federation counters when they changed or the outbox
+// has a backlog (tasks not yet in the job queue: Redis is away, or the
+// relay is behind).
+func logStats(ctx context.Context, app *pod.App, every time.Duration, log *slog.Logger) {
+	s := app.Stats()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	var last [6]int64
@@ -117,12 +196,20 @@ func logStats(ctx context.Context, s *pod.FederationStats, every time.Duration, 
 		case <-t.C:
 		}
 		now := [6]int64{s.Dispatched.Load(), s.Delivered.Load(), s.DeliveryErrors.Load(), s.GivenUp.Load(), s.Received.Load(), s.Dropped.Load()}
-		if now == last {
+		backlog, err := app.OutboxBacklog(ctx)
+		if err != nil {
+			backlog.Unsent = -1 // unknown: PostgreSQL is away
+		}
+		if now == last && backlog.Unsent == 0 {
 			continue
 		}
 		last = now
-		log.Info("federation counters", "dispatched", now[0], "delivered", now[1], "delivery_errors", now[2],
-			"given_up", now[3], "received", now[4], "dropped", now[5])
+		args := []any{"dispatched", now[0], "delivered", now[1], "delivery_errors", now[2],
+			"given_up", now[3], "received", now[4], "dropped", now[5], "outbox_backlog", backlog.Unsent}
+		if backlog.Oldest != nil {
+			args = append(args, "outbox_oldest", backlog.Oldest.UTC().Format(time.RFC3339))
+		}
+		log.Info("federation counters", args...)
 	}
 }
 

@@ -43,6 +43,7 @@ type FedPod struct {
 	requests []Request
 	handler  http.Handler
 	opts     []Option
+	redisURL string
 }
 
 // Request is one request a FedPod's server received.
@@ -67,6 +68,17 @@ type FedOptions struct {
 	// Database, if set, is the exact name of the pod's database instead of
 	// one derived from the package and the pod's name (benchmarks: bench_*).
 	Database string
+	// Store, if set, is the pod's database (on a server of the test's own,
+	// see StartPostgres), used as it is.
+	Store *models.Store
+	// RedisURL, if set, is the pod's Redis database (on a server of the
+	// test's own, see StartRedis) instead of redisDB on POD_TEST_REDIS_URL.
+	RedisURL string
+	// NoWorker starts no job worker in the test's process (the test runs
+	// `pod worker` as a process of its own).
+	NoWorker bool
+	// RelayEvery is the outbox relay's poll interval (50 ms if 0).
+	RelayEvery time.Duration
 }
 
 // DumpLogsOnFailure makes a failed test print the logs of its FedPods.
@@ -78,7 +90,9 @@ var DumpLogsOnFailure bool
 func NewFedPod(t testing.TB, name string, redisDB int, fo FedOptions, opts ...Option) *FedPod {
 	t.Helper()
 	var st *models.Store
-	if fo.Database != "" {
+	if fo.Store != nil {
+		st = fo.Store
+	} else if fo.Database != "" {
 		st = modeltest.Exact(t, fo.Database)
 	} else {
 		st = modeltest.Named(t, name)
@@ -87,7 +101,15 @@ func NewFedPod(t testing.TB, name string, redisDB int, fo FedOptions, opts ...Op
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &FedPod{Name: name, Addr: l.Addr().String(), RedisDB: redisDB, Log: &LogBuffer{}, opts: opts}
+	p := &FedPod{Name: name, Addr: l.Addr().String(), RedisDB: redisDB, Log: &LogBuffer{}, opts: opts, redisURL: RedisURL()}
+	if fo.RedisURL != "" {
+		p.redisURL = fo.RedisURL
+		ropt, err := redis.ParseURL(fo.RedisURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.RedisDB = ropt.DB
+	}
 	p.start(t, st, l, fo)
 	t.Cleanup(func() {
 		if t.Failed() && DumpLogsOnFailure {
@@ -98,7 +120,7 @@ func NewFedPod(t testing.TB, name string, redisDB int, fo FedOptions, opts ...Op
 }
 
 func (p *FedPod) start(t testing.TB, st *models.Store, l net.Listener, fo FedOptions) {
-	ropt, err := redis.ParseURL(RedisURL())
+	ropt, err := redis.ParseURL(p.redisURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,11 +178,17 @@ func (p *FedPod) start(t testing.TB, st *models.Store, l net.Listener, fo FedOpt
 	if delayed == 0 {
 		delayed = 50 * time.Millisecond
 	}
-	p.Worker, err = jobs.StartWorker(base.App, aopt, jobs.WorkerOptions{Concurrency: conc, RetryUnit: unit, NoScheduler: true,
-		DelayedTaskCheckInterval: delayed, TaskCheckInterval: 20 * time.Millisecond,
-		ShutdownTimeout: 5 * time.Second, Log: log.With("pod", p.Name)})
-	if err != nil {
-		t.Fatal(err)
+	relay := fo.RelayEvery
+	if relay == 0 {
+		relay = 50 * time.Millisecond
+	}
+	if !fo.NoWorker {
+		p.Worker, err = jobs.StartWorker(base.App, aopt, jobs.WorkerOptions{Concurrency: conc, RetryUnit: unit, NoScheduler: true,
+			DelayedTaskCheckInterval: delayed, TaskCheckInterval: 20 * time.Millisecond, RelayEvery: relay,
+			ShutdownTimeout: 5 * time.Second, Log: log.With("pod", p.Name)})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	p.Pod = base
 	t.Cleanup(p.stop)

@@ -79,8 +79,11 @@ type Dispatch struct {
 func NewDispatch(d Dispatch) *asynq.Task {
 	b, _ := json.Marshal(d)
 	return asynq.NewTask(TypeDispatch, b, asynq.Queue(QueueDelivery), asynq.MaxRetry(MaxDeliveryRetries),
-		asynq.Timeout(5*time.Minute), asynq.TaskID("dispatch:"+d.Key), asynq.Retention(0))
+		asynq.Timeout(5*time.Minute), asynq.TaskID(DispatchTaskID(d.Key)), asynq.Retention(0))
 }
+
+// DispatchTaskID is the task ID of the dispatch of one event.
+func DispatchTaskID(key string) string { return "dispatch:" + key }
 
 // Deliver is the payload of a delivery task: the finished bytes and where
 // they go, so that every retry sends exactly what was signed.
@@ -116,11 +119,17 @@ type Receive struct {
 // queued once (the apply step is idempotent anyway).
 func NewReceive(r Receive) *asynq.Task {
 	b, _ := json.Marshal(r)
+	return asynq.NewTask(TypeReceive, b, asynq.Queue(QueueReceive), asynq.MaxRetry(MaxReceiveRetries),
+		asynq.Timeout(2*time.Minute), asynq.TaskID(ReceiveTaskID(r)), asynq.Retention(0))
+}
+
+// ReceiveTaskID is the task ID of a received body: a hash of the body and
+// the recipient.
+func ReceiveTaskID(r Receive) string {
 	h := sha256.New()
 	h.Write([]byte(r.RecipientGUID + "\x00"))
 	h.Write(r.Body)
-	return asynq.NewTask(TypeReceive, b, asynq.Queue(QueueReceive), asynq.MaxRetry(MaxReceiveRetries),
-		asynq.Timeout(2*time.Minute), asynq.TaskID("receive:"+hex.EncodeToString(h.Sum(nil)[:16])), asynq.Retention(0))
+	return "receive:" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // NewPodsCheck builds the periodic pod check.
@@ -159,5 +168,8 @@ type FetchPublic struct {
 func NewFetchPublic(personID int64) *asynq.Task {
 	b, _ := json.Marshal(FetchPublic{PersonID: personID})
 	return asynq.NewTask(TypeFetchPublic, b, asynq.Queue(QueueLow), asynq.MaxRetry(3), asynq.Timeout(5*time.Minute),
-		asynq.TaskID(fmt.Sprintf("fetch-public:%d", personID)), asynq.Retention(0))
+		asynq.TaskID(FetchPublicTaskID(personID)), asynq.Retention(0))
 }
+
+// FetchPublicTaskID is the task ID of the public post fetch of a person.
+func FetchPublicTaskID(personID int64) string { return fmt.Sprintf("fetch-public:%d", personID) }

@@ -23,6 +23,11 @@ func (s *Server) adminPods(c *gin.Context) {
 		c.JSON(http.StatusOK, pods)
 		return
 	}
-	s.render(c, http.StatusOK, "admin_pods", adminPodsPage{Base: s.base(c), Pods: pods,
+	outbox, err := s.app.OutboxOverview(c.Request.Context(), session(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "admin_pods", adminPodsPage{Base: s.base(c), Pods: pods, Outbox: outbox,
 		GiveUpDays: int(s.app.Options().PodGiveUpAfter.Hours() / 24), JobsDashboard: s.opt.Jobs != nil})
 }

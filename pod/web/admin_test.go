@@ -161,6 +161,16 @@ func TestAdminPodsPageListsPods(t *testing.T) {
 	if strings.Index(page, ">down.example<") > strings.Index(page, ">up.example<") {
 		t.Error("the pod in trouble is not listed first")
 	}
+	if !strings.Contains(page, "Outbox: empty") {
+		t.Error("pods page does not say the outbox is empty")
+	}
+	// A federation task that could not be queued yet (Redis away).
+	if _, err := p.Store.AddOutbox(context.Background(), []models.OutboxRow{{TaskType: "federation:dispatch", TaskID: "dispatch:x", Payload: []byte(`{"kind":"post","key":"x"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if page := admin.Get("/admin/pods").Body; !strings.Contains(page, "Outbox: 1 federation task waiting to be queued") {
+		t.Error("pods page does not show the outbox backlog")
+	}
 
 	var pods []pod.PodView
 	r := mustStatus(t, admin.Get("/admin/pods.json"), http.StatusOK)

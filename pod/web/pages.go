@@ -197,6 +197,8 @@ type userAttributes struct {
 type adminPodsPage struct {
 	Base BasePage
 	Pods []pod.PodView
+	// Outbox is the backlog of federation tasks not yet queued.
+	Outbox *pod.OutboxView
 	// GiveUpDays is how long a pod may fail before deliveries to it are
 	// given up.
 	GiveUpDays int

@@ -1,0 +1,63 @@
+package durability
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/tasks"
+)
+
+// TestRelayedTwiceSentOnce relays a post's outbox row a second time after
+// its dispatch and delivery are done (as when the relay dies between
+// queuing a row and marking it sent), and runs its delivery again: the
+// remote pod still receives the post once.
+func TestRelayedTwiceSentOnce(t *testing.T) {
+	ctx := context.Background()
+	fo := fast
+	fo.RedisURL = podtest.StartRedis(t).URL(0)
+	pod1 := podtest.NewFedPod(t, "twice1", 0, fo)
+	pod2 := podtest.NewFedPod(t, "twice2", remoteRedisDB, fast)
+	alice, bob := newUser(t, pod1, "alice"), newUser(t, pod2, "bob")
+	alice.share(t, "Friends", bob)
+	settled(t, pod1, pod2)
+
+	from := len(pod2.Requests())
+	post, err := alice.post(ctx, "Friends", "Sent once, relayed twice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled(t, pod1, pod2)
+	if n := receivePosts(pod2, from); n != 1 {
+		t.Fatalf("bob's pod received %d deliveries, want 1", n)
+	}
+
+	// The relay queues the row again: the dispatch job runs again.
+	if err := pod1.Store.Exec(ctx, `UPDATE outbox SET sent_at = NULL WHERE task_type = ?`, tasks.TypeDispatch); err != nil {
+		t.Fatal(err)
+	}
+	podtest.Eventually(t, wait, func() bool { return backlog(t, pod1) == 0 }, "the relay to queue the row again")
+	settled(t, pod1, pod2)
+	time.Sleep(200 * time.Millisecond)
+	if n := receivePosts(pod2, from); n != 1 {
+		t.Errorf("after the dispatch ran again bob's pod has received %d deliveries, want 1", n)
+	}
+
+	// The delivery task itself runs again (queued twice meanwhile).
+	var taskID string
+	if err := pod1.Store.Scalar(ctx, &taskID, `SELECT task_id FROM deliveries WHERE post_id = ?`, post.ID); err != nil {
+		t.Fatal(err)
+	}
+	var podID int64
+	if err := pod1.Store.Scalar(ctx, &podID, `SELECT pod_id FROM deliveries WHERE post_id = ?`, post.ID); err != nil {
+		t.Fatal(err)
+	}
+	d := tasks.Deliver{URL: "http://" + pod2.Addr + "/receive/users/" + bob.s.GUID, ContentType: "application/json", PodID: podID, Body: []byte(`{}`)}
+	if err := pod1.App.Deliver(ctx, taskID, d, 0, tasks.MaxDeliveryRetries); err != nil {
+		t.Fatal(err)
+	}
+	if n := receivePosts(pod2, from); n != 1 {
+		t.Errorf("after the delivery ran again bob's pod has received %d deliveries, want 1", n)
+	}
+}

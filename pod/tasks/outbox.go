@@ -1,0 +1,37 @@
+package tasks
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+)
+
+// Outboxed rebuilds a task from what the outbox keeps of it, its type and
+// payload: the same constructor runs again, so the task gets the same
+// deterministic ID, queue and options it had when it was written. It
+// returns the task and its ID. Only the task types that go through the
+// outbox are known; others are an error.
+func Outboxed(typ string, payload []byte) (*asynq.Task, string, error) {
+	switch typ {
+	case TypeDispatch:
+		var d Dispatch
+		if err := json.Unmarshal(payload, &d); err != nil || d.Key == "" {
+			return nil, "", fmt.Errorf("outbox: bad %s payload (%v)", typ, err)
+		}
+		return NewDispatch(d), DispatchTaskID(d.Key), nil
+	case TypeReceive:
+		var r Receive
+		if err := json.Unmarshal(payload, &r); err != nil {
+			return nil, "", fmt.Errorf("outbox: bad %s payload: %v", typ, err)
+		}
+		return NewReceive(r), ReceiveTaskID(r), nil
+	case TypeFetchPublic:
+		var f FetchPublic
+		if err := json.Unmarshal(payload, &f); err != nil {
+			return nil, "", fmt.Errorf("outbox: bad %s payload: %v", typ, err)
+		}
+		return NewFetchPublic(f.PersonID), FetchPublicTaskID(f.PersonID), nil
+	}
+	return nil, "", fmt.Errorf("outbox: task type %q does not go through the outbox", typ)
+}
