@@ -22,7 +22,6 @@ import (
 	"github.com/aspenpod/aspen/models/modeltest"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/jobs"
-	"github.com/aspenpod/aspen/pod/media"
 	"github.com/aspenpod/aspen/pod/web"
 )
 
@@ -137,33 +136,13 @@ func (p *FedPod) start(t testing.TB, st *models.Store, l net.Listener, fo FedOpt
 	}
 	aopt := asynq.RedisClientOpt{Addr: ropt.Addr, Password: ropt.Password, DB: p.RedisDB}
 	p.Queue = asynq.NewClient(aopt)
-	ms, err := media.NewLocalStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := models.NewKeySealer(Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := &Pod{T: t, Store: st, Redis: rdb, Media: ms}
-	base.Opt = pod.Options{
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(p.Log, verboseOut()), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	base, h := assemble(t, st, rdb, p.Queue, pod.Options{
 		Host: p.Addr, BaseURL: "http://" + p.Addr, RSABits: 1024, RegistrationsOpen: true, InviteCount: 5,
 		AvatarMaxBytes: 1 << 20, RedisPrefix: "pod:", PodName: p.Name, FederationInsecure: true,
 		PodGiveUpAfter: fo.PodGiveUpAfter,
-	}
-	base.Web = web.Options{PodName: p.Name, Secret: Secret, Media: ms}
-	for _, o := range p.opts {
-		if o != nil {
-			o(&base.Opt, &base.Web)
-		}
-	}
-	log := slog.New(slog.NewTextHandler(io.MultiWriter(p.Log, verboseOut()), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	base.App = pod.New(base.Opt, pod.Deps{Store: st, Sealer: sealer, Redis: rdb, Queue: p.Queue, Media: ms, Log: log.With("pod", p.Name)})
-	srv, err := web.New(base.App, base.Web, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.handler = srv.Handler()
+	}, web.Options{PodName: p.Name, Secret: Secret}, p.opts, log.With("pod", p.Name), log)
+	p.handler = h
 	base.Server = &httptest.Server{Listener: l, Config: &http.Server{Handler: http.HandlerFunc(p.serve)}}
 	base.Server.Start()
 	conc := fo.Concurrency

@@ -94,36 +94,16 @@ func Start(t testing.TB, st *models.Store, prefix string, opts ...Option) *Pod {
 		}
 		rdb.Close()
 	})
-	ms, err := media.NewLocalStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := models.NewKeySealer(Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &Pod{T: t, Store: st, Redis: rdb, Media: ms}
-	p.Opt = pod.Options{
-		Host: "pod.test", BaseURL: "http://pod.test", RSABits: 1024, KeyPoolSize: 0,
-		RegistrationsOpen: true, InviteCount: 5, AvatarMaxBytes: 1 << 20, RedisPrefix: prefix,
-		PodName: "testpod",
-	}
-	p.Web = web.Options{PodName: "testpod", Secret: Secret, Media: ms}
-	for _, o := range opts {
-		if o != nil {
-			o(&p.Opt, &p.Web)
-		}
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	p.App = pod.New(p.Opt, pod.Deps{Store: st, Sealer: sealer, Redis: rdb, Media: ms, Log: log})
-	srv, err := web.New(p.App, p.Web, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Server = httptest.NewServer(srv.Handler())
+	p, h := assemble(t, st, rdb, nil, pod.Options{
+		Host: "pod.test", BaseURL: "http://pod.test", RSABits: 1024, KeyPoolSize: 0,
+		RegistrationsOpen: true, InviteCount: 5, AvatarMaxBytes: 1 << 20, RedisPrefix: prefix,
+		PodName: "testpod",
+	}, web.Options{PodName: "testpod", Secret: Secret}, opts, log, log)
+	p.Server = httptest.NewServer(h)
 	t.Cleanup(p.Server.Close)
 	return p
 }
@@ -280,4 +260,33 @@ func CommandEnv(t *testing.T, suffix string) string {
 	t.Setenv("POD_KEY_POOL_SIZE", "1")
 	t.Setenv("POD_LOG_LEVEL", "warn")
 	return dsn
+}
+
+// assemble builds a pod's application and web handler over st and rdb, as
+// cmd/pod wires them: a media folder of the test's own, the test secret,
+// and opt and wopt as opts change them. Start and NewFedPod both use it.
+func assemble(t testing.TB, st *models.Store, rdb *redis.Client, queue pod.Enqueuer, opt pod.Options, wopt web.Options,
+	opts []Option, appLog, webLog *slog.Logger) (*Pod, http.Handler) {
+	t.Helper()
+	ms, err := media.NewLocalStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := models.NewKeySealer(Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Pod{T: t, Store: st, Redis: rdb, Media: ms, Opt: opt, Web: wopt}
+	p.Web.Media = ms
+	for _, o := range opts {
+		if o != nil {
+			o(&p.Opt, &p.Web)
+		}
+	}
+	p.App = pod.New(p.Opt, pod.Deps{Store: st, Sealer: sealer, Redis: rdb, Queue: queue, Media: ms, Log: appLog})
+	srv, err := web.New(p.App, p.Web, webLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, srv.Handler()
 }
