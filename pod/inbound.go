@@ -287,16 +287,27 @@ func (l objectLookup) LookupObject(ctx context.Context, typ, guid string) (*fede
 	if fetchType == "" {
 		return nil, err
 	}
-	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	body, ferr := l.a.discovery.FetchFrom(fctx, l.sender, fetchType, guid)
-	if ferr != nil {
-		return nil, federation.Wrap(federation.ErrParentNotFound, ferr, "fetch %s %s from %s", fetchType, guid, l.sender)
-	}
-	if _, ferr := l.a.receive(ctx, body, "", 1); ferr != nil {
-		return nil, federation.Wrap(federation.ErrParentNotFound, ferr, "fetched %s %s", fetchType, guid)
+	if err := l.a.fetchAndReceive(ctx, l.sender, fetchType, guid); err != nil {
+		return nil, err
 	}
 	return l.a.objectInfo(ctx, typ, guid)
+}
+
+// fetchAndReceive fetches a missing object (a parent post or comment, a
+// reshared post) from the pod of author, who signed it, and receives it as
+// if it had been delivered (without fetching further). A failure is
+// ErrParentNotFound, so the delivery that needed it is retried.
+func (a *App) fetchAndReceive(ctx context.Context, author, fetchType, guid string) error {
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	body, err := a.discovery.FetchFrom(fctx, author, fetchType, guid)
+	if err != nil {
+		return federation.Wrap(federation.ErrParentNotFound, err, "fetch %s %s from %s", fetchType, guid, author)
+	}
+	if _, err := a.receive(ctx, body, "", 1); err != nil {
+		return federation.Wrap(federation.ErrParentNotFound, err, "fetched %s %s", fetchType, guid)
+	}
+	return nil
 }
 
 // objectInfo describes a stored post, comment or like for the sender rules.
@@ -477,14 +488,8 @@ func (a *App) receiveReshare(ctx context.Context, e *entity.Reshare, author *mod
 	if e.RootGUID != "" {
 		r, err := a.store.PostByGUID(ctx, e.RootGUID)
 		if errors.Is(err, models.ErrNotFound) && depth == 0 && e.RootAuthor != "" {
-			fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			body, ferr := a.discovery.FetchFrom(fctx, e.RootAuthor, "post", e.RootGUID)
-			cancel()
-			if ferr != nil {
-				return federation.Wrap(federation.ErrParentNotFound, ferr, "fetch reshared post %s", e.RootGUID)
-			}
-			if _, ferr := a.receive(ctx, body, "", 1); ferr != nil {
-				return federation.Wrap(federation.ErrParentNotFound, ferr, "fetched reshared post %s", e.RootGUID)
+			if ferr := a.fetchAndReceive(ctx, e.RootAuthor, "post", e.RootGUID); ferr != nil {
+				return ferr
 			}
 			r, err = a.store.PostByGUID(ctx, e.RootGUID)
 		}
