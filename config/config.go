@@ -280,6 +280,9 @@ func parse(get func(string) string) (Config, error) {
 		if c.FederationInsecure {
 			errs = append(errs, &Error{"POD_FEDERATION_INSECURE", "cannot be true in production"})
 		}
+		if c.RetryUnit != 0 && c.RetryUnit < time.Second {
+			errs = append(errs, &Error{"POD_RETRY_UNIT", "cannot be under 1s in production: retries would hammer other pods"})
+		}
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		errs = append(errs, &Error{"POD_SECRET_KEY", "must be at least 32 characters long"})

@@ -37,6 +37,7 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		"POD_SECRET_KEY":          {"POD_ENV": "production", "POD_HOST": "pod.example.org"},
 		"POD_FEDERATION_INSECURE": {"POD_ENV": "production", "POD_SECRET_KEY": strings.Repeat("s", 40), "POD_FEDERATION_INSECURE": "true"},
 		"POD_AUTO_MIGRATE":        {"POD_AUTO_MIGRATE": "perhaps"},
+		"POD_RETRY_UNIT":          {"POD_RETRY_UNIT": "soon"},
 		"POD_TRUSTED_PROXIES":     {"POD_TRUSTED_PROXIES": "not-an-ip"},
 	}
 	for name, vars := range cases {
@@ -45,6 +46,19 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Var != name {
 			t.Errorf("%s: error %v does not name %s", name, err, name)
 		}
+	}
+}
+
+// TestProductionRefusesAFastRetrySchedule: tests shorten the retry unit,
+// production must not (retries would hammer other pods).
+func TestProductionRefusesAFastRetrySchedule(t *testing.T) {
+	_, err := Load(env(map[string]string{"POD_ENV": "production", "POD_SECRET_KEY": strings.Repeat("s", 40), "POD_RETRY_UNIT": "1ms"}))
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Var != "POD_RETRY_UNIT" {
+		t.Fatalf("production with POD_RETRY_UNIT=1ms: %v", err)
+	}
+	if _, err := Load(env(map[string]string{"POD_ENV": "production", "POD_SECRET_KEY": strings.Repeat("s", 40), "POD_RETRY_UNIT": "2s"})); err != nil {
+		t.Fatalf("production with POD_RETRY_UNIT=2s: %v", err)
 	}
 }
 

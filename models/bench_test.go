@@ -11,7 +11,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 )
 
-// The store benchmarks read a database filled by `pod admin seed`, named by
+// The store benchmarks read a database filled by `podload seed`, named by
 // POD_BENCH_DATABASE_URL; without it they are skipped. Each is one of the
 // statements a stream or post page costs, for random seeded users:
 //
@@ -32,7 +32,7 @@ func seededWorld(b *testing.B) *benchWorld {
 	b.Helper()
 	dsn := os.Getenv("POD_BENCH_DATABASE_URL")
 	if dsn == "" {
-		b.Skip("POD_BENCH_DATABASE_URL names no seeded database (see pod admin seed)")
+		b.Skip("POD_BENCH_DATABASE_URL names no seeded database (see podload seed)")
 	}
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
