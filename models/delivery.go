@@ -65,15 +65,33 @@ func (s *Store) RecordDeliveriesToSend(ctx context.Context, ds []Delivery) (fini
 	return finished, nil
 }
 
-// DeliveryState returns the state of a delivery by task ID ("" if it is
-// not recorded).
-func (s *Store) DeliveryState(ctx context.Context, taskID string) (string, error) {
-	var states []string
-	err := s.conn(ctx).Raw(`SELECT state FROM deliveries WHERE task_id = ?`, taskID).Scan(&states).Error
-	if err != nil || len(states) == 0 {
-		return "", translate(err, "delivery state")
+
+// DeliveryTarget is what a delivery job needs to know before it sends: the
+// delivery's recorded state ("" if none) and whether its pod is known and
+// since when it has been failing.
+type DeliveryTarget struct {
+	State        string
+	PodKnown     bool
+	OfflineSince *time.Time
+}
+
+// DeliveryTargetOf reads a delivery's state and its pod's health in one
+// statement (a delivery job runs it once per attempt).
+func (s *Store) DeliveryTargetOf(ctx context.Context, taskID string, podID int64) (DeliveryTarget, error) {
+	var rows []struct {
+		State        *string
+		OfflineSince *time.Time
 	}
-	return states[0], nil
+	err := s.conn(ctx).Raw(`SELECT (SELECT d.state FROM deliveries d WHERE d.task_id = ?) AS state, p.offline_since
+		FROM pods p WHERE p.id = ?`, taskID, podID).Scan(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return DeliveryTarget{}, translate(err, "delivery target")
+	}
+	t := DeliveryTarget{PodKnown: true, OfflineSince: rows[0].OfflineSince}
+	if rows[0].State != nil {
+		t.State = *rows[0].State
+	}
+	return t, nil
 }
 
 func (s *Store) recordDeliveries(ctx context.Context, ds []Delivery) (int64, error) {

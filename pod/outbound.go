@@ -714,22 +714,19 @@ func (a *App) Deliver(ctx context.Context, taskID string, d tasks.Deliver, retry
 	// (Exactly once holds except when the process dies after the remote
 	// pod answered and before "sent" is recorded: then the remote gets it
 	// twice and applies it once, by its GUID.)
-	switch st, err := a.store.DeliveryState(ctx, taskID); {
+	target, err := a.store.DeliveryTargetOf(ctx, taskID, d.PodID)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return fmt.Errorf("delivery to %s: its pod is no longer known: %w", d.URL, ErrDropped)
 	case err != nil:
 		return err
-	case st == models.DeliverySent || st == models.DeliveryFailed:
-		a.log.Info("federation: delivery done already, not sent again", "url", d.URL, "state", st)
+	case target.State == models.DeliverySent || target.State == models.DeliveryFailed:
+		a.log.Info("federation: delivery done already, not sent again", "url", d.URL, "state", target.State)
 		return nil
 	}
-	p, err := a.store.PodByID(ctx, d.PodID)
-	if errors.Is(err, models.ErrNotFound) {
-		return fmt.Errorf("delivery to %s: its pod is no longer known: %w", d.URL, ErrDropped)
-	} else if err != nil {
-		return err
-	}
 	now := time.Now()
-	if p.OfflineSince != nil && now.Sub(*p.OfflineSince) > a.opt.PodGiveUpAfter {
-		msg := "given up: the pod has been failing since " + p.OfflineSince.UTC().Format(time.RFC3339)
+	if target.OfflineSince != nil && now.Sub(*target.OfflineSince) > a.opt.PodGiveUpAfter {
+		msg := "given up: the pod has been failing since " + target.OfflineSince.UTC().Format(time.RFC3339)
 		a.stats.GivenUp.Add(1)
 		a.log.Warn("federation: delivery given up", "url", d.URL, "reason", msg)
 		if err := a.store.SetDeliveryState(ctx, taskID, models.DeliveryFailed, retry, msg); err != nil {
@@ -740,11 +737,11 @@ func (a *App) Deliver(ctx context.Context, taskID string, d tasks.Deliver, retry
 	_, err = a.http.Post(ctx, d.URL, d.ContentType, d.Body)
 	if err == nil {
 		a.stats.Delivered.Add(1)
-		return a.recordSent(ctx, taskID, p.ID, now, retry+1)
+		return a.recordSent(ctx, taskID, d.PodID, now, retry+1)
 	}
 	a.stats.DeliveryErrors.Add(1)
 	msg := err.Error()
-	if perr := a.store.PodFailed(ctx, p.ID, now, msg); perr != nil {
+	if perr := a.store.PodFailed(ctx, d.PodID, now, msg); perr != nil {
 		return perr
 	}
 	state := models.DeliveryRetrying

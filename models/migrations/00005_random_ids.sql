@@ -18,6 +18,10 @@
 -- The columns keep their sequences (still owned by them, so
 -- pg_get_serial_sequence, setval and TRUNCATE ... RESTART IDENTITY work, and
 -- the seeder's explicit IDs need nothing new); only the default changes.
+-- Internal tables whose IDs never leave the server keep their sequences:
+-- key_pool (taken in order) and deliveries (the busiest insert of a
+-- fan-out, where random keys would scatter its index).
+--
 -- Rows that exist already keep their IDs, as links to them must keep
 -- working. Nothing may order rows by id to mean "older first": streams
 -- order by (created_at, id), with id only breaking ties.
@@ -37,7 +41,6 @@ ALTER TABLE users ALTER COLUMN id SET DEFAULT aspen_random_id();
 ALTER TABLE profiles ALTER COLUMN id SET DEFAULT aspen_random_id();
 ALTER TABLE invitation_codes ALTER COLUMN id SET DEFAULT aspen_random_id();
 ALTER TABLE aspects ALTER COLUMN id SET DEFAULT aspen_random_id();
-ALTER TABLE key_pool ALTER COLUMN id SET DEFAULT aspen_random_id();
 ALTER TABLE contacts ALTER COLUMN id SET DEFAULT aspen_random_id();
 ALTER TABLE aspect_memberships ALTER COLUMN id SET DEFAULT aspen_random_id();
 ALTER TABLE blocks ALTER COLUMN id SET DEFAULT aspen_random_id();
@@ -48,7 +51,6 @@ ALTER TABLE tags ALTER COLUMN id SET DEFAULT aspen_random_id();
 ALTER TABLE tag_followings ALTER COLUMN id SET DEFAULT aspen_random_id();
 ALTER TABLE notifications ALTER COLUMN id SET DEFAULT aspen_random_id();
 ALTER TABLE pods ALTER COLUMN id SET DEFAULT aspen_random_id();
-ALTER TABLE deliveries ALTER COLUMN id SET DEFAULT aspen_random_id();
 
 -- +goose Down
 ALTER TABLE people ALTER COLUMN id SET DEFAULT nextval('people_id_seq');
@@ -61,8 +63,6 @@ ALTER TABLE invitation_codes ALTER COLUMN id SET DEFAULT nextval('invitation_cod
 SELECT setval('invitation_codes_id_seq', GREATEST((SELECT max(id) FROM invitation_codes), 1));
 ALTER TABLE aspects ALTER COLUMN id SET DEFAULT nextval('aspects_id_seq');
 SELECT setval('aspects_id_seq', GREATEST((SELECT max(id) FROM aspects), 1));
-ALTER TABLE key_pool ALTER COLUMN id SET DEFAULT nextval('key_pool_id_seq');
-SELECT setval('key_pool_id_seq', GREATEST((SELECT max(id) FROM key_pool), 1));
 ALTER TABLE contacts ALTER COLUMN id SET DEFAULT nextval('contacts_id_seq');
 SELECT setval('contacts_id_seq', GREATEST((SELECT max(id) FROM contacts), 1));
 ALTER TABLE aspect_memberships ALTER COLUMN id SET DEFAULT nextval('aspect_memberships_id_seq');
@@ -83,7 +83,5 @@ ALTER TABLE notifications ALTER COLUMN id SET DEFAULT nextval('notifications_id_
 SELECT setval('notifications_id_seq', GREATEST((SELECT max(id) FROM notifications), 1));
 ALTER TABLE pods ALTER COLUMN id SET DEFAULT nextval('pods_id_seq');
 SELECT setval('pods_id_seq', GREATEST((SELECT max(id) FROM pods), 1));
-ALTER TABLE deliveries ALTER COLUMN id SET DEFAULT nextval('deliveries_id_seq');
-SELECT setval('deliveries_id_seq', GREATEST((SELECT max(id) FROM deliveries), 1));
 
 DROP FUNCTION aspen_random_id();
