@@ -65,7 +65,6 @@ func (s *Store) RecordDeliveriesToSend(ctx context.Context, ds []Delivery) (fini
 	return finished, nil
 }
 
-
 // DeliveryTarget is what a delivery job needs to know before it sends: the
 // delivery's recorded state ("" if none) and whether its pod is known and
 // since when it has been failing.
