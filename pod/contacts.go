@@ -204,7 +204,7 @@ func (a *App) startSharing(ctx context.Context, tx *models.Store, out *outbox, u
 	if person.OwnerID == nil {
 		// A remote person: their pod learns it from a contact entity (and
 		// gets the user's full profile with it).
-		out.add(tasks.Dispatch{Kind: tasks.DispatchContact, UserID: userID, PersonID: person.ID, Sharing: true})
+		out.add(&tasks.ContactChanged{UserID: userID, PersonID: person.ID, Sharing: true})
 		return nil
 	}
 	theirs, err := tx.EnsureContact(ctx, *person.OwnerID, userPerson)
@@ -271,7 +271,7 @@ func (a *App) stopSharing(ctx context.Context, tx *models.Store, out *outbox, us
 	}
 	ownerID, err := tx.UserIDOfPerson(ctx, c.PersonID)
 	if errors.Is(err, models.ErrNotFound) {
-		out.add(tasks.Dispatch{Kind: tasks.DispatchContact, UserID: userID, PersonID: c.PersonID})
+		out.add(&tasks.ContactChanged{UserID: userID, PersonID: c.PersonID})
 		return tx.DeleteContactIfEmpty(ctx, c.ID)
 	} else if err != nil {
 		return err
@@ -375,7 +375,7 @@ func (a *App) Block(ctx context.Context, s *Session, personID int64) (int64, err
 		if err := tx.DropAuthorEntries(ctx, s.UserID, personID); err != nil {
 			return err
 		}
-		out.setContact(tasks.Dispatch{Kind: tasks.DispatchContact, UserID: s.UserID, PersonID: personID, Blocking: true})
+		out.setContact(&tasks.ContactChanged{UserID: s.UserID, PersonID: personID, Blocking: true})
 		return tx.ReadPersonNotifications(ctx, s.UserID, personID)
 	})
 	return blockID, err
@@ -401,7 +401,7 @@ func (a *App) Unblock(ctx context.Context, s *Session, blockID int64) error {
 					return err
 				}
 				// Tell a remote person's pod (§7.3: the same contact, blocking false).
-				out.add(tasks.Dispatch{Kind: tasks.DispatchContact, UserID: s.UserID, PersonID: b.PersonID})
+				out.add(&tasks.ContactChanged{UserID: s.UserID, PersonID: b.PersonID})
 			}
 		}
 		return nil

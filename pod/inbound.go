@@ -473,7 +473,7 @@ func (a *App) subscribe(ctx context.Context, tx *models.Store, out *outbox, post
 	} else if err != nil {
 		return err
 	}
-	out.add(tasks.Dispatch{Kind: tasks.DispatchParticipation, UserID: uid, PostID: post.ID})
+	out.add(&tasks.Participated{UserID: uid, PostID: post.ID})
 	return nil
 }
 
@@ -549,7 +549,7 @@ func (a *App) relayableParent(ctx context.Context, postID int64, author *models.
 	} else if blocked {
 		// Tell the author's pod to take it down again (§5.3).
 		err := a.txOut(ctx, func(_ *models.Store, out *outbox) error {
-			out.add(tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: post.AuthorID, TargetType: typ, TargetGUID: guid,
+			out.add(&tasks.Retracted{SenderID: post.AuthorID, TargetType: typ, TargetGUID: guid,
 				TargetAuthor: author.DiasporaID, Public: post.Public, Recipients: []int64{author.ID}})
 			return nil
 		})
@@ -594,7 +594,7 @@ func (a *App) receiveComment(ctx context.Context, e *entity.Comment, author *mod
 			return err
 		}
 		if ours { // relayed to the post's audience
-			out.add(tasks.Dispatch{Kind: tasks.DispatchComment, CommentID: c.ID})
+			out.add(&tasks.CommentAdded{CommentID: c.ID})
 		}
 		return nil
 	})
@@ -643,7 +643,7 @@ func (a *App) receiveLike(ctx context.Context, e *entity.Like, author *models.Pe
 			return err
 		}
 		if ours { // relayed to the post's audience
-			out.add(tasks.Dispatch{Kind: tasks.DispatchLike, LikeID: l.ID})
+			out.add(&tasks.LikeAdded{LikeID: l.ID})
 		}
 		// A dislike (positive false) is stored, relayed and retractable,
 		// but it is no like: no like counter, no "liked" notification.
@@ -749,7 +749,7 @@ func (a *App) receiveRetraction(ctx context.Context, e *entity.Retraction, sende
 				return err
 			}
 			if postAuthor.Local() && !strings.EqualFold(sender, postAuthor.DiasporaID) {
-				out.add(tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: postAuthor.ID, PostID: post.ID, PersonID: authorID,
+				out.add(&tasks.Retracted{SenderID: postAuthor.ID, PostID: post.ID, PersonID: authorID,
 					RelayedFrom: authorID, TargetType: e.TargetType, TargetGUID: e.TargetGUID, TargetAuthor: e.Author})
 			}
 			return nil

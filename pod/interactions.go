@@ -59,7 +59,7 @@ func (a *App) Comment(ctx context.Context, s *Session, postKey, text string) (*C
 		if err := a.addComment(ctx, tx, p, c); err != nil {
 			return err
 		}
-		out.add(tasks.Dispatch{Kind: tasks.DispatchComment, CommentID: c.ID})
+		out.add(&tasks.CommentAdded{CommentID: c.ID})
 		return nil
 	})
 	if err != nil {
@@ -170,7 +170,7 @@ func (a *App) DeleteComment(ctx context.Context, s *Session, commentID int64) er
 		if err := tx.DeleteComment(ctx, c.ID); err != nil {
 			return err
 		}
-		out.add(tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: s.PersonID, PostID: p.ID, PersonID: c.AuthorID,
+		out.add(&tasks.Retracted{SenderID: s.PersonID, PostID: p.ID, PersonID: c.AuthorID,
 			TargetType: "Comment", TargetGUID: c.GUID, TargetAuthor: author.DiasporaID})
 		return tx.AddCounters(ctx, p.ID, -1, 0, 0)
 	})
@@ -206,7 +206,7 @@ func (a *App) Like(ctx context.Context, s *Session, postKey string, commentID in
 			}
 			return err
 		}
-		out.add(tasks.Dispatch{Kind: tasks.DispatchLike, LikeID: like.ID})
+		out.add(&tasks.LikeAdded{LikeID: like.ID})
 		if cid != nil {
 			return tx.AddCommentLikes(ctx, *cid, 1)
 		}
@@ -241,7 +241,7 @@ func (a *App) Unlike(ctx context.Context, s *Session, postKey string, commentID 
 		if err := tx.DeleteLike(ctx, l.ID); err != nil {
 			return err
 		}
-		out.add(tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: s.PersonID, PostID: p.ID, PersonID: s.PersonID,
+		out.add(&tasks.Retracted{SenderID: s.PersonID, PostID: p.ID, PersonID: s.PersonID,
 			TargetType: "Like", TargetGUID: l.GUID, TargetAuthor: s.Username + "@" + a.opt.Host})
 		if !l.Positive {
 			return nil // never counted
@@ -321,7 +321,7 @@ func (a *App) Reshare(ctx context.Context, s *Session, rootKey string) (*PostVie
 		if err := tx.FanOut(ctx, reshare); err != nil {
 			return err
 		}
-		out.add(tasks.Dispatch{Kind: tasks.DispatchPost, PostID: reshare.ID})
+		out.add(&tasks.PostPublished{PostID: reshare.ID})
 		return a.notifyAuthor(ctx, tx, root, models.NotifyReshared, s.PersonID)
 	})
 	if err != nil {
@@ -345,7 +345,7 @@ func (a *App) Participate(ctx context.Context, s *Session, postKey string, on bo
 				return err
 			}
 			if author, err := tx.PersonByID(ctx, p.AuthorID); err == nil && !author.Local() {
-				out.add(tasks.Dispatch{Kind: tasks.DispatchParticipation, UserID: s.UserID, PostID: p.ID})
+				out.add(&tasks.Participated{UserID: s.UserID, PostID: p.ID})
 			}
 			return nil
 		})

@@ -48,40 +48,40 @@ func (a *App) Stats() *FederationStats { return &a.stats }
 // moves them into the job queue; txOut tries that at once after commit,
 // but nothing depends on it.
 type outbox struct {
-	dispatches []tasks.Dispatch
-	others     []*asynq.Task // other federation work (public post fetches)
+	events []tasks.Event
+	others []*asynq.Task // other federation work (public post fetches)
 }
 
-func (o *outbox) add(d tasks.Dispatch) {
-	if d.Key == "" {
-		d.Key = NewGUID()
-	}
-	o.dispatches = append(o.dispatches, d)
+// add puts an event into the outbox, giving it a new key if it has none.
+func (o *outbox) add(e tasks.Event) {
+	tasks.SetKey(e, NewGUID())
+	o.events = append(o.events, e)
 }
 
 // addTask queues a task that is not a dispatch; its type must be one
 // tasks.Outboxed knows.
 func (o *outbox) addTask(t *asynq.Task) { o.others = append(o.others, t) }
 
-// setContact replaces any contact dispatch to the same person with d, so
+// setContact replaces any contact event for the same person with c, so
 // that one change sends one contact entity (blocking supersedes stopping to
 // share).
-func (o *outbox) setContact(d tasks.Dispatch) {
-	kept := o.dispatches[:0]
-	for _, x := range o.dispatches {
-		if !(x.Kind == tasks.DispatchContact && x.UserID == d.UserID && x.PersonID == d.PersonID) {
-			kept = append(kept, x)
+func (o *outbox) setContact(c *tasks.ContactChanged) {
+	kept := o.events[:0]
+	for _, x := range o.events {
+		if x, ok := x.(*tasks.ContactChanged); ok && x.UserID == c.UserID && x.PersonID == c.PersonID {
+			continue
 		}
+		kept = append(kept, x)
 	}
-	o.dispatches = kept
-	o.add(d)
+	o.events = kept
+	o.add(c)
 }
 
 // rows turns the collected tasks into outbox rows.
 func (o *outbox) rows() ([]models.OutboxRow, error) {
-	ts := make([]*asynq.Task, 0, len(o.dispatches)+len(o.others))
-	for _, d := range o.dispatches {
-		ts = append(ts, tasks.NewDispatch(d))
+	ts := make([]*asynq.Task, 0, len(o.events)+len(o.others))
+	for _, e := range o.events {
+		ts = append(ts, tasks.NewEventTask(e))
 	}
 	ts = append(ts, o.others...)
 	rows := make([]models.OutboxRow, 0, len(ts))
@@ -112,7 +112,7 @@ func (a *App) txOut(ctx context.Context, fn func(tx *models.Store, out *outbox) 
 		if err := fn(tx, &out); err != nil {
 			return err
 		}
-		if len(out.dispatches)+len(out.others) == 0 {
+		if len(out.events)+len(out.others) == 0 {
 			ids = nil
 			return nil
 		}
@@ -208,28 +208,49 @@ func (a *App) OutboxBacklog(ctx context.Context) (models.OutboxBacklog, error) {
 	return a.store.OutboxBacklog(ctx)
 }
 
-// Dispatch is the dispatch job: it federates one event.
-func (a *App) Dispatch(ctx context.Context, d tasks.Dispatch) error {
-	var err error
-	switch d.Kind {
-	case tasks.DispatchPost:
-		err = a.dispatchPost(ctx, d)
-	case tasks.DispatchComment, tasks.DispatchLike:
-		err = a.dispatchRelayable(ctx, d)
-	case tasks.DispatchRetraction:
-		err = a.dispatchRetraction(ctx, d)
-	case tasks.DispatchProfile:
-		err = a.dispatchProfile(ctx, d)
-	case tasks.DispatchContact:
-		err = a.dispatchContact(ctx, d)
-	case tasks.DispatchParticipation:
-		err = a.dispatchParticipation(ctx, d)
-	default:
-		return fmt.Errorf("dispatch kind %q: %w", d.Kind, ErrDropped)
-	}
+// The dispatch jobs, one per event type: each resolves the event's remote
+// recipients, signs once and queues the deliveries (see send).
+
+// DispatchPost federates a published post.
+func (a *App) DispatchPost(ctx context.Context, e *tasks.PostPublished) error {
+	return a.dispatched(e, a.dispatchPost(ctx, e))
+}
+
+// DispatchComment federates a comment, or relays a remote one.
+func (a *App) DispatchComment(ctx context.Context, e *tasks.CommentAdded) error {
+	return a.dispatched(e, a.dispatchRelayable(ctx, e.Key, e.CommentID, 0))
+}
+
+// DispatchLike federates a like, or relays a remote one.
+func (a *App) DispatchLike(ctx context.Context, e *tasks.LikeAdded) error {
+	return a.dispatched(e, a.dispatchRelayable(ctx, e.Key, 0, e.LikeID))
+}
+
+// DispatchRetraction federates a deletion, or relays a remote one.
+func (a *App) DispatchRetraction(ctx context.Context, e *tasks.Retracted) error {
+	return a.dispatched(e, a.dispatchRetraction(ctx, e))
+}
+
+// DispatchProfile federates a profile.
+func (a *App) DispatchProfile(ctx context.Context, e *tasks.ProfileChanged) error {
+	return a.dispatched(e, a.dispatchProfile(ctx, e))
+}
+
+// DispatchContact federates a contact change.
+func (a *App) DispatchContact(ctx context.Context, e *tasks.ContactChanged) error {
+	return a.dispatched(e, a.dispatchContact(ctx, e))
+}
+
+// DispatchParticipation federates a participation.
+func (a *App) DispatchParticipation(ctx context.Context, e *tasks.Participated) error {
+	return a.dispatched(e, a.dispatchParticipation(ctx, e))
+}
+
+// dispatched ends a dispatch job: what was to be sent may be gone (deleted
+// before the job ran), which finishes it.
+func (a *App) dispatched(e tasks.Event, err error) error {
 	if errors.Is(err, models.ErrNotFound) {
-		// What was to be sent is gone (deleted before the job ran).
-		a.log.Info("dispatch skipped: its object is gone", "kind", d.Kind, "err", err)
+		a.log.Info("dispatch skipped: its object is gone", "event", e.TaskType(), "err", err)
 		return nil
 	}
 	if err == nil {
@@ -358,7 +379,7 @@ func (a *App) send(ctx context.Context, o outgoing) error {
 	return nil
 }
 
-func (a *App) dispatchPost(ctx context.Context, d tasks.Dispatch) error {
+func (a *App) dispatchPost(ctx context.Context, d *tasks.PostPublished) error {
 	post, err := a.store.PostByID(ctx, d.PostID)
 	if err != nil {
 		return err
@@ -420,15 +441,19 @@ func (a *App) postAudience(ctx context.Context, post *models.Post) ([]models.Rem
 // by its author) goes to the post's author, or, when the post is ours, to
 // the post's audience; a remote one on our post is relayed to the audience
 // with its original signature, except to the pod it came from (§5.1).
-func (a *App) dispatchRelayable(ctx context.Context, d tasks.Dispatch) error {
+// dispatchRelayable federates (or relays) a comment (commentID) or a like
+// (likeID) under the event key.
+func (a *App) dispatchRelayable(ctx context.Context, key string, commentID, likeID int64) error {
 	var (
 		postID, authorID int64
 		signed           *string
 		build            func(author *models.Person, post *models.Post) (entity.Relayable, error)
 		save             func(xml string) error
 	)
-	if d.Kind == tasks.DispatchComment {
-		c, err := a.store.CommentByID(ctx, d.CommentID)
+	kind := "like"
+	if commentID != 0 {
+		kind = "comment"
+		c, err := a.store.CommentByID(ctx, commentID)
 		if err != nil {
 			return err
 		}
@@ -438,7 +463,7 @@ func (a *App) dispatchRelayable(ctx context.Context, d tasks.Dispatch) error {
 		}
 		save = func(xml string) error { return a.store.SetCommentSignedXML(ctx, c.ID, xml) }
 	} else {
-		l, err := a.store.LikeByID(ctx, d.LikeID)
+		l, err := a.store.LikeByID(ctx, likeID)
 		if err != nil {
 			return err
 		}
@@ -478,13 +503,13 @@ func (a *App) dispatchRelayable(ctx context.Context, d tasks.Dispatch) error {
 		}
 	} else {
 		if !author.Local() {
-			return fmt.Errorf("remote %s %d has no signed XML: %w", d.Kind, d.CommentID+d.LikeID, ErrDropped)
+			return fmt.Errorf("remote %s %d has no signed XML: %w", kind, commentID+likeID, ErrDropped)
 		}
 		if r, err = build(author, post); err != nil {
 			return err
 		}
 		if err := r.Validate(); err != nil {
-			return fmt.Errorf("%s: %w", d.Kind, err)
+			return fmt.Errorf("%s: %w", kind, err)
 		}
 		sealed, err := a.senderKey(ctx, author)
 		if err != nil {
@@ -506,7 +531,7 @@ func (a *App) dispatchRelayable(ctx context.Context, d tasks.Dispatch) error {
 	if err != nil {
 		return err
 	}
-	o := outgoing{key: d.Key, entityType: r.EntityName(), payload: payload, public: post.Public}
+	o := outgoing{key: key, entityType: r.EntityName(), payload: payload, public: post.Public}
 	if postAuthor.Local() {
 		o.sender = postAuthor
 		if o.recipients, err = a.postAudience(ctx, post); err != nil {
@@ -530,7 +555,7 @@ func (a *App) dispatchRelayable(ctx context.Context, d tasks.Dispatch) error {
 // people removed from the aspect since). A comment's or like's retraction
 // goes where the relayable went, and to the relayable's author (PersonID)
 // unless the retraction is theirs, relayed (RelayedFrom).
-func (a *App) dispatchRetraction(ctx context.Context, d tasks.Dispatch) error {
+func (a *App) dispatchRetraction(ctx context.Context, d *tasks.Retracted) error {
 	sender, err := a.store.PersonByID(ctx, d.SenderID)
 	if err != nil || !sender.Local() {
 		return err
@@ -591,7 +616,7 @@ func (a *App) dispatchRetraction(ctx context.Context, d tasks.Dispatch) error {
 // privately and with the extended fields; to the pods of the other
 // contacts (who only share with the user), publicly and without them —
 // unless the user made them public. With d.PersonID only to that person.
-func (a *App) dispatchProfile(ctx context.Context, d tasks.Dispatch) error {
+func (a *App) dispatchProfile(ctx context.Context, d *tasks.ProfileChanged) error {
 	person, err := a.store.PersonOfUser(ctx, d.UserID)
 	if err != nil {
 		return err
@@ -649,7 +674,7 @@ func (a *App) dispatchProfile(ctx context.Context, d tasks.Dispatch) error {
 // dispatchContact tells a remote person that the user started or stopped
 // sharing with them, or blocked them; starting to share also sends them
 // the user's full profile (§7.2).
-func (a *App) dispatchContact(ctx context.Context, d tasks.Dispatch) error {
+func (a *App) dispatchContact(ctx context.Context, d *tasks.ContactChanged) error {
 	me, err := a.store.PersonOfUser(ctx, d.UserID)
 	if err != nil {
 		return err
@@ -671,13 +696,13 @@ func (a *App) dispatchContact(ctx context.Context, d tasks.Dispatch) error {
 		return err
 	}
 	if d.Sharing && !d.Blocking {
-		return a.dispatchProfile(ctx, tasks.Dispatch{Kind: tasks.DispatchProfile, Key: d.Key + ":profile", UserID: d.UserID, PersonID: them.ID})
+		return a.dispatchProfile(ctx, &tasks.ProfileChanged{EventKey: tasks.EventKey{Key: d.Key + ":profile"}, UserID: d.UserID, PersonID: them.ID})
 	}
 	return nil
 }
 
 // dispatchParticipation subscribes the user's pod to a remote post.
-func (a *App) dispatchParticipation(ctx context.Context, d tasks.Dispatch) error {
+func (a *App) dispatchParticipation(ctx context.Context, d *tasks.Participated) error {
 	me, err := a.store.PersonOfUser(ctx, d.UserID)
 	if err != nil {
 		return err

@@ -163,7 +163,7 @@ func (a *App) CreatePost(ctx context.Context, s *Session, in PostInput) (*PostVi
 				return err
 			}
 		}
-		out.add(tasks.Dispatch{Kind: tasks.DispatchPost, PostID: post.ID})
+		out.add(&tasks.PostPublished{PostID: post.ID})
 		return a.publish(ctx, tx, post, mentioned)
 	})
 	if err != nil {
@@ -427,7 +427,7 @@ func (a *App) DeletePost(ctx context.Context, s *Session, key string) error {
 		for i, r := range rcpts {
 			ids[i] = r.PersonID
 		}
-		out.add(tasks.Dispatch{Kind: tasks.DispatchRetraction, SenderID: s.PersonID, TargetType: "Post", TargetGUID: p.GUID,
+		out.add(&tasks.Retracted{SenderID: s.PersonID, TargetType: "Post", TargetGUID: p.GUID,
 			TargetAuthor: s.Username + "@" + a.opt.Host, Public: p.Public, Recipients: ids})
 		return nil
 	})

@@ -292,7 +292,7 @@ func (a *App) SaveProfile(ctx context.Context, userID int64, in ProfileInput, av
 			p.ImageURLMedium = media.URLPath(saved.Key(media.ThumbMedium))
 			p.ImageURLSmall = media.URLPath(saved.Key(media.ThumbSmall))
 		}
-		out.add(tasks.Dispatch{Kind: tasks.DispatchProfile, UserID: userID})
+		out.add(&tasks.ProfileChanged{UserID: userID})
 		return tx.SaveProfile(ctx, p)
 	})
 	if err != nil {

@@ -34,7 +34,7 @@ func TestRelayedTwiceSentOnce(t *testing.T) {
 	}
 
 	// The relay queues the row again: the dispatch job runs again.
-	if err := pod1.Store.Exec(ctx, `UPDATE outbox SET sent_at = NULL WHERE task_type = ?`, tasks.TypeDispatch); err != nil {
+	if err := pod1.Store.Exec(ctx, `UPDATE outbox SET sent_at = NULL WHERE task_type = ?`, tasks.TypePostPublished); err != nil {
 		t.Fatal(err)
 	}
 	podtest.Eventually(t, wait, func() bool { return backlog(t, pod1) == 0 }, "the relay to queue the row again")

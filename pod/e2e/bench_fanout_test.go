@@ -269,7 +269,7 @@ func (f *fanout) dispatchAlone(b *testing.B, postID int64, n int) time.Duration 
 		}
 		f.ctl.reset(b)
 		t := time.Now()
-		if err := f.sender.App.Dispatch(ctx, tasks.Dispatch{Kind: tasks.DispatchPost, Key: pod.NewGUID(), PostID: postID}); err != nil {
+		if err := f.sender.App.DispatchPost(ctx, &tasks.PostPublished{EventKey: tasks.EventKey{Key: pod.NewGUID()}, PostID: postID}); err != nil {
 			b.Fatal(err)
 		}
 		ds = append(ds, time.Since(t))

@@ -30,13 +30,14 @@ func Mux(app *pod.App, log *slog.Logger) *asynq.ServeMux {
 		}
 		return err
 	})
-	mux.HandleFunc(tasks.TypeDispatch, func(ctx context.Context, t *asynq.Task) error {
-		var d tasks.Dispatch
-		if err := decode(t, &d); err != nil {
-			return err
-		}
-		return finish(ctx, log, t, app.Dispatch(ctx, d))
-	})
+	// The dispatch jobs: one task type, and one handler, per event.
+	dispatch(mux, log, tasks.TypePostPublished, app.DispatchPost)
+	dispatch(mux, log, tasks.TypeCommentAdded, app.DispatchComment)
+	dispatch(mux, log, tasks.TypeLikeAdded, app.DispatchLike)
+	dispatch(mux, log, tasks.TypeRetracted, app.DispatchRetraction)
+	dispatch(mux, log, tasks.TypeProfileChanged, app.DispatchProfile)
+	dispatch(mux, log, tasks.TypeContactChanged, app.DispatchContact)
+	dispatch(mux, log, tasks.TypeParticipated, app.DispatchParticipation)
 	mux.HandleFunc(tasks.TypeDeliver, func(ctx context.Context, t *asynq.Task) error {
 		var d tasks.Deliver
 		if err := decode(t, &d); err != nil {
@@ -65,6 +66,24 @@ func Mux(app *pod.App, log *slog.Logger) *asynq.ServeMux {
 		return app.CheckPods(ctx)
 	})
 	return mux
+}
+
+// dispatch registers the handler of one event's task type: it decodes the
+// event and runs its dispatch job.
+func dispatch[E any, P interface {
+	*E
+	tasks.Event
+}](mux *asynq.ServeMux, log *slog.Logger, typ string, run func(context.Context, P) error) {
+	if P(new(E)).TaskType() != typ {
+		panic("jobs: " + typ + " registered for another event type")
+	}
+	mux.HandleFunc(typ, func(ctx context.Context, t *asynq.Task) error {
+		e := P(new(E))
+		if err := decode(t, e); err != nil {
+			return err
+		}
+		return finish(ctx, log, t, run(ctx, e))
+	})
 }
 
 func decode(t *asynq.Task, v any) error {

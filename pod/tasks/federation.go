@@ -13,9 +13,6 @@ import (
 
 // Federation task types.
 const (
-	// TypeDispatch resolves the recipients of something a local user did,
-	// signs it once and queues its deliveries.
-	TypeDispatch = "federation:dispatch"
 	// TypeDeliver sends one signed envelope to one pod or person.
 	TypeDeliver = "federation:deliver"
 	// TypeReceive verifies and applies one received envelope.
@@ -28,17 +25,6 @@ const (
 	TypePodsCheck = "federation:pods-check"
 )
 
-// Dispatch kinds: what a dispatch task federates.
-const (
-	DispatchPost          = "post"          // PostID: a status message or reshare
-	DispatchComment       = "comment"       // CommentID: a local comment, or a remote one to relay
-	DispatchLike          = "like"          // LikeID: a local like, or a remote one to relay
-	DispatchRetraction    = "retraction"    // see the Retraction fields
-	DispatchProfile       = "profile"       // UserID (PersonID: only to that person)
-	DispatchContact       = "contact"       // UserID, PersonID, Sharing, Blocking
-	DispatchParticipation = "participation" // UserID, PostID
-)
-
 // MaxDeliveryRetries is how often a failed delivery is retried, as
 // diaspora* does (contact entities get ContactDeliveryRetries).
 const (
@@ -46,44 +32,6 @@ const (
 	ContactDeliveryRetries = 20
 	MaxReceiveRetries      = 10
 )
-
-// Dispatch is the payload of a dispatch task. Key is unique per event (a
-// new GUID), so a retried use case or job never sends an event twice.
-type Dispatch struct {
-	Kind      string `json:"kind"`
-	Key       string `json:"key"`
-	UserID    int64  `json:"user_id,omitempty"`
-	PersonID  int64  `json:"person_id,omitempty"`
-	PostID    int64  `json:"post_id,omitempty"`
-	CommentID int64  `json:"comment_id,omitempty"`
-	LikeID    int64  `json:"like_id,omitempty"`
-	Sharing   bool   `json:"sharing,omitempty"`
-	Blocking  bool   `json:"blocking,omitempty"`
-	// Retraction: who sends it, what it retracts and, when the target is
-	// already deleted with its audience, the recipients resolved before.
-	// For a comment or like, PersonID is the target's author, who gets the
-	// retraction too, unless RelayedFrom is set: then the retraction came
-	// from that remote person and is relayed to the others, and their pod
-	// (public route) or they (private route) get nothing. Relaying is
-	// always said, never inferred from PersonID.
-	RelayedFrom  int64   `json:"relayed_from,omitempty"`
-	SenderID     int64   `json:"sender_id,omitempty"`
-	TargetType   string  `json:"target_type,omitempty"`
-	TargetGUID   string  `json:"target_guid,omitempty"`
-	TargetAuthor string  `json:"target_author,omitempty"`
-	Public       bool    `json:"public,omitempty"`
-	Recipients   []int64 `json:"recipients,omitempty"`
-}
-
-// NewDispatch builds a dispatch task.
-func NewDispatch(d Dispatch) *asynq.Task {
-	b, _ := json.Marshal(d)
-	return asynq.NewTask(TypeDispatch, b, asynq.Queue(QueueDelivery), asynq.MaxRetry(MaxDeliveryRetries),
-		asynq.Timeout(5*time.Minute), asynq.TaskID(DispatchTaskID(d.Key)), asynq.Retention(0))
-}
-
-// DispatchTaskID is the task ID of the dispatch of one event.
-func DispatchTaskID(key string) string { return "dispatch:" + key }
 
 // Deliver is the payload of a delivery task: the finished bytes and where
 // they go, so that every retry sends exactly what was signed.
@@ -145,7 +93,10 @@ func NewPodsCheck() *asynq.Task {
 func RetryDelay(unit time.Duration) asynq.RetryDelayFunc {
 	return func(n int, err error, t *asynq.Task) time.Duration {
 		switch t.Type() {
-		case TypeDeliver, TypeReceive, TypeDispatch:
+		case TypeDeliver, TypeReceive:
+			return FederationBackoff(n+1, unit)
+		}
+		if IsEvent(t.Type()) {
 			return FederationBackoff(n+1, unit)
 		}
 		return asynq.DefaultRetryDelayFunc(n, err, t)

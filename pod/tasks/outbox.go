@@ -13,13 +13,14 @@ import (
 // returns the task and its ID. Only the task types that go through the
 // outbox are known; others are an error.
 func Outboxed(typ string, payload []byte) (*asynq.Task, string, error) {
-	switch typ {
-	case TypeDispatch:
-		var d Dispatch
-		if err := json.Unmarshal(payload, &d); err != nil || d.Key == "" {
-			return nil, "", fmt.Errorf("outbox: bad %s payload (%v)", typ, err)
+	if IsEvent(typ) {
+		e, err := DecodeEvent(typ, payload)
+		if err != nil {
+			return nil, "", fmt.Errorf("outbox: %v", err)
 		}
-		return NewDispatch(d), DispatchTaskID(d.Key), nil
+		return NewEventTask(e), EventTaskID(KeyOf(e)), nil
+	}
+	switch typ {
 	case TypeReceive:
 		var r Receive
 		if err := json.Unmarshal(payload, &r); err != nil {

@@ -165,7 +165,7 @@ func TestAdminPodsPageListsPods(t *testing.T) {
 		t.Error("pods page does not say the outbox is empty")
 	}
 	// A federation task that could not be queued yet (Redis away).
-	if _, err := p.Store.AddOutbox(context.Background(), []models.OutboxRow{{TaskType: "federation:dispatch", TaskID: "dispatch:x", Payload: []byte(`{"kind":"post","key":"x"}`)}}); err != nil {
+	if _, err := p.Store.AddOutbox(context.Background(), []models.OutboxRow{{TaskType: "federation:post-published", TaskID: "dispatch:x", Payload: []byte(`{"key":"x","post_id":1}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	if page := admin.Get("/admin/pods").Body; !strings.Contains(page, "Outbox: 1 federation task waiting to be queued") {
