@@ -115,15 +115,6 @@ func checkPassword(pw, confirmation string) string {
 	return ""
 }
 
-// NewGUID returns a fresh diaspora* GUID: 32 lower-case hex characters.
-func NewGUID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return hex.EncodeToString(b)
-}
-
 // SignUp creates an account: the user, their person with a diaspora ID,
 // GUID and RSA key pair (taken from the pre-generated pool), an empty
 // profile, the four default aspects and an invite code. Nothing is stored

@@ -6,6 +6,8 @@ package pod
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"strings"
@@ -157,3 +159,12 @@ func isDuplicateTask(err error) bool {
 
 // equalHost compares two host[:port] values.
 func equalHost(a, b string) bool { return strings.EqualFold(a, b) }
+
+// NewGUID returns a fresh diaspora* GUID: 32 lower-case hex characters.
+func NewGUID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b)
+}

@@ -78,3 +78,19 @@ func (e *InvalidError) Error() string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// notFoundAs maps a store's ErrNotFound to err and passes others through.
+func notFoundAs(storeErr, err error) error {
+	if errors.Is(storeErr, models.ErrNotFound) {
+		return err
+	}
+	return storeErr
+}
+
+// requireUser fails for signed-out callers.
+func requireUser(s *Session) error {
+	if s == nil {
+		return ErrUnauthenticated
+	}
+	return nil
+}

@@ -114,21 +114,6 @@ func (a *App) addComment(ctx context.Context, tx *models.Store, p *models.Post, 
 	return nil
 }
 
-// notifyAuthor notifies a post's local author about something another
-// person did to the post.
-func (a *App) notifyAuthor(ctx context.Context, tx *models.Store, p *models.Post, typ string, actor int64) error {
-	if p.AuthorID == actor {
-		return nil
-	}
-	uid, err := tx.UserIDOfPerson(ctx, p.AuthorID)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil // a remote author: their pod notifies them
-	} else if err != nil {
-		return err
-	}
-	return a.notify(ctx, tx, uid, p.AuthorID, typ, p.ID, actor)
-}
-
 // Comments lists a visible post's comments.
 func (a *App) Comments(ctx context.Context, s *Session, postKey string) ([]CommentView, error) {
 	p, err := a.visiblePost(ctx, a.store, s, postKey)

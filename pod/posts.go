@@ -21,14 +21,6 @@ type PostInput struct {
 	ProviderDisplayName string
 }
 
-// requireUser fails for signed-out callers.
-func requireUser(s *Session) error {
-	if s == nil {
-		return ErrUnauthenticated
-	}
-	return nil
-}
-
 // checkSelection verifies that every chosen aspect belongs to the user and
 // that a limited post names at least one aspect.
 func (a *App) checkSelection(ctx context.Context, tx *models.Store, s *Session, sel aspects.Selection) error {
@@ -228,33 +220,6 @@ func (a *App) resolveMentions(ctx context.Context, tx *models.Store, text string
 		}
 	}
 	return out, targets, nil
-}
-
-// notifyMentioned tells mentioned local users about a post they may read,
-// unless they ignore its author.
-func (a *App) notifyMentioned(ctx context.Context, tx *models.Store, post *models.Post, mentioned []models.PersonRow) error {
-	for _, m := range mentioned {
-		if m.OwnerID == nil || m.ID == post.AuthorID {
-			continue
-		}
-		if err := a.notify(ctx, tx, *m.OwnerID, m.ID, models.NotifyMentioned, post.ID, post.AuthorID); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// notify records a notification for a local user (person recipientPerson)
-// about a post, if they may see the post and do not ignore the actor.
-func (a *App) notify(ctx context.Context, tx *models.Store, userID, recipientPerson int64, typ string, postID, actor int64) error {
-	v := models.Viewer{UserID: userID, PersonID: recipientPerson}
-	if ok, err := tx.CanSeePost(ctx, v, postID); err != nil || !ok {
-		return err
-	}
-	if blocked, err := tx.Blocked(ctx, userID, actor); err != nil || blocked {
-		return err
-	}
-	return tx.Notify(ctx, userID, typ, &postID, nil, actor)
 }
 
 // PostByID loads one post as the viewer may see it.

@@ -12,6 +12,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/aspenpod/aspen/models"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -186,4 +187,11 @@ func addressBucket(ip string) string {
 		return v4.String()
 	}
 	return parsed.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
+func viewer(s *Session) models.Viewer {
+	if s == nil {
+		return models.Viewer{}
+	}
+	return models.Viewer{UserID: s.UserID, PersonID: s.PersonID}
 }

@@ -2,7 +2,6 @@ package pod
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -68,13 +67,6 @@ func DecodeCursor(s string) (models.Cursor, error) {
 		return models.Cursor{}, &InvalidError{Message: "the page cursor is not valid"}
 	}
 	return models.Cursor{Time: time.UnixMicro(t).UTC(), ID: n}, nil
-}
-
-func viewer(s *Session) models.Viewer {
-	if s == nil {
-		return models.Viewer{}
-	}
-	return models.Viewer{UserID: s.UserID, PersonID: s.PersonID}
 }
 
 // Stream reads one page of a stream for viewer (nil: signed out, who may
@@ -203,12 +195,4 @@ func (a *App) hydrate(ctx context.Context, v models.Viewer, rows []models.PostRo
 		out[i] = pv
 	}
 	return out, nil
-}
-
-// notFoundAs maps a store's ErrNotFound to err and passes others through.
-func notFoundAs(storeErr, err error) error {
-	if errors.Is(storeErr, models.ErrNotFound) {
-		return err
-	}
-	return storeErr
 }
