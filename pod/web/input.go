@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"sort"
@@ -96,10 +97,20 @@ func printable(name string) string {
 	return name
 }
 
+// mediaType is a Content-Type's media type in lower case, as Go's form
+// parsers read it ("Application/X-WWW-Form-Urlencoded" is a form to them).
+func mediaType(header string) string {
+	if mt, _, err := mime.ParseMediaType(header); err == nil {
+		return mt
+	}
+	mt, _, _ := strings.Cut(header, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
+}
+
 // checkBody checks a form or JSON body and leaves it readable again.
 func checkBody(c *gin.Context) error {
 	r := c.Request
-	ct := c.ContentType()
+	ct := mediaType(r.Header.Get("Content-Type"))
 	switch {
 	case ct == "application/x-www-form-urlencoded":
 		if r.PostForm != nil {

@@ -235,6 +235,32 @@ func TestHostileTextCases(t *testing.T) {
 	}
 }
 
+// TestContentTypeCaseDoesNotSkipTheCheck: Go's form parsers read the media
+// type case-insensitively, so the edge check must too: a form sent as
+// "Application/X-WWW-Form-Urlencoded" or "Multipart/Form-Data" with a NUL
+// is refused like any other, and changes nothing.
+func TestContentTypeCaseDoesNotSkipTheCheck(t *testing.T) {
+	w := newWorld(t)
+	before := tableDigests(t, w.p)
+	send := func(ct string, body string) *podtest.Response {
+		req, _ := http.NewRequest(http.MethodPost, w.p.Server.URL+"/status_messages", strings.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("X-CSRF-Token", w.alice.CSRF())
+		return w.alice.Do(req)
+	}
+	if r := send("Application/X-WWW-Form-Urlencoded; Charset=UTF-8", "status_message%5Btext%5D=a%00b&aspect_ids%5B%5D=public"); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("form with a NUL, mixed-case type: %d %s", r.StatusCode, r.Body)
+	}
+	mp := "--XyZ\r\nContent-Disposition: form-data; name=\"status_message[text]\"\r\n\r\na\x00b\r\n" +
+		"--XyZ\r\nContent-Disposition: form-data; name=\"aspect_ids[]\"\r\n\r\npublic\r\n--XyZ--\r\n"
+	if r := send("Multipart/Form-Data; boundary=XyZ", mp); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("multipart with a NUL, mixed-case type: %d %s", r.StatusCode, r.Body)
+	}
+	if changed := changedTables(before, tableDigests(t, w.p)); len(changed) > 0 {
+		t.Errorf("rows changed in %v", changed)
+	}
+}
+
 // TestReceiveKeepsAnsweringOtherPods: federation deliveries are not
 // browser input. A body with a NUL byte or invalid UTF-8 is still
 // answered 202, as diaspora* answers every delivery, and the receive job

@@ -30,7 +30,7 @@ func bind(c *gin.Context, dst any) error {
 	if err := fillForm(c, reflect.ValueOf(dst).Elem(), ""); err != nil {
 		return err
 	}
-	if !strings.HasPrefix(c.ContentType(), "application/json") {
+	if !strings.HasPrefix(mediaType(c.GetHeader("Content-Type")), "application/json") {
 		return nil
 	}
 	body, err := io.ReadAll(c.Request.Body)
