@@ -179,8 +179,14 @@ func (a *App) unknownTarget(ctx context.Context, env *envelope.Envelope) error {
 	if !ok {
 		return fmt.Errorf("%s is no retraction: %w", e.EntityName(), ErrDropped)
 	}
+	// Every retraction of the GUID is kept (a set, not one value): a
+	// later one by someone else must not replace the author's.
+	key := a.redisPrefix + "retracted-unseen:" + strings.ToLower(x.TargetGUID)
 	val := strings.ToLower(x.Author) + " " + strings.ToLower(env.Sender)
-	if err := a.rdb.Set(ctx, a.redisPrefix+"retracted-unseen:"+strings.ToLower(x.TargetGUID), val, retractedTTL).Err(); err != nil {
+	pipe := a.rdb.TxPipeline()
+	pipe.SAdd(ctx, key, val)
+	pipe.Expire(ctx, key, retractedTTL)
+	if _, err := pipe.Exec(ctx); err != nil {
 		a.log.Warn("cannot remember a retraction", "guid", x.TargetGUID, "err", err)
 	}
 	return &unknownTargetError{typ: x.TargetType, guid: x.TargetGUID}
@@ -195,13 +201,18 @@ func (a *App) retractedBefore(ctx context.Context, guid, author, rootAuthor stri
 	if a.retracted(ctx, guid) {
 		return true
 	}
-	val, err := a.rdb.Get(ctx, a.redisPrefix+"retracted-unseen:"+strings.ToLower(guid)).Result()
+	vals, err := a.rdb.SMembers(ctx, a.redisPrefix+"retracted-unseen:"+strings.ToLower(guid)).Result()
 	if err != nil {
 		return false
 	}
-	by, sender, _ := strings.Cut(val, " ")
 	author, rootAuthor = strings.ToLower(author), strings.ToLower(rootAuthor)
-	return by == author && (sender == author || rootAuthor != "" && sender == rootAuthor)
+	for _, val := range vals {
+		by, sender, _ := strings.Cut(val, " ")
+		if by == author && (sender == author || rootAuthor != "" && sender == rootAuthor) {
+			return true
+		}
+	}
+	return false
 }
 
 // knownGUID reports whether a post, comment or like with the entity's GUID

@@ -141,8 +141,9 @@ func TestReceivedPostLeftOutIsLogged(t *testing.T) {
 
 // TestRetractionOfUnknownTarget: a retraction for something this pod never
 // had is done at once (one log line, no retry, nothing left in the
-// queues), and the target arriving later is not applied; a later target
-// the retraction could not have been valid for is.
+// queues), and the target arriving later is not applied, whatever other
+// retractions of it came meanwhile; a later target the retraction could
+// not have been valid for is.
 func TestRetractionOfUnknownTarget(t *testing.T) {
 	e := startBadPod(t)
 	ctx := context.Background()
@@ -155,6 +156,9 @@ func TestRetractionOfUnknownTarget(t *testing.T) {
 		{"retraction of an unknown comment", signed(t, e.retraction(e.rita, "Comment", commentGUID), e.rita)},
 		// eve retracts a post she says is rita's: she could not have.
 		{"retraction of an unknown post by someone else", signed(t, e.retraction(e.rita, "Post", otherGUID), e.eve)},
+		// eve then retracts rita's post as her own: that must not undo
+		// rita's retraction (found in review: one value per GUID was kept).
+		{"a second retraction of the same post by someone else", signed(t, e.retraction(e.eve, "Post", postGUID), e.eve)},
 	} {
 		before := tableCounts(t, e.p)
 		off := len(e.p.Log.String())
