@@ -2,11 +2,13 @@ package durability
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/tasks"
+	"github.com/hibiken/asynq"
 )
 
 // TestRelayedTwiceSentOnce relays a post's outbox row a second time after
@@ -59,5 +61,42 @@ func TestRelayedTwiceSentOnce(t *testing.T) {
 	}
 	if n := receivePosts(pod2, from); n != 1 {
 		t.Errorf("after the delivery ran again bob's pod has received %d deliveries, want 1", n)
+	}
+}
+
+// TestLegacyDispatchTaskStillRuns: a pod upgraded while tasks of the old
+// single dispatch type ("federation:dispatch", one struct told apart by
+// kind) wait in Redis runs them as the events they describe.
+func TestLegacyDispatchTaskStillRuns(t *testing.T) {
+	ctx := context.Background()
+	fo := fast
+	fo.RedisURL = podtest.StartRedis(t).URL(0)
+	pod1 := podtest.NewFedPod(t, "legacy1", 0, fo)
+	pod2 := podtest.NewFedPod(t, "legacy2", remoteRedisDB, fast)
+	alice, bob := newUser(t, pod1, "alice"), newUser(t, pod2, "bob")
+	alice.share(t, "Friends", bob)
+	settled(t, pod1, pod2)
+
+	from := len(pod2.Requests())
+	post, err := alice.post(ctx, "Friends", "Queued before the upgrade")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled(t, pod1, pod2)
+	if n := receivePosts(pod2, from); n != 1 {
+		t.Fatalf("bob's pod received %d deliveries, want 1", n)
+	}
+	// As if the post had been written before the upgrade: no delivery
+	// recorded yet, and its dispatch waiting in Redis in the old form.
+	if err := pod1.Store.Exec(ctx, `DELETE FROM deliveries WHERE post_id = ?`, post.ID); err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte(`{"kind":"post","key":"legacy-` + post.GUID + `","post_id":` + strconv.FormatInt(post.ID, 10) + `}`)
+	if _, err := pod1.Queue.EnqueueContext(ctx, asynq.NewTask(tasks.TypeLegacyDispatch, payload, asynq.Queue(tasks.QueueDelivery))); err != nil {
+		t.Fatal(err)
+	}
+	settled(t, pod1, pod2)
+	if n := receivePosts(pod2, from); n != 2 {
+		t.Errorf("after the legacy dispatch bob's pod has received %d deliveries, want 2", n)
 	}
 }

@@ -31,13 +31,26 @@ func Mux(app *pod.App, log *slog.Logger) *asynq.ServeMux {
 		return err
 	})
 	// The dispatch jobs: one task type, and one handler, per event.
-	dispatch(mux, log, tasks.TypePostPublished, app.DispatchPost)
-	dispatch(mux, log, tasks.TypeCommentAdded, app.DispatchComment)
-	dispatch(mux, log, tasks.TypeLikeAdded, app.DispatchLike)
-	dispatch(mux, log, tasks.TypeRetracted, app.DispatchRetraction)
-	dispatch(mux, log, tasks.TypeProfileChanged, app.DispatchProfile)
-	dispatch(mux, log, tasks.TypeContactChanged, app.DispatchContact)
-	dispatch(mux, log, tasks.TypeParticipated, app.DispatchParticipation)
+	run := map[string]func(context.Context, tasks.Event) error{}
+	dispatch(mux, log, run, tasks.TypePostPublished, app.DispatchPost)
+	dispatch(mux, log, run, tasks.TypeCommentAdded, app.DispatchComment)
+	dispatch(mux, log, run, tasks.TypeLikeAdded, app.DispatchLike)
+	dispatch(mux, log, run, tasks.TypeRetracted, app.DispatchRetraction)
+	dispatch(mux, log, run, tasks.TypeProfileChanged, app.DispatchProfile)
+	dispatch(mux, log, run, tasks.TypeContactChanged, app.DispatchContact)
+	dispatch(mux, log, run, tasks.TypeParticipated, app.DispatchParticipation)
+	// Tasks queued before events had types of their own (an upgraded pod).
+	mux.HandleFunc(tasks.TypeLegacyDispatch, func(ctx context.Context, t *asynq.Task) error {
+		var d tasks.LegacyDispatch
+		if err := decode(t, &d); err != nil {
+			return err
+		}
+		e, err := d.Event()
+		if err != nil {
+			return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
+		}
+		return finish(ctx, log, t, run[e.TaskType()](ctx, e))
+	})
 	mux.HandleFunc(tasks.TypeDeliver, func(ctx context.Context, t *asynq.Task) error {
 		var d tasks.Deliver
 		if err := decode(t, &d); err != nil {
@@ -69,14 +82,15 @@ func Mux(app *pod.App, log *slog.Logger) *asynq.ServeMux {
 }
 
 // dispatch registers the handler of one event's task type: it decodes the
-// event and runs its dispatch job.
+// event and runs its dispatch job (also recorded in runs, by type).
 func dispatch[E any, P interface {
 	*E
 	tasks.Event
-}](mux *asynq.ServeMux, log *slog.Logger, typ string, run func(context.Context, P) error) {
+}](mux *asynq.ServeMux, log *slog.Logger, runs map[string]func(context.Context, tasks.Event) error, typ string, run func(context.Context, P) error) {
 	if P(new(E)).TaskType() != typ {
 		panic("jobs: " + typ + " registered for another event type")
 	}
+	runs[typ] = func(ctx context.Context, e tasks.Event) error { return run(ctx, e.(P)) }
 	mux.HandleFunc(typ, func(ctx context.Context, t *asynq.Task) error {
 		e := P(new(E))
 		if err := decode(t, e); err != nil {

@@ -184,3 +184,57 @@ func DecodeEvent(typ string, payload []byte) (Event, error) {
 	}
 	return e, nil
 }
+
+// TypeLegacyDispatch is the one task type of every event before events had
+// types of their own. A pod upgraded with such tasks still queued (or
+// retrying) in Redis runs them as the events they describe; drop it once
+// no pod can have one left (their retries end after about a day).
+const TypeLegacyDispatch = "federation:dispatch"
+
+// LegacyDispatch is the payload of a TypeLegacyDispatch task: one struct
+// for every event, told apart by Kind.
+type LegacyDispatch struct {
+	Kind         string  `json:"kind"`
+	Key          string  `json:"key"`
+	UserID       int64   `json:"user_id,omitempty"`
+	PersonID     int64   `json:"person_id,omitempty"`
+	PostID       int64   `json:"post_id,omitempty"`
+	CommentID    int64   `json:"comment_id,omitempty"`
+	LikeID       int64   `json:"like_id,omitempty"`
+	Sharing      bool    `json:"sharing,omitempty"`
+	Blocking     bool    `json:"blocking,omitempty"`
+	RelayedFrom  int64   `json:"relayed_from,omitempty"`
+	SenderID     int64   `json:"sender_id,omitempty"`
+	TargetType   string  `json:"target_type,omitempty"`
+	TargetGUID   string  `json:"target_guid,omitempty"`
+	TargetAuthor string  `json:"target_author,omitempty"`
+	Public       bool    `json:"public,omitempty"`
+	Recipients   []int64 `json:"recipients,omitempty"`
+}
+
+// Event is the typed event a legacy dispatch describes.
+func (d *LegacyDispatch) Event() (Event, error) {
+	if d.Key == "" {
+		return nil, fmt.Errorf("%s payload without a key", TypeLegacyDispatch)
+	}
+	k := EventKey{Key: d.Key}
+	switch d.Kind {
+	case "post":
+		return &PostPublished{EventKey: k, PostID: d.PostID}, nil
+	case "comment":
+		return &CommentAdded{EventKey: k, CommentID: d.CommentID}, nil
+	case "like":
+		return &LikeAdded{EventKey: k, LikeID: d.LikeID}, nil
+	case "retraction":
+		return &Retracted{EventKey: k, SenderID: d.SenderID, TargetType: d.TargetType, TargetGUID: d.TargetGUID,
+			TargetAuthor: d.TargetAuthor, PostID: d.PostID, PersonID: d.PersonID, RelayedFrom: d.RelayedFrom,
+			Public: d.Public, Recipients: d.Recipients}, nil
+	case "profile":
+		return &ProfileChanged{EventKey: k, UserID: d.UserID, PersonID: d.PersonID}, nil
+	case "contact":
+		return &ContactChanged{EventKey: k, UserID: d.UserID, PersonID: d.PersonID, Sharing: d.Sharing, Blocking: d.Blocking}, nil
+	case "participation":
+		return &Participated{EventKey: k, UserID: d.UserID, PostID: d.PostID}, nil
+	}
+	return nil, fmt.Errorf("%s of unknown kind %q", TypeLegacyDispatch, d.Kind)
+}

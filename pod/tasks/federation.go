@@ -96,7 +96,7 @@ func RetryDelay(unit time.Duration) asynq.RetryDelayFunc {
 		case TypeDeliver, TypeReceive:
 			return FederationBackoff(n+1, unit)
 		}
-		if IsEvent(t.Type()) {
+		if IsEvent(t.Type()) || t.Type() == TypeLegacyDispatch {
 			return FederationBackoff(n+1, unit)
 		}
 		return asynq.DefaultRetryDelayFunc(n, err, t)

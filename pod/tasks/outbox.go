@@ -21,6 +21,16 @@ func Outboxed(typ string, payload []byte) (*asynq.Task, string, error) {
 		return NewEventTask(e), EventTaskID(KeyOf(e)), nil
 	}
 	switch typ {
+	case TypeLegacyDispatch:
+		var d LegacyDispatch
+		if err := json.Unmarshal(payload, &d); err != nil {
+			return nil, "", fmt.Errorf("outbox: bad %s payload: %v", typ, err)
+		}
+		e, err := d.Event()
+		if err != nil {
+			return nil, "", fmt.Errorf("outbox: %v", err)
+		}
+		return NewEventTask(e), EventTaskID(KeyOf(e)), nil
 	case TypeReceive:
 		var r Receive
 		if err := json.Unmarshal(payload, &r); err != nil {
