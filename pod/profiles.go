@@ -260,9 +260,20 @@ func (a *App) UpdateProfile(ctx context.Context, userID int64, in ProfileInput) 
 // transaction. Any problem (an InvalidError naming the field, "avatar"
 // for a bad file) changes nothing and leaves no file behind.
 func (a *App) SaveProfile(ctx context.Context, userID int64, in ProfileInput, avatar io.Reader) error {
-	birthday, inv := in.validate()
-	if err := inv.OrNil(); err != nil {
-		return err
+	return a.saveProfile(ctx, userID, &in, avatar)
+}
+
+// saveProfile is SaveProfile; with in nil only the picture changes, and
+// the fields are left as the transaction finds them (an edit saved
+// meanwhile in another tab is kept).
+func (a *App) saveProfile(ctx context.Context, userID int64, in *ProfileInput, avatar io.Reader) error {
+	var birthday *time.Time
+	if in != nil {
+		var inv *InvalidError
+		birthday, inv = in.validate()
+		if err := inv.OrNil(); err != nil {
+			return err
+		}
 	}
 	var saved *media.Saved
 	if avatar != nil {
@@ -284,8 +295,10 @@ func (a *App) SaveProfile(ctx context.Context, userID int64, in ProfileInput, av
 		if err != nil {
 			return err
 		}
-		p.FirstName, p.LastName, p.Bio, p.Location, p.Gender = in.FirstName, in.LastName, in.Bio, in.Location, in.Gender
-		p.Birthday, p.Searchable, p.PublicDetails, p.NSFW = birthday, in.Searchable, in.PublicDetails, in.NSFW
+		if in != nil {
+			p.FirstName, p.LastName, p.Bio, p.Location, p.Gender = in.FirstName, in.LastName, in.Bio, in.Location, in.Gender
+			p.Birthday, p.Searchable, p.PublicDetails, p.NSFW = birthday, in.Searchable, in.PublicDetails, in.NSFW
+		}
 		if saved != nil {
 			old = p.ImageURL
 			p.ImageURL = media.URLPath(saved.Key(media.ThumbLarge))
@@ -315,11 +328,7 @@ func (a *App) SaveProfile(ctx context.Context, userID int64, in ProfileInput, av
 // picture, keeping the rest of the profile. A bad file gives an
 // InvalidError for field "avatar" and changes nothing.
 func (a *App) SetAvatar(ctx context.Context, userID int64, r io.Reader) error {
-	in, _, err := a.ProfileForm(ctx, userID)
-	if err != nil {
-		return err
-	}
-	return a.SaveProfile(ctx, userID, *in, r)
+	return a.saveProfile(ctx, userID, nil, r)
 }
 
 // avatarID extracts the media ID from an avatar URL made by SetAvatar
