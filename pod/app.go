@@ -92,6 +92,9 @@ type App struct {
 	log         *slog.Logger
 	redisPrefix string
 	inboxWarned atomic.Int64 // when a received body last went to the outbox (Unix ns)
+	// relayRestUntil (Unix ns) pauses the immediate outbox relay after it
+	// failed (see relayNow).
+	relayRestUntil atomic.Int64
 }
 
 // New builds the App.
