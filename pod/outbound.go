@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/federation/envelope"
 	"github.com/aspenpod/aspen/models"
@@ -17,8 +15,9 @@ import (
 )
 
 // Outbound federation (DESIGN.md, Federation pipeline): a use case writes
-// one dispatch task into the outbox table in its transaction (txOut); the
-// relay moves it into the job queue; the dispatch job loads what happened,
+// its event into the outbox table in its transaction (txOut, outbox.go);
+// the relay moves it into the job queue; the event's dispatch job loads
+// what happened,
 // resolves the remote recipients, signs once and queues one delivery task
 // per remote pod (public) or per remote person (limited, sealed for that
 // person); a delivery job posts the finished bytes and records the outcome.
@@ -41,186 +40,6 @@ type FederationStats struct {
 
 // Stats returns the process's federation counters.
 func (a *App) Stats() *FederationStats { return &a.stats }
-
-// outbox collects the tasks a use case's transaction queues: txOut writes
-// them into the outbox table in that same transaction, so that they exist
-// exactly when the change does. The relay (RelayOutbox, in the worker)
-// moves them into the job queue; txOut tries that at once after commit,
-// but nothing depends on it.
-type outbox struct {
-	events []tasks.Event
-	others []*asynq.Task // other federation work (public post fetches)
-}
-
-// add puts an event into the outbox, giving it a new key if it has none.
-func (o *outbox) add(e tasks.Event) {
-	tasks.SetKey(e, NewGUID())
-	o.events = append(o.events, e)
-}
-
-// addTask queues a task that is not a dispatch; its type must be one
-// tasks.Outboxed knows.
-func (o *outbox) addTask(t *asynq.Task) { o.others = append(o.others, t) }
-
-// setContact replaces any contact event for the same person with c, so
-// that one change sends one contact entity (blocking supersedes stopping to
-// share).
-func (o *outbox) setContact(c *tasks.ContactChanged) {
-	kept := o.events[:0]
-	for _, x := range o.events {
-		if x, ok := x.(*tasks.ContactChanged); ok && x.UserID == c.UserID && x.PersonID == c.PersonID {
-			continue
-		}
-		kept = append(kept, x)
-	}
-	o.events = kept
-	o.add(c)
-}
-
-// rows turns the collected tasks into outbox rows.
-func (o *outbox) rows() ([]models.OutboxRow, error) {
-	ts := make([]*asynq.Task, 0, len(o.events)+len(o.others))
-	for _, e := range o.events {
-		ts = append(ts, tasks.NewEventTask(e))
-	}
-	ts = append(ts, o.others...)
-	rows := make([]models.OutboxRow, 0, len(ts))
-	for _, t := range ts {
-		row, err := outboxRow(t)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, row)
-	}
-	return rows, nil
-}
-
-func outboxRow(t *asynq.Task) (models.OutboxRow, error) {
-	_, id, err := tasks.Outboxed(t.Type(), t.Payload())
-	return models.OutboxRow{TaskType: t.Type(), TaskID: id, Payload: t.Payload()}, err
-}
-
-// txOut is the one way a use case runs a transaction that federates: fn
-// changes what it changes and puts the resulting tasks in out; they are
-// written to the outbox table in the same transaction. After the commit
-// the rows just written are relayed at once (best effort: if Redis is
-// away, or the process dies now, the worker's relay queues them later).
-func (a *App) txOut(ctx context.Context, fn func(tx *models.Store, out *outbox) error) error {
-	var ids []int64
-	err := a.store.Tx(ctx, func(tx *models.Store) error {
-		var out outbox
-		if err := fn(tx, &out); err != nil {
-			return err
-		}
-		if len(out.events)+len(out.others) == 0 {
-			ids = nil
-			return nil
-		}
-		rows, err := out.rows()
-		if err != nil {
-			return err
-		}
-		ids, err = tx.AddOutbox(ctx, rows)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	a.relayNow(ctx, ids)
-	return nil
-}
-
-// relayNow relays the given outbox rows right away, so that federation
-// does not wait for the worker's next poll. Failure is not an error: the
-// rows stay in the outbox for the relay loop.
-//
-// After a failure the immediate relay rests for relayRest: while Redis is
-// away (or drops packets, so that each try waits for its timeout) requests
-// do not each wait on it, and the worker's relay loop does the queuing.
-func (a *App) relayNow(ctx context.Context, ids []int64) {
-	if len(ids) == 0 || a.queue == nil {
-		return
-	}
-	if until := a.relayRestUntil.Load(); until != 0 && time.Now().UnixNano() < until {
-		return
-	}
-	if _, err := a.relay(ctx, ids, len(ids)); err != nil {
-		a.relayRestUntil.Store(time.Now().Add(relayRest).UnixNano())
-		a.log.Debug("outbox: immediate relay failed, the worker's relay will queue the rows", "rows", len(ids), "err", err)
-	}
-}
-
-// relayRest is how long the immediate relay rests after a failure.
-const relayRest = 10 * time.Second
-
-// OutboxBatch is how many outbox rows one RelayOutbox call moves at most.
-const OutboxBatch = 100
-
-// RelayOutbox is the outbox relay: it moves up to OutboxBatch unsent rows,
-// oldest first, into the job queue and marks them sent, and returns how
-// many it moved. Rows are locked while they are queued (FOR UPDATE SKIP
-// LOCKED), so that several relays share the work. A row is marked sent
-// only after its task is queued (an existing task with its ID counts), so
-// a crash in between queues it again later, which the task's ID and the
-// idempotent jobs make harmless. The first failure to queue ends the batch
-// and is returned (Redis is away: the caller waits and tries again).
-func (a *App) RelayOutbox(ctx context.Context) (int, error) {
-	if a.queue == nil {
-		return 0, errors.New("outbox relay needs a job queue, and none is configured")
-	}
-	return a.relay(ctx, nil, OutboxBatch)
-}
-
-func (a *App) relay(ctx context.Context, ids []int64, limit int) (int, error) {
-	var sent int
-	var qerr error
-	err := a.store.Tx(ctx, func(tx *models.Store) error {
-		rows, err := tx.ClaimOutbox(ctx, ids, limit)
-		if err != nil {
-			return err
-		}
-		done := make([]int64, 0, len(rows))
-		for _, r := range rows {
-			t, _, err := tasks.Outboxed(r.TaskType, r.Payload)
-			if err != nil {
-				// Cannot ever be queued (written by a newer or broken
-				// version): recorded and set aside, not retried forever.
-				a.log.Error("outbox: row cannot be queued, skipped", "id", r.ID, "task", r.TaskID, "err", err)
-				if err := tx.MarkOutboxFailed(ctx, r.ID, err.Error()); err != nil {
-					return err
-				}
-				done = append(done, r.ID)
-				continue
-			}
-			ectx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			_, err = a.queue.EnqueueContext(ectx, t)
-			cancel()
-			if err != nil && !isDuplicateTask(err) {
-				qerr = fmt.Errorf("queue %s: %w", r.TaskID, err)
-				if err := tx.MarkOutboxFailed(ctx, r.ID, err.Error()); err != nil {
-					return err
-				}
-				break
-			}
-			done = append(done, r.ID)
-		}
-		sent = len(done)
-		return tx.MarkOutboxSent(ctx, done)
-	})
-	if err != nil {
-		return 0, err
-	}
-	return sent, qerr
-}
-
-// OutboxBacklog reports what waits in the outbox (the worker logs it; the
-// admin's pods page shows it).
-func (a *App) OutboxBacklog(ctx context.Context) (models.OutboxBacklog, error) {
-	return a.store.OutboxBacklog(ctx)
-}
-
-// The dispatch jobs, one per event type: each resolves the event's remote
-// recipients, signs once and queues the deliveries (see send).
 
 // DispatchPost federates a published post.
 func (a *App) DispatchPost(ctx context.Context, e *tasks.PostPublished) error {
