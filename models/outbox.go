@@ -54,8 +54,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, ids []int64, limit int) ([]Outb
 	return rows, translate(err, "claim outbox rows")
 }
 
-// MarkOutboxSent records that rows are in the job queue (or set aside:
-// a row marked failed first keeps its error).
+// MarkOutboxSent records that rows are in the job queue.
 func (s *Store) MarkOutboxSent(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
@@ -70,19 +69,30 @@ func (s *Store) MarkOutboxFailed(ctx context.Context, id int64, msg string) erro
 		truncateString(msg, 500), id).Error, "mark outbox row failed")
 }
 
-// OutboxBacklog is what waits in the outbox.
+// MarkOutboxSetAside records a row that can never be queued: it is not
+// claimed again, and OutboxBacklog counts it until it is pruned.
+func (s *Store) MarkOutboxSetAside(ctx context.Context, id int64, msg string) error {
+	return translate(s.conn(ctx).Exec(`UPDATE outbox SET sent_at = now(), set_aside = true, attempts = attempts + 1,
+		last_error = ? WHERE id = ?`, truncateString(msg, 500), id).Error, "set outbox row aside")
+}
+
+// OutboxBacklog is what waits in the outbox, and what was set aside.
 type OutboxBacklog struct {
 	Unsent    int64
 	Oldest    *time.Time // when the oldest unsent row was written
 	LastError string     // of the oldest unsent row that has one
+	// SetAside counts the rows that could not be queued (not yet pruned).
+	SetAside int64
 }
 
 // OutboxBacklog counts the rows not yet relayed to the job queue.
 func (s *Store) OutboxBacklog(ctx context.Context) (OutboxBacklog, error) {
 	var b OutboxBacklog
-	err := s.conn(ctx).Raw(`SELECT count(*) AS unsent, min(created_at) AS oldest,
-			COALESCE((array_agg(last_error ORDER BY id) FILTER (WHERE last_error <> ''))[1], '') AS last_error
-		FROM outbox WHERE sent_at IS NULL`).Scan(&b).Error
+	err := s.conn(ctx).Raw(`SELECT count(*) FILTER (WHERE sent_at IS NULL) AS unsent,
+			min(created_at) FILTER (WHERE sent_at IS NULL) AS oldest,
+			COALESCE((array_agg(last_error ORDER BY id) FILTER (WHERE sent_at IS NULL AND last_error <> ''))[1], '') AS last_error,
+			count(*) FILTER (WHERE set_aside) AS set_aside
+		FROM outbox WHERE sent_at IS NULL OR set_aside`).Scan(&b).Error
 	return b, translate(err, "outbox backlog")
 }
 

@@ -54,6 +54,9 @@ type OutboxView struct {
 	Unsent    int64      `json:"unsent"`
 	Oldest    *time.Time `json:"oldest"`
 	LastError string     `json:"last_error"`
+	// SetAside counts the tasks that could never be queued (see the worker's
+	// log, "outbox: row cannot be queued").
+	SetAside int64 `json:"set_aside"`
 }
 
 // OutboxOverview shows the outbox backlog to admins.
@@ -65,7 +68,7 @@ func (a *App) OutboxOverview(ctx context.Context, s *Session) (*OutboxView, erro
 	if err != nil {
 		return nil, err
 	}
-	return &OutboxView{Unsent: b.Unsent, Oldest: b.Oldest, LastError: b.LastError}, nil
+	return &OutboxView{Unsent: b.Unsent, Oldest: b.Oldest, LastError: b.LastError, SetAside: b.SetAside}, nil
 }
 
 // RequireAdmin lets admins through. Everyone else, signed out included,

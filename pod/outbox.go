@@ -159,11 +159,10 @@ func (a *App) relay(ctx context.Context, ids []int64, limit int) (int, error) {
 			if err != nil {
 				// Cannot ever be queued (written by a newer or broken
 				// version): recorded and set aside, not retried forever.
-				a.log.Error("outbox: row cannot be queued, skipped", "id", r.ID, "task", r.TaskID, "err", err)
-				if err := tx.MarkOutboxFailed(ctx, r.ID, err.Error()); err != nil {
+				a.log.Error("outbox: row cannot be queued, set aside", "id", r.ID, "task", r.TaskID, "err", err)
+				if err := tx.MarkOutboxSetAside(ctx, r.ID, err.Error()); err != nil {
 					return err
 				}
-				done = append(done, r.ID)
 				continue
 			}
 			ectx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -17,11 +17,16 @@ CREATE TABLE outbox (
     attempts   INTEGER NOT NULL DEFAULT 0,
     last_error TEXT NOT NULL DEFAULT '',
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    sent_at    TIMESTAMPTZ
+    sent_at    TIMESTAMPTZ,
+    -- set aside: a row that can never be queued (written by a newer or
+    -- broken version); sent_at is set so it is not claimed again, and the
+    -- admin's pods page counts these until they are pruned.
+    set_aside  BOOLEAN NOT NULL DEFAULT false
 );
 CREATE UNIQUE INDEX outbox_task_idx ON outbox (task_id);
 CREATE INDEX outbox_unsent_idx ON outbox (id) WHERE sent_at IS NULL;
 CREATE INDEX outbox_sent_idx ON outbox (sent_at) WHERE sent_at IS NOT NULL;
+CREATE INDEX outbox_set_aside_idx ON outbox (id) WHERE set_aside;
 
 -- +goose Down
 DROP TABLE outbox;

@@ -3,9 +3,11 @@ package durability
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/tasks"
 	"github.com/hibiken/asynq"
@@ -98,5 +100,25 @@ func TestLegacyDispatchTaskStillRuns(t *testing.T) {
 	settled(t, pod1, pod2)
 	if n := receivePosts(pod2, from); n != 2 {
 		t.Errorf("after the legacy dispatch bob's pod has received %d deliveries, want 2", n)
+	}
+}
+
+// TestUnqueueableRowIsSetAside: an outbox row no task type of this version
+// knows (written by a newer or broken version) is set aside, not retried
+// forever nor counted as sent: the backlog counts it for the admin.
+func TestUnqueueableRowIsSetAside(t *testing.T) {
+	ctx := context.Background()
+	fo := fast
+	fo.RedisURL = podtest.StartRedis(t).URL(0)
+	p := podtest.NewFedPod(t, "aside1", 0, fo)
+	if _, err := p.Store.AddOutbox(ctx, []models.OutboxRow{{TaskType: "federation:from-the-future", TaskID: "future:1", Payload: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	podtest.Eventually(t, wait, func() bool {
+		b, err := p.Store.OutboxBacklog(ctx)
+		return err == nil && b.Unsent == 0 && b.SetAside == 1
+	}, "the relay to set the row aside")
+	if !strings.Contains(p.Log.String(), "outbox: row cannot be queued, set aside") {
+		t.Errorf("no log line for the set-aside row:\n%s", p.Log.String())
 	}
 }

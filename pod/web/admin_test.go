@@ -171,6 +171,13 @@ func TestAdminPodsPageListsPods(t *testing.T) {
 	if page := admin.Get("/admin/pods").Body; !strings.Contains(page, "Outbox: 1 federation task waiting to be queued") {
 		t.Error("pods page does not show the outbox backlog")
 	}
+	// One that can never be queued is set aside, and shown as such.
+	if err := p.Store.MarkOutboxSetAside(context.Background(), firstOutboxID(t, p), "unknown task type"); err != nil {
+		t.Fatal(err)
+	}
+	if page := admin.Get("/admin/pods").Body; !strings.Contains(page, "Outbox: empty") || !strings.Contains(page, "1 federation task could not be queued at all") {
+		t.Errorf("the admin's pods page does not show the set-aside task")
+	}
 
 	var pods []pod.PodView
 	r := mustStatus(t, admin.Get("/admin/pods.json"), http.StatusOK)
@@ -225,4 +232,14 @@ func seedPods(t *testing.T, st *models.Store) {
 	if err := st.RecordDeliveries(ctx, ds); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// firstOutboxID is the ID of the outbox's oldest row.
+func firstOutboxID(t *testing.T, p *podtest.Pod) int64 {
+	t.Helper()
+	var id int64
+	if err := p.Store.Scalar(context.Background(), &id, `SELECT min(id) FROM outbox`); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
