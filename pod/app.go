@@ -92,9 +92,9 @@ type App struct {
 	log         *slog.Logger
 	redisPrefix string
 	inboxWarned atomic.Int64 // when a received body last went to the outbox (Unix ns)
-	// relayRestUntil (Unix ns) pauses the immediate outbox relay after it
-	// failed (see relayNow).
-	relayRestUntil atomic.Int64
+	// queueRestUntil (Unix ns) is when the job queue, having failed, is
+	// tried again by requests (see enqueueNow).
+	queueRestUntil atomic.Int64
 }
 
 // New builds the App.
@@ -152,6 +152,32 @@ func (a *App) enqueue(ctx context.Context, t *asynq.Task) {
 	if _, err := a.queue.EnqueueContext(ctx, t); err != nil && !isDuplicateTask(err) {
 		a.log.Warn("enqueue failed", "task", t.Type(), "err", err)
 	}
+}
+
+// queueRest is how long the job queue is left alone after it failed: while
+// Redis is away (or drops packets, so that each try waits for its
+// timeout) requests do not each wait on it; the worker's outbox relay
+// queues what waits meanwhile.
+const queueRest = 10 * time.Second
+
+// queueResting reports whether the job queue failed less than queueRest
+// ago (see enqueueNow).
+func (a *App) queueResting() bool {
+	until := a.queueRestUntil.Load()
+	return until != 0 && time.Now().UnixNano() < until
+}
+
+// enqueueNow queues t within 5 s; a task with its ID queued already counts
+// as queued. A failure makes the queue rest (queueResting).
+func (a *App) enqueueNow(ctx context.Context, t *asynq.Task) error {
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err := a.queue.EnqueueContext(qctx, t)
+	cancel()
+	if err == nil || isDuplicateTask(err) {
+		return nil
+	}
+	a.queueRestUntil.Store(time.Now().Add(queueRest).UnixNano())
+	return err
 }
 
 // isDuplicateTask reports an enqueue refused because the same task (by ID

@@ -37,17 +37,13 @@ func (a *App) Enqueue(ctx context.Context, d receive.Delivery) error {
 		return errors.New("no job queue configured")
 	}
 	t := tasks.NewReceive(tasks.Receive{Body: d.Body, RecipientGUID: d.RecipientGUID})
-	// Right after Redis failed, bodies go to the outbox without waiting
-	// on it again (the same rest as the immediate relay's).
+	// Right after the job queue failed, bodies go to the outbox without
+	// waiting on it again.
 	err := errors.New("job queue failed moments ago")
-	if until := a.relayRestUntil.Load(); until == 0 || time.Now().UnixNano() >= until {
-		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err = a.queue.EnqueueContext(qctx, t)
-		cancel()
-		if err == nil || isDuplicateTask(err) {
+	if !a.queueResting() {
+		if err = a.enqueueNow(ctx, t); err == nil {
 			return nil
 		}
-		a.relayRestUntil.Store(time.Now().Add(relayRest).UnixNano())
 	}
 	row, rerr := outboxRow(t)
 	if rerr == nil {

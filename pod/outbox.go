@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod/tasks"
@@ -106,26 +105,16 @@ func (a *App) txOut(ctx context.Context, fn func(tx *models.Store, out *outbox) 
 
 // relayNow relays the given outbox rows right away, so that federation
 // does not wait for the worker's next poll. Failure is not an error: the
-// rows stay in the outbox for the relay loop.
-//
-// After a failure the immediate relay rests for relayRest: while Redis is
-// away (or drops packets, so that each try waits for its timeout) requests
-// do not each wait on it, and the worker's relay loop does the queuing.
+// rows stay in the outbox for the relay loop. Right after the job queue
+// failed (queueResting) it is not tried.
 func (a *App) relayNow(ctx context.Context, ids []int64) {
-	if len(ids) == 0 || a.queue == nil {
-		return
-	}
-	if until := a.relayRestUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+	if len(ids) == 0 || a.queue == nil || a.queueResting() {
 		return
 	}
 	if _, err := a.relay(ctx, ids, len(ids)); err != nil {
-		a.relayRestUntil.Store(time.Now().Add(relayRest).UnixNano())
 		a.log.Debug("outbox: immediate relay failed, the worker's relay will queue the rows", "rows", len(ids), "err", err)
 	}
 }
-
-// relayRest is how long the immediate relay rests after a failure.
-const relayRest = 10 * time.Second
 
 // OutboxBatch is how many outbox rows one RelayOutbox call moves at most.
 const OutboxBatch = 100
@@ -165,10 +154,7 @@ func (a *App) relay(ctx context.Context, ids []int64, limit int) (int, error) {
 				}
 				continue
 			}
-			ectx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			_, err = a.queue.EnqueueContext(ectx, t)
-			cancel()
-			if err != nil && !isDuplicateTask(err) {
+			if err := a.enqueueNow(ctx, t); err != nil {
 				qerr = fmt.Errorf("queue %s: %w", r.TaskID, err)
 				if err := tx.MarkOutboxFailed(ctx, r.ID, err.Error()); err != nil {
 					return err
