@@ -74,30 +74,11 @@ func (u *user) post(ctx context.Context, aspect, text string) (*pod.PostView, er
 	return u.p.App.CreatePost(ctx, u.s, pod.PostInput{Text: text, Audience: aspectSel(u.aspects[aspect])})
 }
 
-// settled waits until every pod's job queues and outbox are empty, seen so
-// twice in a row: the pods are looked at one after the other, and a
-// delivery that ends on one pod after the other pod was looked at leaves a
-// fresh receive task there, which the second look sees.
+// settled waits until every pod's job queues and outbox are empty
+// (podtest.Settled).
 func settled(t *testing.T, pods ...*podtest.FedPod) {
 	t.Helper()
-	empty := func() bool {
-		for _, p := range pods {
-			if ok, err := p.QueuesEmpty(); err != nil || !ok {
-				return false
-			}
-			if b, err := p.App.OutboxBacklog(context.Background()); err != nil || b.Unsent > 0 {
-				return false
-			}
-		}
-		return true
-	}
-	podtest.Eventually(t, wait, func() bool {
-		if !empty() {
-			return false
-		}
-		time.Sleep(50 * time.Millisecond)
-		return empty()
-	}, "job queues and outboxes to drain")
+	podtest.Settled(t, wait, pods...)
 }
 
 // receivePosts counts the POSTs to /receive/ a pod's server got since

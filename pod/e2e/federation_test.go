@@ -68,17 +68,11 @@ func (u *user) share(t *testing.T, aspect string, other *user) {
 	}
 }
 
-// settled waits until every pod's queues are empty.
+// settled waits until every pod's job queues and outbox are empty
+// (podtest.Settled).
 func settled(t *testing.T, pods ...*podtest.FedPod) {
 	t.Helper()
-	podtest.Eventually(t, wait, func() bool {
-		for _, p := range pods {
-			if ok, err := p.QueuesEmpty(); err != nil || !ok {
-				return false
-			}
-		}
-		return true
-	}, "job queues to drain")
+	podtest.Settled(t, wait, pods...)
 }
 
 func receivePosts(p *podtest.FedPod, from int) []podtest.Request {

@@ -302,3 +302,29 @@ func verboseOut() io.Writer {
 	}
 	return io.Discard
 }
+
+// Settled waits (up to timeout) until every pod's job queues and outbox
+// are empty, seen so twice in a row: the pods are looked at one after the
+// other, and a delivery that ends on one pod after the other pod was looked
+// at leaves a fresh receive task there, which the second look sees.
+func Settled(t testing.TB, timeout time.Duration, pods ...*FedPod) {
+	t.Helper()
+	empty := func() bool {
+		for _, p := range pods {
+			if ok, err := p.QueuesEmpty(); err != nil || !ok {
+				return false
+			}
+			if b, err := p.App.OutboxBacklog(context.Background()); err != nil || b.Unsent > 0 {
+				return false
+			}
+		}
+		return true
+	}
+	Eventually(t, timeout, func() bool {
+		if !empty() {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+		return empty()
+	}, "job queues and outboxes to drain")
+}
