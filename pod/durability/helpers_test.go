@@ -135,3 +135,20 @@ type quiet struct{}
 func (quiet) Printf(context.Context, string, ...any) {}
 
 func aspectSel(id int64) aspects.Selection { return aspects.Selection{Aspects: []int64{id}} }
+
+// sharingPods starts the pod under test, name+"1" (fo: its servers), with
+// alice, and a remote pod, name+"2", with bob; alice puts bob in her
+// Friends aspect (and bob her in his, if mutual), and the contacts have
+// federated when it returns.
+func sharingPods(t *testing.T, name string, fo podtest.FedOptions, mutual bool) (pod1, pod2 *podtest.FedPod, alice, bob *user) {
+	t.Helper()
+	pod1 = podtest.NewFedPod(t, name+"1", 0, fo)
+	pod2 = podtest.NewFedPod(t, name+"2", remoteRedisDB, fast)
+	alice, bob = newUser(t, pod1, "alice"), newUser(t, pod2, "bob")
+	alice.share(t, "Friends", bob)
+	if mutual {
+		bob.share(t, "Friends", alice)
+	}
+	settled(t, pod1, pod2)
+	return pod1, pod2, alice, bob
+}

@@ -26,12 +26,7 @@ func TestPostgresRestartedInFlight(t *testing.T) {
 	_, st := pg.Database(t, "pg1")
 	fo := fast
 	fo.Store, fo.RedisURL = st, rs.URL(0)
-	pod1 := podtest.NewFedPod(t, "pg1", 0, fo)
-	pod2 := podtest.NewFedPod(t, "pg2", remoteRedisDB, fast)
-	alice, bob := newUser(t, pod1, "alice"), newUser(t, pod2, "bob")
-	alice.share(t, "Friends", bob)
-	bob.share(t, "Friends", alice)
-	settled(t, pod1, pod2)
+	pod1, pod2, alice, bob := sharingPods(t, "pg", fo, true)
 
 	// Ten posts of alice that bob will like while PostgreSQL restarts.
 	const n = 10

@@ -19,12 +19,7 @@ func TestRedisDownWhilePosting(t *testing.T) {
 	rs := podtest.StartRedis(t)
 	fo := fast
 	fo.RedisURL = rs.URL(0)
-	pod1 := podtest.NewFedPod(t, "redis1", 0, fo)
-	pod2 := podtest.NewFedPod(t, "redis2", remoteRedisDB, fast)
-	alice, bob := newUser(t, pod1, "alice"), newUser(t, pod2, "bob")
-	alice.share(t, "Friends", bob)
-	bob.share(t, "Friends", alice)
-	settled(t, pod1, pod2)
+	pod1, pod2, alice, bob := sharingPods(t, "redis", fo, true)
 
 	from := len(pod2.Requests())
 	logFrom := len(pod1.Log.String())

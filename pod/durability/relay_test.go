@@ -21,11 +21,7 @@ func TestRelayedTwiceSentOnce(t *testing.T) {
 	ctx := context.Background()
 	fo := fast
 	fo.RedisURL = podtest.StartRedis(t).URL(0)
-	pod1 := podtest.NewFedPod(t, "twice1", 0, fo)
-	pod2 := podtest.NewFedPod(t, "twice2", remoteRedisDB, fast)
-	alice, bob := newUser(t, pod1, "alice"), newUser(t, pod2, "bob")
-	alice.share(t, "Friends", bob)
-	settled(t, pod1, pod2)
+	pod1, pod2, alice, bob := sharingPods(t, "twice", fo, false)
 
 	from := len(pod2.Requests())
 	post, err := alice.post(ctx, "Friends", "Sent once, relayed twice")
@@ -73,11 +69,7 @@ func TestLegacyDispatchTaskStillRuns(t *testing.T) {
 	ctx := context.Background()
 	fo := fast
 	fo.RedisURL = podtest.StartRedis(t).URL(0)
-	pod1 := podtest.NewFedPod(t, "legacy1", 0, fo)
-	pod2 := podtest.NewFedPod(t, "legacy2", remoteRedisDB, fast)
-	alice, bob := newUser(t, pod1, "alice"), newUser(t, pod2, "bob")
-	alice.share(t, "Friends", bob)
-	settled(t, pod1, pod2)
+	pod1, pod2, alice, _ := sharingPods(t, "legacy", fo, false)
 
 	from := len(pod2.Requests())
 	post, err := alice.post(ctx, "Friends", "Queued before the upgrade")
