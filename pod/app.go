@@ -1,7 +1,10 @@
-// Package pod is the application: the use cases (sign up, sign in, edit a
-// profile, ...) that own their transactions and write their federation
-// into the outbox table in the same transaction (txOut). pod/web adapts
-// them to HTTP and pod/jobs to the job queue.
+// Package pod is the core of the application: the session, the errors
+// use cases return, the one transaction entry point that writes federation
+// into the outbox (Core.TxOut), and the steps several use cases share
+// (publishing a post, notifying, building views). The use cases themselves
+// live in one package per resource beside it (pod/accounts, pod/posts,
+// ...); pod/federate turns their events into deliveries and received
+// entities into calls on them; pod/app puts them together.
 package pod
 
 import (
@@ -10,19 +13,56 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod/media"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/aspenpod/aspen/federation/discovery"
-	"github.com/aspenpod/aspen/federation/transport"
-	"github.com/aspenpod/aspen/models"
-	"github.com/aspenpod/aspen/pod/fedhost"
-	"github.com/aspenpod/aspen/pod/media"
 )
+
+// SoftwareName is the server software's name in NodeInfo.
+const SoftwareName = "aspen"
+
+// SoftwareRepository is the source repository NodeInfo 2.1 names.
+const SoftwareRepository = "https://github.com/aspenpod/aspen"
+
+// DefaultNodeInfoCacheTTL is how long production pods keep NodeInfo's usage
+// counts: other pods and pod lists poll NodeInfo, and counting every post on
+// each request would let anyone make a large pod scan its tables.
+const DefaultNodeInfoCacheTTL = 10 * time.Minute
+
+// SoftwareVersion is the version this binary was built as: the main
+// module's version when built from a tagged module, otherwise a
+// development version naming the VCS revision if known.
+func SoftwareVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "0.0.0-dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return strings.TrimPrefix(v, "v")
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "0.0.0-dev+" + s.Value[:12]
+		}
+	}
+	return "0.0.0-dev"
+}
+
+// OwnHost reports whether host (with port, if any) is this pod's.
+func (a *Core) OwnHost(host string) bool {
+	if strings.EqualFold(host, a.opt.Host) {
+		return true
+	}
+	u, err := url.Parse(a.opt.BaseURL)
+	return err == nil && u.Host != "" && strings.EqualFold(host, u.Host)
+}
 
 // Enqueuer puts tasks on the job queue; *asynq.Client fits.
 type Enqueuer interface {
@@ -67,7 +107,7 @@ type Options struct {
 	DiscoveryTTL time.Duration
 }
 
-// Deps are the App's collaborators.
+// Deps are the Core's collaborators.
 type Deps struct {
 	Store  *models.Store
 	Sealer *models.KeySealer
@@ -77,13 +117,11 @@ type Deps struct {
 	Log    *slog.Logger
 }
 
-// App holds the use cases.
-type App struct {
+// Core holds what every use case shares: the settings, the store, the job
+// queue, Redis (sessions, rate limits) and the log. The resource packages
+// take what they need from it.
+type Core struct {
 	opt         Options
-	keys        *fedhost.Keys
-	http        *transport.Client
-	discovery   *discovery.Client
-	stats       FederationStats
 	store       *models.Store
 	sealer      *models.KeySealer
 	rdb         *redis.Client
@@ -91,14 +129,13 @@ type App struct {
 	media       media.Store
 	log         *slog.Logger
 	redisPrefix string
-	inboxWarned atomic.Int64 // when a received body last went to the outbox (Unix ns)
 	// queueRestUntil (Unix ns) is when the job queue, having failed, is
-	// tried again by requests (see enqueueNow).
+	// tried again by requests (see EnqueueNow).
 	queueRestUntil atomic.Int64
 }
 
-// New builds the App.
-func New(opt Options, d Deps) *App {
+// New builds the Core, filling in the defaults of unset options.
+func New(opt Options, d Deps) *Core {
 	log := d.Log
 	if log == nil {
 		log = slog.Default()
@@ -109,19 +146,34 @@ func New(opt Options, d Deps) *App {
 	if opt.DiscoveryTTL == 0 {
 		opt.DiscoveryTTL = DefaultDiscoveryTTL
 	}
-	hc := transport.New(transport.Options{
-		UserAgent:    "aspen/" + SoftwareVersion() + " (diaspora* federation)",
-		AllowPrivate: opt.FederationInsecure, AllowHTTP: opt.FederationInsecure,
-	})
-	return &App{opt: opt, store: d.Store, sealer: d.Sealer, rdb: d.Redis, queue: d.Queue, media: d.Media, log: log,
-		redisPrefix: opt.RedisPrefix, keys: fedhost.NewKeys(d.Sealer, 0), http: hc, discovery: discovery.NewClient(hc)}
+	return &Core{opt: opt, store: d.Store, sealer: d.Sealer, rdb: d.Redis, queue: d.Queue, media: d.Media, log: log,
+		redisPrefix: opt.RedisPrefix}
 }
 
-// Options returns the App's settings.
-func (a *App) Options() Options { return a.opt }
+// Store returns the database the use cases work on.
+func (a *Core) Store() *models.Store { return a.store }
+
+// Sealer returns what encrypts and decrypts users' private keys.
+func (a *Core) Sealer() *models.KeySealer { return a.sealer }
+
+// Redis returns the Redis client (sessions, rate limits, short-lived
+// markers).
+func (a *Core) Redis() *redis.Client { return a.rdb }
+
+// Queue returns the job queue, nil when none is configured.
+func (a *Core) Queue() Enqueuer { return a.queue }
+
+// Media returns where uploaded files are kept.
+func (a *Core) Media() media.Store { return a.media }
+
+// Log returns the application's logger.
+func (a *Core) Log() *slog.Logger { return a.log }
+
+// Options returns the Core's settings.
+func (a *Core) Options() Options { return a.opt }
 
 // Ready checks that PostgreSQL and Redis answer.
-func (a *App) Ready(ctx context.Context) error {
+func (a *Core) Ready(ctx context.Context) error {
 	if err := a.store.Ping(ctx); err != nil {
 		return &DependencyError{Name: "PostgreSQL", Err: err}
 	}
@@ -141,15 +193,15 @@ func (e *DependencyError) Error() string { return e.Name + " is unreachable: " +
 
 func (e *DependencyError) Unwrap() error { return e.Err }
 
-// enqueue puts a housekeeping task on the queue after commit, best effort:
+// EnqueueBestEffort puts a housekeeping task on the queue after commit, best effort:
 // a failure is logged, not returned. Only tasks that a periodic job redoes
 // anyway may go this way (the key pool refill); everything that federates
 // goes through the outbox (txOut).
-func (a *App) enqueue(ctx context.Context, t *asynq.Task) {
+func (a *Core) EnqueueBestEffort(ctx context.Context, t *asynq.Task) {
 	if a.queue == nil {
 		return
 	}
-	if _, err := a.queue.EnqueueContext(ctx, t); err != nil && !isDuplicateTask(err) {
+	if _, err := a.queue.EnqueueContext(ctx, t); err != nil && !IsDuplicateTask(err) {
 		a.log.Warn("enqueue failed", "task", t.Type(), "err", err)
 	}
 }
@@ -160,34 +212,34 @@ func (a *App) enqueue(ctx context.Context, t *asynq.Task) {
 // queues what waits meanwhile.
 const queueRest = 10 * time.Second
 
-// queueResting reports whether the job queue failed less than queueRest
+// QueueResting reports whether the job queue failed less than queueRest
 // ago (see enqueueNow).
-func (a *App) queueResting() bool {
+func (a *Core) QueueResting() bool {
 	until := a.queueRestUntil.Load()
 	return until != 0 && time.Now().UnixNano() < until
 }
 
-// enqueueNow queues t within 5 s; a task with its ID queued already counts
+// EnqueueNow queues t within 5 s; a task with its ID queued already counts
 // as queued. A failure makes the queue rest (queueResting).
-func (a *App) enqueueNow(ctx context.Context, t *asynq.Task) error {
+func (a *Core) EnqueueNow(ctx context.Context, t *asynq.Task) error {
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	_, err := a.queue.EnqueueContext(qctx, t)
 	cancel()
-	if err == nil || isDuplicateTask(err) {
+	if err == nil || IsDuplicateTask(err) {
 		return nil
 	}
 	a.queueRestUntil.Store(time.Now().Add(queueRest).UnixNano())
 	return err
 }
 
-// isDuplicateTask reports an enqueue refused because the same task (by ID
+// IsDuplicateTask reports an enqueue refused because the same task (by ID
 // or uniqueness) is queued already: the work is queued, which is the goal.
-func isDuplicateTask(err error) bool {
+func IsDuplicateTask(err error) bool {
 	return errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask)
 }
 
-// equalHost compares two host[:port] values.
-func equalHost(a, b string) bool { return strings.EqualFold(a, b) }
+// EqualHost compares two host[:port] values.
+func EqualHost(a, b string) bool { return strings.EqualFold(a, b) }
 
 // NewGUID returns a fresh diaspora* GUID: 32 lower-case hex characters.
 func NewGUID() string {
@@ -197,3 +249,16 @@ func NewGUID() string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// Remote people: discovering user@otherpod (WebFinger, then hCard), storing
+// them with their key and pod, and answering the federation library's key
+// lookups from that table.
+
+// DefaultDiscoveryTTL is how long a discovered person is used before a
+// search refreshes their profile. Keys are never refreshed: diaspora*
+// changes a key only through an account migration (§12.14).
+const DefaultDiscoveryTTL = 24 * time.Hour
+
+// DefaultPodGiveUpAfter is how long a pod may fail before deliveries to it
+// are given up until a periodic check finds it up again (diaspora*: 14 days).
+const DefaultPodGiveUpAfter = 14 * 24 * time.Hour

@@ -79,18 +79,27 @@ func (e *InvalidError) Error() string {
 	return strings.Join(parts, "; ")
 }
 
-// notFoundAs maps a store's ErrNotFound to err and passes others through.
-func notFoundAs(storeErr, err error) error {
+// NotFoundAs maps a store's ErrNotFound to err and passes others through.
+func NotFoundAs(storeErr, err error) error {
 	if errors.Is(storeErr, models.ErrNotFound) {
 		return err
 	}
 	return storeErr
 }
 
-// requireUser fails for signed-out callers.
-func requireUser(s *Session) error {
+// RequireUser fails for signed-out callers.
+func RequireUser(s *Session) error {
 	if s == nil {
 		return ErrUnauthenticated
+	}
+	return nil
+}
+
+// RequireAdmin lets admins through. Everyone else, signed out included,
+// gets ErrNotFound: admin pages do not admit that they exist.
+func RequireAdmin(s *Session) error {
+	if s == nil || !s.Admin {
+		return ErrNotFound
 	}
 	return nil
 }

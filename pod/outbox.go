@@ -15,30 +15,30 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// outbox collects the tasks a use case's transaction queues: txOut writes
+// Outbox collects the tasks a use case's transaction queues: txOut writes
 // them into the outbox table in that same transaction, so that they exist
 // exactly when the change does. The relay (RelayOutbox, in the worker)
 // moves them into the job queue; txOut tries that at once after commit,
 // but nothing depends on it.
-type outbox struct {
+type Outbox struct {
 	events []tasks.Event
 	others []*asynq.Task // other federation work (public post fetches)
 }
 
-// add puts an event into the outbox, giving it a new key if it has none.
-func (o *outbox) add(e tasks.Event) {
+// Add puts an event into the outbox, giving it a new key if it has none.
+func (o *Outbox) Add(e tasks.Event) {
 	tasks.SetKey(e, NewGUID())
 	o.events = append(o.events, e)
 }
 
-// addTask queues a task that is not a dispatch; its type must be one
+// AddTask queues a task that is not a dispatch; its type must be one
 // tasks.Outboxed knows.
-func (o *outbox) addTask(t *asynq.Task) { o.others = append(o.others, t) }
+func (o *Outbox) AddTask(t *asynq.Task) { o.others = append(o.others, t) }
 
-// setContact replaces any contact event for the same person with c, so
+// SetContact replaces any contact event for the same person with c, so
 // that one change sends one contact entity (blocking supersedes stopping to
 // share).
-func (o *outbox) setContact(c *tasks.ContactChanged) {
+func (o *Outbox) SetContact(c *tasks.ContactChanged) {
 	kept := o.events[:0]
 	for _, x := range o.events {
 		if x, ok := x.(*tasks.ContactChanged); ok && x.UserID == c.UserID && x.PersonID == c.PersonID {
@@ -47,11 +47,11 @@ func (o *outbox) setContact(c *tasks.ContactChanged) {
 		kept = append(kept, x)
 	}
 	o.events = kept
-	o.add(c)
+	o.Add(c)
 }
 
 // rows turns the collected tasks into outbox rows.
-func (o *outbox) rows() ([]models.OutboxRow, error) {
+func (o *Outbox) rows() ([]models.OutboxRow, error) {
 	ts := make([]*asynq.Task, 0, len(o.events)+len(o.others))
 	for _, e := range o.events {
 		ts = append(ts, tasks.NewEventTask(e))
@@ -59,7 +59,7 @@ func (o *outbox) rows() ([]models.OutboxRow, error) {
 	ts = append(ts, o.others...)
 	rows := make([]models.OutboxRow, 0, len(ts))
 	for _, t := range ts {
-		row, err := outboxRow(t)
+		row, err := OutboxRow(t)
 		if err != nil {
 			return nil, err
 		}
@@ -68,20 +68,21 @@ func (o *outbox) rows() ([]models.OutboxRow, error) {
 	return rows, nil
 }
 
-func outboxRow(t *asynq.Task) (models.OutboxRow, error) {
+// OutboxRow is the outbox row that queues t.
+func OutboxRow(t *asynq.Task) (models.OutboxRow, error) {
 	_, id, err := tasks.Outboxed(t.Type(), t.Payload())
 	return models.OutboxRow{TaskType: t.Type(), TaskID: id, Payload: t.Payload()}, err
 }
 
-// txOut is the one way a use case runs a transaction that federates: fn
+// TxOut is the one way a use case runs a transaction that federates: fn
 // changes what it changes and puts the resulting tasks in out; they are
 // written to the outbox table in the same transaction. After the commit
 // the rows just written are relayed at once (best effort: if Redis is
 // away, or the process dies now, the worker's relay queues them later).
-func (a *App) txOut(ctx context.Context, fn func(tx *models.Store, out *outbox) error) error {
+func (a *Core) TxOut(ctx context.Context, fn func(tx *models.Store, out *Outbox) error) error {
 	var ids []int64
 	err := a.store.Tx(ctx, func(tx *models.Store) error {
-		var out outbox
+		var out Outbox
 		if err := fn(tx, &out); err != nil {
 			return err
 		}
@@ -107,8 +108,8 @@ func (a *App) txOut(ctx context.Context, fn func(tx *models.Store, out *outbox) 
 // does not wait for the worker's next poll. Failure is not an error: the
 // rows stay in the outbox for the relay loop. Right after the job queue
 // failed (queueResting) it is not tried.
-func (a *App) relayNow(ctx context.Context, ids []int64) {
-	if len(ids) == 0 || a.queue == nil || a.queueResting() {
+func (a *Core) relayNow(ctx context.Context, ids []int64) {
+	if len(ids) == 0 || a.queue == nil || a.QueueResting() {
 		return
 	}
 	if _, err := a.relay(ctx, ids, len(ids)); err != nil {
@@ -127,14 +128,14 @@ const OutboxBatch = 100
 // a crash in between queues it again later, which the task's ID and the
 // idempotent jobs make harmless. The first failure to queue ends the batch
 // and is returned (Redis is away: the caller waits and tries again).
-func (a *App) RelayOutbox(ctx context.Context) (int, error) {
+func (a *Core) RelayOutbox(ctx context.Context) (int, error) {
 	if a.queue == nil {
 		return 0, errors.New("outbox relay needs a job queue, and none is configured")
 	}
 	return a.relay(ctx, nil, OutboxBatch)
 }
 
-func (a *App) relay(ctx context.Context, ids []int64, limit int) (int, error) {
+func (a *Core) relay(ctx context.Context, ids []int64, limit int) (int, error) {
 	var sent int
 	var qerr error
 	err := a.store.Tx(ctx, func(tx *models.Store) error {
@@ -154,7 +155,7 @@ func (a *App) relay(ctx context.Context, ids []int64, limit int) (int, error) {
 				}
 				continue
 			}
-			if err := a.enqueueNow(ctx, t); err != nil {
+			if err := a.EnqueueNow(ctx, t); err != nil {
 				qerr = fmt.Errorf("queue %s: %w", r.TaskID, err)
 				if err := tx.MarkOutboxFailed(ctx, r.ID, err.Error()); err != nil {
 					return err
@@ -174,9 +175,6 @@ func (a *App) relay(ctx context.Context, ids []int64, limit int) (int, error) {
 
 // OutboxBacklog reports what waits in the outbox (the worker logs it; the
 // admin's pods page shows it).
-func (a *App) OutboxBacklog(ctx context.Context) (models.OutboxBacklog, error) {
+func (a *Core) OutboxBacklog(ctx context.Context) (models.OutboxBacklog, error) {
 	return a.store.OutboxBacklog(ctx)
 }
-
-// The dispatch jobs, one per event type: each resolves the event's remote
-// recipients, signs once and queues the deliveries (see send).

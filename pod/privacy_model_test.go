@@ -62,7 +62,10 @@ import (
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
+	"github.com/aspenpod/aspen/pod/streams"
 )
 
 var (
@@ -321,33 +324,33 @@ func (m *model) filtered(v, pi int) bool {
 	return !m.users[v].hidden[pi] && !m.blocked(v, p.author)
 }
 
-func (m *model) expectedStream(v int, q pod.StreamQuery) []string {
+func (m *model) expectedStream(v int, q streams.StreamQuery) []string {
 	var out []string
 	for pi, p := range m.posts {
 		in := false
 		switch q.Kind {
-		case pod.StreamMain:
+		case streams.StreamMain:
 			in = m.inMain(v, pi)
-		case pod.StreamAspects:
+		case streams.StreamAspects:
 			in = m.inAspectStream(v, pi, q.AspectIDs)
-		case pod.StreamPublic:
+		case streams.StreamPublic:
 			in = p.public && m.filtered(v, pi)
-		case pod.StreamPerson:
+		case streams.StreamPerson:
 			in = m.users[p.author].s.GUID == q.PersonGUID && m.canSee(v, p) && (v == signedOut || !m.users[v].hidden[pi])
-		case pod.StreamTag:
+		case streams.StreamTag:
 			in = slices.Contains(p.tags, q.Tag) && m.filtered(v, pi)
-		case pod.StreamFollowedTags:
+		case streams.StreamFollowedTags:
 			for _, tg := range p.tags {
 				in = in || m.users[v].follows[tg]
 			}
 			in = in && m.filtered(v, pi)
-		case pod.StreamMentions:
+		case streams.StreamMentions:
 			in = p.mentions[v] && m.filtered(v, pi)
-		case pod.StreamActivity:
+		case streams.StreamActivity:
 			in = (p.author == v || p.participants[v]) && m.filtered(v, pi)
-		case pod.StreamLiked:
+		case streams.StreamLiked:
 			in = p.likes[v] && m.filtered(v, pi)
-		case pod.StreamCommented:
+		case streams.StreamCommented:
 			for _, c := range p.comments {
 				in = in || (c.author == v && !c.deleted)
 			}
@@ -399,14 +402,14 @@ func newModel(t *testing.T, seed int64, n int) *model {
 	m := &model{t: t, p: p, seed: seed, rng: rand.New(rand.NewPCG(uint64(seed), 0x5eed)), outcomes: map[string]int{}, touched: map[int]bool{}}
 	for i := 0; i < n; i++ {
 		name := modelNames[i]
-		if _, err := p.App.SignUp(ctx, pod.SignUpInput{Username: name, Email: name + "@example.org", Password: "password1", PasswordConfirmation: "password1"}); err != nil {
+		if _, err := p.App.Accounts.SignUp(ctx, accounts.SignUpInput{Username: name, Email: name + "@example.org", Password: "password1", PasswordConfirmation: "password1"}); err != nil {
 			t.Fatal(err)
 		}
-		s, _, err := p.App.SignIn(ctx, pod.SignInInput{Login: name, Password: "password1", ClientIP: fmt.Sprintf("10.77.%d.1", i)})
+		s, _, err := p.App.Accounts.SignIn(ctx, accounts.SignInInput{Login: name, Password: "password1", ClientIP: fmt.Sprintf("10.77.%d.1", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		as, err := p.App.Aspects(ctx, s)
+		as, err := p.App.Contacts.Aspects(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -417,7 +420,7 @@ func newModel(t *testing.T, seed int64, n int) *model {
 			u.members[a.ID] = map[int]bool{}
 			u.memIDs[a.ID] = map[int]int64{}
 		}
-		if len(u.aspects) != len(pod.DefaultAspects) {
+		if len(u.aspects) != len(accounts.DefaultAspects) {
 			t.Fatalf("%s has aspects %v", name, as)
 		}
 		m.users = append(m.users, u)
@@ -523,7 +526,7 @@ func outcome(err error) string {
 		return "ok"
 	case errors.Is(err, pod.ErrNotFound):
 		return "not found"
-	case errors.Is(err, pod.ErrIgnored):
+	case errors.Is(err, posts.ErrIgnored):
 		return "ignored"
 	case errors.Is(err, pod.ErrForbidden):
 		return "forbidden"
@@ -614,7 +617,7 @@ func (m *model) addToAspect(u, x int, aspect int64, foreign bool) {
 	if foreign {
 		what += " (someone else's aspect)"
 	}
-	mv, err := m.p.App.AddToAspect(ctx, U.s, aspect, m.users[x].person)
+	mv, err := m.p.App.Contacts.AddToAspect(ctx, U.s, aspect, m.users[x].person)
 	if foreign || x == u || m.blocked(u, x) {
 		m.expect(what, err, "invalid")
 		return
@@ -667,7 +670,7 @@ func (m *model) opRemoveFromAspect() {
 			for x := range m.users {
 				if id, ok := o.memIDs[a][x]; ok {
 					what = fmt.Sprintf("%s removes membership %d (%s's %s in aspect %d)", U.name, id, o.name, m.users[x].name, a)
-					_, err = m.p.App.RemoveFromAspect(ctx, U.s, id, 0, 0)
+					_, err = m.p.App.Contacts.RemoveFromAspect(ctx, U.s, id, 0, 0)
 					m.expect(what, err, "not found")
 					return
 				}
@@ -675,10 +678,10 @@ func (m *model) opRemoveFromAspect() {
 		}
 		fallthrough
 	case !U.members[pr.aspect][pr.x] || m.chance(60):
-		_, err = m.p.App.RemoveFromAspect(ctx, U.s, 0, pr.aspect, m.users[pr.x].person)
+		_, err = m.p.App.Contacts.RemoveFromAspect(ctx, U.s, 0, pr.aspect, m.users[pr.x].person)
 	default:
 		what += fmt.Sprintf(" by membership %d", U.memIDs[pr.aspect][pr.x])
-		_, err = m.p.App.RemoveFromAspect(ctx, U.s, U.memIDs[pr.aspect][pr.x], 0, 0)
+		_, err = m.p.App.Contacts.RemoveFromAspect(ctx, U.s, U.memIDs[pr.aspect][pr.x], 0, 0)
 	}
 	if !U.members[pr.aspect][pr.x] {
 		m.expect(what, err, "not found")
@@ -699,7 +702,7 @@ func (m *model) opDeleteAspect() {
 	if m.chance(15) {
 		o := m.users[m.otherUser(u)]
 		a := o.aspects[m.pick(len(o.aspects))]
-		m.expect(fmt.Sprintf("%s deletes %s's aspect %d", U.name, o.name, a), m.p.App.DeleteAspect(ctx, U.s, a), "not found")
+		m.expect(fmt.Sprintf("%s deletes %s's aspect %d", U.name, o.name, a), m.p.App.Contacts.DeleteAspect(ctx, U.s, a), "not found")
 		return
 	}
 	if len(U.aspects) < 2 {
@@ -707,7 +710,7 @@ func (m *model) opDeleteAspect() {
 	}
 	i := m.pick(len(U.aspects))
 	a := U.aspects[i]
-	m.expect(fmt.Sprintf("%s deletes aspect %d (members %v)", U.name, a, m.names(U.members[a])), m.p.App.DeleteAspect(ctx, U.s, a), "ok")
+	m.expect(fmt.Sprintf("%s deletes aspect %d (members %v)", U.name, a, m.names(U.members[a])), m.p.App.Contacts.DeleteAspect(ctx, U.s, a), "ok")
 	U.aspects = slices.Delete(U.aspects, i, i+1)
 	delete(U.members, a)
 	delete(U.memIDs, a)
@@ -734,7 +737,7 @@ func (m *model) opBlock() {
 		}
 	}
 	what := fmt.Sprintf("%s blocks %s", U.name, m.users[x].name)
-	id, err := m.p.App.Block(ctx, U.s, m.users[x].person)
+	id, err := m.p.App.Contacts.Block(ctx, U.s, m.users[x].person)
 	if x == u {
 		m.expect(what, err, "invalid")
 		return
@@ -769,16 +772,16 @@ func (m *model) opUnblock() {
 			for x := range m.users {
 				if id, ok := O.blocks[x]; ok {
 					what := fmt.Sprintf("%s unblocks %s's block of %s", U.name, O.name, m.users[x].name)
-					m.expect(what, m.p.App.Unblock(ctx, U.s, id), "not found")
+					m.expect(what, m.p.App.Contacts.Unblock(ctx, U.s, id), "not found")
 					return
 				}
 			}
 		}
-		m.expect(U.name+" unblocks a block that does not exist", m.p.App.Unblock(ctx, U.s, 1<<40), "not found")
+		m.expect(U.name+" unblocks a block that does not exist", m.p.App.Contacts.Unblock(ctx, U.s, 1<<40), "not found")
 		return
 	}
 	x := xs[m.pick(len(xs))]
-	m.expect(fmt.Sprintf("%s unblocks %s", U.name, m.users[x].name), m.p.App.Unblock(ctx, U.s, U.blocks[x]), "ok")
+	m.expect(fmt.Sprintf("%s unblocks %s", U.name, m.users[x].name), m.p.App.Contacts.Unblock(ctx, U.s, U.blocks[x]), "ok")
 	delete(U.blocks, x)
 }
 
@@ -847,7 +850,7 @@ func (m *model) createPost(public bool) {
 	what += fmt.Sprintf(" %q", text)
 	if !public && !foreign {
 		// The author sees exactly who will receive the post.
-		preview, err := m.p.App.AudiencePreview(ctx, U.s, sel)
+		preview, err := m.p.App.Posts.AudiencePreview(ctx, U.s, sel)
 		if err != nil {
 			m.fatalf("%s: audience preview: %v", what, err)
 		}
@@ -869,7 +872,7 @@ func (m *model) createPost(public bool) {
 			m.fatalf("%s: audience preview %v, want %v", what, got, want)
 		}
 	}
-	pv, err := m.p.App.CreatePost(ctx, U.s, pod.PostInput{Text: text, Audience: sel})
+	pv, err := m.p.App.Posts.CreatePost(ctx, U.s, posts.PostInput{Text: text, Audience: sel})
 	if foreign {
 		m.expect(what+" (someone else's aspect)", err, "invalid")
 		return
@@ -932,7 +935,7 @@ func (m *model) opComment() {
 	p := m.posts[pi]
 	m.touched[pi] = true
 	what := fmt.Sprintf("%s comments on %s", m.users[u].name, m.desc(pi))
-	cv, err := m.p.App.Comment(ctx, m.users[u].s, p.guid, "a comment")
+	cv, err := m.p.App.Posts.Comment(ctx, m.users[u].s, p.guid, "a comment")
 	switch {
 	case !m.canSee(u, p):
 		m.expect(what, err, "not found")
@@ -964,7 +967,7 @@ func (m *model) opLike() {
 	p := m.posts[pi]
 	m.touched[pi] = true
 	what := fmt.Sprintf("%s likes %s", m.users[u].name, m.desc(pi))
-	_, err := m.p.App.Like(ctx, m.users[u].s, p.guid, 0)
+	_, err := m.p.App.Posts.Like(ctx, m.users[u].s, p.guid, 0)
 	switch {
 	case !m.canSee(u, p):
 		m.expect(what, err, "not found")
@@ -1015,7 +1018,7 @@ func (m *model) opDeleteComment() {
 	m.touched[r.pi] = true
 	c := &p.comments[r.ci]
 	what := fmt.Sprintf("%s deletes %s's comment %d on %s", m.users[u].name, m.users[c.author].name, c.id, m.desc(r.pi))
-	err := m.p.App.DeleteComment(ctx, m.users[u].s, c.id)
+	err := m.p.App.Posts.DeleteComment(ctx, m.users[u].s, c.id)
 	switch {
 	case !m.canSee(u, p):
 		m.expect(what, err, "not found")
@@ -1038,7 +1041,7 @@ func (m *model) opUnlike() {
 	p := m.posts[pi]
 	m.touched[pi] = true
 	what := fmt.Sprintf("%s unlikes %s", m.users[u].name, m.desc(pi))
-	err := m.p.App.Unlike(ctx, m.users[u].s, p.guid, 0)
+	err := m.p.App.Posts.Unlike(ctx, m.users[u].s, p.guid, 0)
 	if !m.canSee(u, p) || !p.likes[u] {
 		m.expect(what, err, "not found")
 		return
@@ -1059,7 +1062,7 @@ func (m *model) opParticipate() {
 	m.touched[pi] = true
 	on := m.chance(50)
 	what := fmt.Sprintf("%s participates in %s: %v", m.users[u].name, m.desc(pi), on)
-	err := m.p.App.Participate(ctx, m.users[u].s, p.guid, on)
+	err := m.p.App.Posts.Participate(ctx, m.users[u].s, p.guid, on)
 	if !m.canSee(u, p) {
 		m.expect(what, err, "not found")
 		return
@@ -1082,7 +1085,7 @@ func (m *model) opReshare() {
 	p := m.posts[pi]
 	m.touched[pi] = true
 	what := fmt.Sprintf("%s reshares %s", m.users[u].name, m.desc(pi))
-	pv, err := m.p.App.Reshare(ctx, m.users[u].s, p.guid)
+	pv, err := m.p.App.Posts.Reshare(ctx, m.users[u].s, p.guid)
 	if !m.canSee(u, p) {
 		m.expect(what, err, "not found")
 		return
@@ -1136,7 +1139,7 @@ func (m *model) opDeletePost() {
 	p := m.posts[pi]
 	m.touched[pi] = true
 	what := fmt.Sprintf("%s deletes %s", m.users[u].name, m.desc(pi))
-	err := m.p.App.DeletePost(ctx, m.users[u].s, p.guid)
+	err := m.p.App.Posts.DeletePost(ctx, m.users[u].s, p.guid)
 	switch {
 	case !m.canSee(u, p):
 		m.expect(what, err, "not found")
@@ -1174,7 +1177,7 @@ func (m *model) opHidePost() {
 	p := m.posts[pi]
 	m.touched[pi] = true
 	what := fmt.Sprintf("%s hides %s", m.users[u].name, m.desc(pi))
-	err := m.p.App.HidePost(ctx, m.users[u].s, p.guid, true)
+	err := m.p.App.Posts.HidePost(ctx, m.users[u].s, p.guid, true)
 	if !m.canSee(u, p) {
 		m.expect(what, err, "not found")
 		return
@@ -1205,7 +1208,7 @@ func (m *model) opUnhidePost() {
 	p := m.posts[pi]
 	m.touched[pi] = true
 	what := fmt.Sprintf("%s unhides %s", m.users[u].name, m.desc(pi))
-	err := m.p.App.HidePost(ctx, m.users[u].s, p.guid, false)
+	err := m.p.App.Posts.HidePost(ctx, m.users[u].s, p.guid, false)
 	if !m.canSee(u, p) {
 		m.expect(what, err, "not found")
 		return
@@ -1223,7 +1226,7 @@ func (m *model) opFollowTag() {
 	if m.chance(30) {
 		name = "#" + strings.ToUpper(tag)
 	}
-	_, got, err := m.p.App.FollowTag(ctx, U.s, name)
+	_, got, err := m.p.App.Streams.FollowTag(ctx, U.s, name)
 	m.expect(fmt.Sprintf("%s follows %s", U.name, name), err, "ok")
 	if got != tag {
 		m.fatalf("FollowTag(%q) followed %q", name, got)
@@ -1238,7 +1241,7 @@ func (m *model) opUnfollowTag() {
 	U := m.users[u]
 	tag := modelTags[m.pick(len(modelTags))]
 	what := fmt.Sprintf("%s unfollows %s", U.name, tag)
-	err := m.p.App.UnfollowTag(ctx, U.s, tag)
+	err := m.p.App.Streams.UnfollowTag(ctx, U.s, tag)
 	if !U.follows[tag] {
 		m.expect(what, err, "not found")
 		return
@@ -1253,12 +1256,12 @@ func (m *model) opCreateAspect() {
 	U := m.users[u]
 	m.extra++
 	name := fmt.Sprintf("Extra %d", m.extra)
-	av, err := m.p.App.CreateAspect(ctx, U.s, name, 0)
+	av, err := m.p.App.Contacts.CreateAspect(ctx, U.s, name, 0)
 	m.expect(fmt.Sprintf("%s creates aspect %q", U.name, name), err, "ok")
 	U.aspects = append(U.aspects, av.ID)
 	U.members[av.ID] = map[int]bool{}
 	U.memIDs[av.ID] = map[int]int64{}
-	if _, err := m.p.App.CreateAspect(ctx, U.s, strings.ToUpper(name), 0); outcome(err) != "invalid" {
+	if _, err := m.p.App.Contacts.CreateAspect(ctx, U.s, strings.ToUpper(name), 0); outcome(err) != "invalid" {
 		m.fatalf("%s creates aspect %q twice: %v", U.name, name, err)
 	}
 }
@@ -1323,7 +1326,7 @@ func (m *model) checkPosts(v int, full bool) {
 		if !full && !m.touched[pi] && (pi+v+m.checks)%4 != 0 {
 			continue
 		}
-		page, err := m.p.App.Post(ctx, s, p.guid)
+		page, err := m.p.App.Posts.Post(ctx, s, p.guid)
 		if !m.canSee(v, p) {
 			if !errors.Is(err, pod.ErrNotFound) {
 				m.failf("%s opens %s: %v, want not found", m.viewerName(v), m.desc(pi), err)
@@ -1332,11 +1335,11 @@ func (m *model) checkPosts(v int, full bool) {
 			if !full {
 				continue
 			}
-			if _, err := m.p.App.Comments(ctx, s, p.guid); !errors.Is(err, pod.ErrNotFound) {
+			if _, err := m.p.App.Posts.Comments(ctx, s, p.guid); !errors.Is(err, pod.ErrNotFound) {
 				m.failf("%s lists the comments of %s: %v, want not found", m.viewerName(v), m.desc(pi), err)
 				return
 			}
-			if _, err := m.p.App.Likes(ctx, s, p.guid); !errors.Is(err, pod.ErrNotFound) {
+			if _, err := m.p.App.Posts.Likes(ctx, s, p.guid); !errors.Is(err, pod.ErrNotFound) {
 				m.failf("%s lists the likes of %s: %v, want not found", m.viewerName(v), m.desc(pi), err)
 				return
 			}
@@ -1429,36 +1432,36 @@ func (m *model) checkView(v, pi int, pv pod.PostView, where string) {
 // streamQueries lists the streams to compare for viewer v: on a full check
 // all of them; otherwise the main, public and mentions streams and, in
 // turn, one tag, one person, one aspect and one of the other streams.
-func (m *model) streamQueries(v int, full bool) []pod.StreamQuery {
+func (m *model) streamQueries(v int, full bool) []streams.StreamQuery {
 	turn := m.checks + v + 1
-	qs := []pod.StreamQuery{{Kind: pod.StreamPublic}}
+	qs := []streams.StreamQuery{{Kind: streams.StreamPublic}}
 	for i, tg := range modelTags {
 		if full || i == turn%len(modelTags) {
-			qs = append(qs, pod.StreamQuery{Kind: pod.StreamTag, Tag: tg})
+			qs = append(qs, streams.StreamQuery{Kind: streams.StreamTag, Tag: tg})
 		}
 	}
 	for x, U := range m.users {
 		if full || x == turn%len(m.users) {
-			qs = append(qs, pod.StreamQuery{Kind: pod.StreamPerson, PersonGUID: U.s.GUID})
+			qs = append(qs, streams.StreamQuery{Kind: streams.StreamPerson, PersonGUID: U.s.GUID})
 		}
 	}
 	if v == signedOut {
 		return qs
 	}
-	qs = append(qs, pod.StreamQuery{Kind: pod.StreamMain}, pod.StreamQuery{Kind: pod.StreamMentions})
-	for i, k := range []string{pod.StreamActivity, pod.StreamLiked, pod.StreamCommented, pod.StreamFollowedTags} {
+	qs = append(qs, streams.StreamQuery{Kind: streams.StreamMain}, streams.StreamQuery{Kind: streams.StreamMentions})
+	for i, k := range []string{streams.StreamActivity, streams.StreamLiked, streams.StreamCommented, streams.StreamFollowedTags} {
 		if full || i == turn%4 {
-			qs = append(qs, pod.StreamQuery{Kind: k})
+			qs = append(qs, streams.StreamQuery{Kind: k})
 		}
 	}
 	U := m.users[v]
 	for i, a := range U.aspects {
 		if full || i == turn%len(U.aspects) {
-			qs = append(qs, pod.StreamQuery{Kind: pod.StreamAspects, AspectIDs: []int64{a}})
+			qs = append(qs, streams.StreamQuery{Kind: streams.StreamAspects, AspectIDs: []int64{a}})
 		}
 	}
 	if full && len(U.aspects) > 1 {
-		qs = append(qs, pod.StreamQuery{Kind: pod.StreamAspects, AspectIDs: U.aspects[:2]})
+		qs = append(qs, streams.StreamQuery{Kind: streams.StreamAspects, AspectIDs: U.aspects[:2]})
 	}
 	return qs
 }
@@ -1472,7 +1475,7 @@ func (m *model) checkStreams(v int, full bool) {
 	}
 	for _, q := range m.streamQueries(v, full) {
 		q.Limit = 100
-		page, err := m.p.App.Stream(ctx, s, q)
+		page, err := m.p.App.Streams.Stream(ctx, s, q)
 		if err != nil {
 			m.failf("%s reads stream %s: %v", m.viewerName(v), m.qName(q), err)
 			return
@@ -1492,7 +1495,7 @@ func (m *model) checkStreams(v int, full bool) {
 			m.checkView(v, pi, pv, "stream "+m.qName(q))
 			// Newest first: by creation time, then ID (IDs are random
 			// since migration 00005 and only break ties).
-			if prev := page.Posts[max(i-1, 0)]; q.Kind != pod.StreamActivity && i > 0 &&
+			if prev := page.Posts[max(i-1, 0)]; q.Kind != streams.StreamActivity && i > 0 &&
 				(prev.CreatedAt.Before(pv.CreatedAt) || prev.CreatedAt.Equal(pv.CreatedAt) && prev.ID < pv.ID) {
 				m.failf("%s: stream %s is not newest first", m.viewerName(v), m.qName(q))
 				return
@@ -1510,7 +1513,7 @@ func (m *model) checkStreams(v int, full bool) {
 		// one's own: the selection is refused.
 		o := m.users[(v+1+m.checks%(len(m.users)-1))%len(m.users)] // not v; no randomness in checks
 		for _, sel := range [][]int64{{o.aspects[0]}, {m.users[v].aspects[0], o.aspects[0]}} {
-			_, err := m.p.App.Stream(ctx, s, pod.StreamQuery{Kind: pod.StreamAspects, AspectIDs: sel, Limit: 100})
+			_, err := m.p.App.Streams.Stream(ctx, s, streams.StreamQuery{Kind: streams.StreamAspects, AspectIDs: sel, Limit: 100})
 			if outcome(err) != "invalid" {
 				m.failf("%s reads aspects %v (%s's %d): %v, want invalid", m.viewerName(v), sel, o.name, o.aspects[0], err)
 				return
@@ -1519,13 +1522,13 @@ func (m *model) checkStreams(v int, full bool) {
 	}
 }
 
-func (m *model) qName(q pod.StreamQuery) string {
+func (m *model) qName(q streams.StreamQuery) string {
 	switch q.Kind {
-	case pod.StreamTag:
+	case streams.StreamTag:
 		return "#" + q.Tag
-	case pod.StreamAspects:
+	case streams.StreamAspects:
 		return fmt.Sprintf("aspects %v", q.AspectIDs)
-	case pod.StreamPerson:
+	case streams.StreamPerson:
 		for _, U := range m.users {
 			if U.s.GUID == q.PersonGUID {
 				return "person " + U.name
@@ -1549,7 +1552,7 @@ func (m *model) descGUIDs(guids []string) string {
 
 func (m *model) checkNotifications(v int) {
 	ctx := context.Background()
-	list, err := m.p.App.Notifications(ctx, m.users[v].s, false, "", 1, 100)
+	list, err := m.p.App.Notifications.Notifications(ctx, m.users[v].s, false, "", 1, 100)
 	if err != nil {
 		m.failf("notifications of %s: %v", m.viewerName(v), err)
 		return
@@ -1608,7 +1611,7 @@ func (m *model) noteName(k noteKey) string {
 // checkSearch: search finds everyone, with the viewer's relationship.
 func (m *model) checkSearch(v int) {
 	ctx := context.Background()
-	res, err := m.p.App.SearchPeople(ctx, m.session(v), "pod.test")
+	res, err := m.p.App.Contacts.SearchPeople(ctx, m.session(v), "pod.test")
 	if err != nil {
 		m.failf("%s searches: %v", m.viewerName(v), err)
 		return

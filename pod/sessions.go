@@ -39,12 +39,12 @@ type Session struct {
 	key string
 }
 
-func (a *App) sessionKey(token string) string {
+func (a *Core) sessionKey(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return a.redisPrefix + "sess:" + hex.EncodeToString(sum[:])
 }
 
-func (a *App) userSessionsKey(userID int64) string {
+func (a *Core) userSessionsKey(userID int64) string {
 	return fmt.Sprintf("%susess:%d", a.redisPrefix, userID)
 }
 
@@ -55,9 +55,9 @@ func (s *Session) ttl() time.Duration {
 	return SessionIdle
 }
 
-// startSession stores a new session and returns its secret token (the
+// StartSession stores a new session and returns its secret token (the
 // cookie value). Only a hash of the token is kept in Redis.
-func (a *App) startSession(ctx context.Context, s *Session) (string, error) {
+func (a *Core) StartSession(ctx context.Context, s *Session) (string, error) {
 	buf := make([]byte, 32)
 	if _, err := rand.Read(buf); err != nil {
 		return "", err
@@ -88,7 +88,7 @@ func (a *App) startSession(ctx context.Context, s *Session) (string, error) {
 // life: a day past the last request, or two weeks for "remember me" (one
 // Redis round trip). It returns ErrUnauthenticated for an unknown or
 // expired token.
-func (a *App) SessionByToken(ctx context.Context, token string) (*Session, error) {
+func (a *Core) SessionByToken(ctx context.Context, token string) (*Session, error) {
 	if token == "" || len(token) > 100 {
 		return nil, ErrUnauthenticated
 	}
@@ -113,7 +113,7 @@ func (a *App) SessionByToken(ctx context.Context, token string) (*Session, error
 }
 
 // SignOut ends one session.
-func (a *App) SignOut(ctx context.Context, token string) error {
+func (a *Core) SignOut(ctx context.Context, token string) error {
 	if token == "" {
 		return nil
 	}
@@ -124,9 +124,9 @@ func (a *App) SignOut(ctx context.Context, token string) error {
 	return a.rdb.Del(ctx, key).Err()
 }
 
-// endUserSessions ends every session of a user except the one with the
+// EndUserSessions ends every session of a user except the one with the
 // given token (empty: all of them).
-func (a *App) endUserSessions(ctx context.Context, userID int64, keepToken string) error {
+func (a *Core) EndUserSessions(ctx context.Context, userID int64, keepToken string) error {
 	keep := ""
 	if keepToken != "" {
 		keep = a.sessionKey(keepToken)
@@ -162,9 +162,9 @@ const (
 	SignInWindow   = 5 * time.Minute
 )
 
-// allow counts one attempt for a client address and reports whether it is
+// Allow counts one attempt for a client address and reports whether it is
 // within the limit. IPv6 addresses are limited per /64.
-func (a *App) allow(ctx context.Context, what, clientIP string, limit int, window time.Duration) error {
+func (a *Core) Allow(ctx context.Context, what, clientIP string, limit int, window time.Duration) error {
 	key := a.redisPrefix + "rl:" + what + ":" + addressBucket(clientIP)
 	pipe := a.rdb.TxPipeline()
 	incr := pipe.Incr(ctx, key)
@@ -189,7 +189,9 @@ func addressBucket(ip string) string {
 	return parsed.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
-func viewer(s *Session) models.Viewer {
+// Viewer is who the visibility rules see: nobody for a signed-out
+// session.
+func Viewer(s *Session) models.Viewer {
 	if s == nil {
 		return models.Viewer{}
 	}

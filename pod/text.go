@@ -9,6 +9,20 @@ import (
 	"github.com/aspenpod/aspen/pod/markup"
 )
 
+// UsernameRE is what a username may contain (after NormalizeUsername).
+var UsernameRE = regexp.MustCompile(`^[a-z0-9_.\-]+$`)
+
+// NormalizeUsername trims and lower-cases a username as diaspora* does.
+func NormalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// Truncate cuts s to at most n bytes.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
 // Limits on post and comment text.
 const (
 	PostMaxLen    = 65535
@@ -31,8 +45,8 @@ type mention struct {
 	DiasporaID string
 }
 
-// extractMentions lists the distinct diaspora IDs a text mentions.
-func extractMentions(text string) []mention {
+// ExtractMentions lists the distinct diaspora IDs a text mentions.
+func ExtractMentions(text string) []mention {
 	var out []mention
 	seen := map[string]bool{}
 	for _, m := range mentionRE.FindAllStringSubmatch(text, -1) {
@@ -45,8 +59,8 @@ func extractMentions(text string) []mention {
 	return out
 }
 
-// extractTags lists the distinct lower-cased tags of a text.
-func extractTags(text string) []string {
+// ExtractTags lists the distinct lower-cased tags of a text.
+func ExtractTags(text string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, m := range tagRE.FindAllStringSubmatch(text, -1) {
@@ -68,10 +82,10 @@ func NormalizeTag(name string) (string, bool) {
 	return name, true
 }
 
-// plainMentions turns mentions of people not in keep (lower-cased diaspora
+// PlainMentions turns mentions of people not in keep (lower-cased diaspora
 // IDs) into plain names, so a limited post names nobody outside its
 // audience as a mention.
-func plainMentions(text string, keep map[string]bool) string {
+func PlainMentions(text string, keep map[string]bool) string {
 	return mentionRE.ReplaceAllStringFunc(text, func(s string) string {
 		m := mentionRE.FindStringSubmatch(s)
 		if keep[strings.ToLower(m[2])] {
@@ -86,9 +100,9 @@ func plainMentions(text string, keep map[string]bool) string {
 
 var mdEscaper = strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`, `*`, `\*`, `_`, `\_`, "`", "\\`", `<`, `\<`, `>`, `\>`)
 
-// renderText renders post or comment markdown to safe HTML, linking
+// RenderText renders post or comment markdown to safe HTML, linking
 // mentions of known people (guids by lower-cased diaspora ID) and tags.
-func renderText(text string, people map[string]mentionTarget) template.HTML {
+func RenderText(text string, people map[string]MentionTarget) template.HTML {
 	text = mentionRE.ReplaceAllStringFunc(text, func(s string) string {
 		m := mentionRE.FindStringSubmatch(s)
 		name := strings.TrimSpace(m[1])
@@ -111,8 +125,8 @@ func renderText(text string, people map[string]mentionTarget) template.HTML {
 	return markup.Render(text)
 }
 
-// mentionTarget is a mentioned person's link target.
-type mentionTarget struct {
+// MentionTarget is a mentioned person's link target.
+type MentionTarget struct {
 	GUID string
 	Name string
 }

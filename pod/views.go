@@ -9,6 +9,14 @@ import (
 	"github.com/aspenpod/aspen/models"
 )
 
+// OrDefault is the picture at url, or the default avatar when there is none.
+func OrDefault(url string) string {
+	if url == "" {
+		return DefaultAvatar
+	}
+	return url
+}
+
 // The view types below are what pages and JSON show. Their JSON follows
 // the shapes diaspora*'s web front end and scripting clients (diaspy) read.
 
@@ -28,7 +36,9 @@ type PersonView struct {
 	Avatar     Avatar `json:"avatar"`
 }
 
-func personName(first, last, diasporaID string) string {
+// PersonName is the name a person is shown by: their full name, else the
+// user part of their diaspora ID.
+func PersonName(first, last, diasporaID string) string {
 	if n := strings.TrimSpace(first + " " + last); n != "" {
 		return n
 	}
@@ -36,13 +46,15 @@ func personName(first, last, diasporaID string) string {
 	return name
 }
 
-func avatar(large, medium, small string) Avatar {
-	return Avatar{Large: orDefault(large), Medium: orDefault(medium), Small: orDefault(small)}
+// AvatarOf builds an Avatar, with the default picture for missing sizes.
+func AvatarOf(large, medium, small string) Avatar {
+	return Avatar{Large: OrDefault(large), Medium: OrDefault(medium), Small: OrDefault(small)}
 }
 
-func personView(r models.PersonRow) PersonView {
-	return PersonView{ID: r.ID, GUID: r.GUID, Name: personName(r.FirstName, r.LastName, r.DiasporaID),
-		DiasporaID: r.DiasporaID, Avatar: avatar(r.ImageURL, r.ImageMed, r.ImageSmall)}
+// PersonViewOf shows a person row.
+func PersonViewOf(r models.PersonRow) PersonView {
+	return PersonView{ID: r.ID, GUID: r.GUID, Name: PersonName(r.FirstName, r.LastName, r.DiasporaID),
+		DiasporaID: r.DiasporaID, Avatar: AvatarOf(r.ImageURL, r.ImageMed, r.ImageSmall)}
 }
 
 // CommentView is one comment.
@@ -135,13 +147,14 @@ func titleOf(text string) string {
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-func postView(r models.PostRow, v models.Viewer) PostView {
+// PostViewOf shows a post row to viewer v.
+func PostViewOf(r models.PostRow, v models.Viewer) PostView {
 	pv := PostView{
 		ID: r.ID, GUID: r.GUID, Public: r.Public, CreatedAt: r.CreatedAt, InteractedAt: r.InteractedAt,
 		ProviderDisplayName: r.ProviderDisplayName, Text: r.Text, HTML: template.HTML(r.TextHTML),
 		PostType: r.Type, NSFW: r.NSFW || r.AuthorNSFW, Title: titleOf(r.Text),
-		Author: PersonView{ID: r.AuthorID, GUID: r.AuthorGUID, Name: personName(r.AuthorFirstName, r.AuthorLastName, r.AuthorDiasporaID),
-			DiasporaID: r.AuthorDiasporaID, Avatar: avatar(r.AuthorImage, r.AuthorImageMed, r.AuthorImageSmall)},
+		Author: PersonView{ID: r.AuthorID, GUID: r.AuthorGUID, Name: PersonName(r.AuthorFirstName, r.AuthorLastName, r.AuthorDiasporaID),
+			DiasporaID: r.AuthorDiasporaID, Avatar: AvatarOf(r.AuthorImage, r.AuthorImageMed, r.AuthorImageSmall)},
 		Photos: []any{}, MentionedPeople: []PersonView{},
 		Interactions: Interactions{Likes: []LikeView{}, Reshares: []LikeView{}, Comments: []CommentView{},
 			CommentsCount: r.CommentsCount, LikesCount: r.LikesCount, ResharesCount: r.ResharesCount},
@@ -153,12 +166,12 @@ func postView(r models.PostRow, v models.Viewer) PostView {
 		if r.RootID == nil || r.RootAuthorID == nil {
 			pv.RootDeleted = true
 		} else {
-			pv.Root = &RootView{ID: *r.RootID, GUID: deref(r.RootGUID), Public: derefBool(r.RootPublic), Text: deref(r.RootText),
-				HTML: template.HTML(deref(r.RootTextHTML)), PostType: models.TypeStatusMessage,
-				Author: PersonView{ID: *r.RootAuthorID, GUID: deref(r.RootAuthorGUID),
-					Name:       personName(deref(r.RootAuthorFirstName), deref(r.RootAuthorLastName), deref(r.RootAuthorDiasporaID)),
-					DiasporaID: deref(r.RootAuthorDiasporaID),
-					Avatar:     avatar(deref(r.RootAuthorImage), deref(r.RootAuthorImageMed), deref(r.RootAuthorImageSmall))}}
+			pv.Root = &RootView{ID: *r.RootID, GUID: Deref(r.RootGUID), Public: derefBool(r.RootPublic), Text: Deref(r.RootText),
+				HTML: template.HTML(Deref(r.RootTextHTML)), PostType: models.TypeStatusMessage,
+				Author: PersonView{ID: *r.RootAuthorID, GUID: Deref(r.RootAuthorGUID),
+					Name:       PersonName(Deref(r.RootAuthorFirstName), Deref(r.RootAuthorLastName), Deref(r.RootAuthorDiasporaID)),
+					DiasporaID: Deref(r.RootAuthorDiasporaID),
+					Avatar:     AvatarOf(Deref(r.RootAuthorImage), Deref(r.RootAuthorImageMed), Deref(r.RootAuthorImageSmall))}}
 			if r.RootCreatedAt != nil {
 				pv.Root.CreatedAt = *r.RootCreatedAt
 			}
@@ -171,20 +184,23 @@ func postView(r models.PostRow, v models.Viewer) PostView {
 	return pv
 }
 
-func commentView(c models.CommentRow, v models.Viewer, postAuthor int64) CommentView {
+// CommentViewOf shows a comment row to viewer v, under a post by postAuthor.
+func CommentViewOf(c models.CommentRow, v models.Viewer, postAuthor int64) CommentView {
 	return CommentView{ID: c.ID, GUID: c.GUID, Text: c.Text, HTML: template.HTML(c.TextHTML), CreatedAt: c.CreatedAt, LikesCount: c.LikesCount,
-		Author: PersonView{ID: c.AuthorID, GUID: c.AuthorGUID, Name: personName(c.AuthorFirstName, c.AuthorLastName, c.AuthorDiasporaID),
-			DiasporaID: c.AuthorDiasporaID, Avatar: avatar(c.AuthorImage, c.AuthorImageMed, c.AuthorImageSmall)},
+		Author: PersonView{ID: c.AuthorID, GUID: c.AuthorGUID, Name: PersonName(c.AuthorFirstName, c.AuthorLastName, c.AuthorDiasporaID),
+			DiasporaID: c.AuthorDiasporaID, Avatar: AvatarOf(c.AuthorImage, c.AuthorImageMed, c.AuthorImageSmall)},
 		CanDelete: v.PersonID != 0 && (v.PersonID == c.AuthorID || v.PersonID == postAuthor)}
 }
 
-func likeView(l models.LikeRow) LikeView {
+// LikeViewOf shows a like row.
+func LikeViewOf(l models.LikeRow) LikeView {
 	return LikeView{ID: l.ID, GUID: l.GUID, Author: PersonView{ID: l.AuthorID, GUID: l.AuthorGUID,
-		Name: personName(l.AuthorFirstName, l.AuthorLastName, l.AuthorDiasporaID), DiasporaID: l.AuthorDiasporaID,
-		Avatar: avatar("", "", l.AuthorImageSmall)}}
+		Name: PersonName(l.AuthorFirstName, l.AuthorLastName, l.AuthorDiasporaID), DiasporaID: l.AuthorDiasporaID,
+		Avatar: AvatarOf("", "", l.AuthorImageSmall)}}
 }
 
-func deref(s *string) string {
+// Deref is *s, or "" for nil.
+func Deref(s *string) string {
 	if s == nil {
 		return ""
 	}
@@ -193,8 +209,12 @@ func deref(s *string) string {
 
 func derefBool(b *bool) bool { return b != nil && *b }
 
-func sortPeople(ps []PersonView) {
+// SortPeople sorts people by diaspora ID, ignoring case.
+func SortPeople(ps []PersonView) {
 	slices.SortFunc(ps, func(a, b PersonView) int {
 		return strings.Compare(strings.ToLower(a.DiasporaID), strings.ToLower(b.DiasporaID))
 	})
 }
+
+// DefaultAvatar is shown for people without a profile picture.
+const DefaultAvatar = "/assets/img/user-default.svg"

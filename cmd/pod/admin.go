@@ -10,8 +10,7 @@ import (
 	"strings"
 
 	"github.com/aspenpod/aspen/cmd/internal/wire"
-
-	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
 )
 
 const adminUsage = `usage: pod admin <verb> [arguments]
@@ -101,13 +100,13 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		if err != nil {
 			return err
 		}
-		u, err := e.App.SignUp(ctx, pod.SignUpInput{Username: name, Email: *email, Password: pw, PasswordConfirmation: pw, Admin: *makeAdmin, BypassRegistrations: true, AllowReserved: true})
+		u, err := e.App.Accounts.SignUp(ctx, accounts.SignUpInput{Username: name, Email: *email, Password: pw, PasswordConfirmation: pw, Admin: *makeAdmin, BypassRegistrations: true, AllowReserved: true})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "created %s@%s (admin: %v)\n", u.Username, cfg.Host, u.Admin)
 	case "make-admin":
-		if err := e.App.MakeAdmin(ctx, name, !*revoke); err != nil {
+		if err := e.App.Accounts.MakeAdmin(ctx, name, !*revoke); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s is %s\n", name, map[bool]string{true: "no longer an admin", false: "now an admin"}[*revoke])
@@ -116,7 +115,7 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		if err != nil {
 			return err
 		}
-		if err := e.App.ResetPassword(ctx, name, pw); err != nil {
+		if err := e.App.Accounts.ResetPassword(ctx, name, pw); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "password of %s changed; their sessions have ended\n", name)
@@ -125,7 +124,7 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		if n == 0 {
 			n = cfg.KeyPoolSize
 		}
-		added, err := e.App.FillKeyPool(ctx, cfg.RSABits, n)
+		added, err := e.App.Accounts.FillKeyPool(ctx, cfg.RSABits, n)
 		if err != nil {
 			return err
 		}

@@ -56,7 +56,7 @@ func health(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer e.Close()
-	if err := e.App.Ready(ctx); err != nil {
+	if err := e.App.Core.Ready(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "ok")

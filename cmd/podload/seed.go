@@ -18,7 +18,7 @@ import (
 
 	"github.com/aspenpod/aspen/config"
 	"github.com/aspenpod/aspen/models"
-	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/markup"
 )
 
@@ -82,8 +82,8 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case o.Jobs < 1:
 		o.Jobs = 1
 	}
-	if len(o.Password) < pod.PasswordMinLen {
-		return usageError(fmt.Sprintf("seed: --password must have at least %d characters", pod.PasswordMinLen))
+	if len(o.Password) < accounts.PasswordMinLen {
+		return usageError(fmt.Sprintf("seed: --password must have at least %d characters", accounts.PasswordMinLen))
 	}
 	cfg, err := wire.LoadConfig()
 	if err != nil {
@@ -459,7 +459,7 @@ func (s *seeder) run(ctx context.Context) (*seedResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	hash, err := pod.HashPassword(o.Password)
+	hash, err := accounts.HashPassword(o.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -665,10 +665,10 @@ func (s *seeder) accounts(ctx context.Context, pub, sealed, hash string) error {
 	}
 	if _, err := s.exec(ctx, "aspects", fmt.Sprintf(`INSERT INTO aspects (id, user_id, name, order_id, post_default, created_at, updated_at)
 		SELECT (g - 1) * 4 + k + 1, g, (%[3]s)[k + 1], k, true, %[1]s, %[1]s
-		FROM generate_series(1, %[2]d) g, generate_series(0, 3) k ORDER BY 1`, uAt, o.Users, sqlTextArray(pod.DefaultAspects))); err != nil {
+		FROM generate_series(1, %[2]d) g, generate_series(0, 3) k ORDER BY 1`, uAt, o.Users, sqlTextArray(accounts.DefaultAspects))); err != nil {
 		return err
 	}
-	if len(pod.DefaultAspects) != 4 {
+	if len(accounts.DefaultAspects) != 4 {
 		return errors.New("seed: expects four default aspects")
 	}
 	if _, err := s.exec(ctx, "invitation_codes", fmt.Sprintf(`INSERT INTO invitation_codes (id, token, user_id, count, created_at, updated_at)

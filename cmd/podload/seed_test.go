@@ -24,7 +24,9 @@ import (
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
 	"github.com/aspenpod/aspen/pod/web"
 )
 
@@ -234,7 +236,7 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	sess, _, err := e.App.SignIn(ctx, pod.SignInInput{Login: "user3", Password: "password1", ClientIP: "192.0.2.1"})
+	sess, _, err := e.App.Accounts.SignIn(ctx, accounts.SignInInput{Login: "user3", Password: "password1", ClientIP: "192.0.2.1"})
 	if err != nil || sess.UserID != 3 {
 		t.Fatalf("sign in as a seeded user: %v", err)
 	}
@@ -295,7 +297,7 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 		if aspect != nil {
 			sel.Aspects = []int64{*aspect}
 		}
-		pv, err := e.App.CreatePost(ctx, &pod.Session{UserID: user, PersonID: author, Username: fmt.Sprintf("user%d", user)}, pod.PostInput{Text: text, Audience: sel})
+		pv, err := e.App.Posts.CreatePost(ctx, &pod.Session{UserID: user, PersonID: author, Username: fmt.Sprintf("user%d", user)}, posts.PostInput{Text: text, Audience: sel})
 		if err != nil {
 			t.Fatalf("%s: replay: %v", pick.name, err)
 		}
@@ -314,7 +316,7 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 		ORDER BY c.id LIMIT 1`).Scan(&commentPost, &commentAuthor, &commentUser, &commentText, &commentHTML); err != nil {
 		t.Fatal(err)
 	}
-	cv, err := e.App.Comment(ctx, &pod.Session{UserID: commentUser, PersonID: commentAuthor}, fmt.Sprint(commentPost), commentText)
+	cv, err := e.App.Posts.Comment(ctx, &pod.Session{UserID: commentUser, PersonID: commentAuthor}, fmt.Sprint(commentPost), commentText)
 	if err != nil {
 		t.Fatalf("replay comment: %v", err)
 	}

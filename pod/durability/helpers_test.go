@@ -12,6 +12,8 @@ import (
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
+	"github.com/aspenpod/aspen/pod/streams"
 )
 
 // remoteRedisDB is the Redis database (on POD_TEST_REDIS_URL) of the
@@ -34,23 +36,8 @@ type user struct {
 
 func newUser(t *testing.T, p *podtest.FedPod, name string) *user {
 	t.Helper()
-	ctx := context.Background()
-	if _, err := p.App.SignUp(ctx, pod.SignUpInput{Username: name, Email: name + "@example.org", Password: "password1", PasswordConfirmation: "password1"}); err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := p.App.SignIn(ctx, pod.SignInInput{Login: name, Password: "password1", ClientIP: "10.1.2.3"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	as, err := p.App.Aspects(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &user{name: name, s: s, aspects: map[string]int64{}, p: p}
-	for _, x := range as {
-		u.aspects[x.Name] = x.ID
-	}
-	return u
+	u := p.NewUser(t, name)
+	return &user{name: name, s: u.Session, aspects: u.Aspects, p: p}
 }
 
 func (u *user) id() string { return u.p.DiasporaID(u.name) }
@@ -60,18 +47,18 @@ func (u *user) id() string { return u.p.DiasporaID(u.name) }
 func (u *user) share(t *testing.T, aspect string, other *user) {
 	t.Helper()
 	ctx := context.Background()
-	res, err := u.p.App.SearchPeople(ctx, u.s, other.id())
+	res, err := u.p.App.Contacts.SearchPeople(ctx, u.s, other.id())
 	if err != nil || len(res) != 1 {
 		t.Fatalf("%s searching %s: %v %+v", u.name, other.id(), err, res)
 	}
-	if _, err := u.p.App.AddToAspect(ctx, u.s, u.aspects[aspect], res[0].ID); err != nil {
+	if _, err := u.p.App.Contacts.AddToAspect(ctx, u.s, u.aspects[aspect], res[0].ID); err != nil {
 		t.Fatalf("%s adding %s to %s: %v", u.name, other.name, aspect, err)
 	}
 }
 
 // post publishes a limited post to one of u's aspects.
 func (u *user) post(ctx context.Context, aspect, text string) (*pod.PostView, error) {
-	return u.p.App.CreatePost(ctx, u.s, pod.PostInput{Text: text, Audience: aspectSel(u.aspects[aspect])})
+	return u.p.App.Posts.CreatePost(ctx, u.s, posts.PostInput{Text: text, Audience: aspectSel(u.aspects[aspect])})
 }
 
 // settled waits until every pod's job queues and outbox are empty
@@ -104,7 +91,7 @@ func count(t *testing.T, p *podtest.FedPod, query string, args ...any) int64 {
 
 func backlog(t *testing.T, p *podtest.FedPod) int64 {
 	t.Helper()
-	b, err := p.App.OutboxBacklog(context.Background())
+	b, err := p.App.Core.OutboxBacklog(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +100,7 @@ func backlog(t *testing.T, p *podtest.FedPod) int64 {
 
 func streamHas(t *testing.T, u *user, guid string) bool {
 	t.Helper()
-	page, err := u.p.App.Stream(context.Background(), u.s, pod.StreamQuery{Kind: pod.StreamMain})
+	page, err := u.p.App.Streams.Stream(context.Background(), u.s, streams.StreamQuery{Kind: streams.StreamMain})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func TestPostgresRestartedInFlight(t *testing.T) {
 				t.Errorf("bob's pod lacks alice's post: %v", err)
 				return
 			}
-			if _, err := pod2.App.Like(ctx, bob.s, on2.GUID, 0); err != nil {
+			if _, err := pod2.App.Posts.Like(ctx, bob.s, on2.GUID, 0); err != nil {
 				t.Errorf("bob liking: %v", err)
 				return
 			}

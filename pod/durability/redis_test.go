@@ -28,7 +28,7 @@ func TestRedisDownWhilePosting(t *testing.T) {
 	if err != nil {
 		t.Fatalf("posting while Redis is down: %v", err)
 	}
-	if pv, err := pod1.App.PostByID(ctx, alice.s, post.ID); err != nil || pv.Text != "Posted while Redis is down" {
+	if pv, err := pod1.App.Posts.PostByID(ctx, alice.s, post.ID); err != nil || pv.Text != "Posted while Redis is down" {
 		t.Fatalf("alice's post is not shown to her: %+v %v", pv, err)
 	}
 	if !streamHas(t, alice, post.GUID) {

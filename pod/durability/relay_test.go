@@ -54,7 +54,7 @@ func TestRelayedTwiceSentOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := tasks.Deliver{URL: "http://" + pod2.Addr + "/receive/users/" + bob.s.GUID, ContentType: "application/json", PodID: podID, Body: []byte(`{}`)}
-	if err := pod1.App.Deliver(ctx, taskID, d, 0, tasks.MaxDeliveryRetries); err != nil {
+	if err := pod1.App.Federate.Deliver(ctx, taskID, d, 0, tasks.MaxDeliveryRetries); err != nil {
 		t.Fatal(err)
 	}
 	if n := receivePosts(pod2, from); n != 1 {

@@ -22,6 +22,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
 )
 
 // Bad input through a pod's real receive endpoints. Every case must end
@@ -272,7 +273,7 @@ func TestBadInputReplay(t *testing.T) {
 	doc := signed(t, e.statusMessage(e.rita, guid, true, "once"), e.rita)
 	e.applied("public post", publicPath, doc)
 	after := tableCounts(t, e.p)
-	received := e.p.App.Stats().Received.Load()
+	received := e.p.App.Federate.Stats().Received.Load()
 	e.applied("the same public post again", publicPath, doc)
 	// Twice at once, before the worker ran.
 	for i := 0; i < 2; i++ {
@@ -284,7 +285,7 @@ func TestBadInputReplay(t *testing.T) {
 	if diff := countsDiff(after, tableCounts(t, e.p)); diff != "" {
 		t.Errorf("a replayed public delivery changed rows: %s", diff)
 	}
-	if e.p.App.Stats().Received.Load() == received {
+	if e.p.App.Federate.Stats().Received.Load() == received {
 		t.Errorf("the replays were not processed at all")
 	}
 
@@ -296,7 +297,7 @@ func TestBadInputReplay(t *testing.T) {
 	if diff := countsDiff(after, tableCounts(t, e.p)); diff != "" {
 		t.Errorf("a replayed private delivery changed rows: %s", diff)
 	}
-	if _, err := e.p.App.Post(ctx, e.au.s, lguid); err != nil {
+	if _, err := e.p.App.Posts.Post(ctx, e.au.s, lguid); err != nil {
 		t.Errorf("alice cannot read the limited post: %v", err)
 	}
 	if n := count(t, e.p, "SELECT count(*) FROM share_visibilities"); n != 1 {
@@ -420,14 +421,14 @@ func TestBadInputSpoofedLocalAuthor(t *testing.T) {
 	e.refused("comment by alice relayed by rita", publicPath,
 		signed(t, e.comment(e.alice, pod.NewGUID(), ritaPost, "not me", e.alice), e.rita), "a user of this pod")
 
-	mine, err := e.p.App.CreatePost(ctx, e.au.s, pod.PostInput{Text: "mine", Audience: aspects.Selection{Public: true}})
+	mine, err := e.p.App.Posts.CreatePost(ctx, e.au.s, posts.PostInput{Text: "mine", Audience: aspects.Selection{Public: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	settled(t, e.p)
 	e.refused("retraction of alice's post by rita", publicPath,
 		signed(t, e.retraction(e.alice, "Post", mine.GUID), e.rita), "invalid sender")
-	if _, err := e.p.App.Post(ctx, nil, mine.GUID); err != nil {
+	if _, err := e.p.App.Posts.Post(ctx, nil, mine.GUID); err != nil {
 		t.Errorf("alice's post is gone: %v", err)
 	}
 }
@@ -437,10 +438,10 @@ func TestBadInputSpoofedLocalAuthor(t *testing.T) {
 func TestBadInputOutsideAudience(t *testing.T) {
 	e := startBadPod(t)
 	ctx := context.Background()
-	if _, err := e.p.App.AddToAspect(ctx, e.au.s, e.au.aspects["Friends"], e.ids[e.rita.ID]); err != nil {
+	if _, err := e.p.App.Contacts.AddToAspect(ctx, e.au.s, e.au.aspects["Friends"], e.ids[e.rita.ID]); err != nil {
 		t.Fatal(err)
 	}
-	limited, err := e.p.App.CreatePost(ctx, e.au.s, pod.PostInput{Text: "friends only",
+	limited, err := e.p.App.Posts.CreatePost(ctx, e.au.s, posts.PostInput{Text: "friends only",
 		Audience: aspects.Selection{Aspects: []int64{e.au.aspects["Friends"]}}})
 	if err != nil {
 		t.Fatal(err)
@@ -459,7 +460,7 @@ func TestBadInputOutsideAudience(t *testing.T) {
 	cguid := pod.NewGUID()
 	path, body = e.toAlice(e.comment(e.rita, cguid, limited.GUID, "hi alice", e.rita), e.rita)
 	e.applied("comment by rita", path, body)
-	cs, err := e.p.App.Comments(ctx, e.au.s, limited.GUID)
+	cs, err := e.p.App.Posts.Comments(ctx, e.au.s, limited.GUID)
 	if err != nil || len(cs) != 1 || cs[0].GUID != cguid {
 		t.Errorf("comments on the limited post: %+v %v", cs, err)
 	}
@@ -470,11 +471,11 @@ func TestBadInputOutsideAudience(t *testing.T) {
 func TestBadInputBlockedCommenter(t *testing.T) {
 	e := startBadPod(t)
 	ctx := context.Background()
-	post, err := e.p.App.CreatePost(ctx, e.au.s, pod.PostInput{Text: "hello world", Audience: aspects.Selection{Public: true}})
+	post, err := e.p.App.Posts.CreatePost(ctx, e.au.s, posts.PostInput{Text: "hello world", Audience: aspects.Selection{Public: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.p.App.Block(ctx, e.au.s, e.ids[e.eve.ID]); err != nil {
+	if _, err := e.p.App.Contacts.Block(ctx, e.au.s, e.ids[e.eve.ID]); err != nil {
 		t.Fatal(err)
 	}
 	settled(t, e.p)
@@ -490,7 +491,7 @@ func TestBadInputBlockedCommenter(t *testing.T) {
 
 	cguid := pod.NewGUID()
 	e.applied("comment by rita", publicPath, signed(t, e.comment(e.rita, cguid, post.GUID, "hey", e.rita), e.rita))
-	cs, err := e.p.App.Comments(ctx, e.au.s, post.GUID)
+	cs, err := e.p.App.Posts.Comments(ctx, e.au.s, post.GUID)
 	if err != nil || len(cs) != 1 || cs[0].GUID != cguid {
 		t.Errorf("comments: %+v %v", cs, err)
 	}

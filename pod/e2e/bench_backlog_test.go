@@ -12,8 +12,8 @@ import (
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
-	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
 )
 
 const (
@@ -73,11 +73,11 @@ func runBacklog(b *testing.B, bits int) {
 	}
 	all := append([]*podtest.FedPod{sender}, rcv...)
 	for _, u := range users {
-		res, err := sender.App.SearchPeople(ctx, alice.s, u.id())
+		res, err := sender.App.Contacts.SearchPeople(ctx, alice.s, u.id())
 		if err != nil || len(res) != 1 {
 			b.Fatalf("alice searching %s: %v %+v", u.id(), err, res)
 		}
-		if _, err := sender.App.AddToAspect(ctx, alice.s, alice.aspects["Friends"], res[0].ID); err != nil {
+		if _, err := sender.App.Contacts.AddToAspect(ctx, alice.s, alice.aspects["Friends"], res[0].ID); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -94,7 +94,7 @@ func runBacklog(b *testing.B, bits int) {
 	}
 	received0 := int64(0)
 	for _, p := range rcv {
-		received0 += p.App.Stats().Received.Load()
+		received0 += p.App.Federate.Stats().Received.Load()
 	}
 	want := backlogPosts * backlogPods * backlogUsers
 
@@ -104,7 +104,7 @@ func runBacklog(b *testing.B, bits int) {
 	b.StartTimer()
 	t0 := time.Now()
 	for i := 0; i < backlogPosts; i++ {
-		if _, err := sender.App.CreatePost(ctx, alice.s, pod.PostInput{Text: fmt.Sprintf("Backlog post %d: a limited post to 50 people on 5 pods, with a #benchmark tag.", i),
+		if _, err := sender.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: fmt.Sprintf("Backlog post %d: a limited post to 50 people on 5 pods, with a #benchmark tag.", i),
 			Audience: aspects.Selection{Aspects: []int64{alice.aspects["Friends"]}}}); err != nil {
 			b.Fatal(err)
 		}
@@ -158,10 +158,10 @@ func runBacklog(b *testing.B, bits int) {
 	}
 	var received, dropped, retried int64
 	for _, p := range rcv {
-		received += p.App.Stats().Received.Load()
-		dropped += p.App.Stats().Dropped.Load()
+		received += p.App.Federate.Stats().Received.Load()
+		dropped += p.App.Federate.Stats().Dropped.Load()
 	}
-	retried = sender.App.Stats().DeliveryErrors.Load()
+	retried = sender.App.Federate.Stats().DeliveryErrors.Load()
 	received -= received0
 
 	b.ReportMetric(empty.Seconds(), "s-drained")

@@ -29,6 +29,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
 	"github.com/aspenpod/aspen/pod/procstat"
 	"github.com/aspenpod/aspen/pod/tasks"
 )
@@ -159,7 +160,7 @@ func (f *fanout) post(b *testing.B, n int, text string) fanoutResult {
 	f.ctl.reset(b)
 	c0 := sampleCPU(b, f.sender.Redis, f.sender.Store)
 	t0 := time.Now()
-	p, err := f.sender.App.CreatePost(ctx, f.alice.s, pod.PostInput{Text: text, Audience: aspects.Selection{Aspects: []int64{f.aspect[n]}}})
+	p, err := f.sender.App.Posts.CreatePost(ctx, f.alice.s, posts.PostInput{Text: text, Audience: aspects.Selection{Aspects: []int64{f.aspect[n]}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -269,7 +270,7 @@ func (f *fanout) dispatchAlone(b *testing.B, postID int64, n int) time.Duration 
 		}
 		f.ctl.reset(b)
 		t := time.Now()
-		if err := f.sender.App.DispatchPost(ctx, &tasks.PostPublished{EventKey: tasks.EventKey{Key: pod.NewGUID()}, PostID: postID}); err != nil {
+		if err := f.sender.App.Federate.DispatchPost(ctx, &tasks.PostPublished{EventKey: tasks.EventKey{Key: pod.NewGUID()}, PostID: postID}); err != nil {
 			b.Fatal(err)
 		}
 		ds = append(ds, time.Since(t))

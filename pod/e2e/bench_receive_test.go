@@ -157,7 +157,7 @@ func (r *receiver) run(b *testing.B, private bool) {
 		}
 	}
 	for _, m := range r.messages(b, 10, private) { // warm-up: key cache, statements, connections
-		if err := r.p.App.Receive(ctx, m); err != nil {
+		if err := r.p.App.Federate.Receive(ctx, m); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -178,7 +178,7 @@ func (r *receiver) run(b *testing.B, private bool) {
 			pg0, c0, t0 := newPGTracker(b, r.p.Store), procstat.Self(), time.Now()
 			pprof.Do(ctx, pprof.Labels("part", "job"), func(ctx context.Context) {
 				parallel(workers, len(part), func(i int) {
-					if err := r.p.App.Receive(ctx, part[i]); err != nil {
+					if err := r.p.App.Federate.Receive(ctx, part[i]); err != nil {
 						b.Error(err)
 					}
 				})
@@ -208,7 +208,7 @@ func (r *receiver) run(b *testing.B, private bool) {
 	// envelopes allocate nothing under PEM or key parsing or unsealing.
 	parses := keyParsing(b, func() {
 		for _, m := range r.messages(b, 50, private) {
-			if err := r.p.App.Receive(ctx, m); err != nil {
+			if err := r.p.App.Federate.Receive(ctx, m); err != nil {
 				b.Fatal(err)
 			}
 		}

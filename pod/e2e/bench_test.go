@@ -36,6 +36,7 @@ import (
 
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/procstat"
 	"github.com/aspenpod/aspen/pod/web"
@@ -162,14 +163,14 @@ func seedKeyPool(tb testing.TB, p *podtest.FedPod, bits int, keys []*rsa.Private
 func benchUser(tb testing.TB, p *podtest.FedPod, name string) *user {
 	tb.Helper()
 	ctx := context.Background()
-	if _, err := p.App.SignUp(ctx, pod.SignUpInput{Username: name, Email: name + "@example.org", Password: "password1", PasswordConfirmation: "password1"}); err != nil {
+	if _, err := p.App.Accounts.SignUp(ctx, accounts.SignUpInput{Username: name, Email: name + "@example.org", Password: "password1", PasswordConfirmation: "password1"}); err != nil {
 		tb.Fatal(err)
 	}
-	s, _, err := p.App.SignIn(ctx, pod.SignInInput{Login: name, Password: "password1", ClientIP: "10.1.2.3"})
+	s, _, err := p.App.Accounts.SignIn(ctx, accounts.SignInInput{Login: name, Password: "password1", ClientIP: "10.1.2.3"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	as, err := p.App.Aspects(ctx, s)
+	as, err := p.App.Contacts.Aspects(ctx, s)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -13,6 +13,9 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
+	"github.com/aspenpod/aspen/pod/profiles"
+	"github.com/aspenpod/aspen/pod/streams"
 )
 
 const wait = 30 * time.Second
@@ -29,23 +32,8 @@ type user struct {
 
 func newUser(t *testing.T, p *podtest.FedPod, name string) *user {
 	t.Helper()
-	ctx := context.Background()
-	if _, err := p.App.SignUp(ctx, pod.SignUpInput{Username: name, Email: name + "@example.org", Password: "password1", PasswordConfirmation: "password1"}); err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := p.App.SignIn(ctx, pod.SignInInput{Login: name, Password: "password1", ClientIP: "10.1.2.3"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	as, err := p.App.Aspects(ctx, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &user{name: name, s: s, aspects: map[string]int64{}, p: p}
-	for _, x := range as {
-		u.aspects[x.Name] = x.ID
-	}
-	return u
+	u := p.NewUser(t, name)
+	return &user{name: name, s: u.Session, aspects: u.Aspects, p: p}
 }
 
 func (u *user) id() string { return u.p.DiasporaID(u.name) }
@@ -54,7 +42,7 @@ func (u *user) id() string { return u.p.DiasporaID(u.name) }
 // discovers them on their pod; it returns their person ID here.
 func (u *user) find(t *testing.T, other *user) int64 {
 	t.Helper()
-	res, err := u.p.App.SearchPeople(context.Background(), u.s, other.id())
+	res, err := u.p.App.Contacts.SearchPeople(context.Background(), u.s, other.id())
 	if err != nil || len(res) != 1 {
 		t.Fatalf("%s searching %s: %v %+v", u.name, other.id(), err, res)
 	}
@@ -63,7 +51,7 @@ func (u *user) find(t *testing.T, other *user) int64 {
 
 func (u *user) share(t *testing.T, aspect string, other *user) {
 	t.Helper()
-	if _, err := u.p.App.AddToAspect(context.Background(), u.s, u.aspects[aspect], u.find(t, other)); err != nil {
+	if _, err := u.p.App.Contacts.AddToAspect(context.Background(), u.s, u.aspects[aspect], u.find(t, other)); err != nil {
 		t.Fatalf("%s adding %s to %s: %v", u.name, other.name, aspect, err)
 	}
 }
@@ -113,7 +101,7 @@ func TestThreePodsFederate(t *testing.T) {
 	// dave only follows alice.
 	alice.share(t, "Friends", bob)
 	alice.share(t, "Friends", erin)
-	if _, err := pod1.App.AddToAspect(ctx, alice.s, alice.aspects["Friends"], frank.s.PersonID); err != nil {
+	if _, err := pod1.App.Contacts.AddToAspect(ctx, alice.s, alice.aspects["Friends"], frank.s.PersonID); err != nil {
 		t.Fatal(err)
 	}
 	alice.share(t, "Work", carol)
@@ -121,7 +109,7 @@ func TestThreePodsFederate(t *testing.T) {
 	settled(t, pod1, pod2, pod3)
 
 	t.Run("contacts arrive", func(t *testing.T) {
-		bobSees, err := pod2.App.Relationship(ctx, bob.s, personGUID(t, pod2, alice.id()))
+		bobSees, err := pod2.App.Contacts.Relationship(ctx, bob.s, personGUID(t, pod2, alice.id()))
 		if err != nil || bobSees.Relationship != "sharing" {
 			t.Errorf("bob's relationship with alice: %+v %v (want sharing: she shares with him)", bobSees, err)
 		}
@@ -139,18 +127,18 @@ func TestThreePodsFederate(t *testing.T) {
 	// reaches pod3.
 	before3 := len(pod3.Requests())
 	before2 := len(pod2.Requests())
-	limited, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "for friends only #secret",
+	limited, err := pod1.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: "for friends only #secret",
 		Audience: aspects.Selection{Aspects: []int64{alice.aspects["Friends"]}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	podtest.Eventually(t, wait, func() bool {
-		_, err := pod2.App.Post(ctx, bob.s, limited.GUID)
+		_, err := pod2.App.Posts.Post(ctx, bob.s, limited.GUID)
 		return err == nil
 	}, "bob to see alice's limited post on pod2")
 	settled(t, pod1, pod2, pod3)
 	t.Run("limited post reaches exactly its audience", func(t *testing.T) {
-		if _, err := pod2.App.Post(ctx, erin.s, limited.GUID); err != nil {
+		if _, err := pod2.App.Posts.Post(ctx, erin.s, limited.GUID); err != nil {
 			t.Errorf("erin cannot read the limited post: %v", err)
 		}
 		if got := receivePosts(pod2, before2); len(got) != 2 || !strings.HasPrefix(got[0].Path, "/receive/users/") {
@@ -167,10 +155,10 @@ func TestThreePodsFederate(t *testing.T) {
 		}
 		// Someone on pod2 outside the audience does not see it.
 		mallory := newUser(t, pod2, "mallory")
-		if _, err := pod2.App.Post(ctx, mallory.s, limited.GUID); !errors.Is(err, pod.ErrNotFound) {
+		if _, err := pod2.App.Posts.Post(ctx, mallory.s, limited.GUID); !errors.Is(err, pod.ErrNotFound) {
 			t.Errorf("mallory on pod2 reads the limited post: %v", err)
 		}
-		if _, err := pod2.App.Post(ctx, nil, limited.GUID); !errors.Is(err, pod.ErrNotFound) {
+		if _, err := pod2.App.Posts.Post(ctx, nil, limited.GUID); !errors.Is(err, pod.ErrNotFound) {
 			t.Errorf("a visitor on pod2 reads the limited post: %v", err)
 		}
 	})
@@ -178,17 +166,17 @@ func TestThreePodsFederate(t *testing.T) {
 	// bob comments; pod1 stores it and relays it to the rest of the audience.
 	before2 = len(pod2.Requests())
 	before3 = len(pod3.Requests())
-	comment, err := pod2.App.Comment(ctx, bob.s, limited.GUID, "hello from pod2")
+	comment, err := pod2.App.Posts.Comment(ctx, bob.s, limited.GUID, "hello from pod2")
 	if err != nil {
 		t.Fatal(err)
 	}
 	podtest.Eventually(t, wait, func() bool {
-		cs, err := pod1.App.Comments(ctx, frank.s, limited.GUID)
+		cs, err := pod1.App.Posts.Comments(ctx, frank.s, limited.GUID)
 		return err == nil && len(cs) == 1
 	}, "frank on pod1 to see bob's comment")
 	settled(t, pod1, pod2, pod3)
 	t.Run("comment is relayed to the audience", func(t *testing.T) {
-		cs, _ := pod1.App.Comments(ctx, alice.s, limited.GUID)
+		cs, _ := pod1.App.Posts.Comments(ctx, alice.s, limited.GUID)
 		if len(cs) != 1 || cs[0].GUID != comment.GUID || cs[0].Text != "hello from pod2" {
 			t.Fatalf("pod1 comments: %+v", cs)
 		}
@@ -250,7 +238,7 @@ func TestThreePodsFederate(t *testing.T) {
 
 	// A public post goes once to each pod.
 	before2, before3 = len(pod2.Requests()), len(pod3.Requests())
-	public, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "hello world", Audience: aspects.Selection{Public: true}})
+	public, err := pod1.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: "hello world", Audience: aspects.Selection{Public: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +256,7 @@ func TestThreePodsFederate(t *testing.T) {
 				t.Errorf("%s does not have the public post: %v", c.p.Name, err)
 			}
 		}
-		if _, err := pod3.App.Post(ctx, nil, public.GUID); err != nil {
+		if _, err := pod3.App.Posts.Post(ctx, nil, public.GUID); err != nil {
 			t.Errorf("a visitor on pod3 cannot read the public post: %v", err)
 		}
 		if got := streamHas(t, pod3, dave, public.GUID); !got {
@@ -278,12 +266,12 @@ func TestThreePodsFederate(t *testing.T) {
 
 	// erin leaves Friends; the retraction of the limited post still goes
 	// to her (the audience snapshot) and removes the post on pod2.
-	if _, err := pod1.App.RemoveFromAspect(ctx, alice.s, 0, alice.aspects["Friends"], mustPerson(t, pod1, erin.id())); err != nil {
+	if _, err := pod1.App.Contacts.RemoveFromAspect(ctx, alice.s, 0, alice.aspects["Friends"], mustPerson(t, pod1, erin.id())); err != nil {
 		t.Fatal(err)
 	}
 	settled(t, pod1, pod2, pod3)
 	before2 = len(pod2.Requests())
-	if err := pod1.App.DeletePost(ctx, alice.s, limited.GUID); err != nil {
+	if err := pod1.App.Posts.DeletePost(ctx, alice.s, limited.GUID); err != nil {
 		t.Fatal(err)
 	}
 	podtest.Eventually(t, wait, func() bool {
@@ -308,11 +296,11 @@ func TestThreePodsFederate(t *testing.T) {
 
 	// Profile: private fields reach pod2 (alice shares with bob) but not
 	// pod3 once alice stops sharing with carol (dave only follows her).
-	if _, err := pod1.App.RemoveFromAspect(ctx, alice.s, 0, alice.aspects["Work"], mustPerson(t, pod1, carol.id())); err != nil {
+	if _, err := pod1.App.Contacts.RemoveFromAspect(ctx, alice.s, 0, alice.aspects["Work"], mustPerson(t, pod1, carol.id())); err != nil {
 		t.Fatal(err)
 	}
 	settled(t, pod1, pod2, pod3)
-	if err := pod1.App.UpdateProfile(ctx, alice.s.UserID, pod.ProfileInput{FirstName: "Alice", LastName: "Liddell",
+	if err := pod1.App.Profiles.UpdateProfile(ctx, alice.s.UserID, profiles.ProfileInput{FirstName: "Alice", LastName: "Liddell",
 		Bio: "my secret bio", Location: "Wonderland", Searchable: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +354,7 @@ func profileOn(t *testing.T, p *podtest.FedPod, id string) *models.Profile {
 
 func streamHas(t *testing.T, p *podtest.FedPod, u *user, guid string) bool {
 	t.Helper()
-	page, err := p.App.Stream(context.Background(), u.s, pod.StreamQuery{Kind: pod.StreamMain})
+	page, err := p.App.Streams.Stream(context.Background(), u.s, streams.StreamQuery{Kind: streams.StreamMain})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +377,7 @@ func TestPodDownAndBack(t *testing.T) {
 	settled(t, pod1, pod2)
 
 	pod2.Stop()
-	post, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "while you were away",
+	post, err := pod1.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: "while you were away",
 		Audience: aspects.Selection{Aspects: []int64{alice.aspects["Friends"]}}})
 	if err != nil {
 		t.Fatal(err)
@@ -407,7 +395,7 @@ func TestPodDownAndBack(t *testing.T) {
 
 	pod2.Restart(t, fast)
 	podtest.Eventually(t, wait, func() bool {
-		_, err := pod2.App.Post(ctx, bob.s, post.GUID)
+		_, err := pod2.App.Posts.Post(ctx, bob.s, post.GUID)
 		return err == nil
 	}, "the post to arrive after pod2 is back")
 	settled(t, pod1, pod2)
@@ -444,7 +432,7 @@ func TestGiveUpOnDeadPod(t *testing.T) {
 	settled(t, pod1, pod2)
 
 	pod2.Stop()
-	post, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "anyone there?",
+	post, err := pod1.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: "anyone there?",
 		Audience: aspects.Selection{Aspects: []int64{alice.aspects["Friends"]}}})
 	if err != nil {
 		t.Fatal(err)
@@ -454,7 +442,7 @@ func TestGiveUpOnDeadPod(t *testing.T) {
 		return err == nil && len(st) == 1 && st[0].Failed == 1
 	}, "the delivery to be given up")
 	settled(t, pod1)
-	page, err := pod1.App.Post(ctx, alice.s, post.GUID)
+	page, err := pod1.App.Posts.Post(ctx, alice.s, post.GUID)
 	if err != nil || len(page.Deliveries) != 1 || page.Deliveries[0].State != "failed" || !strings.Contains(page.Deliveries[0].LastError, "given up") {
 		t.Fatalf("alice's delivery status: %+v %v", page, err)
 	}
@@ -463,20 +451,20 @@ func TestGiveUpOnDeadPod(t *testing.T) {
 	}
 
 	pod2.Restart(t, fast)
-	if err := pod1.App.CheckPods(ctx); err != nil {
+	if err := pod1.App.Federate.CheckPods(ctx); err != nil {
 		t.Fatal(err)
 	}
 	pd, err := pod1.Store.PodByHost(ctx, pod2.Addr)
 	if err != nil || pd.OfflineSince != nil || pd.Software != "aspen" {
 		t.Fatalf("after the check pod2 is %+v (%v), want up, running aspen", pd, err)
 	}
-	again, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "welcome back",
+	again, err := pod1.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: "welcome back",
 		Audience: aspects.Selection{Aspects: []int64{alice.aspects["Friends"]}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	podtest.Eventually(t, wait, func() bool {
-		_, err := pod2.App.Post(ctx, bob.s, again.GUID)
+		_, err := pod2.App.Posts.Post(ctx, bob.s, again.GUID)
 		return err == nil
 	}, "a new post to reach pod2 once it is up again")
 }

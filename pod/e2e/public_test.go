@@ -8,8 +8,8 @@ import (
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
-	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
 )
 
 // TestPublicThreadsFederate follows a public post across three pods: a
@@ -23,7 +23,7 @@ func TestPublicThreadsFederate(t *testing.T) {
 	pod2 := podtest.NewFedPod(t, "pub2", 12, fast)
 	pod3 := podtest.NewFedPod(t, "pub3", 13, fast)
 	alice, bob, carol := newUser(t, pod1, "alice"), newUser(t, pod2, "bob"), newUser(t, pod3, "carol")
-	early, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "before anyone followed me", Audience: aspects.Selection{Public: true}})
+	early, err := pod1.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: "before anyone followed me", Audience: aspects.Selection{Public: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestPublicThreadsFederate(t *testing.T) {
 	if _, err := postOn(pod2, early.GUID); err != nil {
 		t.Errorf("pod2 did not fetch alice's earlier public post when it discovered her: %v", err)
 	}
-	post, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "a public thought #federation", Audience: aspects.Selection{Public: true}})
+	post, err := pod1.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: "a public thought #federation", Audience: aspects.Selection{Public: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestPublicThreadsFederate(t *testing.T) {
 
 	// bob reshares: pod3 (carol follows bob) gets the reshare and fetches
 	// the original from pod1.
-	reshare, err := pod2.App.Reshare(ctx, bob.s, post.GUID)
+	reshare, err := pod2.App.Posts.Reshare(ctx, bob.s, post.GUID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,25 +84,25 @@ func TestPublicThreadsFederate(t *testing.T) {
 
 	// carol comments and likes on pod3: pod1 (the author's pod) gets them
 	// and relays them to pod2.
-	comment, err := pod3.App.Comment(ctx, carol.s, post.GUID, "nice one")
+	comment, err := pod3.App.Posts.Comment(ctx, carol.s, post.GUID, "nice one")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pod3.App.Like(ctx, carol.s, post.GUID, 0); err != nil {
+	if _, err := pod3.App.Posts.Like(ctx, carol.s, post.GUID, 0); err != nil {
 		t.Fatal(err)
 	}
 	podtest.Eventually(t, wait, func() bool {
-		cs, err := pod2.App.Comments(ctx, bob.s, post.GUID)
-		ls, err2 := pod2.App.Likes(ctx, bob.s, post.GUID)
+		cs, err := pod2.App.Posts.Comments(ctx, bob.s, post.GUID)
+		ls, err2 := pod2.App.Posts.Likes(ctx, bob.s, post.GUID)
 		return err == nil && err2 == nil && len(cs) == 1 && len(ls) == 1
 	}, "pod2 to get carol's comment and like relayed by pod1")
 	settled(t, pod1, pod2, pod3)
 	t.Run("comment and like are relayed", func(t *testing.T) {
-		cs, _ := pod1.App.Comments(ctx, alice.s, post.GUID)
+		cs, _ := pod1.App.Posts.Comments(ctx, alice.s, post.GUID)
 		if len(cs) != 1 || cs[0].GUID != comment.GUID {
 			t.Errorf("pod1 comments: %+v", cs)
 		}
-		cs, _ = pod2.App.Comments(ctx, bob.s, post.GUID)
+		cs, _ = pod2.App.Posts.Comments(ctx, bob.s, post.GUID)
 		if len(cs) != 1 || cs[0].Text != "nice one" || !strings.Contains(cs[0].Author.DiasporaID, pod3.Addr) {
 			t.Errorf("pod2 comments: %+v", cs)
 		}
@@ -117,7 +117,7 @@ func TestPublicThreadsFederate(t *testing.T) {
 
 	// carol deletes her comment: the retraction goes to pod1, which relays it.
 	cid := commentID(t, pod3, comment.GUID)
-	if err := pod3.App.DeleteComment(ctx, carol.s, cid); err != nil {
+	if err := pod3.App.Posts.DeleteComment(ctx, carol.s, cid); err != nil {
 		t.Fatal(err)
 	}
 	podtest.Eventually(t, wait, func() bool {
@@ -147,16 +147,16 @@ func TestIgnoredCommenterIsRefused(t *testing.T) {
 	alice, bob := newUser(t, pod1, "alice"), newUser(t, pod2, "bob")
 	bob.share(t, "Friends", alice)
 	settled(t, pod1, pod2)
-	post, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: "no trolls please", Audience: aspects.Selection{Public: true}})
+	post, err := pod1.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: "no trolls please", Audience: aspects.Selection{Public: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	settled(t, pod1, pod2)
-	if _, err := pod1.App.Block(ctx, alice.s, mustPerson(t, pod1, bob.id())); err != nil {
+	if _, err := pod1.App.Contacts.Block(ctx, alice.s, mustPerson(t, pod1, bob.id())); err != nil {
 		t.Fatal(err)
 	}
 	settled(t, pod1, pod2)
-	c, err := pod2.App.Comment(ctx, bob.s, post.GUID, "troll")
+	c, err := pod2.App.Posts.Comment(ctx, bob.s, post.GUID, "troll")
 	if err != nil {
 		t.Fatal(err)
 	}

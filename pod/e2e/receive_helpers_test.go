@@ -19,6 +19,7 @@ import (
 	"github.com/aspenpod/aspen/federation/fedtest"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/podtest"
 )
 
@@ -160,7 +161,7 @@ func seedRemote(t testing.TB, p *podtest.FedPod, who identity, podURL string) *m
 func localUserAs(t *testing.T, p *podtest.FedPod, username string, who identity) *user {
 	t.Helper()
 	ctx := context.Background()
-	u, err := p.App.SignUp(ctx, pod.SignUpInput{Username: username, Email: username + "@example.org", Password: "password1", PasswordConfirmation: "password1"})
+	u, err := p.App.Accounts.SignUp(ctx, accounts.SignUpInput{Username: username, Email: username + "@example.org", Password: "password1", PasswordConfirmation: "password1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,11 +187,11 @@ func localUserAs(t *testing.T, p *podtest.FedPod, username string, who identity)
 func signIn(t *testing.T, p *podtest.FedPod, username string) *user {
 	t.Helper()
 	ctx := context.Background()
-	s, _, err := p.App.SignIn(ctx, pod.SignInInput{Login: username, Password: "password1", ClientIP: "10.1.2.4"})
+	s, _, err := p.App.Accounts.SignIn(ctx, accounts.SignInInput{Login: username, Password: "password1", ClientIP: "10.1.2.4"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	as, err := p.App.Aspects(ctx, s)
+	as, err := p.App.Contacts.Aspects(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}

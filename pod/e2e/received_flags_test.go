@@ -10,6 +10,8 @@ import (
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/posts"
+	"github.com/aspenpod/aspen/pod/streams"
 	"github.com/hibiken/asynq"
 )
 
@@ -28,11 +30,11 @@ func (e *badEnv) dislike(author identity, guid, parent, parentType string) []byt
 func TestReceivedDislikeIsNoLike(t *testing.T) {
 	e := startBadPod(t)
 	ctx := context.Background()
-	post, err := e.p.App.CreatePost(ctx, e.au.s, pod.PostInput{Text: "rate me", Audience: aspects.Selection{Public: true}})
+	post, err := e.p.App.Posts.CreatePost(ctx, e.au.s, posts.PostInput{Text: "rate me", Audience: aspects.Selection{Public: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cv, err := e.p.App.Comment(ctx, e.au.s, post.GUID, "and me")
+	cv, err := e.p.App.Posts.Comment(ctx, e.au.s, post.GUID, "and me")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,10 +52,10 @@ func TestReceivedDislikeIsNoLike(t *testing.T) {
 	if n := count(t, e.p, "SELECT likes_count FROM comments WHERE guid = ?", cv.GUID); n != 0 {
 		t.Errorf("comment likes_count %d after a dislike", n)
 	}
-	if ls, err := e.p.App.Likes(ctx, e.au.s, post.GUID); err != nil || len(ls) != 0 {
+	if ls, err := e.p.App.Posts.Likes(ctx, e.au.s, post.GUID); err != nil || len(ls) != 0 {
 		t.Errorf("likes of the post: %+v %v, want none", ls, err)
 	}
-	pv, err := e.p.App.Post(ctx, e.au.s, post.GUID)
+	pv, err := e.p.App.Posts.Post(ctx, e.au.s, post.GUID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +65,7 @@ func TestReceivedDislikeIsNoLike(t *testing.T) {
 	if n := count(t, e.p, "SELECT count(*) FROM notifications WHERE type = ?", models.NotifyLiked); n != 0 {
 		t.Errorf("%d 'liked' notifications for a dislike", n)
 	}
-	nl, err := e.p.App.Notifications(ctx, e.au.s, false, "", 1, 20)
+	nl, err := e.p.App.Notifications.Notifications(ctx, e.au.s, false, "", 1, 20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,14 +94,14 @@ func TestReceivedDislikeIsNoLike(t *testing.T) {
 		SELECT ?, id, ?, false, now() FROM posts WHERE guid = ?`, pod.NewGUID(), e.au.s.PersonID, post.GUID); err != nil {
 		t.Fatal(err)
 	}
-	page, err := e.p.App.Stream(ctx, e.au.s, pod.StreamQuery{Kind: pod.StreamLiked})
+	page, err := e.p.App.Streams.Stream(ctx, e.au.s, streams.StreamQuery{Kind: streams.StreamLiked})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(page.Posts) != 0 {
 		t.Errorf("the liked stream lists %d posts for a dislike", len(page.Posts))
 	}
-	main, err := e.p.App.Stream(ctx, e.au.s, pod.StreamQuery{Kind: pod.StreamMain})
+	main, err := e.p.App.Streams.Stream(ctx, e.au.s, streams.StreamQuery{Kind: streams.StreamMain})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +250,7 @@ func TestReceivedNSFWProfileMarksPosts(t *testing.T) {
 	ctx := context.Background()
 	postGUID := pod.NewGUID()
 	e.applied("post", publicPath, signed(t, e.statusMessage(e.rita, postGUID, true, "nothing to see"), e.rita))
-	pv, err := e.p.App.Post(ctx, nil, postGUID)
+	pv, err := e.p.App.Posts.Post(ctx, nil, postGUID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,13 +259,13 @@ func TestReceivedNSFWProfileMarksPosts(t *testing.T) {
 	}
 	e.applied("nsfw profile", publicPath, signed(t, xmlOf(t, &entity.Profile{Author: e.rita.ID, FirstName: "Rita",
 		Searchable: true, NSFW: true}), e.rita))
-	if pv, err = e.p.App.Post(ctx, nil, postGUID); err != nil {
+	if pv, err = e.p.App.Posts.Post(ctx, nil, postGUID); err != nil {
 		t.Fatal(err)
 	}
 	if !pv.Post.NSFW {
 		t.Error("a post by a person whose profile is NSFW is not marked NSFW")
 	}
-	reshare, err := e.p.App.Reshare(ctx, e.au.s, postGUID)
+	reshare, err := e.p.App.Posts.Reshare(ctx, e.au.s, postGUID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
-	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
 )
 
 // TestPostAuthorDeletesRemoteComment: alice (pod1) deletes the comment
@@ -37,21 +37,21 @@ func TestPostAuthorDeletesRemoteComment(t *testing.T) {
 		{"limited", aspects.Selection{Aspects: []int64{alice.aspects["Friends"]}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			post, err := pod1.App.CreatePost(ctx, alice.s, pod.PostInput{Text: c.name + " post", Audience: c.audience})
+			post, err := pod1.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: c.name + " post", Audience: c.audience})
 			if err != nil {
 				t.Fatal(err)
 			}
 			podtest.Eventually(t, wait, func() bool {
-				_, e2 := pod2.App.Post(ctx, carol.s, post.GUID)
-				_, e3 := pod3.App.Post(ctx, dave.s, post.GUID)
+				_, e2 := pod2.App.Posts.Post(ctx, carol.s, post.GUID)
+				_, e3 := pod3.App.Posts.Post(ctx, dave.s, post.GUID)
 				return e2 == nil && e3 == nil
 			}, "carol and dave to have alice's post")
-			comment, err := pod2.App.Comment(ctx, carol.s, post.GUID, "carol was here")
+			comment, err := pod2.App.Posts.Comment(ctx, carol.s, post.GUID, "carol was here")
 			if err != nil {
 				t.Fatal(err)
 			}
 			podtest.Eventually(t, wait, func() bool {
-				cs, err := pod3.App.Comments(ctx, dave.s, post.GUID)
+				cs, err := pod3.App.Posts.Comments(ctx, dave.s, post.GUID)
 				return err == nil && len(cs) == 1
 			}, "carol's comment to be relayed to pod3")
 			settled(t, pod1, pod2, pod3)
@@ -60,7 +60,7 @@ func TestPostAuthorDeletesRemoteComment(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := pod1.App.DeleteComment(ctx, alice.s, on1.ID); err != nil {
+			if err := pod1.App.Posts.DeleteComment(ctx, alice.s, on1.ID); err != nil {
 				t.Fatal(err)
 			}
 			settled(t, pod1, pod2, pod3)
@@ -72,7 +72,7 @@ func TestPostAuthorDeletesRemoteComment(t *testing.T) {
 					t.Errorf("%s: comments_count %d after the retraction", p.Name, n)
 				}
 			}
-			if cs, err := pod2.App.Comments(ctx, carol.s, post.GUID); err != nil || len(cs) != 0 {
+			if cs, err := pod2.App.Posts.Comments(ctx, carol.s, post.GUID); err != nil || len(cs) != 0 {
 				t.Errorf("carol still sees %d comments on pod2: %v", len(cs), err)
 			}
 			if l := logLines(pod2, 0, "delivery dropped"); len(l) > 0 {
@@ -81,7 +81,7 @@ func TestPostAuthorDeletesRemoteComment(t *testing.T) {
 
 			// carol likes and unlikes: pod1 relays her retraction to pod3,
 			// and not back to pod2 (relaying is explicit now).
-			if _, err := pod2.App.Like(ctx, carol.s, post.GUID, 0); err != nil {
+			if _, err := pod2.App.Posts.Like(ctx, carol.s, post.GUID, 0); err != nil {
 				t.Fatal(err)
 			}
 			podtest.Eventually(t, wait, func() bool {
@@ -89,7 +89,7 @@ func TestPostAuthorDeletesRemoteComment(t *testing.T) {
 			}, "carol's like to be relayed to pod3")
 			settled(t, pod1, pod2, pod3)
 			before2 := len(pod2.Requests())
-			if err := pod2.App.Unlike(ctx, carol.s, post.GUID, 0); err != nil {
+			if err := pod2.App.Posts.Unlike(ctx, carol.s, post.GUID, 0); err != nil {
 				t.Fatal(err)
 			}
 			settled(t, pod1, pod2, pod3)

@@ -19,6 +19,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
 )
 
 // The conformance vectors (shared/conformance/vectors/generated) received
@@ -78,7 +79,7 @@ func startVecPod(t *testing.T, role string) *vecEnv {
 		remote = []identity{e.bob, e.aliceC}
 		e.local = localUserAs(t, e.p, "alice", e.alice)
 		// Her public post of vector 01, written here.
-		pv, err := e.p.App.CreatePost(ctx, e.local.s, pod.PostInput{Text: "Hello from pod-a! #test", Audience: aspects.Selection{Public: true}})
+		pv, err := e.p.App.Posts.CreatePost(ctx, e.local.s, posts.PostInput{Text: "Hello from pod-a! #test", Audience: aspects.Selection{Public: true}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +227,7 @@ func checkPublicPost(guid, text string) func(t *testing.T, e *vecEnv) {
 			!p.CreatedAt.Equal(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)) {
 			t.Errorf("stored post: %+v", p)
 		}
-		if _, err := e.p.App.Post(context.Background(), nil, guid); err != nil {
+		if _, err := e.p.App.Posts.Post(context.Background(), nil, guid); err != nil {
 			t.Errorf("a visitor cannot read the public post: %v", err)
 		}
 	}
@@ -254,13 +255,13 @@ func vectorCases() []vecCase {
 				if p.Public || p.Text != "Only for my aspect" || p.AuthorID != e.people["alice@pod-a.org"].ID {
 					t.Errorf("stored post: %+v", p)
 				}
-				if pg, err := e.p.App.Post(ctx, e.local.s, limitedGUID); err != nil || pg.Post.Text != "Only for my aspect" {
+				if pg, err := e.p.App.Posts.Post(ctx, e.local.s, limitedGUID); err != nil || pg.Post.Text != "Only for my aspect" {
 					t.Errorf("bob cannot read the limited post sent to him: %v", err)
 				}
-				if _, err := e.p.App.Post(ctx, e.carol.s, limitedGUID); !errors.Is(err, pod.ErrNotFound) {
+				if _, err := e.p.App.Posts.Post(ctx, e.carol.s, limitedGUID); !errors.Is(err, pod.ErrNotFound) {
 					t.Errorf("carol (not a recipient) reads the limited post: %v", err)
 				}
-				if _, err := e.p.App.Post(ctx, nil, limitedGUID); !errors.Is(err, pod.ErrNotFound) {
+				if _, err := e.p.App.Posts.Post(ctx, nil, limitedGUID); !errors.Is(err, pod.ErrNotFound) {
 					t.Errorf("a visitor reads the limited post: %v", err)
 				}
 				if n := e.count("SELECT count(*) FROM share_visibilities WHERE user_id = ?", e.local.s.UserID); n != 1 {
@@ -309,7 +310,7 @@ func vectorCases() []vecCase {
 				if c.Text != "Nice post, alice!" || c.AuthorID != e.people["bob@pod-b.org"].ID || c.PostID != e.post(postGUID).ID {
 					t.Errorf("stored comment: %+v", c)
 				}
-				cs, err := e.p.App.Comments(context.Background(), e.local.s, postGUID)
+				cs, err := e.p.App.Posts.Comments(context.Background(), e.local.s, postGUID)
 				if err != nil || len(cs) != 1 || cs[0].GUID != commentBobGUID {
 					t.Errorf("alice's comments: %+v %v", cs, err)
 				}
@@ -811,7 +812,7 @@ func TestVectorsReceived(t *testing.T) {
 			}
 			d := c.send(e)
 			before := tableCounts(t, e.p)
-			stats := e.p.App.Stats()
+			stats := e.p.App.Federate.Stats()
 			received, dropped := stats.Received.Load(), stats.Dropped.Load()
 			off := len(e.p.Log.String())
 			deliver(t, e.p, d.path, d.body)

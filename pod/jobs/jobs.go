@@ -12,19 +12,20 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/app"
+	"github.com/aspenpod/aspen/pod/federate"
 	"github.com/aspenpod/aspen/pod/tasks"
 )
 
 // Mux returns the handler for every application task.
-func Mux(app *pod.App, log *slog.Logger) *asynq.ServeMux {
+func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(tasks.TypeKeysRefill, func(ctx context.Context, t *asynq.Task) error {
 		var p tasks.KeysRefill
 		if err := decode(t, &p); err != nil {
 			return err
 		}
-		n, err := app.FillKeyPool(ctx, p.Bits, p.Target)
+		n, err := app.Accounts.FillKeyPool(ctx, p.Bits, p.Target)
 		if n > 0 {
 			log.Info("key pool refilled", "added", n, "bits", p.Bits)
 		}
@@ -32,13 +33,13 @@ func Mux(app *pod.App, log *slog.Logger) *asynq.ServeMux {
 	})
 	// The dispatch jobs: one task type, and one handler, per event.
 	run := map[string]func(context.Context, tasks.Event) error{}
-	dispatch(mux, log, run, tasks.TypePostPublished, app.DispatchPost)
-	dispatch(mux, log, run, tasks.TypeCommentAdded, app.DispatchComment)
-	dispatch(mux, log, run, tasks.TypeLikeAdded, app.DispatchLike)
-	dispatch(mux, log, run, tasks.TypeRetracted, app.DispatchRetraction)
-	dispatch(mux, log, run, tasks.TypeProfileChanged, app.DispatchProfile)
-	dispatch(mux, log, run, tasks.TypeContactChanged, app.DispatchContact)
-	dispatch(mux, log, run, tasks.TypeParticipated, app.DispatchParticipation)
+	dispatch(mux, log, run, tasks.TypePostPublished, app.Federate.DispatchPost)
+	dispatch(mux, log, run, tasks.TypeCommentAdded, app.Federate.DispatchComment)
+	dispatch(mux, log, run, tasks.TypeLikeAdded, app.Federate.DispatchLike)
+	dispatch(mux, log, run, tasks.TypeRetracted, app.Federate.DispatchRetraction)
+	dispatch(mux, log, run, tasks.TypeProfileChanged, app.Federate.DispatchProfile)
+	dispatch(mux, log, run, tasks.TypeContactChanged, app.Federate.DispatchContact)
+	dispatch(mux, log, run, tasks.TypeParticipated, app.Federate.DispatchParticipation)
 	// Tasks queued before events had types of their own (an upgraded pod).
 	mux.HandleFunc(tasks.TypeLegacyDispatch, func(ctx context.Context, t *asynq.Task) error {
 		var d tasks.LegacyDispatch
@@ -59,24 +60,24 @@ func Mux(app *pod.App, log *slog.Logger) *asynq.ServeMux {
 		id, _ := asynq.GetTaskID(ctx)
 		retry, _ := asynq.GetRetryCount(ctx)
 		max, _ := asynq.GetMaxRetry(ctx)
-		return finish(ctx, log, t, app.Deliver(ctx, id, d, retry, max))
+		return finish(ctx, log, t, app.Federate.Deliver(ctx, id, d, retry, max))
 	})
 	mux.HandleFunc(tasks.TypeReceive, func(ctx context.Context, t *asynq.Task) error {
 		var r tasks.Receive
 		if err := decode(t, &r); err != nil {
 			return err
 		}
-		return finish(ctx, log, t, app.Receive(ctx, r))
+		return finish(ctx, log, t, app.Federate.Receive(ctx, r))
 	})
 	mux.HandleFunc(tasks.TypeFetchPublic, func(ctx context.Context, t *asynq.Task) error {
 		var f tasks.FetchPublic
 		if err := decode(t, &f); err != nil {
 			return err
 		}
-		return finish(ctx, log, t, app.FetchPublicPosts(ctx, f.PersonID))
+		return finish(ctx, log, t, app.Federate.FetchPublicPosts(ctx, f.PersonID))
 	})
 	mux.HandleFunc(tasks.TypePodsCheck, func(ctx context.Context, t *asynq.Task) error {
-		return app.CheckPods(ctx)
+		return app.Federate.CheckPods(ctx)
 	})
 	return mux
 }
@@ -112,7 +113,7 @@ func decode(t *asynq.Task, v any) error {
 // an archived task keeps its payload (up to a few MB of someone else's
 // envelope) in Redis for months, which a stream of junk would fill.
 func finish(ctx context.Context, log *slog.Logger, t *asynq.Task, err error) error {
-	if err == nil || errors.Is(err, pod.ErrDropped) {
+	if err == nil || errors.Is(err, federate.ErrDropped) {
 		return nil
 	}
 	retry, _ := asynq.GetRetryCount(ctx)

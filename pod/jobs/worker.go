@@ -10,6 +10,8 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/app"
+	"github.com/aspenpod/aspen/pod/federate"
 	"github.com/aspenpod/aspen/pod/tasks"
 )
 
@@ -58,7 +60,7 @@ type Worker struct {
 }
 
 // StartWorker starts a worker for app on the Redis server redisOpt.
-func StartWorker(app *pod.App, redisOpt asynq.RedisConnOpt, o WorkerOptions) (*Worker, error) {
+func StartWorker(app *app.App, redisOpt asynq.RedisConnOpt, o WorkerOptions) (*Worker, error) {
 	log := o.Log
 	if log == nil {
 		log = slog.Default()
@@ -76,7 +78,7 @@ func StartWorker(app *pod.App, redisOpt asynq.RedisConnOpt, o WorkerOptions) (*W
 		Logger:                   asynqLogger{log},
 		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-			if errors.Is(err, pod.ErrDropped) {
+			if errors.Is(err, federate.ErrDropped) {
 				return // the application logged why
 			}
 			retry, _ := asynq.GetRetryCount(ctx)
@@ -98,7 +100,7 @@ func StartWorker(app *pod.App, redisOpt asynq.RedisConnOpt, o WorkerOptions) (*W
 		}
 		// The key pool refill a sign-up asks for is queued best effort
 		// (not through the outbox); this catches up when that failed.
-		if ao := app.Options(); ao.KeyPoolSize > 0 {
+		if ao := app.Core.Options(); ao.KeyPoolSize > 0 {
 			if _, err := w.sched.Register(KeysRefillSpec, tasks.NewKeysRefill(ao.RSABits, ao.KeyPoolSize)); err != nil {
 				srv.Shutdown()
 				return nil, fmt.Errorf("schedule %s: %w", tasks.TypeKeysRefill, err)
@@ -131,7 +133,7 @@ func StartWorker(app *pod.App, redisOpt asynq.RedisConnOpt, o WorkerOptions) (*W
 // queuing fails (Redis away, or PostgreSQL) it backs off, up to
 // MaxRelayBackoff, and logs once when the outage starts and once when it
 // ends, not once per row.
-func relayLoop(ctx context.Context, app *pod.App, every time.Duration, log *slog.Logger) {
+func relayLoop(ctx context.Context, app *app.App, every time.Duration, log *slog.Logger) {
 	delay := every
 	var failingSince time.Time
 	timer := time.NewTimer(0)
@@ -144,7 +146,7 @@ func relayLoop(ctx context.Context, app *pod.App, every time.Duration, log *slog
 		}
 		relayed, err := 0, error(nil)
 		for ctx.Err() == nil {
-			n, rerr := app.RelayOutbox(ctx)
+			n, rerr := app.Core.RelayOutbox(ctx)
 			relayed += n
 			if rerr != nil || n < pod.OutboxBatch {
 				err = rerr
@@ -184,8 +186,8 @@ func (w *Worker) Shutdown() {
 // logStats logs the federation counters when they changed or the outbox
 // has a backlog (tasks not yet in the job queue: Redis is away, or the
 // relay is behind).
-func logStats(ctx context.Context, app *pod.App, every time.Duration, log *slog.Logger) {
-	s := app.Stats()
+func logStats(ctx context.Context, app *app.App, every time.Duration, log *slog.Logger) {
+	s := app.Federate.Stats()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	var last [6]int64
@@ -196,7 +198,7 @@ func logStats(ctx context.Context, app *pod.App, every time.Duration, log *slog.
 		case <-t.C:
 		}
 		now := [6]int64{s.Dispatched.Load(), s.Delivered.Load(), s.DeliveryErrors.Load(), s.GivenUp.Load(), s.Received.Load(), s.Dropped.Load()}
-		backlog, err := app.OutboxBacklog(ctx)
+		backlog, err := app.Core.OutboxBacklog(ctx)
 		if err != nil {
 			backlog.Unsent = -1 // unknown: PostgreSQL is away
 		}

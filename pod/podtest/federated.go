@@ -314,7 +314,7 @@ func Settled(t testing.TB, timeout time.Duration, pods ...*FedPod) {
 			if ok, err := p.QueuesEmpty(); err != nil || !ok {
 				return false
 			}
-			if b, err := p.App.OutboxBacklog(context.Background()); err != nil || b.Unsent > 0 {
+			if b, err := p.App.Core.OutboxBacklog(context.Background()); err != nil || b.Unsent > 0 {
 				return false
 			}
 		}

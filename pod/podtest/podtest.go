@@ -25,6 +25,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/models/modeltest"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/app"
 	"github.com/aspenpod/aspen/pod/media"
 	"github.com/aspenpod/aspen/pod/web"
 )
@@ -43,7 +44,7 @@ func RedisURL() string {
 // Pod is one running test pod.
 type Pod struct {
 	T      testing.TB
-	App    *pod.App
+	App    *app.App
 	Store  *models.Store
 	Redis  *redis.Client
 	Media  *media.LocalStore
@@ -283,7 +284,7 @@ func assemble(t testing.TB, st *models.Store, rdb *redis.Client, queue pod.Enque
 			o(&p.Opt, &p.Web)
 		}
 	}
-	p.App = pod.New(p.Opt, pod.Deps{Store: st, Sealer: sealer, Redis: rdb, Queue: queue, Media: ms, Log: appLog})
+	p.App = app.New(p.Opt, pod.Deps{Store: st, Sealer: sealer, Redis: rdb, Queue: queue, Media: ms, Log: appLog})
 	srv, err := web.New(p.App, p.Web, webLog)
 	if err != nil {
 		t.Fatal(err)

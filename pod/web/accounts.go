@@ -7,14 +7,15 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
 )
 
 func (s *Server) home(c *gin.Context) {
-	p := homePage{Base: s.base(c), RegistrationsOpen: s.app.RegistrationsOpen()}
+	p := homePage{Base: s.base(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen()}
 	if sess := session(c); sess != nil {
-		p.DiasporaID = sess.Username + "@" + s.app.Options().Host
+		p.DiasporaID = sess.Username + "@" + s.app.Core.Options().Host
 	} else {
-		n, err := s.app.UserCount(c.Request.Context())
+		n, err := s.app.Accounts.UserCount(c.Request.Context())
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -25,7 +26,7 @@ func (s *Server) home(c *gin.Context) {
 }
 
 func (s *Server) signUpPage(c *gin.Context) signUpPage {
-	return signUpPage{Base: s.base(c), Host: s.app.Options().Host, Errors: map[string]string{}}
+	return signUpPage{Base: s.base(c), Host: s.app.Core.Options().Host, Errors: map[string]string{}}
 }
 
 func (s *Server) signUpForm(c *gin.Context) {
@@ -35,11 +36,11 @@ func (s *Server) signUpForm(c *gin.Context) {
 	}
 	p := s.signUpPage(c)
 	p.InviteCode = c.Query("invite")
-	if p.InviteCode != "" && !s.app.InviteValid(c.Request.Context(), p.InviteCode) {
+	if p.InviteCode != "" && !s.app.Accounts.InviteValid(c.Request.Context(), p.InviteCode) {
 		p.Message = "This invite link is not valid or has been used up."
 		p.InviteCode = ""
 	}
-	p.Closed = !s.app.RegistrationsOpen() && p.InviteCode == ""
+	p.Closed = !s.app.Accounts.RegistrationsOpen() && p.InviteCode == ""
 	code := http.StatusOK
 	if p.Closed {
 		code = http.StatusForbidden
@@ -49,7 +50,7 @@ func (s *Server) signUpForm(c *gin.Context) {
 
 func (s *Server) invite(c *gin.Context) {
 	code := c.Param("code")
-	if !s.app.InviteValid(c.Request.Context(), code) {
+	if !s.app.Accounts.InviteValid(c.Request.Context(), code) {
 		s.flash(c, "alert", "This invite link is not valid or has been used up.")
 		c.Redirect(http.StatusFound, "/users/sign_up")
 		return
@@ -58,7 +59,7 @@ func (s *Server) invite(c *gin.Context) {
 }
 
 func (s *Server) signUp(c *gin.Context) {
-	in := pod.SignUpInput{
+	in := accounts.SignUpInput{
 		Username:             c.PostForm("user[username]"),
 		Email:                c.PostForm("user[email]"),
 		Password:             c.PostForm("user[password]"),
@@ -66,7 +67,7 @@ func (s *Server) signUp(c *gin.Context) {
 		InviteCode:           c.PostForm("invite[token]"),
 	}
 	ctx := c.Request.Context()
-	user, err := s.app.SignUp(ctx, in)
+	user, err := s.app.Accounts.SignUp(ctx, in)
 	if err != nil {
 		p := s.signUpPage(c)
 		p.Username, p.Email, p.InviteCode = in.Username, in.Email, in.InviteCode
@@ -87,7 +88,7 @@ func (s *Server) signUp(c *gin.Context) {
 		return
 	}
 	// Sign the new user in straight away, as diaspora* does.
-	sess, token, err := s.app.SignInNewUser(ctx, user, c.ClientIP(), c.Request.UserAgent())
+	sess, token, err := s.app.Accounts.SignInNewUser(ctx, user, c.ClientIP(), c.Request.UserAgent())
 	if err != nil {
 		s.flash(c, "notice", "Your account was created. Please sign in.")
 		c.Redirect(http.StatusFound, "/users/sign_in")
@@ -111,11 +112,11 @@ func (s *Server) signInForm(c *gin.Context) {
 		c.Redirect(http.StatusFound, safeReturnTo(signInReturnTo(c)))
 		return
 	}
-	s.render(c, http.StatusOK, "sign_in", signInPage{Base: s.base(c), ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.RegistrationsOpen()})
+	s.render(c, http.StatusOK, "sign_in", signInPage{Base: s.base(c), ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen()})
 }
 
 func (s *Server) signIn(c *gin.Context) {
-	in := pod.SignInInput{
+	in := accounts.SignInInput{
 		Login:     c.PostForm("user[username]"),
 		Password:  c.PostForm("user[password]"),
 		Remember:  c.PostForm("user[remember_me]") == "1" || c.PostForm("user[remember_me]") == "true",
@@ -125,7 +126,7 @@ func (s *Server) signIn(c *gin.Context) {
 	if in.Login == "" {
 		in.Login = c.PostForm("user[email]")
 	}
-	sess, token, err := s.app.SignIn(c.Request.Context(), in)
+	sess, token, err := s.app.Accounts.SignIn(c.Request.Context(), in)
 	if err != nil {
 		code, _, msg := status(err)
 		if code >= 500 {
@@ -136,7 +137,7 @@ func (s *Server) signIn(c *gin.Context) {
 			c.AbortWithStatusJSON(code, gin.H{"error": msg})
 			return
 		}
-		s.render(c, code, "sign_in", signInPage{Base: s.base(c), Login: in.Login, Remember: in.Remember, Message: msg, ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.RegistrationsOpen()})
+		s.render(c, code, "sign_in", signInPage{Base: s.base(c), Login: in.Login, Remember: in.Remember, Message: msg, ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen()})
 		return
 	}
 	s.startSession(c, sess, token)
@@ -145,7 +146,7 @@ func (s *Server) signIn(c *gin.Context) {
 
 func (s *Server) signOut(c *gin.Context) {
 	token := c.GetString(ctxToken)
-	if err := s.app.SignOut(c.Request.Context(), token); err != nil {
+	if err := s.app.Core.SignOut(c.Request.Context(), token); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -155,7 +156,7 @@ func (s *Server) signOut(c *gin.Context) {
 }
 
 func (s *Server) settingsPage(c *gin.Context) (*settingsPage, error) {
-	st, err := s.app.Settings(c.Request.Context(), session(c).UserID)
+	st, err := s.app.Accounts.Settings(c.Request.Context(), session(c).UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -178,14 +179,14 @@ func (s *Server) updateSettings(c *gin.Context) {
 	notice := "Your settings were saved."
 	if c.PostForm("form") == "password" || c.PostForm("user[current_password]") != "" {
 		notice = "Your password was changed. Other devices have been signed out."
-		err = s.app.ChangePassword(ctx, sess.UserID, pod.ChangePasswordInput{
+		err = s.app.Accounts.ChangePassword(ctx, sess.UserID, accounts.ChangePasswordInput{
 			Current:              c.PostForm("user[current_password]"),
 			Password:             c.PostForm("user[password]"),
 			PasswordConfirmation: c.PostForm("user[password_confirmation]"),
 			KeepToken:            c.GetString(ctxToken),
 		})
 	} else {
-		err = s.app.UpdateSettings(ctx, sess.UserID, pod.UpdateSettingsInput{
+		err = s.app.Accounts.UpdateSettings(ctx, sess.UserID, accounts.UpdateSettingsInput{
 			Email:          c.PostForm("user[email]"),
 			AutoFollowBack: c.PostForm("user[auto_follow_back]") == "1",
 		})

@@ -12,7 +12,7 @@ import (
 
 func userCount(t *testing.T, p *podtest.Pod) int64 {
 	t.Helper()
-	n, err := p.App.UserCount(context.Background())
+	n, err := p.App.Accounts.UserCount(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestClosedRegistrationsNeedAnInvite(t *testing.T) {
 	p := podtest.New(t, podtest.ClosedRegistrations())
 	ctx := context.Background()
 	// The first account comes from the operator tool.
-	if _, err := p.App.SignUp(ctx, signUpByOperator("operator")); err != nil {
+	if _, err := p.App.Accounts.SignUp(ctx, signUpByOperator("operator")); err != nil {
 		t.Fatal(err)
 	}
 	before := userCount(t, p)

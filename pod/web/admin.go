@@ -14,7 +14,7 @@ func (s *Server) adminRoutes() {
 }
 
 func (s *Server) adminPods(c *gin.Context) {
-	pods, err := s.app.PodsOverview(c.Request.Context(), session(c))
+	pods, err := s.app.Federate.PodsOverview(c.Request.Context(), session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -23,11 +23,11 @@ func (s *Server) adminPods(c *gin.Context) {
 		c.JSON(http.StatusOK, pods)
 		return
 	}
-	outbox, err := s.app.OutboxOverview(c.Request.Context(), session(c))
+	outbox, err := s.app.Federate.OutboxOverview(c.Request.Context(), session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.render(c, http.StatusOK, "admin_pods", adminPodsPage{Base: s.base(c), Pods: pods, Outbox: outbox,
-		GiveUpDays: int(s.app.Options().PodGiveUpAfter.Hours() / 24), JobsDashboard: s.opt.Jobs != nil})
+		GiveUpDays: int(s.app.Core.Options().PodGiveUpAfter.Hours() / 24), JobsDashboard: s.opt.Jobs != nil})
 }

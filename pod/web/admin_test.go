@@ -13,6 +13,7 @@ import (
 
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/federate"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/web"
 )
@@ -38,7 +39,7 @@ func withJobsDashboard(t *testing.T) (podtest.Option, asynq.RedisClientOpt) {
 // adminClient creates an admin account and signs a browser in with it.
 func adminClient(t *testing.T, p *podtest.Pod, name string) *podtest.Client {
 	t.Helper()
-	if _, err := p.App.SignUp(context.Background(), signUpByOperator(name)); err != nil {
+	if _, err := p.App.Accounts.SignUp(context.Background(), signUpByOperator(name)); err != nil {
 		t.Fatal(err)
 	}
 	c := p.Client()
@@ -179,16 +180,16 @@ func TestAdminPodsPageListsPods(t *testing.T) {
 		t.Errorf("the admin's pods page does not show the set-aside task")
 	}
 
-	var pods []pod.PodView
+	var pods []federate.PodView
 	r := mustStatus(t, admin.Get("/admin/pods.json"), http.StatusOK)
 	if err := json.Unmarshal([]byte(r.Body), &pods); err != nil || len(pods) != 2 {
 		t.Fatalf("pods JSON: %v %s", err, r.Body)
 	}
-	got := map[string]pod.PodView{pods[0].Host: pods[0], pods[1].Host: pods[1]}
-	if u := got["up.example"]; u.State != pod.PodUp || u.People != 2 || u.Queued != 2 || u.Sent != 3 || u.Failed != 0 || u.Software != "diaspora" {
+	got := map[string]federate.PodView{pods[0].Host: pods[0], pods[1].Host: pods[1]}
+	if u := got["up.example"]; u.State != federate.PodUp || u.People != 2 || u.Queued != 2 || u.Sent != 3 || u.Failed != 0 || u.Software != "diaspora" {
 		t.Errorf("up.example: %+v", u)
 	}
-	if d := got["down.example"]; d.State != pod.PodGivenUp || d.OfflineSince == nil || d.Failed != 1 || !strings.HasPrefix(d.LastError, "dial tcp: connection refused") {
+	if d := got["down.example"]; d.State != federate.PodGivenUp || d.OfflineSince == nil || d.Failed != 1 || !strings.HasPrefix(d.LastError, "dial tcp: connection refused") {
 		t.Errorf("down.example: %+v", d)
 	}
 }

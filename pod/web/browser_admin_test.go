@@ -22,7 +22,7 @@ func TestBrowserAdminPages(t *testing.T) {
 	}
 	jobs, _ := withJobsDashboard(t)
 	p := podtest.New(t, jobs)
-	if _, err := p.App.SignUp(context.Background(), signUpByOperator("olga")); err != nil {
+	if _, err := p.App.Accounts.SignUp(context.Background(), signUpByOperator("olga")); err != nil {
 		t.Fatal(err)
 	}
 	seedPods(t, p.Store)

@@ -10,6 +10,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/contacts"
+	"github.com/aspenpod/aspen/pod/federate"
+	"github.com/aspenpod/aspen/pod/notifications"
 )
 
 func (s *Server) contactsPage(c *gin.Context, errs map[string]string) {
@@ -33,11 +36,11 @@ func (s *Server) contactsPage(c *gin.Context, errs map[string]string) {
 	if page < 1 {
 		page = 1
 	}
-	filter := pod.ContactFilter{Set: set, AspectID: aspectID}
+	filter := contacts.ContactFilter{Set: set, AspectID: aspectID}
 	if wantsJSON(c) {
 		filter.Limit, filter.Offset = 25, (page-1)*25
 	}
-	contacts, err := s.app.Contacts(ctx, sess, filter)
+	contacts, err := s.app.Contacts.Contacts(ctx, sess, filter)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -46,7 +49,7 @@ func (s *Server) contactsPage(c *gin.Context, errs map[string]string) {
 		c.JSON(http.StatusOK, contacts)
 		return
 	}
-	as, err := s.app.Aspects(ctx, sess)
+	as, err := s.app.Contacts.Aspects(ctx, sess)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -94,7 +97,7 @@ func (s *Server) createAspect(c *gin.Context) {
 	if personID == 0 {
 		personID = int64(p.Aspect.PersonID)
 	}
-	as, err := s.app.CreateAspect(c.Request.Context(), session(c), name, personID)
+	as, err := s.app.Contacts.CreateAspect(c.Request.Context(), session(c), name, personID)
 	if wantsJSON(c) {
 		if err != nil {
 			s.fail(c, err)
@@ -131,7 +134,7 @@ func (s *Server) updateAspect(c *gin.Context) {
 	if name == "" {
 		name = p.Name
 	}
-	if err := s.app.RenameAspect(c.Request.Context(), session(c), id, name); err != nil {
+	if err := s.app.Contacts.RenameAspect(c.Request.Context(), session(c), id, name); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -144,7 +147,7 @@ func (s *Server) updateAspect(c *gin.Context) {
 }
 
 func (s *Server) deleteAspect(c *gin.Context) {
-	if s.withID(c, func(id int64) error { return s.app.DeleteAspect(c.Request.Context(), session(c), id) }) {
+	if s.withID(c, func(id int64) error { return s.app.Contacts.DeleteAspect(c.Request.Context(), session(c), id) }) {
 		s.done(c, "Aspect deleted.", "/contacts")
 	}
 }
@@ -157,7 +160,7 @@ func (s *Server) orderAspects(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.app.OrderAspects(c.Request.Context(), session(c), p.OrderedAspectIDs); err != nil {
+	if err := s.app.Contacts.OrderAspects(c.Request.Context(), session(c), p.OrderedAspectIDs); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -181,7 +184,7 @@ func (s *Server) createMembership(c *gin.Context) {
 		s.fail(c, &pod.InvalidError{Message: "aspect_id and person_id are required"})
 		return
 	}
-	m, err := s.app.AddToAspect(c.Request.Context(), session(c), aspectID, personID)
+	m, err := s.app.Contacts.AddToAspect(c.Request.Context(), session(c), aspectID, personID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -206,7 +209,7 @@ func (s *Server) deleteMembership(c *gin.Context) {
 		s.fail(c, pod.ErrNotFound)
 		return
 	}
-	m, err := s.app.RemoveFromAspect(c.Request.Context(), session(c), id, aspectID, personID)
+	m, err := s.app.Contacts.RemoveFromAspect(c.Request.Context(), session(c), id, aspectID, personID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -223,10 +226,10 @@ func (s *Server) people(c *gin.Context) {
 	ctx := c.Request.Context()
 	sess := session(c)
 	q := c.Query("q")
-	results, err := s.app.SearchPeople(ctx, sess, q)
+	results, err := s.app.Contacts.SearchPeople(ctx, sess, q)
 	// A person on another pod who could not be found is a notice on the
 	// search page; scripts get the 404 errors.go maps it to.
-	var notFound *pod.DiscoveryError
+	var notFound *federate.DiscoveryError
 	if err != nil && (wantsJSON(c) || !errors.As(err, &notFound)) {
 		s.fail(c, err)
 		return
@@ -239,10 +242,10 @@ func (s *Server) people(c *gin.Context) {
 	if notFound != nil {
 		_, _, page.NotFound = status(notFound)
 	}
-	page.SignInToFind = sess == nil && len(results) == 0 && pod.LooksLikeDiasporaID(strings.TrimPrefix(strings.TrimSpace(q), "@"))
-	var mine []pod.AspectView
+	page.SignInToFind = sess == nil && len(results) == 0 && federate.LooksLikeDiasporaID(strings.TrimPrefix(strings.TrimSpace(q), "@"))
+	var mine []contacts.AspectView
 	if sess != nil && len(results) > 0 {
-		if mine, err = s.app.Aspects(ctx, sess); err != nil {
+		if mine, err = s.app.Contacts.Aspects(ctx, sess); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -281,7 +284,7 @@ func (s *Server) createBlock(c *gin.Context) {
 		s.fail(c, &pod.InvalidError{Fields: map[string]string{"person_id": "can't be blank"}})
 		return
 	}
-	if _, err := s.app.Block(c.Request.Context(), session(c), personID); err != nil {
+	if _, err := s.app.Contacts.Block(c.Request.Context(), session(c), personID); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -294,13 +297,13 @@ func (s *Server) createBlock(c *gin.Context) {
 }
 
 func (s *Server) deleteBlock(c *gin.Context) {
-	if s.withID(c, func(id int64) error { return s.app.Unblock(c.Request.Context(), session(c), id) }) {
+	if s.withID(c, func(id int64) error { return s.app.Contacts.Unblock(c.Request.Context(), session(c), id) }) {
 		s.doneBack(c, "You no longer ignore this person.", "/privacy")
 	}
 }
 
 func (s *Server) privacy(c *gin.Context) {
-	blocks, err := s.app.Blocks(c.Request.Context(), session(c))
+	blocks, err := s.app.Contacts.Blocks(c.Request.Context(), session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -316,7 +319,7 @@ func (s *Server) notifications(c *gin.Context) {
 	page, _ := strconv.Atoi(c.DefaultQuery("page", "1"))
 	perPage, _ := strconv.Atoi(c.DefaultQuery("per_page", "25"))
 	typ := c.Query("type")
-	list, err := s.app.Notifications(c.Request.Context(), session(c), c.Query("show") == "unread", typ, page, perPage)
+	list, err := s.app.Notifications.Notifications(c.Request.Context(), session(c), c.Query("show") == "unread", typ, page, perPage)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -345,7 +348,7 @@ func (s *Server) notifications(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"unread_count": list.UnreadCount, "unread_count_by_type": list.UnreadCountByType, "notification_list": entries})
 		return
 	}
-	p := notificationsPage{Base: s.base(c), Type: typ, Types: pod.NotificationTypes, Items: list.Items}
+	p := notificationsPage{Base: s.base(c), Type: typ, Types: notifications.NotificationTypes, Items: list.Items}
 	if len(list.Items) == perPage || (perPage <= 0 && len(list.Items) == 25) {
 		p.NextPage = "/notifications?page=" + strconv.Itoa(page+1) + "&type=" + typ
 	}
@@ -366,7 +369,7 @@ func (s *Server) markNotification(c *gin.Context) {
 		return
 	}
 	unread := bool(p.SetUnread)
-	if err := s.app.MarkNotification(c.Request.Context(), session(c), id, unread); err != nil {
+	if err := s.app.Notifications.MarkNotification(c.Request.Context(), session(c), id, unread); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -378,7 +381,7 @@ func (s *Server) markNotification(c *gin.Context) {
 }
 
 func (s *Server) readAllNotifications(c *gin.Context) {
-	if err := s.app.ReadAllNotifications(c.Request.Context(), session(c), c.Query("type")); err != nil {
+	if err := s.app.Notifications.ReadAllNotifications(c.Request.Context(), session(c), c.Query("type")); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -390,7 +393,7 @@ func (s *Server) readAllNotifications(c *gin.Context) {
 }
 
 func (s *Server) tagFollowings(c *gin.Context) {
-	tags, err := s.app.FollowedTags(c.Request.Context(), session(c))
+	tags, err := s.app.Streams.FollowedTags(c.Request.Context(), session(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -418,7 +421,7 @@ func (s *Server) followTag(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	id, name, err := s.app.FollowTag(c.Request.Context(), session(c), p.Name)
+	id, name, err := s.app.Streams.FollowTag(c.Request.Context(), session(c), p.Name)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -436,9 +439,9 @@ func (s *Server) unfollowTag(c *gin.Context) {
 	ctx := c.Request.Context()
 	var err error
 	if n, perr := strconv.ParseInt(key, 10, 64); perr == nil {
-		err = s.app.UnfollowTagByID(ctx, session(c), n)
+		err = s.app.Streams.UnfollowTagByID(ctx, session(c), n)
 	} else {
-		err = s.app.UnfollowTag(ctx, session(c), key)
+		err = s.app.Streams.UnfollowTag(ctx, session(c), key)
 	}
 	if err != nil {
 		s.fail(c, err)

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/aspenpod/aspen/models"
-	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
 )
 
 // TestPostDeliveryStatusOnlyForAuthor: the author of a post sees, on its
@@ -60,8 +60,8 @@ func TestPostDeliveryStatusOnlyForAuthor(t *testing.T) {
 		}
 	}
 	var js struct {
-		GUID       string                `json:"guid"`
-		Deliveries *[]pod.DeliveryStatus `json:"deliveries"`
+		GUID       string                  `json:"guid"`
+		Deliveries *[]posts.DeliveryStatus `json:"deliveries"`
 	}
 	r := mustStatus(t, w.alice.Get("/posts/"+guid+".json"), http.StatusOK)
 	if err := json.Unmarshal([]byte(r.Body), &js); err != nil || js.GUID != guid || js.Deliveries == nil {
@@ -139,7 +139,7 @@ func TestPostDeliveryRawErrorForAdminAuthors(t *testing.T) {
 		}
 	}
 	var js struct {
-		Deliveries []pod.DeliveryStatus `json:"deliveries"`
+		Deliveries []posts.DeliveryStatus `json:"deliveries"`
 	}
 	r := mustStatus(t, admin.Get("/posts/"+guid+".json"), http.StatusOK)
 	if err := json.Unmarshal([]byte(r.Body), &js); err != nil || len(js.Deliveries) != 1 ||

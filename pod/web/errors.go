@@ -10,6 +10,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/federate"
+	"github.com/aspenpod/aspen/pod/posts"
 )
 
 // status maps an error to its HTTP status and the message a user may see.
@@ -18,11 +20,11 @@ import (
 func status(err error) (int, string, string) {
 	var inv *pod.InvalidError
 	var maxBytes *http.MaxBytesError
-	var disc *pod.DiscoveryError
+	var disc *federate.DiscoveryError
 	switch {
 	case pod.IsNotFound(err):
 		return http.StatusNotFound, "Page not found", "The page you asked for does not exist, or you are not allowed to see it."
-	case errors.Is(err, pod.ErrForbidden), errors.Is(err, pod.ErrRegistrationsClosed), errors.Is(err, pod.ErrIgnored):
+	case errors.Is(err, pod.ErrForbidden), errors.Is(err, pod.ErrRegistrationsClosed), errors.Is(err, posts.ErrIgnored):
 		return http.StatusForbidden, "Not allowed", err.Error()
 	case errors.Is(err, pod.ErrUnauthenticated):
 		return http.StatusUnauthorized, "Please sign in", err.Error()

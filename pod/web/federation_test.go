@@ -17,7 +17,9 @@ import (
 	"github.com/aspenpod/aspen/federation/envelope"
 	"github.com/aspenpod/aspen/federation/transport"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
 )
 
 // fedUser signs a user up and in through the App and returns the session,
@@ -27,10 +29,10 @@ func fedUser(t *testing.T, p *podtest.Pod, name string) (*pod.Session, string, *
 	ctx := context.Background()
 	in := signUpByOperator(name)
 	in.Admin = false
-	if _, err := p.App.SignUp(ctx, in); err != nil {
+	if _, err := p.App.Accounts.SignUp(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	s, _, err := p.App.SignIn(ctx, pod.SignInInput{Login: name, Password: "password1", ClientIP: "10.9.8." + strconv.Itoa(len(name))})
+	s, _, err := p.App.Accounts.SignIn(ctx, accounts.SignInInput{Login: name, Password: "password1", ClientIP: "10.9.8." + strconv.Itoa(len(name))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,12 +217,12 @@ func TestFetchOverHTTP(t *testing.T) {
 	p := podtest.New(t)
 	ctx := context.Background()
 	alice, _, pub := fedUser(t, p, "alice")
-	post, err := p.App.CreatePost(ctx, alice, pod.PostInput{Text: "hello, other pods", Audience: aspects.Selection{Public: true}})
+	post, err := p.App.Posts.CreatePost(ctx, alice, posts.PostInput{Text: "hello, other pods", Audience: aspects.Selection{Public: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	secret := "the secret plans of alice"
-	limited, err := p.App.CreatePost(ctx, alice, pod.PostInput{Text: secret, Audience: aspects.Selection{AllAspects: true}})
+	limited, err := p.App.Posts.CreatePost(ctx, alice, posts.PostInput{Text: secret, Audience: aspects.Selection{AllAspects: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +289,7 @@ func TestDiscoveryRoundTrip(t *testing.T) {
 		t.Error("Discover of an unknown user succeeded")
 	}
 
-	post, err := p.App.CreatePost(ctx, alice, pod.PostInput{Text: "fetch me", Audience: aspects.Selection{Public: true}})
+	post, err := p.App.Posts.CreatePost(ctx, alice, posts.PostInput{Text: "fetch me", Audience: aspects.Selection{Public: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

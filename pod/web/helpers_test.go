@@ -1,7 +1,9 @@
 package web_test
 
-import "github.com/aspenpod/aspen/pod"
+import (
+	"github.com/aspenpod/aspen/pod/accounts"
+)
 
-func signUpByOperator(name string) pod.SignUpInput {
-	return pod.SignUpInput{Username: name, Email: name + "@example.org", Password: "password1", PasswordConfirmation: "password1", BypassRegistrations: true, Admin: true}
+func signUpByOperator(name string) accounts.SignUpInput {
+	return accounts.SignUpInput{Username: name, Email: name + "@example.org", Password: "password1", PasswordConfirmation: "password1", BypassRegistrations: true, Admin: true}
 }

@@ -82,7 +82,7 @@ func (s *Server) limitBody(c *gin.Context) {
 		return
 	}
 	if strings.HasPrefix(c.ContentType(), "multipart/") {
-		limit = s.app.Options().AvatarMaxBytes + formBodyLimit
+		limit = s.app.Core.Options().AvatarMaxBytes + formBodyLimit
 	}
 	if c.Request.ContentLength > limit {
 		s.fail(c, errTooLarge)
@@ -98,7 +98,7 @@ var errTooLarge = errors.New("the request is too large")
 func (s *Server) loadSession(c *gin.Context) {
 	token, err := c.Cookie(sessionCookie)
 	if err == nil && token != "" {
-		sess, err := s.app.SessionByToken(c.Request.Context(), token)
+		sess, err := s.app.Core.SessionByToken(c.Request.Context(), token)
 		switch {
 		case err == nil:
 			c.Set(ctxSession, sess)
@@ -217,7 +217,7 @@ func (s *Server) base(c *gin.Context) BasePage {
 	}
 	if sess := session(c); sess != nil {
 		b.User = &CurrentUser{Username: sess.Username, GUID: sess.GUID, Admin: sess.Admin}
-		if n, err := s.app.UnreadNotifications(c.Request.Context(), sess); err == nil {
+		if n, err := s.app.Notifications.UnreadNotifications(c.Request.Context(), sess); err == nil {
 			b.Unread = n
 		}
 	}

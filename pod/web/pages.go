@@ -1,6 +1,14 @@
 package web
 
-import "github.com/aspenpod/aspen/pod"
+import (
+	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
+	"github.com/aspenpod/aspen/pod/contacts"
+	"github.com/aspenpod/aspen/pod/federate"
+	"github.com/aspenpod/aspen/pod/notifications"
+	"github.com/aspenpod/aspen/pod/posts"
+	"github.com/aspenpod/aspen/pod/profiles"
+)
 
 // BasePage is embedded in every page: what the layout needs.
 type BasePage struct {
@@ -58,23 +66,23 @@ type signInPage struct {
 
 type settingsPage struct {
 	Base BasePage
-	pod.AccountSettings
+	accounts.AccountSettings
 	Errors map[string]string
 }
 
 type profilePage struct {
 	Base        BasePage
-	Profile     *pod.ProfileView
+	Profile     *profiles.ProfileView
 	PersonID    int64
-	Relation    *pod.Relation
-	FreeAspects []pod.AspectView
+	Relation    *contacts.Relation
+	FreeAspects []contacts.AspectView
 	Posts       []pod.PostView
 	Next        string
 }
 
 type profileEditPage struct {
 	Base        BasePage
-	Form        pod.ProfileInput
+	Form        profiles.ProfileInput
 	Avatar      string
 	AvatarMaxMB int64
 	Errors      map[string]string
@@ -98,7 +106,7 @@ type postCtx struct {
 
 type publisherView struct {
 	CSRF         string
-	Aspects      []pod.AspectView
+	Aspects      []contacts.AspectView
 	Text         string
 	Sel          map[string]bool
 	Errors       map[string]string
@@ -113,7 +121,7 @@ type streamPage struct {
 	Posts      []pod.PostView
 	Next       string
 	Publisher  *publisherView
-	Aspects    []pod.AspectView
+	Aspects    []contacts.AspectView
 	Tag        string
 	FollowsTag bool
 	Empty      string
@@ -121,7 +129,7 @@ type streamPage struct {
 
 type postPage struct {
 	Base BasePage
-	pod.PostPage
+	posts.PostPage
 	CommentText  string
 	CommentError string
 }
@@ -130,9 +138,9 @@ type contactsPage struct {
 	Base     BasePage
 	Heading  string
 	Set      string
-	Aspects  []pod.AspectView
-	Aspect   *pod.AspectView
-	Contacts []pod.ContactView
+	Aspects  []contacts.AspectView
+	Aspect   *contacts.AspectView
+	Contacts []contacts.ContactView
 	Errors   map[string]string
 }
 
@@ -150,20 +158,20 @@ type peoplePage struct {
 // personResult is a search result with the viewer's aspects the person
 // is not in yet, for the add-to-aspect control.
 type personResult struct {
-	pod.PersonResult
-	FreeAspects []pod.AspectView
+	contacts.PersonResult
+	FreeAspects []contacts.AspectView
 }
 
 type privacyPage struct {
 	Base   BasePage
-	Blocks []pod.BlockView
+	Blocks []contacts.BlockView
 }
 
 type notificationsPage struct {
 	Base     BasePage
 	Type     string
 	Types    []string
-	Items    []pod.NotificationView
+	Items    []notifications.NotificationView
 	NextPage string
 }
 
@@ -181,24 +189,24 @@ type tagFollowing struct {
 // userAttributes is the signed-in user as diaspora*'s pages expose them to
 // scripts (window.current_user_attributes), which clients such as diaspy read.
 type userAttributes struct {
-	ID                  int64            `json:"id"`
-	GUID                string           `json:"guid"`
-	Name                string           `json:"name"`
-	DiasporaID          string           `json:"diaspora_id"`
-	Avatar              pod.Avatar       `json:"avatar"`
-	Admin               bool             `json:"admin"`
-	Moderator           bool             `json:"moderator"`
-	NotificationsCount  int              `json:"notifications_count"`
-	UnreadMessagesCount int              `json:"unread_messages_count"`
-	Aspects             []pod.AspectView `json:"aspects"`
-	FollowingCount      int              `json:"following_count"`
+	ID                  int64                 `json:"id"`
+	GUID                string                `json:"guid"`
+	Name                string                `json:"name"`
+	DiasporaID          string                `json:"diaspora_id"`
+	Avatar              pod.Avatar            `json:"avatar"`
+	Admin               bool                  `json:"admin"`
+	Moderator           bool                  `json:"moderator"`
+	NotificationsCount  int                   `json:"notifications_count"`
+	UnreadMessagesCount int                   `json:"unread_messages_count"`
+	Aspects             []contacts.AspectView `json:"aspects"`
+	FollowingCount      int                   `json:"following_count"`
 }
 
 type adminPodsPage struct {
 	Base BasePage
-	Pods []pod.PodView
+	Pods []federate.PodView
 	// Outbox is the backlog of federation tasks not yet queued.
-	Outbox *pod.OutboxView
+	Outbox *federate.OutboxView
 	// GiveUpDays is how long a pod may fail before deliveries to it are
 	// given up.
 	GiveUpDays int

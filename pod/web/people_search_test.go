@@ -13,7 +13,11 @@ import (
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
+	"github.com/aspenpod/aspen/pod/contacts"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
+	"github.com/aspenpod/aspen/pod/profiles"
 	"github.com/aspenpod/aspen/pod/web"
 )
 
@@ -80,14 +84,14 @@ func TestPeopleSearchDiscoversRemotePerson(t *testing.T) {
 	there := podtest.NewFedPod(t, "webb", 7, fast)
 	ctx := context.Background()
 
-	bobUser, err := there.App.SignUp(ctx, pod.SignUpInput{Username: "bob", Email: "bob@example.org", Password: "password1", PasswordConfirmation: "password1"})
+	bobUser, err := there.App.Accounts.SignUp(ctx, accounts.SignUpInput{Username: "bob", Email: "bob@example.org", Password: "password1", PasswordConfirmation: "password1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := there.App.UpdateProfile(ctx, bobUser.ID, pod.ProfileInput{FirstName: "Bob", LastName: "Builder", Searchable: true}); err != nil {
+	if err := there.App.Profiles.UpdateProfile(ctx, bobUser.ID, profiles.ProfileInput{FirstName: "Bob", LastName: "Builder", Searchable: true}); err != nil {
 		t.Fatal(err)
 	}
-	bob, _, err := there.App.SignIn(ctx, pod.SignInInput{Login: "bob", Password: "password1", ClientIP: "10.7.7.7"})
+	bob, _, err := there.App.Accounts.SignIn(ctx, accounts.SignInInput{Login: "bob", Password: "password1", ClientIP: "10.7.7.7"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +109,7 @@ func TestPeopleSearchDiscoversRemotePerson(t *testing.T) {
 	if m == nil {
 		t.Fatal("no add-to-aspect control in the result")
 	}
-	var results []pod.PersonResult
+	var results []contacts.PersonResult
 	r = mustStatus(t, alice.Get("/people.json?q="+url.QueryEscape(bobID)), http.StatusOK)
 	if err := json.Unmarshal([]byte(r.Body), &results); err != nil || len(results) != 1 || results[0].DiasporaID != bobID || itoa(results[0].ID) != m[1] {
 		t.Fatalf("JSON search: %v %s", err, r.Body)
@@ -113,23 +117,23 @@ func TestPeopleSearchDiscoversRemotePerson(t *testing.T) {
 	bobGUID := results[0].GUID
 
 	// alice shares with bob through the control; bob's pod learns it.
-	aliceSession, _, err := here.App.SignIn(ctx, pod.SignInInput{Login: "alice", Password: "password1", ClientIP: "10.7.7.8"})
+	aliceSession, _, err := here.App.Accounts.SignIn(ctx, accounts.SignInInput{Login: "alice", Password: "password1", ClientIP: "10.7.7.8"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mine, err := here.App.Aspects(ctx, aliceSession)
+	mine, err := here.App.Contacts.Aspects(ctx, aliceSession)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r = alice.Post("/aspect_memberships", url.Values{"aspect_id": {itoa(mine[1].ID)}, "person_id": {m[1]}})
 	mustStatus(t, r, http.StatusSeeOther)
 	podtest.Eventually(t, 30*time.Second, func() bool {
-		cs, err := there.App.Contacts(ctx, bob, pod.ContactFilter{Set: "all"})
+		cs, err := there.App.Contacts.Contacts(ctx, bob, contacts.ContactFilter{Set: "all"})
 		return err == nil && len(cs) == 1
 	}, "bob's pod never learnt that alice shares with him")
 
 	// bob posts publicly: it reaches alice's pod and shows on his page there.
-	if _, err := there.App.CreatePost(ctx, bob, pod.PostInput{Text: "hello from the other pod", Audience: aspects.Selection{Public: true}}); err != nil {
+	if _, err := there.App.Posts.CreatePost(ctx, bob, posts.PostInput{Text: "hello from the other pod", Audience: aspects.Selection{Public: true}}); err != nil {
 		t.Fatal(err)
 	}
 	anon := here.Client()

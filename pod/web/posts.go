@@ -8,6 +8,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/posts"
+	"github.com/aspenpod/aspen/pod/streams"
 )
 
 // done ends a successful write: 204 for scripts, or a flash message and a
@@ -72,7 +74,7 @@ func (s *Server) createPost(c *gin.Context) {
 	}
 	ids := []string(p.AspectIDs)
 	sel, selErr := audience(ids)
-	in := pod.PostInput{Text: text, Audience: sel, ProviderDisplayName: p.StatusMessage.ProviderDisplayName}
+	in := posts.PostInput{Text: text, Audience: sel, ProviderDisplayName: p.StatusMessage.ProviderDisplayName}
 	ctx := c.Request.Context()
 	sess := session(c)
 	preview := bool(p.Preview)
@@ -84,9 +86,9 @@ func (s *Server) createPost(c *gin.Context) {
 	case selErr != nil:
 		err = selErr
 	case preview:
-		pv, err = s.app.AudiencePreview(ctx, sess, sel)
+		pv, err = s.app.Posts.AudiencePreview(ctx, sess, sel)
 	default:
-		post, err = s.app.CreatePost(ctx, sess, in)
+		post, err = s.app.Posts.CreatePost(ctx, sess, in)
 	}
 	if wantsJSON(c) {
 		if err != nil {
@@ -122,23 +124,23 @@ func (s *Server) createPost(c *gin.Context) {
 			pub.Errors["text"] = inv.Message
 		}
 	}
-	s.showStream(c, pod.StreamQuery{Kind: pod.StreamMain}, streams["/stream"], pub)
+	s.showStream(c, streams.StreamQuery{Kind: streams.StreamMain}, streamDefs["/stream"], pub)
 }
 
 func (s *Server) showPost(c *gin.Context) {
-	page, err := s.app.Post(c.Request.Context(), session(c), postKey(c))
+	page, err := s.app.Posts.Post(c.Request.Context(), session(c), postKey(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	// The raw delivery errors are for admins; the author reads Message.
-	page.Deliveries = pod.DeliveriesFor(session(c), page.Deliveries)
+	page.Deliveries = posts.DeliveriesFor(session(c), page.Deliveries)
 	if wantsJSON(c) {
 		js := postJSON{PostView: page.Post}
 		if page.Post.Own {
 			d := page.Deliveries
 			if d == nil {
-				d = []pod.DeliveryStatus{}
+				d = []posts.DeliveryStatus{}
 			}
 			js.Deliveries = &d
 		}
@@ -152,11 +154,11 @@ func (s *Server) showPost(c *gin.Context) {
 // other pods went (absent for everyone else).
 type postJSON struct {
 	pod.PostView
-	Deliveries *[]pod.DeliveryStatus `json:"deliveries,omitempty"`
+	Deliveries *[]posts.DeliveryStatus `json:"deliveries,omitempty"`
 }
 
 func (s *Server) deletePost(c *gin.Context) {
-	if err := s.app.DeletePost(c.Request.Context(), session(c), postKey(c)); err != nil {
+	if err := s.app.Posts.DeletePost(c.Request.Context(), session(c), postKey(c)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -170,7 +172,7 @@ func (s *Server) deletePost(c *gin.Context) {
 }
 
 func (s *Server) comments(c *gin.Context) {
-	cs, err := s.app.Comments(c.Request.Context(), session(c), postKey(c))
+	cs, err := s.app.Posts.Comments(c.Request.Context(), session(c), postKey(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -201,7 +203,7 @@ func (s *Server) createComment(c *gin.Context) {
 		text = p.Comment.Text
 	}
 	ctx := c.Request.Context()
-	cv, err := s.app.Comment(ctx, session(c), postKey(c), text)
+	cv, err := s.app.Posts.Comment(ctx, session(c), postKey(c), text)
 	if wantsJSON(c) {
 		if err != nil {
 			s.fail(c, err)
@@ -212,12 +214,12 @@ func (s *Server) createComment(c *gin.Context) {
 	}
 	var inv *pod.InvalidError
 	if errors.As(err, &inv) {
-		page, perr := s.app.Post(ctx, session(c), postKey(c))
+		page, perr := s.app.Posts.Post(ctx, session(c), postKey(c))
 		if perr != nil {
 			s.fail(c, perr)
 			return
 		}
-		page.Deliveries = pod.DeliveriesFor(session(c), page.Deliveries)
+		page.Deliveries = posts.DeliveriesFor(session(c), page.Deliveries)
 		msg := inv.Fields["text"]
 		if msg != "" {
 			msg = "Your comment " + msg
@@ -242,7 +244,7 @@ func (s *Server) deleteComment(c *gin.Context) {
 			return
 		}
 	}
-	if err := s.app.DeleteComment(c.Request.Context(), session(c), id); err != nil {
+	if err := s.app.Posts.DeleteComment(c.Request.Context(), session(c), id); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -265,7 +267,7 @@ func (s *Server) likePost(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	if c.Request.Method == http.MethodDelete {
-		if err := s.app.Unlike(ctx, session(c), postKey(c), cid); err != nil {
+		if err := s.app.Posts.Unlike(ctx, session(c), postKey(c), cid); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -276,7 +278,7 @@ func (s *Server) likePost(c *gin.Context) {
 		backToPost(c, "/posts/"+postKey(c))
 		return
 	}
-	like, err := s.app.Like(ctx, session(c), postKey(c), cid)
+	like, err := s.app.Posts.Like(ctx, session(c), postKey(c), cid)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -289,7 +291,7 @@ func (s *Server) likePost(c *gin.Context) {
 }
 
 func (s *Server) likes(c *gin.Context) {
-	ls, err := s.app.Likes(c.Request.Context(), session(c), postKey(c))
+	ls, err := s.app.Posts.Likes(c.Request.Context(), session(c), postKey(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -310,7 +312,7 @@ func (s *Server) reshare(c *gin.Context) {
 		s.fail(c, &pod.InvalidError{Fields: map[string]string{"root_guid": "can't be blank"}})
 		return
 	}
-	post, err := s.app.Reshare(c.Request.Context(), session(c), root)
+	post, err := s.app.Posts.Reshare(c.Request.Context(), session(c), root)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -325,7 +327,7 @@ func (s *Server) reshare(c *gin.Context) {
 
 func (s *Server) participation(c *gin.Context) {
 	on := c.Request.Method == http.MethodPost
-	if err := s.app.Participate(c.Request.Context(), session(c), postKey(c), on); err != nil {
+	if err := s.app.Posts.Participate(c.Request.Context(), session(c), postKey(c), on); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -356,7 +358,7 @@ func (s *Server) hidePost(c *gin.Context) {
 		key = c.Param("id")
 	}
 	hide := p.Conversation != "show"
-	if err := s.app.HidePost(c.Request.Context(), session(c), key, hide); err != nil {
+	if err := s.app.Posts.HidePost(c.Request.Context(), session(c), key, hide); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -9,20 +9,23 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/contacts"
+	"github.com/aspenpod/aspen/pod/profiles"
+	"github.com/aspenpod/aspen/pod/streams"
 )
 
 func (s *Server) profile(c *gin.Context) {
 	ctx := c.Request.Context()
 	sess := session(c)
 	guid := strings.TrimSuffix(c.Param("guid"), ".json")
-	p, err := s.app.Profile(ctx, sess, guid)
+	p, err := s.app.Profiles.Profile(ctx, sess, guid)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	var rel *pod.Relation
+	var rel *contacts.Relation
 	if sess != nil && !p.IsOwner {
-		if rel, err = s.app.Relationship(ctx, sess, guid); err != nil {
+		if rel, err = s.app.Contacts.Relationship(ctx, sess, guid); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -44,24 +47,24 @@ func (s *Server) profile(c *gin.Context) {
 		c.JSON(http.StatusOK, js)
 		return
 	}
-	if err := s.app.PersonSeen(ctx, sess, p.ID); err != nil {
+	if err := s.app.Profiles.PersonSeen(ctx, sess, p.ID); err != nil {
 		s.fail(c, err)
 		return
 	}
-	q, err := streamQuery(c, pod.StreamPerson)
+	q, err := streamQuery(c, streams.StreamPerson)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	q.PersonGUID = guid
-	stream, err := s.app.Stream(ctx, sess, q)
+	stream, err := s.app.Streams.Stream(ctx, sess, q)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	page := profilePage{Base: s.base(c), Profile: p, PersonID: p.ID, Relation: rel, Posts: stream.Posts, Next: nextURL(c, stream.Next)}
 	if rel != nil {
-		as, err := s.app.Aspects(ctx, sess)
+		as, err := s.app.Contacts.Aspects(ctx, sess)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -80,13 +83,13 @@ func (s *Server) profile(c *gin.Context) {
 }
 
 func (s *Server) personStream(c *gin.Context) {
-	q, err := streamQuery(c, pod.StreamPerson)
+	q, err := streamQuery(c, streams.StreamPerson)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	q.PersonGUID = c.Param("guid")
-	page, err := s.app.Stream(c.Request.Context(), session(c), q)
+	page, err := s.app.Streams.Stream(c.Request.Context(), session(c), q)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -99,7 +102,7 @@ func (s *Server) personStream(c *gin.Context) {
 }
 
 // profileJSON is the person JSON shape diaspora*'s front end reads.
-func profileJSON(p *pod.ProfileView) gin.H {
+func profileJSON(p *profiles.ProfileView) gin.H {
 	profile := gin.H{
 		"first_name": p.FirstName, "last_name": p.LastName, "full_name": p.Name,
 		"avatar":     gin.H{"small": p.AvatarSmall, "medium": p.AvatarMedium, "large": p.AvatarLarge},
@@ -119,7 +122,7 @@ func profileJSON(p *pod.ProfileView) gin.H {
 }
 
 func (s *Server) userProfile(c *gin.Context) {
-	guid, err := s.app.PersonGUIDByUsername(c.Request.Context(), c.Param("username"))
+	guid, err := s.app.Profiles.PersonGUIDByUsername(c.Request.Context(), c.Param("username"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -128,12 +131,12 @@ func (s *Server) userProfile(c *gin.Context) {
 }
 
 func (s *Server) profileEditPage(c *gin.Context) (*profileEditPage, error) {
-	form, view, err := s.app.ProfileForm(c.Request.Context(), session(c).UserID)
+	form, view, err := s.app.Profiles.ProfileForm(c.Request.Context(), session(c).UserID)
 	if err != nil {
 		return nil, err
 	}
 	return &profileEditPage{Base: s.base(c), Form: *form, Avatar: view.AvatarLarge,
-		AvatarMaxMB: s.app.Options().AvatarMaxBytes >> 20, Errors: map[string]string{}}, nil
+		AvatarMaxMB: s.app.Core.Options().AvatarMaxBytes >> 20, Errors: map[string]string{}}, nil
 }
 
 func (s *Server) profileForm(c *gin.Context) {
@@ -148,7 +151,7 @@ func (s *Server) profileForm(c *gin.Context) {
 func (s *Server) updateProfile(c *gin.Context) {
 	ctx := c.Request.Context()
 	userID := session(c).UserID
-	in := pod.ProfileInput{
+	in := profiles.ProfileInput{
 		FirstName:     c.PostForm("profile[first_name]"),
 		LastName:      c.PostForm("profile[last_name]"),
 		Bio:           c.PostForm("profile[bio]"),
@@ -173,7 +176,7 @@ func (s *Server) updateProfile(c *gin.Context) {
 		defer f.Close()
 		avatar = f
 	}
-	err := s.app.SaveProfile(ctx, userID, in, avatar)
+	err := s.app.Profiles.SaveProfile(ctx, userID, in, avatar)
 	var inv *pod.InvalidError
 	if errors.As(err, &inv) {
 		p, perr := s.profileEditPage(c)

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/federate"
 	"github.com/aspenpod/aspen/templates"
 )
 
@@ -87,7 +88,7 @@ var notificationTypeNames = map[string]string{
 }
 
 var podStateNames = map[string]string{
-	pod.PodUp: "up", pod.PodFailing: "failing", pod.PodGivenUp: "given up", pod.PodUnknown: "not contacted yet",
+	federate.PodUp: "up", federate.PodFailing: "failing", federate.PodGivenUp: "given up", federate.PodUnknown: "not contacted yet",
 }
 
 // when shows a moment in UTC, whatever the server's time zone.

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/streams"
 )
 
 // TestLimitedPostRoutesByPersona checks every route that touches a limited
@@ -177,11 +177,11 @@ func TestBadInputChangesNothing(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	countPosts := func() int {
-		page, err := w.p.App.Stream(ctx, nil, pod.StreamQuery{Kind: pod.StreamPublic, Limit: 100})
+		page, err := w.p.App.Streams.Stream(ctx, nil, streams.StreamQuery{Kind: streams.StreamPublic, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
-		own, _ := w.p.App.Stream(ctx, nil, pod.StreamQuery{Kind: pod.StreamPerson, PersonGUID: w.aliceGUID, Limit: 100})
+		own, _ := w.p.App.Streams.Stream(ctx, nil, streams.StreamQuery{Kind: streams.StreamPerson, PersonGUID: w.aliceGUID, Limit: 100})
 		return len(page.Posts) + len(own.Posts)
 	}
 	before := countPosts()

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/app"
 	"github.com/aspenpod/aspen/pod/media"
 )
 
@@ -39,7 +40,7 @@ type Options struct {
 // Server holds the HTTP side of the pod. It has no database handle: all it
 // can do goes through pod.App.
 type Server struct {
-	app    *pod.App
+	app    *app.App
 	opt    Options
 	pages  *renderer
 	log    *slog.Logger
@@ -52,7 +53,7 @@ type Server struct {
 const formBodyLimit = 1 << 20
 
 // New builds the server and its routes.
-func New(app *pod.App, opt Options, log *slog.Logger) (*Server, error) {
+func New(app *app.App, opt Options, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -139,7 +140,7 @@ func (s *Server) routes() {
 	e.GET("/people.json", s.people)
 
 	// Streams. Public, tag and person streams need no sign-in.
-	for path, def := range streams {
+	for path, def := range streamDefs {
 		h := s.streamHandler(def)
 		e.GET(path, h)
 		e.GET(path+".json", h)

@@ -53,7 +53,7 @@ func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status":
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.app.Ready(ctx); err != nil {
+	if err := s.app.Core.Ready(ctx); err != nil {
 		s.log.Warn("not ready", "err", err)
 		msg := "a backing service is unreachable"
 		var dep *pod.DependencyError

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/streams"
 )
 
 // streamDef describes one stream route.
@@ -19,20 +20,20 @@ type streamDef struct {
 	publisher bool
 }
 
-var streams = map[string]streamDef{
-	"/stream":        {pod.StreamMain, "Stream", "Nothing here yet. Add people to your aspects, follow #tags, or write something.", true},
-	"/aspects":       {pod.StreamAspects, "My aspects", "No posts from these aspects yet.", true},
-	"/public":        {pod.StreamPublic, "Public posts", "No public posts yet.", false},
-	"/mentions":      {pod.StreamMentions, "@Mentions", "Nobody mentioned you yet.", false},
-	"/followed_tags": {pod.StreamFollowedTags, "#Followed tags", "No posts with your tags yet. Follow tags on a tag's page.", false},
-	"/activity":      {pod.StreamActivity, "My activity", "You haven't posted, commented or liked anything yet.", false},
-	"/liked":         {pod.StreamLiked, "Liked", "You haven't liked anything yet.", false},
-	"/commented":     {pod.StreamCommented, "Commented", "You haven't commented on anything yet.", false},
+var streamDefs = map[string]streamDef{
+	"/stream":        {streams.StreamMain, "Stream", "Nothing here yet. Add people to your aspects, follow #tags, or write something.", true},
+	"/aspects":       {streams.StreamAspects, "My aspects", "No posts from these aspects yet.", true},
+	"/public":        {streams.StreamPublic, "Public posts", "No public posts yet.", false},
+	"/mentions":      {streams.StreamMentions, "@Mentions", "Nobody mentioned you yet.", false},
+	"/followed_tags": {streams.StreamFollowedTags, "#Followed tags", "No posts with your tags yet. Follow tags on a tag's page.", false},
+	"/activity":      {streams.StreamActivity, "My activity", "You haven't posted, commented or liked anything yet.", false},
+	"/liked":         {streams.StreamLiked, "Liked", "You haven't liked anything yet.", false},
+	"/commented":     {streams.StreamCommented, "Commented", "You haven't commented on anything yet.", false},
 }
 
 // streamQuery reads the page parameters common to every stream.
-func streamQuery(c *gin.Context, kind string) (pod.StreamQuery, error) {
-	q := pod.StreamQuery{Kind: kind, Before: c.Query("before")}
+func streamQuery(c *gin.Context, kind string) (streams.StreamQuery, error) {
+	q := streams.StreamQuery{Kind: kind, Before: c.Query("before")}
 	if mt := c.Query("max_time"); mt != "" {
 		n, err := strconv.ParseFloat(mt, 64)
 		if err != nil || n < 0 {
@@ -82,10 +83,10 @@ func (s *Server) streamHandler(def streamDef) gin.HandlerFunc {
 
 // showStream renders a stream page (or its JSON: an array of posts, as
 // diaspora* answers, with the next page in a Link header).
-func (s *Server) showStream(c *gin.Context, q pod.StreamQuery, def streamDef, pub *publisherView) {
+func (s *Server) showStream(c *gin.Context, q streams.StreamQuery, def streamDef, pub *publisherView) {
 	ctx := c.Request.Context()
 	sess := session(c)
-	page, err := s.app.Stream(ctx, sess, q)
+	page, err := s.app.Streams.Stream(ctx, sess, q)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -100,7 +101,7 @@ func (s *Server) showStream(c *gin.Context, q pod.StreamQuery, def streamDef, pu
 	}
 	p := streamPage{Base: s.base(c), Title: def.title, Posts: page.Posts, Next: next, Empty: def.empty}
 	if sess != nil {
-		as, err := s.app.Aspects(ctx, sess)
+		as, err := s.app.Contacts.Aspects(ctx, sess)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -113,7 +114,7 @@ func (s *Server) showStream(c *gin.Context, q pod.StreamQuery, def streamDef, pu
 			as[i].Selected = selected[as[i].ID]
 		}
 		p.Aspects = as
-		prof, err := s.app.Profile(ctx, sess, sess.GUID)
+		prof, err := s.app.Profiles.Profile(ctx, sess, sess.GUID)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -135,11 +136,11 @@ func (s *Server) showStream(c *gin.Context, q pod.StreamQuery, def streamDef, pu
 			p.Publisher = pub
 		}
 	}
-	if q.Kind == pod.StreamTag {
+	if q.Kind == streams.StreamTag {
 		p.Tag = q.Tag
 		p.Title = "#" + q.Tag
 		p.Empty = "No posts with #" + q.Tag + " that you can see."
-		if p.FollowsTag, err = s.app.FollowsTag(ctx, sess, q.Tag); err != nil {
+		if p.FollowsTag, err = s.app.Streams.FollowsTag(ctx, sess, q.Tag); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -158,20 +159,20 @@ func (s *Server) tagStream(c *gin.Context) {
 		s.fail(c, &pod.InvalidError{Message: "a tag may contain only letters, digits, '_' and '-'"})
 		return
 	}
-	q, err := streamQuery(c, pod.StreamTag)
+	q, err := streamQuery(c, streams.StreamTag)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	q.Tag = tag
-	s.showStream(c, q, streamDef{kind: pod.StreamTag}, nil)
+	s.showStream(c, q, streamDef{kind: streams.StreamTag}, nil)
 }
 
 // bookmarklet is diaspora*'s small sharing page; clients read the signed-in
 // user's data from it.
 func (s *Server) bookmarklet(c *gin.Context) {
-	q := pod.StreamQuery{Kind: pod.StreamMain, Limit: 1}
-	def := streams["/stream"]
+	q := streams.StreamQuery{Kind: streams.StreamMain, Limit: 1}
+	def := streamDefs["/stream"]
 	def.title = "Share"
 	pub := &publisherView{Sel: map[string]bool{"all_aspects": true}}
 	if text := strings.TrimSpace(c.Query("title") + "\n" + c.Query("url") + "\n" + c.Query("notes")); text != "" {
@@ -183,7 +184,7 @@ func (s *Server) bookmarklet(c *gin.Context) {
 // searchTags answers tag autocompletion: GET /tags?q=&limit= → [{"name"}].
 func (s *Server) searchTags(c *gin.Context) {
 	limit, _ := strconv.Atoi(c.Query("limit"))
-	names, err := s.app.SearchTags(c.Request.Context(), session(c), c.Query("q"), limit)
+	names, err := s.app.Streams.SearchTags(c.Request.Context(), session(c), c.Query("q"), limit)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -20,6 +20,7 @@ import (
 	"github.com/aspenpod/aspen/config"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/app"
 	"github.com/aspenpod/aspen/pod/media"
 )
 
@@ -32,7 +33,7 @@ type Env struct {
 	Queue *asynq.Client
 	Redis asynq.RedisConnOpt
 	Media *media.LocalStore
-	App   *pod.App
+	App   *app.App
 }
 
 // Close closes the connections the Env holds.
@@ -136,7 +137,7 @@ func Setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode Migrat
 	if err != nil {
 		return nil, fmt.Errorf("POD_SECRET_KEY: %w", err)
 	}
-	e.App = pod.New(pod.Options{
+	e.App = app.New(pod.Options{
 		Host: cfg.Host, BaseURL: cfg.BaseURL(), RSABits: cfg.RSABits, KeyPoolSize: cfg.KeyPoolSize,
 		RegistrationsOpen: cfg.Registrations == config.RegistrationsOpen, InviteCount: cfg.InviteCount,
 		AvatarMaxBytes: cfg.AvatarMaxBytes, RedisPrefix: cfg.RedisPrefix,

@@ -1,0 +1,58 @@
+// Package app puts the pod's use cases together: the core and one service
+// per resource, with the federation layer beside them. The commands and
+// the test pods build the application here, so that both wire it the same
+// way; pod/web and pod/jobs take the services they call from it.
+package app
+
+import (
+	"context"
+
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
+	"github.com/aspenpod/aspen/pod/contacts"
+	"github.com/aspenpod/aspen/pod/federate"
+	"github.com/aspenpod/aspen/pod/notifications"
+	"github.com/aspenpod/aspen/pod/posts"
+	"github.com/aspenpod/aspen/pod/profiles"
+	"github.com/aspenpod/aspen/pod/streams"
+)
+
+// App is the whole application.
+type App struct {
+	Core          *pod.Core
+	Accounts      *accounts.Service
+	Profiles      *profiles.Service
+	Contacts      *contacts.Service
+	Posts         *posts.Service
+	Streams       *streams.Service
+	Notifications *notifications.Service
+	Federate      *federate.Service
+}
+
+// New builds the application.
+func New(opt pod.Options, d pod.Deps) *App {
+	core := pod.New(opt, d)
+	a := &App{
+		Core:          core,
+		Accounts:      accounts.New(core),
+		Profiles:      profiles.New(core),
+		Posts:         posts.New(core),
+		Streams:       streams.New(core),
+		Notifications: notifications.New(core),
+	}
+	// People search discovers remote people through the federation layer,
+	// which is built after contacts (it applies received contacts).
+	a.Contacts = contacts.New(core, discoverer{a})
+	a.Federate = federate.New(core, a.Contacts, a.Posts)
+	return a
+}
+
+// discoverer reaches the federation layer once it is built.
+type discoverer struct{ a *App }
+
+func (d discoverer) IsRemoteID(q string) bool { return d.a.Federate.IsRemoteID(q) }
+
+func (d discoverer) RemotePerson(ctx context.Context, diasporaID string, refresh bool) (*models.Person, error) {
+	return d.a.Federate.RemotePerson(ctx, diasporaID, refresh)
+}

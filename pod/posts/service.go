@@ -1,0 +1,22 @@
+// Package posts owns posts and what hangs under them: writing a post to
+// chosen aspects or publicly (with the audience preview and the delivery
+// report its author sees), showing, hiding and deleting one, and comments,
+// likes, reshares and participation.
+package posts
+
+import (
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod"
+)
+
+// Service holds the post use cases.
+type Service struct {
+	core  *pod.Core
+	opt   pod.Options
+	store *models.Store
+}
+
+// New builds the post use cases over core.
+func New(core *pod.Core) *Service {
+	return &Service{core: core, opt: core.Options(), store: core.Store()}
+}
