@@ -196,7 +196,7 @@ func (e *DependencyError) Unwrap() error { return e.Err }
 // EnqueueBestEffort puts a housekeeping task on the queue after commit, best effort:
 // a failure is logged, not returned. Only tasks that a periodic job redoes
 // anyway may go this way (the key pool refill); everything that federates
-// goes through the outbox (txOut).
+// goes through the outbox (TxOut).
 func (a *Core) EnqueueBestEffort(ctx context.Context, t *asynq.Task) {
 	if a.queue == nil {
 		return

@@ -1,6 +1,6 @@
 package pod
 
-// The transactional outbox (DESIGN.md, Federation pipeline): txOut is the
+// The transactional outbox (DESIGN.md, Federation pipeline): TxOut is the
 // one way a use case runs a transaction whose change other pods must hear
 // of; its events are written into the outbox table in that transaction,
 // and the relay moves them into the job queue.
@@ -15,10 +15,10 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// Outbox collects the tasks a use case's transaction queues: txOut writes
+// Outbox collects the tasks a use case's transaction queues: TxOut writes
 // them into the outbox table in that same transaction, so that they exist
 // exactly when the change does. The relay (RelayOutbox, in the worker)
-// moves them into the job queue; txOut tries that at once after commit,
+// moves them into the job queue; TxOut tries that at once after commit,
 // but nothing depends on it.
 type Outbox struct {
 	events []tasks.Event

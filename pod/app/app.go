@@ -12,6 +12,7 @@ import (
 	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/contacts"
 	"github.com/aspenpod/aspen/pod/federate"
+	"github.com/aspenpod/aspen/pod/federate/documents"
 	"github.com/aspenpod/aspen/pod/notifications"
 	"github.com/aspenpod/aspen/pod/posts"
 	"github.com/aspenpod/aspen/pod/profiles"
@@ -28,6 +29,7 @@ type App struct {
 	Streams       *streams.Service
 	Notifications *notifications.Service
 	Federate      *federate.Service
+	Documents     *documents.Service
 }
 
 // New builds the application.
@@ -45,6 +47,7 @@ func New(opt pod.Options, d pod.Deps) *App {
 	// which is built after contacts (it applies received contacts).
 	a.Contacts = contacts.New(core, discoverer{a})
 	a.Federate = federate.New(core, a.Contacts, a.Posts)
+	a.Documents = documents.New(core)
 	return a
 }
 

@@ -16,7 +16,7 @@ import (
 )
 
 // Outbound federation (DESIGN.md, Federation pipeline): a use case writes
-// its event into the outbox table in its transaction (txOut, outbox.go);
+// its event into the outbox table in its transaction (TxOut, outbox.go);
 // the relay moves it into the job queue; the event's dispatch job loads
 // what happened,
 // resolves the remote recipients, signs once and queues one delivery task

@@ -3,9 +3,10 @@
 // use cases put in the outbox into entities, signs them once, and queues
 // one delivery per remote pod (public) or person (limited), then sends
 // them (Deliver). Inbound, it verifies received envelopes and turns each
-// entity into a call on the use-case packages or the store. It also
-// answers other pods' discovery (WebFinger, hCard, NodeInfo, /fetch),
-// finds remote people, and reports federation's health to admins.
+// entity into a call on the use-case packages or the store. It also finds
+// remote people (WebFinger, hCard) and reports federation's health to
+// admins. What other pods ask of this one (discovery documents, NodeInfo,
+// /fetch) is answered by its subpackage documents.
 package federate
 
 import (

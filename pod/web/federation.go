@@ -8,7 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aspenpod/aspen/federation/receive"
-	"github.com/aspenpod/aspen/pod/federate"
+	"github.com/aspenpod/aspen/pod/federate/documents"
 )
 
 // federationRoutes mounts the endpoints other pods use (discovery, fetch,
@@ -39,7 +39,7 @@ func (s *Server) federationRoutes() {
 // federationDocument writes a document for another pod, or its redirect.
 // Discovery documents are readable from any origin, as diaspora* serves
 // them.
-func federationDocument(c *gin.Context, doc *federate.FederationDocument, cors bool) {
+func federationDocument(c *gin.Context, doc *documents.FederationDocument, cors bool) {
 	if doc.RedirectURL != "" {
 		c.Redirect(http.StatusFound, doc.RedirectURL)
 		return
@@ -57,8 +57,8 @@ func (s *Server) webFinger(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: the resource parameter is missing", errBadRequest))
 		return
 	}
-	doc, err := s.app.Federate.WebFinger(c.Request.Context(), resource)
-	if errors.Is(err, federate.ErrBadResource) {
+	doc, err := s.app.Documents.WebFinger(c.Request.Context(), resource)
+	if errors.Is(err, documents.ErrBadResource) {
 		err = fmt.Errorf("%w: %w", errBadRequest, err)
 	}
 	if err != nil {
@@ -70,17 +70,17 @@ func (s *Server) webFinger(c *gin.Context) {
 
 // hostMeta answers GET /.well-known/host-meta.
 func (s *Server) hostMeta(c *gin.Context) {
-	federationDocument(c, s.app.Federate.HostMeta(), true)
+	federationDocument(c, s.app.Documents.HostMeta(), true)
 }
 
 // wellKnownNodeInfo answers GET /.well-known/nodeinfo.
 func (s *Server) wellKnownNodeInfo(c *gin.Context) {
-	federationDocument(c, s.app.Federate.WellKnownNodeInfo(), true)
+	federationDocument(c, s.app.Documents.WellKnownNodeInfo(), true)
 }
 
 // nodeInfo answers GET /nodeinfo/2.0 and /nodeinfo/2.1.
 func (s *Server) nodeInfo(c *gin.Context) {
-	doc, err := s.app.Federate.NodeInfo(c.Request.Context(), c.Param("version"))
+	doc, err := s.app.Documents.NodeInfo(c.Request.Context(), c.Param("version"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -90,7 +90,7 @@ func (s *Server) nodeInfo(c *gin.Context) {
 
 // hCard answers GET /hcard/users/:guid.
 func (s *Server) hCard(c *gin.Context) {
-	doc, err := s.app.Federate.HCard(c.Request.Context(), c.Param("guid"))
+	doc, err := s.app.Documents.HCard(c.Request.Context(), c.Param("guid"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -101,7 +101,7 @@ func (s *Server) hCard(c *gin.Context) {
 // fetch answers GET /fetch/:type/:guid: a signed magic envelope, a redirect
 // to the author's pod, or 404.
 func (s *Server) fetch(c *gin.Context) {
-	doc, err := s.app.Federate.FetchPublic(c.Request.Context(), c.Param("type"), c.Param("guid"))
+	doc, err := s.app.Documents.FetchPublic(c.Request.Context(), c.Param("type"), c.Param("guid"))
 	if err != nil {
 		s.fail(c, err)
 		return

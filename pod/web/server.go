@@ -1,6 +1,6 @@
 // Package web serves the pod's pages and JSON over HTTP with gin. Handlers
-// are thin: they bind a form, call one use case of pod.App and render a page
-// struct or redirect. Errors map to statuses in one place (errors.go).
+// are thin: they bind a form, call one use case (a service of pod/app) and
+// render a page struct or redirect. Errors map to statuses in one place (errors.go).
 package web
 
 import (
@@ -38,7 +38,7 @@ type Options struct {
 }
 
 // Server holds the HTTP side of the pod. It has no database handle: all it
-// can do goes through pod.App.
+// can do goes through the services of pod/app.
 type Server struct {
 	app    *app.App
 	opt    Options

@@ -1,4 +1,4 @@
-package federate_test
+package documents_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/aspenpod/aspen/federation/envelope"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
-	"github.com/aspenpod/aspen/pod/federate"
+	"github.com/aspenpod/aspen/pod/federate/documents"
 	"github.com/aspenpod/aspen/pod/federate/fedhost"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/posts"
@@ -60,7 +60,7 @@ func remotePerson(t *testing.T, p *podtest.Pod, name string) *models.Person {
 
 // openFetched parses and verifies a /fetch answer with the author's key and
 // returns the entity inside.
-func openFetched(t *testing.T, doc *federate.FederationDocument, author string, pub *rsa.PublicKey) entity.Entity {
+func openFetched(t *testing.T, doc *documents.FederationDocument, author string, pub *rsa.PublicKey) entity.Entity {
 	t.Helper()
 	if doc.ContentType != envelope.ContentType || doc.RedirectURL != "" {
 		t.Fatalf("fetch answer: content type %q, redirect %q", doc.ContentType, doc.RedirectURL)
@@ -95,7 +95,7 @@ func TestWebFingerAndHCardOfLocalUser(t *testing.T) {
 		"acct:alice@pod.test", "alice@pod.test", " ACCT:Alice@Pod.Test ",
 		"http://pod.test/people/" + person.GUID, "https://pod.test/u/alice", "http://pod.test/u/alice/",
 	} {
-		doc, err := p.App.Federate.WebFinger(ctx, resource)
+		doc, err := p.App.Documents.WebFinger(ctx, resource)
 		if err != nil {
 			t.Fatalf("WebFinger(%q): %v", resource, err)
 		}
@@ -122,7 +122,7 @@ func TestWebFingerAndHCardOfLocalUser(t *testing.T) {
 		}
 	}
 
-	doc, err := p.App.Federate.HCard(ctx, person.GUID)
+	doc, err := p.App.Documents.HCard(ctx, person.GUID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,19 +162,19 @@ func TestWebFingerRefusesWhatIsNotOurs(t *testing.T) {
 		"http://remote.example/u/alice", "http://pod.test/people/" + bob.GUID, "http://pod.test/people/unknown",
 		"http://pod.test/posts/1", "acct:mallory@pod.test", "acct:a b@pod.test",
 	} {
-		if _, err := p.App.Federate.WebFinger(ctx, resource); !errors.Is(err, pod.ErrNotFound) {
+		if _, err := p.App.Documents.WebFinger(ctx, resource); !errors.Is(err, pod.ErrNotFound) {
 			t.Errorf("WebFinger(%q) = %v, want ErrNotFound", resource, err)
 		}
 	}
 	for _, resource := range []string{"", "  ", "alice", "acct:", "acct:alice", "@pod.test", "alice@", "http://"} {
-		if _, err := p.App.Federate.WebFinger(ctx, resource); !errors.Is(err, federate.ErrBadResource) {
+		if _, err := p.App.Documents.WebFinger(ctx, resource); !errors.Is(err, documents.ErrBadResource) {
 			t.Errorf("WebFinger(%q) = %v, want ErrBadResource", resource, err)
 		}
 	}
-	if _, err := p.App.Federate.HCard(ctx, bob.GUID); !errors.Is(err, pod.ErrNotFound) {
+	if _, err := p.App.Documents.HCard(ctx, bob.GUID); !errors.Is(err, pod.ErrNotFound) {
 		t.Errorf("hCard of a remote person: %v, want ErrNotFound", err)
 	}
-	if _, err := p.App.Federate.HCard(ctx, "not-a-guid"); !errors.Is(err, pod.ErrNotFound) {
+	if _, err := p.App.Documents.HCard(ctx, "not-a-guid"); !errors.Is(err, pod.ErrNotFound) {
 		t.Errorf("hCard of a bad GUID: %v, want ErrNotFound", err)
 	}
 	mallory, err := p.Store.UserByUsername(ctx, "mallory")
@@ -185,14 +185,14 @@ func TestWebFingerRefusesWhatIsNotOurs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.App.Federate.HCard(ctx, mp.GUID); !errors.Is(err, pod.ErrNotFound) {
+	if _, err := p.App.Documents.HCard(ctx, mp.GUID); !errors.Is(err, pod.ErrNotFound) {
 		t.Errorf("hCard of a locked user: %v, want ErrNotFound", err)
 	}
 }
 
 func nodeInfo(t *testing.T, p *podtest.Pod, version string) *discovery.NodeInfo {
 	t.Helper()
-	doc, err := p.App.Federate.NodeInfo(context.Background(), version)
+	doc, err := p.App.Documents.NodeInfo(context.Background(), version)
 	if err != nil {
 		t.Fatalf("NodeInfo(%s): %v", version, err)
 	}
@@ -241,7 +241,7 @@ func TestNodeInfoCountsAndRegistrations(t *testing.T) {
 		t.Error("NodeInfo 2.0 has 2.1-only software fields")
 	}
 	for _, v := range []string{"1.0", "2.2", "", "x"} {
-		if _, err := p.App.Federate.NodeInfo(ctx, v); !errors.Is(err, pod.ErrNotFound) {
+		if _, err := p.App.Documents.NodeInfo(ctx, v); !errors.Is(err, pod.ErrNotFound) {
 			t.Errorf("NodeInfo(%q) = %v, want ErrNotFound", v, err)
 		}
 	}
@@ -330,7 +330,7 @@ func TestFetchPublicPost(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, typ := range []string{"post", "status_message"} {
-		doc, err := p.App.Federate.FetchPublic(ctx, typ, post.GUID)
+		doc, err := p.App.Documents.FetchPublic(ctx, typ, post.GUID)
 		if err != nil {
 			t.Fatalf("fetch %s: %v", typ, err)
 		}
@@ -343,7 +343,7 @@ func TestFetchPublicPost(t *testing.T) {
 			t.Errorf("fetched %+v; stored %+v", sm, stored)
 		}
 	}
-	if _, err := p.App.Federate.FetchPublic(ctx, "reshare", post.GUID); !errors.Is(err, pod.ErrNotFound) {
+	if _, err := p.App.Documents.FetchPublic(ctx, "reshare", post.GUID); !errors.Is(err, pod.ErrNotFound) {
 		t.Errorf("fetch reshare/<status message guid>: %v, want ErrNotFound", err)
 	}
 }
@@ -382,7 +382,7 @@ func TestFetchHidesLimitedAndUnknown(t *testing.T) {
 		{"post", pod.NewGUID()}, {"comment", pod.NewGUID()}, {"like", pod.NewGUID()},
 		{"post", "short"}, {"photo", limited.GUID}, {"Post", limited.GUID}, {"", limited.GUID},
 	} {
-		doc, err := p.App.Federate.FetchPublic(ctx, f.typ, f.guid)
+		doc, err := p.App.Documents.FetchPublic(ctx, f.typ, f.guid)
 		if !errors.Is(err, pod.ErrNotFound) || doc != nil {
 			t.Errorf("fetch %s/%s = %v, %v; want ErrNotFound", f.typ, f.guid, doc, err)
 		}
@@ -405,7 +405,7 @@ func TestFetchInteractionsAndRemoteRedirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, typ := range []string{"post", "reshare"} {
-		doc, err := p.App.Federate.FetchPublic(ctx, typ, reshare.GUID)
+		doc, err := p.App.Documents.FetchPublic(ctx, typ, reshare.GUID)
 		if err != nil {
 			t.Fatalf("fetch %s: %v", typ, err)
 		}
@@ -414,7 +414,7 @@ func TestFetchInteractionsAndRemoteRedirect(t *testing.T) {
 			t.Errorf("fetched reshare %+v", r)
 		}
 	}
-	if _, err := p.App.Federate.FetchPublic(ctx, "status_message", reshare.GUID); !errors.Is(err, pod.ErrNotFound) {
+	if _, err := p.App.Documents.FetchPublic(ctx, "status_message", reshare.GUID); !errors.Is(err, pod.ErrNotFound) {
 		t.Errorf("fetch status_message/<reshare guid>: %v, want ErrNotFound", err)
 	}
 
@@ -422,7 +422,7 @@ func TestFetchInteractionsAndRemoteRedirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := p.App.Federate.FetchPublic(ctx, "comment", c.GUID)
+	doc, err := p.App.Documents.FetchPublic(ctx, "comment", c.GUID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,7 +449,7 @@ func TestFetchInteractionsAndRemoteRedirect(t *testing.T) {
 		{like.GUID, "bob@pod.test", "Post", post.GUID, bobPub},
 		{commentLike.GUID, "alice@pod.test", "Comment", c.GUID, alicePub},
 	} {
-		doc, err := p.App.Federate.FetchPublic(ctx, "like", tc.guid)
+		doc, err := p.App.Documents.FetchPublic(ctx, "like", tc.guid)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -471,7 +471,7 @@ func TestFetchInteractionsAndRemoteRedirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, typ := range []string{"post", "status_message"} {
-		doc, err := p.App.Federate.FetchPublic(ctx, typ, rp.GUID)
+		doc, err := p.App.Documents.FetchPublic(ctx, typ, rp.GUID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -483,7 +483,7 @@ func TestFetchInteractionsAndRemoteRedirect(t *testing.T) {
 	if err := p.Store.CreateComment(ctx, rc); err != nil {
 		t.Fatal(err)
 	}
-	doc, err = p.App.Federate.FetchPublic(ctx, "comment", rc.GUID)
+	doc, err = p.App.Documents.FetchPublic(ctx, "comment", rc.GUID)
 	if err != nil {
 		t.Fatal(err)
 	}

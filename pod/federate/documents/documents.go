@@ -1,4 +1,4 @@
-package federate
+package documents
 
 import (
 	"context"
