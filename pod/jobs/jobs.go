@@ -79,6 +79,7 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 	mux.HandleFunc(tasks.TypePodsCheck, func(ctx context.Context, t *asynq.Task) error {
 		return app.Federate.CheckPods(ctx)
 	})
+	photoHandlers(mux, app, log)
 	return mux
 }
 
@@ -135,4 +136,5 @@ var Periodic = []struct {
 	Task func() *asynq.Task
 }{
 	{"@every 1h", tasks.NewPodsCheck},
+	{PhotosSweepSpec, tasks.NewPhotosSweep},
 }

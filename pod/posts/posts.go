@@ -20,6 +20,8 @@ type PostInput struct {
 	Audience aspects.Selection
 	// ProviderDisplayName names the client that posted, if any.
 	ProviderDisplayName string
+	// Photos are IDs of the author's pending photos to attach, in order.
+	Photos []int64
 }
 
 // checkSelection verifies that every chosen aspect belongs to the user and
@@ -92,8 +94,10 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 	}
 	text := strings.TrimSpace(in.Text)
 	switch {
-	case text == "":
-		return nil, &pod.InvalidError{Fields: map[string]string{"text": "can't be blank"}}
+	case text == "" && len(in.Photos) == 0:
+		return nil, &pod.InvalidError{Fields: map[string]string{"text": "can't be blank (write something or add a photo)"}}
+	case len(in.Photos) > pod.MaxPhotosPerPost:
+		return nil, &pod.InvalidError{Fields: map[string]string{"photos": fmt.Sprintf("a post can have at most %d photos", pod.MaxPhotosPerPost)}}
 	case utf8.RuneCountInString(text) > pod.PostMaxLen:
 		return nil, &pod.InvalidError{Fields: map[string]string{"text": fmt.Sprintf("is too long (at most %d characters)", pod.PostMaxLen)}}
 	}
@@ -135,6 +139,9 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 			NSFW: pod.ContainsTag(text, "nsfw"), CreatedAt: now, UpdatedAt: now, InteractedAt: now,
 		}
 		if err := tx.CreatePost(ctx, post); err != nil {
+			return err
+		}
+		if err := attachPhotos(ctx, tx, s, post, in.Photos); err != nil {
 			return err
 		}
 		if in.Audience.Limited() {
@@ -331,6 +338,7 @@ func (a *Service) DeletePost(ctx context.Context, s *pod.Session, key string) er
 		if err := tx.DeletePost(ctx, p.ID); err != nil {
 			return err
 		}
+		out.AddTask(tasks.NewPhotosSweep()) // its photos' files
 		ids := make([]int64, len(rcpts))
 		for i, r := range rcpts {
 			ids[i] = r.PersonID

@@ -44,5 +44,8 @@ func Outboxed(typ string, payload []byte) (*asynq.Task, string, error) {
 		}
 		return NewFetchPublic(f.PersonID), FetchPublicTaskID(f.PersonID), nil
 	}
+	if t, id, ok, err := outboxedPhoto(typ, payload); ok {
+		return t, id, err
+	}
 	return nil, "", fmt.Errorf("outbox: task type %q does not go through the outbox", typ)
 }
