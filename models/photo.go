@@ -105,8 +105,8 @@ func (s *Store) AttachPhotos(ctx context.Context, authorID int64, post *Post, id
 		return nil
 	}
 	res := s.conn(ctx).Exec(`UPDATE photos ph SET post_id = @post, status_message_guid = @guid, public = @public,
-			position = array_position(@ids::bigint[], ph.id)
-		WHERE ph.id = ANY(@ids::bigint[]) AND ph.author_id = @author AND ph.post_id IS NULL`,
+			position = array_position(CAST(@ids AS bigint[]), ph.id)
+		WHERE ph.id = ANY(CAST(@ids AS bigint[])) AND ph.author_id = @author AND ph.post_id IS NULL`,
 		map[string]any{"post": post.ID, "guid": post.GUID, "public": post.Public, "ids": int64Array(ids), "author": authorID})
 	if res.Error != nil {
 		return translate(res.Error, "attach photos")

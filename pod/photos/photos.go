@@ -118,6 +118,16 @@ func (a *Service) File(ctx context.Context, s *pod.Session, id int64, size strin
 	return a.open(ctx, ph, size)
 }
 
+// Photo shows one photo to someone who may see it (see File).
+func (a *Service) Photo(ctx context.Context, s *pod.Session, id int64) (*pod.PhotoView, error) {
+	ph, err := a.store.VisiblePhoto(ctx, pod.Viewer(s), id)
+	if err != nil {
+		return nil, pod.NotFoundAs(err, pod.ErrNotFound)
+	}
+	v := a.core.PhotoViewOf(*ph)
+	return &v, nil
+}
+
 func (a *Service) open(ctx context.Context, ph *models.Photo, size string) (io.ReadCloser, string, error) {
 	if ph.State != models.PhotoReady || !validSize(size) {
 		return nil, "", pod.ErrNotFound

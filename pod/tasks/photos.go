@@ -44,7 +44,7 @@ func NewPhotoFetch(photoID int64) *asynq.Task {
 // NewPhotosSweep builds the sweep of stale uploads and deleted files (one
 // queued at a time).
 func NewPhotosSweep() *asynq.Task {
-	return asynq.NewTask(TypePhotosSweep, nil, asynq.Queue(QueueLow), asynq.MaxRetry(3),
+	return asynq.NewTask(TypePhotosSweep, []byte("{}"), asynq.Queue(QueueLow), asynq.MaxRetry(3),
 		asynq.Timeout(10*time.Minute), asynq.TaskID(TypePhotosSweep), asynq.Retention(0))
 }
 

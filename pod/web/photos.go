@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,7 @@ func (s *Server) photoRoutes() {
 	e := s.engine
 	e.POST("/photos", s.requireUser, s.uploadPhoto)
 	e.DELETE("/photos/:id", s.requireUser, s.deletePhoto)
+	e.GET("/photos/:id", s.showPhoto)
 	e.GET("/photos/:id/:size", s.photoFile)
 	e.GET("/photo-files/:token/:name", s.federationPhotoFile)
 	e.GET("/people/:guid/photos", s.personPhotos)
@@ -87,6 +89,30 @@ func (s *Server) deletePhoto(c *gin.Context) {
 	if s.withID(c, func(id int64) error { return s.app.Photos.DeletePending(c.Request.Context(), session(c), id) }) {
 		s.doneBack(c, "The photo was removed.", "/stream")
 	}
+}
+
+// showPhoto is GET /photos/:id: the photo's JSON, or its post's page.
+// Who may not see the photo gets a 404.
+func (s *Server) showPhoto(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		s.fail(c, pod.ErrNotFound)
+		return
+	}
+	v, err := s.app.Photos.Photo(c.Request.Context(), session(c), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, v)
+		return
+	}
+	if v.Post == nil {
+		c.Redirect(http.StatusFound, "/stream")
+		return
+	}
+	c.Redirect(http.StatusFound, "/posts/"+v.Post.GUID)
 }
 
 // photoFile serves one size of a photo to someone who may see its post
@@ -203,6 +229,10 @@ type photoParams struct {
 // error names the file.
 func (s *Server) publisherPhotos(c *gin.Context, p *photoParams) ([]int64, bool, error) {
 	ctx, sess := c.Request.Context(), session(c)
+	// bind fills JSON's promoted fields; a form's are read here.
+	if err := fillForm(c, reflect.ValueOf(p).Elem(), ""); err != nil {
+		return nil, false, err
+	}
 	ids := []int64(p.Photos.idListParam)
 	if p.RemovePhoto > 0 {
 		kept := ids[:0]

@@ -1,0 +1,243 @@
+package web_test
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/podtest"
+)
+
+// testJPEG is a small opaque JPEG of w×h.
+func testJPEG(t testing.TB, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 128, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// testPNGAlpha is a small PNG with transparency.
+func testPNGAlpha(t testing.TB) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, 40, 30))
+	img.Set(1, 1, color.NRGBA{255, 0, 0, 128})
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// pngBomb is a valid grey PNG of w×h whose pixels are all zero: a few
+// bytes of file that would decode to w×h bytes (with a header-only file
+// when rows is false).
+func pngBomb(t testing.TB, w, h int, rows bool) []byte {
+	t.Helper()
+	chunk := func(typ string, data []byte) []byte {
+		var b bytes.Buffer
+		binary.Write(&b, binary.BigEndian, uint32(len(data)))
+		b.WriteString(typ)
+		b.Write(data)
+		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(append([]byte(typ), data...)))
+		return b.Bytes()
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr, uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
+	ihdr[8], ihdr[9] = 8, 0 // 8-bit greyscale
+	out := append([]byte("\x89PNG\r\n\x1a\n"), chunk("IHDR", ihdr)...)
+	if rows {
+		var z bytes.Buffer
+		zw := zlib.NewWriter(&z)
+		row := make([]byte, 1+w)
+		for y := 0; y < h; y++ {
+			zw.Write(row)
+		}
+		zw.Close()
+		out = append(out, chunk("IDAT", z.Bytes())...)
+	}
+	return append(out, chunk("IEND", nil)...)
+}
+
+// uploadPhoto sends one file to POST /photos as c's JavaScript does.
+func uploadPhoto(t *testing.T, c *podtest.Client, name string, data []byte) *podtest.Response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, c.Pod.Server.URL+"/photos", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-CSRF-Token", c.CSRF())
+	return c.Do(req)
+}
+
+// uploaded uploads a photo, runs its processing job and returns it.
+func uploaded(t *testing.T, p *podtest.Pod, c *podtest.Client, name string, data []byte) pod.PhotoView {
+	t.Helper()
+	r := mustStatus(t, uploadPhoto(t, c, name, data), http.StatusOK)
+	var js struct {
+		Success bool
+		Data    struct{ Photo pod.PhotoView }
+	}
+	if err := json.Unmarshal([]byte(r.Body), &js); err != nil || !js.Success || js.Data.Photo.ID == 0 {
+		t.Fatalf("upload answer %s (%v)", r.Body, err)
+	}
+	if err := p.App.Photos.Process(context.Background(), js.Data.Photo.ID); err != nil {
+		t.Fatal(err)
+	}
+	return js.Data.Photo
+}
+
+// postWithPhotos publishes text with the photos as c (the form's photos[]).
+func postWithPhotos(t *testing.T, c *podtest.Client, text string, ids []int64, aspectIDs ...string) string {
+	t.Helper()
+	form := url.Values{"status_message[text]": {text}, "aspect_ids[]": aspectIDs}
+	for _, id := range ids {
+		form.Add("photos[]", itoa(id))
+	}
+	r := mustStatus(t, c.Post("/status_messages", form), http.StatusSeeOther)
+	return strings.TrimPrefix(r.Location(), "/posts/")
+}
+
+// photoPaths are the URL paths of every size of the photos.
+func photoPaths(p *podtest.Pod, photos ...pod.PhotoView) []string {
+	var out []string
+	for _, ph := range photos {
+		for _, s := range pod.PhotoSizes {
+			out = append(out, "/photos/"+itoa(ph.ID)+"/"+s)
+		}
+	}
+	return out
+}
+
+// TestPhotoPostPrivacy: photos of a limited post are served to its author
+// and audience, and are a 404 (post, photo page, every file) for an
+// outsider and a signed-out visitor; a pending photo is its uploader's
+// only; deleting the post deletes the photos' files.
+func TestPhotoPostPrivacy(t *testing.T) {
+	w := newWorld(t)
+	ph1 := uploaded(t, w.p, w.alice, "a.jpg", testJPEG(t, 120, 80))
+	ph2 := uploaded(t, w.p, w.alice, "b.png", testPNGAlpha(t))
+	pending := uploaded(t, w.p, w.alice, "c.jpg", testJPEG(t, 30, 30))
+	guid := postWithPhotos(t, w.alice, "two photos for friends", []int64{ph1.ID, ph2.ID}, itoa(w.friends))
+	files := photoPaths(w.p, ph1, ph2)
+
+	for _, c := range []struct {
+		name   string
+		c      *podtest.Client
+		reader bool
+	}{{"author", w.alice, true}, {"audience member", w.bob, true}, {"outsider", w.carol, false}, {"signed out", w.anon, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			want := http.StatusNotFound
+			if c.reader {
+				want = http.StatusOK
+			}
+			pages := []string{"/posts/" + guid, "/posts/" + guid + ".json", "/photos/" + itoa(ph1.ID), "/photos/" + itoa(ph2.ID) + ".json"}
+			for _, path := range append(pages, files...) {
+				r := c.c.Get(path)
+				if r.StatusCode == http.StatusFound && c.reader && strings.HasPrefix(path, "/photos/") && !strings.Contains(path[8:], "/") {
+					continue // the photo page sends readers to its post
+				}
+				if r.StatusCode != want {
+					t.Errorf("GET %s: %d, want %d", path, r.StatusCode, want)
+				}
+				if c.reader && strings.Count(path, "/") == 3 && !strings.HasPrefix(r.Header.Get("Content-Type"), "image/") {
+					t.Errorf("GET %s: content type %q", path, r.Header.Get("Content-Type"))
+				}
+				if !c.reader && (strings.Contains(r.Body, ph1.GUID) || len(r.Body) > 5000) {
+					t.Errorf("GET %s tells something about the photo", path)
+				}
+			}
+			// The person's photo pages list them for readers only.
+			for _, path := range []string{"/people/" + w.aliceGUID + "/photos", "/people/" + w.aliceGUID + "/photos.json"} {
+				r := mustStatus(t, c.c.Get(path), http.StatusOK)
+				has := strings.Contains(r.Body, "/photos/"+itoa(ph1.ID)+"/") && strings.Contains(r.Body, "/photos/"+itoa(ph2.ID)+"/")
+				if has != c.reader {
+					t.Errorf("GET %s lists the photos: %v, want %v", path, has, c.reader)
+				}
+				if strings.Contains(r.Body, "/photos/"+itoa(pending.ID)) {
+					t.Errorf("GET %s lists a pending photo", path)
+				}
+			}
+			// Only the uploader sees a pending photo.
+			for _, path := range photoPaths(w.p, pending) {
+				r := c.c.Get(path)
+				if got, wantP := r.StatusCode, map[bool]int{true: 200, false: 404}[c.c == w.alice]; got != wantP {
+					t.Errorf("pending photo GET %s: %d, want %d", path, got, wantP)
+				}
+			}
+		})
+	}
+
+	// The JSON of the post carries the photos as diaspora* shapes them.
+	var js struct {
+		Photos []struct {
+			ID         int64
+			Dimensions struct{ Width, Height int }
+			Sizes      struct{ Small, Medium, Large string }
+		}
+	}
+	json.Unmarshal([]byte(mustStatus(t, w.bob.Get("/posts/"+guid+".json"), 200).Body), &js)
+	if len(js.Photos) != 2 || js.Photos[0].ID != ph1.ID || js.Photos[0].Dimensions.Width != 120 || js.Photos[0].Sizes.Large == "" {
+		t.Errorf("post JSON photos: %+v", js.Photos)
+	}
+	// diaspora*'s sizes: thumb_small 50×50, scaled_full at most 700 wide.
+	for size, want := range map[string][2]int{"thumb_small": {50, 50}, "thumb_medium": {100, 67}, "thumb_large": {120, 80}, "scaled_full": {120, 80}} {
+		r := mustStatus(t, w.bob.Get(photoPaths(w.p, ph1)[indexOf(pod.PhotoSizes, size)]), 200)
+		cfg, _, err := image.DecodeConfig(strings.NewReader(r.Body))
+		if err != nil || cfg.Width != want[0] || cfg.Height != want[1] {
+			t.Errorf("%s: %dx%d (%v), want %v", size, cfg.Width, cfg.Height, err, want)
+		}
+	}
+
+	// Deleting the post deletes the photos and, after the sweep, their files.
+	before := len(mediaFiles(t, w.p))
+	req, _ := http.NewRequest(http.MethodDelete, w.p.Server.URL+"/posts/"+guid, nil)
+	req.Header.Set("X-CSRF-Token", w.alice.CSRF())
+	mustStatus(t, w.alice.Do(req), http.StatusNoContent)
+	if err := w.p.App.Photos.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after := mediaFiles(t, w.p)
+	if want := before - 2*len(pod.PhotoSizes); len(after) != want {
+		t.Errorf("%d files before deleting the post, %d after, want %d: %v", before, len(after), want, after)
+	}
+	for _, path := range files {
+		if r := w.alice.Get(path); r.StatusCode != http.StatusNotFound {
+			t.Errorf("after deletion GET %s: %d", path, r.StatusCode)
+		}
+	}
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
