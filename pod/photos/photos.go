@@ -19,15 +19,16 @@ import (
 // web layer never serves these keys (they still carry their metadata).
 const rawPrefix = "incoming/"
 
-// Upload stores one uploaded photo as pending for the signed-in user. The
-// request pays only for reading the bytes and checking the header (type by
-// content, size, pixel limits); the renditions are made by a job queued in
-// the same transaction. A bad file is an InvalidError for field "file" and
-// leaves nothing behind.
-func (a *Service) Upload(ctx context.Context, s *pod.Session, r io.Reader) (*pod.PhotoView, error) {
-	if err := pod.RequireUser(s); err != nil {
-		return nil, err
-	}
+// Checked is an upload that passed Check, ready for Store.
+type Checked struct {
+	data   []byte
+	header *media.Header
+}
+
+// Check reads one upload and checks it without storing anything: type by
+// content, size, pixel limits from the header. A bad file is an
+// InvalidError for field "file".
+func (a *Service) Check(r io.Reader) (*Checked, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read upload: %w", err)
@@ -41,6 +42,30 @@ func (a *Service) Upload(ctx context.Context, s *pod.Session, r io.Reader) (*pod
 	} else if err != nil {
 		return nil, err
 	}
+	return &Checked{data: data, header: h}, nil
+}
+
+// Upload checks one uploaded photo and stores it as pending for the
+// signed-in user (Check, then Store).
+func (a *Service) Upload(ctx context.Context, s *pod.Session, r io.Reader) (*pod.PhotoView, error) {
+	if err := pod.RequireUser(s); err != nil {
+		return nil, err
+	}
+	c, err := a.Check(r)
+	if err != nil {
+		return nil, err
+	}
+	return a.Store(ctx, s, c)
+}
+
+// Store keeps a checked upload as a pending photo of the signed-in user.
+// The request pays only for writing the bytes; the renditions are made by
+// a job queued in the same transaction. On failure nothing is left.
+func (a *Service) Store(ctx context.Context, s *pod.Session, c *Checked) (*pod.PhotoView, error) {
+	if err := pod.RequireUser(s); err != nil {
+		return nil, err
+	}
+	data, h := c.data, c.header
 	pending, err := a.store.PendingPhotos(ctx, s.PersonID)
 	if err != nil {
 		return nil, err

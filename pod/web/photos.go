@@ -254,16 +254,26 @@ func (s *Server) publisherPhotos(c *gin.Context, p *photoParams) ([]int64, bool,
 	if len(files) > publisherUploads {
 		return ids, false, &pod.InvalidError{Fields: map[string]string{"file": "choose at most " + strconv.Itoa(publisherUploads) + " photos at a time"}}
 	}
-	var added []int64
-	for _, fh := range files {
-		v, err := s.uploadOne(c, fh)
+	// Every file is checked before any is stored, so a bad one leaves
+	// nothing of this request behind.
+	checked := make([]*photos.Checked, len(files))
+	for i, fh := range files {
+		ch, err := s.checkFile(fh)
 		if err != nil {
-			for _, id := range added {
-				s.app.Photos.DeletePending(ctx, sess, id)
-			}
 			var inv *pod.InvalidError
 			if errors.As(err, &inv) && inv.Fields["file"] != "" {
 				inv.Fields["file"] = fh.Filename + ": " + inv.Fields["file"]
+			}
+			return ids, false, err
+		}
+		checked[i] = ch
+	}
+	var added []int64
+	for _, ch := range checked {
+		v, err := s.app.Photos.Store(ctx, sess, ch)
+		if err != nil {
+			for _, id := range added {
+				s.app.Photos.DeletePending(ctx, sess, id)
 			}
 			return ids, false, err
 		}
@@ -272,13 +282,13 @@ func (s *Server) publisherPhotos(c *gin.Context, p *photoParams) ([]int64, bool,
 	return append(ids, added...), bool(p.Upload), nil
 }
 
-func (s *Server) uploadOne(c *gin.Context, fh *multipart.FileHeader) (*pod.PhotoView, error) {
+func (s *Server) checkFile(fh *multipart.FileHeader) (*photos.Checked, error) {
 	f, err := fh.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return s.app.Photos.Upload(c.Request.Context(), session(c), f)
+	return s.app.Photos.Check(f)
 }
 
 // pendingPhotos lists the user's pending uploads in the publisher; on a

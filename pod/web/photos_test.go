@@ -241,3 +241,152 @@ func indexOf(list []string, s string) int {
 	}
 	return -1
 }
+
+// TestPhotoBadInput: files that are not images, decompression bombs,
+// absurd headers, huge uploads, too many photos and someone else's photo
+// are each a 4xx naming what is wrong, and leave no photo, no post, no
+// queued task and no file behind.
+func TestPhotoBadInput(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	count := func(table string) int64 {
+		n, err := w.p.Store.Count(ctx, "SELECT count(*) FROM "+table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	type state struct{ photos, posts, outbox, files int64 }
+	now := func() state {
+		return state{count("photos"), count("posts"), count("outbox"), int64(len(mediaFiles(t, w.p)))}
+	}
+	start := now()
+	for _, c := range []struct {
+		name string
+		data []byte
+		code int
+		msg  string
+	}{
+		{"text file", []byte("just some text, not a picture at all"), 422, "not a JPEG, PNG, WebP or GIF"},
+		{"html named .jpg", []byte("<html><script>alert(1)</script></html>"), 422, "not a JPEG"},
+		{"decompression bomb", pngBomb(t, 8000, 8000, true), 422, "the most allowed is 10000 pixels"},
+		{"60000x60000 header", pngBomb(t, 60000, 60000, false), 422, "the most allowed is 10000 pixels"},
+		{"truncated jpeg", testJPEG(t, 64, 64)[:40], 422, "damaged"},
+		{"empty file", nil, 422, "choose a photo"},
+		{"50 MB", append(testJPEG(t, 10, 10), make([]byte, 50<<20)...), 413, "too large"},
+	} {
+		r := uploadPhoto(t, w.alice, "x.jpg", c.data)
+		if r.StatusCode != c.code || !strings.Contains(r.Body, c.msg) {
+			t.Errorf("%s: %d %s, want %d naming %q", c.name, r.StatusCode, trim(r.Body), c.code, c.msg)
+		}
+		if got := now(); got != start {
+			t.Errorf("%s left something behind: %+v, before %+v", c.name, got, start)
+		}
+	}
+
+	// More photos than a post may carry, and someone else's photo: the
+	// post is refused and the photos stay pending, unattached.
+	var many []int64
+	for i := 0; i <= pod.MaxPhotosPerPost; i++ {
+		many = append(many, uploaded(t, w.p, w.alice, "p.jpg", testJPEG(t, 8, 8)).ID)
+	}
+	bobs := uploaded(t, w.p, w.bob, "b.jpg", testJPEG(t, 8, 8))
+	posts := count("posts")
+	for name, ids := range map[string][]int64{"too many": many, "someone else's": {many[0], bobs.ID}, "unknown": {12345}, "twice": {many[0], many[0]}} {
+		form := url.Values{"status_message[text]": {"look"}, "aspect_ids[]": {"public"}}
+		for _, id := range ids {
+			form.Add("photos[]", itoa(id))
+		}
+		r := w.alice.Post("/status_messages", form)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "photo") {
+			t.Errorf("%s: %d, want 422 naming the photos\n%s", name, r.StatusCode, trim(r.Body))
+		}
+		if count("posts") != posts {
+			t.Errorf("%s: a post was stored", name)
+		}
+	}
+	if attached := count("photos WHERE post_id IS NOT NULL"); attached != 0 {
+		t.Errorf("%d photos attached by refused posts", attached)
+	}
+	// Bob cannot remove Alice's pending photo either.
+	req, _ := http.NewRequest(http.MethodDelete, w.p.Server.URL+"/photos/"+itoa(many[0]), nil)
+	req.Header.Set("X-CSRF-Token", w.bob.CSRF())
+	mustStatus(t, w.bob.Do(req), http.StatusNotFound)
+
+	// A bad file in the no-JS publisher: the form comes back with the
+	// message, nothing is posted, no file of that request is kept.
+	before := now()
+	r := publisherForm(t, w.alice, url.Values{"status_message[text]": {"with a bad file"}, "aspect_ids[]": {"public"}},
+		map[string][]byte{"good.jpg": testJPEG(t, 16, 16), "bad.jpg": []byte("not an image")})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "bad.jpg: the file is not a JPEG") {
+		t.Errorf("no-JS publisher with a bad file: %d\n%s", r.StatusCode, trim(r.Body))
+	}
+	if got := now(); got.photos != before.photos || got.posts != before.posts || got.files != before.files {
+		t.Errorf("the refused publisher form left %+v, before %+v", got, before)
+	}
+}
+
+// publisherForm submits the publisher as a browser without JavaScript
+// does: multipart, with files in "file".
+func publisherForm(t *testing.T, c *podtest.Client, form url.Values, files map[string][]byte) *podtest.Response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("authenticity_token", c.CSRF())
+	for k, vs := range form {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	for name, data := range files {
+		fw, _ := mw.CreateFormFile("file", name)
+		fw.Write(data)
+	}
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, c.Pod.Server.URL+"/status_messages", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return c.Do(req)
+}
+
+// TestPublisherPhotosWithoutJavaScript: the no-JS publisher uploads
+// ("Upload" shows the form again with the photo listed and checked),
+// removes one, and shares a post with the photo in one request.
+func TestPublisherPhotosWithoutJavaScript(t *testing.T) {
+	w := newWorld(t)
+	r := publisherForm(t, w.alice, url.Values{"status_message[text]": {"draft"}, "upload": {"1"}},
+		map[string][]byte{"one.jpg": testJPEG(t, 20, 10)})
+	mustStatus(t, r, http.StatusOK)
+	list, err := w.p.Store.PendingPhotos(context.Background(), w.aliceID)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("pending after upload: %v %v", list, err)
+	}
+	first := list[0]
+	if !strings.Contains(r.Body, `name="photos[]" value="`+itoa(first.ID)+`" checked`) || !strings.Contains(r.Body, ">draft</textarea>") {
+		t.Errorf("the form does not list the upload checked, or lost the text:\n%s", trim(r.Body))
+	}
+	// The stream's publisher lists it too.
+	if b := mustStatus(t, w.alice.Get("/stream"), 200).Body; !strings.Contains(b, `value="`+itoa(first.ID)+`"`) {
+		t.Errorf("the stream's publisher does not list the pending photo")
+	}
+	// Remove it.
+	r = publisherForm(t, w.alice, url.Values{"status_message[text]": {"draft"}, "photos[]": {itoa(first.ID)}, "remove_photo": {itoa(first.ID)}}, nil)
+	mustStatus(t, r, http.StatusOK)
+	if strings.Contains(r.Body, `value="`+itoa(first.ID)+`"`) {
+		t.Errorf("the removed photo is still listed")
+	}
+	// Upload and share at once; then the post shows the photo.
+	r = publisherForm(t, w.alice, url.Values{"status_message[text]": {""}, "aspect_ids[]": {itoa(w.friends)}},
+		map[string][]byte{"two.jpg": testJPEG(t, 30, 20)})
+	mustStatus(t, r, http.StatusSeeOther)
+	guid := strings.TrimPrefix(r.Location(), "/posts/")
+	var js struct{ Photos []pod.PhotoView }
+	json.Unmarshal([]byte(mustStatus(t, w.bob.Get("/posts/"+guid+".json"), 200).Body), &js)
+	if len(js.Photos) != 1 || js.Photos[0].Dimensions.Width != 30 {
+		t.Errorf("the post's photos: %+v", js.Photos)
+	}
+	// Without text and without photos there is nothing to share.
+	r = publisherForm(t, w.alice, url.Values{"status_message[text]": {" "}, "aspect_ids[]": {"public"}}, nil)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "add a photo") {
+		t.Errorf("an empty post: %d", r.StatusCode)
+	}
+}
