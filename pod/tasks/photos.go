@@ -37,7 +37,7 @@ func NewPhotoProcess(photoID int64) *asynq.Task {
 // like a received message: the photo may be still processing on its pod.
 func NewPhotoFetch(photoID int64) *asynq.Task {
 	b, _ := json.Marshal(Photo{PhotoID: photoID})
-	return asynq.NewTask(TypePhotoFetch, b, asynq.Queue(QueueLow), asynq.MaxRetry(8),
+	return asynq.NewTask(TypePhotoFetch, b, asynq.Queue(QueueLow), asynq.MaxRetry(5),
 		asynq.Timeout(2*time.Minute), asynq.TaskID(photoTaskID(TypePhotoFetch, photoID)), asynq.Retention(0))
 }
 
