@@ -180,6 +180,7 @@ type mPost struct {
 	likes        map[int]bool
 	resharers    map[int]bool // users whose reshare of this post exists
 	participants map[int]bool
+	photos       []int64 // photo IDs (privacy_model_photos_test.go)
 }
 
 type model struct {
@@ -872,14 +873,15 @@ func (m *model) createPost(public bool) {
 			m.fatalf("%s: audience preview %v, want %v", what, got, want)
 		}
 	}
-	pv, err := m.p.App.Posts.CreatePost(ctx, U.s, posts.PostInput{Text: text, Audience: sel})
+	photos := m.photosFor(u)
+	pv, err := m.p.App.Posts.CreatePost(ctx, U.s, posts.PostInput{Text: text, Audience: sel, Photos: photos})
 	if foreign {
 		m.expect(what+" (someone else's aspect)", err, "invalid")
 		return
 	}
 	m.expect(what, err, "ok")
 	p := &mPost{guid: pv.GUID, id: pv.ID, author: u, public: public, root: -1, readers: map[int]bool{},
-		mentions: map[int]bool{}, likes: map[int]bool{}, resharers: map[int]bool{}, participants: map[int]bool{}}
+		mentions: map[int]bool{}, likes: map[int]bool{}, resharers: map[int]bool{}, participants: map[int]bool{}, photos: photos}
 	if !public {
 		p.aspectIDs = chosen
 		for _, a := range chosen {
@@ -1305,6 +1307,7 @@ func (m *model) check(full bool) {
 			m.checkPosts(v, full)
 			m.checkStreams(v, full)
 			m.checkSearch(v)
+			m.checkPhotos(v)
 			if v != signedOut {
 				m.checkNotifications(v)
 			}
