@@ -20,18 +20,19 @@ var PhotoSizes = []string{"thumb_small", "thumb_medium", "thumb_large", "scaled_
 // through the access check of pod/photos; a photo whose files are not made
 // or fetched yet has Ready false (pages show a placeholder).
 type PhotoView struct {
-	ID         int64             `json:"id"`
-	GUID       string            `json:"guid"`
-	CreatedAt  time.Time         `json:"created_at"`
-	Dimensions PhotoDimensions   `json:"dimensions"`
-	Sizes      PhotoSizeURLs     `json:"sizes"`
-	Ready      bool              `json:"ready"`
-	Failed     bool              `json:"failed,omitempty"`
-	Pending    bool              `json:"pending,omitempty"`
-	Text       string            `json:"text,omitempty"`
-	Post       *PhotoPostRef     `json:"status_message,omitempty"`
-	Author     *PersonView       `json:"author,omitempty"`
-	URLs       map[string]string `json:"-"`
+	ID         int64           `json:"id"`
+	GUID       string          `json:"guid"`
+	CreatedAt  time.Time       `json:"created_at"`
+	Dimensions PhotoDimensions `json:"dimensions"`
+	Sizes      PhotoSizeURLs   `json:"sizes"`
+	Ready      bool            `json:"ready"`
+	Failed     bool            `json:"failed,omitempty"`
+	Pending    bool            `json:"pending,omitempty"`
+	Text       string          `json:"text,omitempty"`
+	Post       *PhotoPostRef   `json:"status_message,omitempty"`
+	Author     *PersonView     `json:"author,omitempty"`
+	// URLs are the paths of the sizes by name (PhotoSizes), for pages.
+	URLs map[string]string `json:"-"`
 }
 
 // PhotoDimensions is a photo's size in pixels.
@@ -55,9 +56,15 @@ type PhotoPostRef struct {
 	GUID string `json:"guid"`
 }
 
-// PhotoURL is the URL of one rendition of a photo on this pod.
+// PhotoPath is the URL path of one rendition of a photo on this pod.
+func PhotoPath(id int64, size string) string {
+	return "/photos/" + strconv.FormatInt(id, 10) + "/" + size
+}
+
+// PhotoURL is the full URL of one rendition of a photo on this pod (for
+// JSON clients, as diaspora* gives them).
 func (a *Core) PhotoURL(id int64, size string) string {
-	return a.opt.BaseURL + "/photos/" + strconv.FormatInt(id, 10) + "/" + size
+	return a.opt.BaseURL + PhotoPath(id, size)
 }
 
 // PhotoViewOf shows a photo row.
@@ -67,10 +74,10 @@ func (a *Core) PhotoViewOf(p models.Photo) PhotoView {
 		Ready:      p.State == models.PhotoReady, Failed: p.State == models.PhotoFailed,
 		Pending: p.PostID == nil, Text: p.Text, URLs: map[string]string{}}
 	for _, s := range PhotoSizes {
-		v.URLs[s] = a.PhotoURL(p.ID, s)
+		v.URLs[s] = PhotoPath(p.ID, s)
 	}
-	v.Sizes = PhotoSizeURLs{Small: v.URLs["thumb_small"], Medium: v.URLs["thumb_medium"],
-		Large: v.URLs["scaled_full"], Raw: v.URLs["original"]}
+	v.Sizes = PhotoSizeURLs{Small: a.PhotoURL(p.ID, "thumb_small"), Medium: a.PhotoURL(p.ID, "thumb_medium"),
+		Large: a.PhotoURL(p.ID, "scaled_full"), Raw: a.PhotoURL(p.ID, "original")}
 	if p.PostID != nil {
 		v.Post = &PhotoPostRef{ID: *p.PostID, GUID: p.StatusMessageGUID}
 	}
