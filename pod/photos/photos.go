@@ -193,18 +193,25 @@ func (a *Service) FederationFile(ctx context.Context, token, name string) (io.Re
 	if err != nil {
 		return nil, "", pod.NotFoundAs(err, pod.ErrNotFound)
 	}
-	size := "original"
+	size, guid := parseFileName(name)
+	if guid != ph.GUID {
+		return nil, "", pod.ErrNotFound
+	}
+	return a.open(ctx, ph, size)
+}
+
+// parseFileName reads a diaspora*-style photo file name: "<guid>.<ext>"
+// is the original, "<size>_<guid>.<ext>" a size (pod.PhotoSizes).
+func parseFileName(name string) (size, guid string) {
+	size = "original"
 	for _, s := range pod.PhotoSizes {
 		if rest, ok := strings.CutPrefix(name, s+"_"); ok {
 			size, name = s, rest
 			break
 		}
 	}
-	base, _, _ := strings.Cut(name, ".")
-	if base != ph.GUID {
-		return nil, "", pod.ErrNotFound
-	}
-	return a.open(ctx, ph, size)
+	guid, _, _ = strings.Cut(name, ".")
+	return size, guid
 }
 
 // PersonPhotos is a person's photos page: the photos of their posts the

@@ -214,6 +214,26 @@ func TestPhotoPostPrivacy(t *testing.T) {
 		}
 	}
 
+	// Other pods fetch the files at the token URL the photo entity names
+	// (sent only to the post's audience); a wrong token or name is a 404.
+	row, err := w.p.Store.PhotoByID(context.Background(), ph1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fed := "/photo-files/" + row.Token + "/"
+	other := row.Token[:31] + map[bool]string{true: "1", false: "0"}[row.Token[31] == '0'] // one digit off
+	for path, want := range map[string]int{
+		fed + row.RemotePhotoName:                           200,
+		fed + "scaled_full_" + row.RemotePhotoName:          200,
+		fed + ph2.GUID + ".jpg":                             404,
+		"/photo-files/" + strings.Repeat("0", 32) + "/x":    404,
+		"/photo-files/" + other + "/" + row.RemotePhotoName: 404,
+	} {
+		if r := w.anon.Get(path); r.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, r.StatusCode, want)
+		}
+	}
+
 	// Deleting the post deletes the photos and, after the sweep, their files.
 	before := len(mediaFiles(t, w.p))
 	req, _ := http.NewRequest(http.MethodDelete, w.p.Server.URL+"/posts/"+guid, nil)
@@ -226,7 +246,7 @@ func TestPhotoPostPrivacy(t *testing.T) {
 	if want := before - 2*len(pod.PhotoSizes); len(after) != want {
 		t.Errorf("%d files before deleting the post, %d after, want %d: %v", before, len(after), want, after)
 	}
-	for _, path := range files {
+	for _, path := range append(files, fed+row.RemotePhotoName) {
 		if r := w.alice.Get(path); r.StatusCode != http.StatusNotFound {
 			t.Errorf("after deletion GET %s: %d", path, r.StatusCode)
 		}
