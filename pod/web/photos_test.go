@@ -222,6 +222,12 @@ func TestPhotoPostPrivacy(t *testing.T) {
 	}
 	fed := "/photo-files/" + row.Token + "/"
 	other := row.Token[:31] + map[bool]string{true: "1", false: "0"}[row.Token[31] == '0'] // one digit off
+	// The media store's files are not public under /uploads/ (avatars are).
+	for _, path := range []string{"/uploads/photos/" + row.MediaID + "/original.jpg", "/uploads/photos/" + row.MediaID + "/thumb_small.jpg"} {
+		if r := w.bob.Get(path); r.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404 (photos only behind the access check)", path, r.StatusCode)
+		}
+	}
 	for path, want := range map[string]int{
 		fed + row.RemotePhotoName:                           200,
 		fed + "scaled_full_" + row.RemotePhotoName:          200,
