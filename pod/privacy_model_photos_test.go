@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"image"
-	"image/jpeg"
 	"sync"
 
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/media/mediatest"
 )
 
 // Photos in the privacy model: every third post carries a photo (chosen by
@@ -27,11 +26,7 @@ func (m *model) photosFor(u int) []int64 {
 	if len(m.posts)%3 != 0 {
 		return nil
 	}
-	modelJPEGOnce.Do(func() {
-		var b bytes.Buffer
-		jpeg.Encode(&b, image.NewGray(image.Rect(0, 0, 12, 8)), nil)
-		modelJPEG = b.Bytes()
-	})
+	modelJPEGOnce.Do(func() { modelJPEG = mediatest.JPEG(m.t, 12, 8) })
 	ctx := context.Background()
 	v, err := m.p.App.Photos.Upload(ctx, m.users[u].s, bytes.NewReader(modelJPEG))
 	if err != nil {

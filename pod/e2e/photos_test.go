@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -18,24 +15,10 @@ import (
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/media/mediatest"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/posts"
 )
-
-func photoJPEG(t testing.TB, w, h int) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			img.Set(x, y, color.RGBA{uint8(x * 3), uint8(y * 5), 90, 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, nil); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 // photoFileRequests counts the requests a pod got for its photos' token
 // URLs (what other pods fetch).
@@ -64,7 +47,7 @@ func TestLimitedPostPhotosFederate(t *testing.T) {
 
 	var ids []int64
 	for _, size := range [][2]int{{80, 60}, {60, 90}} {
-		v, err := pod1.App.Photos.Upload(ctx, alice.s, bytes.NewReader(photoJPEG(t, size[0], size[1])))
+		v, err := pod1.App.Photos.Upload(ctx, alice.s, bytes.NewReader(mediatest.JPEG(t, size[0], size[1])))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +126,7 @@ func TestLimitedPostPhotosFederate(t *testing.T) {
 // one) are accepted, their photos fetched from where they say and shown.
 func TestReceivedPhotoVectors(t *testing.T) {
 	var served atomic.Int32
-	img := photoJPEG(t, 64, 48)
+	img := mediatest.JPEG(t, 64, 48)
 	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		served.Add(1)
 		w.Header().Set("Content-Type", "image/jpeg")

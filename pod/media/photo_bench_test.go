@@ -3,33 +3,16 @@ package media
 import (
 	"bytes"
 	"context"
-	"image"
-	"image/color"
-	"math/rand/v2"
 	"testing"
-	"time"
-)
 
-// photo12MP is a 4000×3000 JPEG with noise, so that it encodes about as
-// large as a phone photo (a few MB), not as a flat image.
-func photo12MP(tb testing.TB) []byte {
-	tb.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 4000, 3000))
-	r := rand.New(rand.NewPCG(1, 2))
-	for y := 0; y < 3000; y++ {
-		for x := 0; x < 4000; x++ {
-			n := uint8(r.IntN(48))
-			img.SetRGBA(x, y, color.RGBA{uint8(x/16) + n, uint8(y/12) + n, uint8((x+y)/28) + n, 255})
-		}
-	}
-	return encodeJPEG(tb, img)
-}
+	"github.com/aspenpod/aspen/pod/media/mediatest"
+)
 
 // BenchmarkPhotoSave12MP measures what posting a 12-megapixel phone photo
 // costs when all renditions are made at once: decode, orient, scale the
 // original and render the four diaspora* sizes, encode and store them.
 func BenchmarkPhotoSave12MP(b *testing.B) {
-	data := photo12MP(b)
+	data := mediatest.PhonePhoto(b)
 	st, err := NewLocalStore(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
@@ -48,7 +31,7 @@ func BenchmarkPhotoSave12MP(b *testing.B) {
 // in the request in any case: reading the bytes, detecting the format and
 // checking the dimensions from the header.
 func BenchmarkPhotoCheck12MP(b *testing.B) {
-	data := photo12MP(b)
+	data := mediatest.PhonePhoto(b)
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for b.Loop() {
@@ -57,5 +40,3 @@ func BenchmarkPhotoCheck12MP(b *testing.B) {
 		}
 	}
 }
-
-var _ = time.Second

@@ -3,35 +3,13 @@ package photos_test
 import (
 	"bytes"
 	"context"
-	"image"
-	"image/color"
-	"image/jpeg"
-	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"testing"
 
+	"github.com/aspenpod/aspen/pod/media/mediatest"
 	"github.com/aspenpod/aspen/pod/podtest"
 )
-
-// phonePhoto is a 4000×3000 (12-megapixel) JPEG with noise, so that it is
-// as large as a phone's photo (several MB), not a flat image.
-func phonePhoto(tb testing.TB) []byte {
-	tb.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 4000, 3000))
-	r := rand.New(rand.NewPCG(1, 2))
-	for y := 0; y < 3000; y++ {
-		for x := 0; x < 4000; x++ {
-			n := uint8(r.IntN(24))
-			img.SetRGBA(x, y, color.RGBA{uint8(x/16) + n, uint8(y/12) + n, uint8((x+y)/28) + n, 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 85}); err != nil {
-		tb.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 // BenchmarkUpload12MP is what an upload request costs the pod: reading a
 // 12-megapixel JPEG, checking it, writing it and the pending photo with its
@@ -40,7 +18,7 @@ func phonePhoto(tb testing.TB) []byte {
 func BenchmarkUpload12MP(b *testing.B) {
 	p := podtest.New(b)
 	u := p.NewUser(b, "alice")
-	data := phonePhoto(b)
+	data := mediatest.PhonePhoto(b)
 	b.Logf("photo: %.1f MB", float64(len(data))/(1<<20))
 	ctx := context.Background()
 	b.SetBytes(int64(len(data)))
@@ -62,7 +40,7 @@ func BenchmarkUpload12MP(b *testing.B) {
 func BenchmarkProcess12MP(b *testing.B) {
 	p := podtest.New(b)
 	u := p.NewUser(b, "alice")
-	data := phonePhoto(b)
+	data := mediatest.PhonePhoto(b)
 	ctx := context.Background()
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
@@ -92,7 +70,7 @@ func BenchmarkUploadHTTP12MP(b *testing.B) {
 	if r := c.SignIn("alice", "password1", false); r.StatusCode >= 400 {
 		b.Fatalf("sign in: %d", r.StatusCode)
 	}
-	data := phonePhoto(b)
+	data := mediatest.PhonePhoto(b)
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, _ := mw.CreateFormFile("file", "phone.jpg")

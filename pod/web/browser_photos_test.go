@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/aspenpod/aspen/pod/media/mediatest"
 	"github.com/aspenpod/aspen/pod/podtest"
 )
 
@@ -28,7 +29,7 @@ func TestBrowserPhotoPost(t *testing.T) {
 	alice := b.user("alice", p.Server.URL)
 	alice.signUp()
 	file := filepath.Join(t.TempDir(), "beach.jpg")
-	if err := os.WriteFile(file, testJPEG(t, 900, 600), 0o644); err != nil {
+	if err := os.WriteFile(file, mediatest.JPEG(t, 900, 600), 0o644); err != nil {
 		t.Fatal(err)
 	}
 

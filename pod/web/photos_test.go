@@ -9,7 +9,6 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
-	"image/jpeg"
 	"image/png"
 	"mime/multipart"
 	"net/http"
@@ -18,24 +17,9 @@ import (
 	"testing"
 
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/media/mediatest"
 	"github.com/aspenpod/aspen/pod/podtest"
 )
-
-// testJPEG is a small opaque JPEG of w×h.
-func testJPEG(t testing.TB, w, h int) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 128, 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, nil); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 // testPNGAlpha is a small PNG with transparency.
 func testPNGAlpha(t testing.TB) []byte {
@@ -140,9 +124,9 @@ func photoPaths(p *podtest.Pod, photos ...pod.PhotoView) []string {
 // only; deleting the post deletes the photos' files.
 func TestPhotoPostPrivacy(t *testing.T) {
 	w := newWorld(t)
-	ph1 := uploaded(t, w.p, w.alice, "a.jpg", testJPEG(t, 120, 80))
+	ph1 := uploaded(t, w.p, w.alice, "a.jpg", mediatest.JPEG(t, 120, 80))
 	ph2 := uploaded(t, w.p, w.alice, "b.png", testPNGAlpha(t))
-	pending := uploaded(t, w.p, w.alice, "c.jpg", testJPEG(t, 30, 30))
+	pending := uploaded(t, w.p, w.alice, "c.jpg", mediatest.JPEG(t, 30, 30))
 	guid := postWithPhotos(t, w.alice, "two photos for friends", []int64{ph1.ID, ph2.ID}, itoa(w.friends))
 	files := photoPaths(w.p, ph1, ph2)
 
@@ -297,9 +281,9 @@ func TestPhotoBadInput(t *testing.T) {
 		{"html named .jpg", []byte("<html><script>alert(1)</script></html>"), 422, "not a JPEG"},
 		{"decompression bomb", pngBomb(t, 8000, 8000, true), 422, "the most allowed is 10000 pixels"},
 		{"60000x60000 header", pngBomb(t, 60000, 60000, false), 422, "the most allowed is 10000 pixels"},
-		{"truncated jpeg", testJPEG(t, 64, 64)[:40], 422, "damaged"},
+		{"truncated jpeg", mediatest.JPEG(t, 64, 64)[:40], 422, "damaged"},
 		{"empty file", nil, 422, "choose a photo"},
-		{"50 MB", append(testJPEG(t, 10, 10), make([]byte, 50<<20)...), 413, "too large"},
+		{"50 MB", append(mediatest.JPEG(t, 10, 10), make([]byte, 50<<20)...), 413, "too large"},
 	} {
 		r := uploadPhoto(t, w.alice, "x.jpg", c.data)
 		if r.StatusCode != c.code || !strings.Contains(r.Body, c.msg) {
@@ -314,9 +298,9 @@ func TestPhotoBadInput(t *testing.T) {
 	// post is refused and the photos stay pending, unattached.
 	var many []int64
 	for i := 0; i <= pod.MaxPhotosPerPost; i++ {
-		many = append(many, uploaded(t, w.p, w.alice, "p.jpg", testJPEG(t, 8, 8)).ID)
+		many = append(many, uploaded(t, w.p, w.alice, "p.jpg", mediatest.JPEG(t, 8, 8)).ID)
 	}
-	bobs := uploaded(t, w.p, w.bob, "b.jpg", testJPEG(t, 8, 8))
+	bobs := uploaded(t, w.p, w.bob, "b.jpg", mediatest.JPEG(t, 8, 8))
 	posts := count("posts")
 	for name, ids := range map[string][]int64{"too many": many, "someone else's": {many[0], bobs.ID}, "unknown": {12345}, "twice": {many[0], many[0]}} {
 		form := url.Values{"status_message[text]": {"look"}, "aspect_ids[]": {"public"}}
@@ -343,7 +327,7 @@ func TestPhotoBadInput(t *testing.T) {
 	// message, nothing is posted, no file of that request is kept.
 	before := now()
 	r := publisherForm(t, w.alice, url.Values{"status_message[text]": {"with a bad file"}, "aspect_ids[]": {"public"}},
-		map[string][]byte{"good.jpg": testJPEG(t, 16, 16), "bad.jpg": []byte("not an image")})
+		map[string][]byte{"good.jpg": mediatest.JPEG(t, 16, 16), "bad.jpg": []byte("not an image")})
 	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "bad.jpg: the file is not a JPEG") {
 		t.Errorf("no-JS publisher with a bad file: %d\n%s", r.StatusCode, trim(r.Body))
 	}
@@ -380,7 +364,7 @@ func publisherForm(t *testing.T, c *podtest.Client, form url.Values, files map[s
 func TestPublisherPhotosWithoutJavaScript(t *testing.T) {
 	w := newWorld(t)
 	r := publisherForm(t, w.alice, url.Values{"status_message[text]": {"draft"}, "upload": {"1"}},
-		map[string][]byte{"one.jpg": testJPEG(t, 20, 10)})
+		map[string][]byte{"one.jpg": mediatest.JPEG(t, 20, 10)})
 	mustStatus(t, r, http.StatusOK)
 	list, err := w.p.Store.PendingPhotos(context.Background(), w.aliceID)
 	if err != nil || len(list) != 1 {
@@ -402,7 +386,7 @@ func TestPublisherPhotosWithoutJavaScript(t *testing.T) {
 	}
 	// Upload and share at once; then the post shows the photo.
 	r = publisherForm(t, w.alice, url.Values{"status_message[text]": {""}, "aspect_ids[]": {itoa(w.friends)}},
-		map[string][]byte{"two.jpg": testJPEG(t, 30, 20)})
+		map[string][]byte{"two.jpg": mediatest.JPEG(t, 30, 20)})
 	mustStatus(t, r, http.StatusSeeOther)
 	guid := strings.TrimPrefix(r.Location(), "/posts/")
 	var js struct{ Photos []pod.PhotoView }
