@@ -181,7 +181,7 @@ func (MediaTrash) TableName() string { return "media_trash" }
 // MediaTrashBatch returns at most limit trash entries, oldest first.
 func (s *Store) MediaTrashBatch(ctx context.Context, limit int) ([]MediaTrash, error) {
 	var rows []MediaTrash
-	err := s.conn(ctx).Order("id").Limit(limit).Find(&rows).Error
+	err := s.conn(ctx).Order("created_at, id").Limit(limit).Find(&rows).Error
 	return rows, translate(err, "media trash")
 }
 

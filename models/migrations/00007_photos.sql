@@ -42,7 +42,7 @@ CREATE INDEX photos_author_idx ON photos (author_id, created_at DESC, id DESC) W
 -- it whatever deleted the row, so no deletion path can leave files
 -- behind; the photos sweep job deletes the files and the rows.
 CREATE TABLE media_trash (
-    id         BIGSERIAL PRIMARY KEY,
+    id         BIGINT PRIMARY KEY DEFAULT aspen_random_id(),
     media_id   VARCHAR(32) NOT NULL DEFAULT '',
     raw_key    VARCHAR(255) NOT NULL DEFAULT '',
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
