@@ -81,7 +81,7 @@ func (s *Server) limitBody(c *gin.Context) {
 		c.Next() // the receive handler applies its own limit (and answers 202)
 		return
 	}
-	if l := uploadLimit(c.Request.URL.Path); l > 0 {
+	if l := uploadLimit(c); l > 0 {
 		limit = l
 	} else if strings.HasPrefix(c.ContentType(), "multipart/") {
 		limit = s.app.Core.Options().AvatarMaxBytes + formBodyLimit

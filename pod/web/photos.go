@@ -31,13 +31,16 @@ func (s *Server) photoRoutes() {
 }
 
 // uploadLimit is the body limit of a request that may carry photos: one
-// photo for POST /photos, a few for the no-JS publisher.
-func uploadLimit(path string) int64 {
-	switch path {
+// photo for POST /photos, a few for the no-JS publisher's multipart form
+// (its JSON and urlencoded posts keep the small limit); 0 for others.
+func uploadLimit(c *gin.Context) int64 {
+	switch c.Request.URL.Path {
 	case "/photos":
 		return photos.MaxBytes + formBodyLimit
 	case "/status_messages":
-		return publisherUploads*photos.MaxBytes + formBodyLimit
+		if strings.HasPrefix(c.ContentType(), "multipart/") {
+			return publisherUploads*photos.MaxBytes + formBodyLimit
+		}
 	}
 	return 0
 }
