@@ -3,6 +3,7 @@ package federate
 import (
 	"context"
 	"errors"
+	"net"
 	"net/url"
 
 	"github.com/aspenpod/aspen/federation"
@@ -70,6 +71,12 @@ func (a *Service) FetchPhoto(ctx context.Context, id int64) error {
 		if gerr == nil {
 			body = resp.Body
 			break
+		}
+		var dns *net.DNSError
+		if errors.As(gerr, &dns) && dns.IsNotFound {
+			// No such host: no retry will find it.
+			a.log.Info("federation: photo's host does not exist", "photo", ph.GUID, "err", gerr)
+			return a.photos.FetchFailed(ctx, id)
 		}
 		if !errors.Is(gerr, federation.ErrTooLarge) {
 			return gerr
