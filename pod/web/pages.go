@@ -64,6 +64,28 @@ type signInPage struct {
 	ReturnTo string
 }
 
+// passwordRequestPage is "forgot your password?".
+type passwordRequestPage struct {
+	Base        BasePage
+	Email       string
+	MailEnabled bool
+	// Sent: the request was taken (whether or not the address has an
+	// account).
+	Sent    bool
+	Message string
+	Errors  map[string]string
+}
+
+// passwordResetPage is the form behind a reset link.
+type passwordResetPage struct {
+	Base    BasePage
+	Token   string
+	Message string
+	// Expired: the link is used up or too old; the page offers a new one.
+	Expired bool
+	Errors  map[string]string
+}
+
 type settingsPage struct {
 	Base BasePage
 	accounts.AccountSettings

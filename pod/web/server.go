@@ -122,6 +122,11 @@ func (s *Server) routes() {
 	e.GET("/login", func(c *gin.Context) { c.Redirect(http.StatusFound, "/users/sign_in") })
 	e.POST("/users/sign_in", s.signIn)
 	e.POST("/users/sign_out", s.signOut)
+	e.GET("/users/password/new", s.passwordRequestForm)
+	e.POST("/users/password", s.passwordRequest)
+	e.GET("/users/password/edit", s.passwordResetForm)
+	e.POST("/users/password/edit", s.passwordReset)
+	e.GET("/users/confirmation", s.confirmEmail)
 	e.DELETE("/users/sign_out", s.signOut)
 
 	auth := e.Group("/", s.requireUser)
