@@ -1,6 +1,8 @@
 package web
 
 import (
+	"html/template"
+
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/contacts"
@@ -105,9 +107,11 @@ type postCtx struct {
 }
 
 type publisherView struct {
-	CSRF         string
-	Aspects      []contacts.AspectView
-	Text         string
+	CSRF    string
+	Aspects []contacts.AspectView
+	Text    string
+	// TextPreview is Text rendered as the post will show it (the Preview button).
+	TextPreview  template.HTML
 	Sel          map[string]bool
 	Errors       map[string]string
 	PreviewShown bool
@@ -160,6 +164,9 @@ type peoplePage struct {
 type personResult struct {
 	contacts.PersonResult
 	FreeAspects []contacts.AspectView
+	// SignedIn and CSRF are for the add-to-aspect form.
+	SignedIn bool
+	CSRF     string
 }
 
 type privacyPage struct {
