@@ -37,6 +37,13 @@ func (s *Server) contactSearch(c *gin.Context, q string) {
 	c.JSON(http.StatusOK, people)
 }
 
+// asJSON marks a request to a JSON-only route without a .json suffix as
+// wanting JSON, so that its errors (sign-in needed included) are JSON too.
+func asJSON(c *gin.Context) {
+	c.Request.Header.Set("Accept", "application/json")
+	c.Next()
+}
+
 // mentionable answers GET /posts/:id/mentionable?q=: the people the viewer
 // may mention in a comment on the post (404 for a post they can't see).
 func (s *Server) mentionable(c *gin.Context) {

@@ -159,7 +159,7 @@ func (s *Server) routes() {
 	e.GET("/posts/:id/likes.json", s.likes)
 	auth.POST("/status_messages", s.createPost)
 	// The publisher's helpers (publisher.go): mention completion, preview.
-	auth.GET("/posts/:id/mentionable", s.mentionable)
+	e.GET("/posts/:id/mentionable", asJSON, s.requireUser, s.mentionable)
 	auth.POST("/posts/preview", s.previewPost)
 	// A form that failed re-renders its page at the POST's address;
 	// reloading that page then GETs it: answer with the page the form is on.
