@@ -106,8 +106,8 @@ func TestMentionableInComment(t *testing.T) {
 		}
 	}
 	check("alice", w.alice, "pod.test", "bob@pod.test", "dave@pod.test") // her audience
-	check("alice", w.alice, "car")                                         // carol can't read it
-	check("bob", w.bob, "pod.test", "alice@pod.test")                      // not dave: bob mustn't learn dave got it
+	check("alice", w.alice, "car")                                       // carol can't read it
+	check("bob", w.bob, "pod.test", "alice@pod.test")                    // not dave: bob mustn't learn dave got it
 	check("bob", w.bob, "da")
 	mustStatus(t, w.dave.Post("/posts/"+guid+"/comments", url.Values{"text": {"hi"}}), http.StatusSeeOther)
 	check("bob", w.bob, "da", "dave@pod.test") // dave showed himself by commenting
