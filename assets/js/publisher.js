@@ -137,7 +137,8 @@
   var count = document.createElement("p");
   count.className = "hint char-count";
   count.setAttribute("aria-live", "polite");
-  area.insertAdjacentElement("afterend", count);
+  var list = area.nextElementSibling;
+  (list && list.classList.contains("mention-list") ? list : area).insertAdjacentElement("afterend", count);
   function left() {
     // The server counts characters (code points) of the trimmed text.
     var n = max - Array.from(area.value.trim()).length;
