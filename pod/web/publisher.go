@@ -65,17 +65,12 @@ func (s *Server) previewPost(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	text := p.StatusMessage.Text
-	if text == "" {
-		text = p.Text
-	}
 	ids := []string(p.AspectIDs)
-	ctx := c.Request.Context()
-	sess := session(c)
 	sel, err := audience(ids)
-	pub := &publisherView{Text: text, Sel: map[string]bool{}, Public: sel.Public}
+	pub := &publisherView{Text: p.message(), Sel: map[string]bool{}, Public: sel.Public}
+	ctx, sess := c.Request.Context(), session(c)
 	if err == nil {
-		pub.TextPreview, err = s.app.Posts.PreviewText(ctx, sess, text, sel)
+		pub.TextPreview, err = s.app.Posts.PreviewText(ctx, sess, pub.Text, sel)
 	}
 	if wantsJSON(c) {
 		if err != nil {
@@ -107,4 +102,12 @@ func (s *Server) previewPost(c *gin.Context) {
 		}
 	}
 	s.showStream(c, streams.StreamQuery{Kind: streams.StreamMain}, streamDefs["/stream"], pub)
+}
+
+// message is the post's text: diaspora*'s status_message[text], or text.
+func (p *postParams) message() string {
+	if p.StatusMessage.Text != "" {
+		return p.StatusMessage.Text
+	}
+	return p.Text
 }
