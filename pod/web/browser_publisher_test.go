@@ -16,8 +16,9 @@ import (
 // TestBrowserPublisherMentions: on a phone, bob types "@al" in the
 // publisher, picks alice (his contact) from the completion list, which
 // writes @{alice; alice@pod.test} into the text, and sees the live
-// preview with the mention linked, and the characters left. A screenshot
-// goes to POD_TEST_OUTPUT.
+// preview with the mention linked, and the characters left; once shared,
+// the header's search box finds the post's #tag. Screenshots go to
+// POD_TEST_OUTPUT.
 func TestBrowserPublisherMentions(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the browser test needs Debian's chromium at %s (%v): run `bash .ci/services` to install it", chromiumPath, err)
@@ -37,14 +38,14 @@ func TestBrowserPublisherMentions(t *testing.T) {
 
 	bob.run("set a phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
 	bob.open("/stream", 200)
-	bob.run("type a mention", chromedp.SendKeys(chromedp.ID("status_message_text"), "Hello **garden** @al"))
+	bob.run("type a mention", chromedp.SendKeys(chromedp.ID("status_message_text"), "Hello **garden** #seeds @al"))
 	bob.run("wait for the completion list", chromedp.WaitVisible(chromedp.CSS(".mention-list li")))
 	if got := bob.text(".mention-list"); !strings.Contains(got, "alice@pod.test") {
 		t.Fatalf("the completion list shows %q", got)
 	}
 	shot(t, bob, out, "publisher-completion-phone.png")
 	bob.run("pick alice", click(".mention-list li"))
-	const want = "Hello **garden** @{alice; alice@pod.test} "
+	const want = "Hello **garden** #seeds @{alice; alice@pod.test} "
 	if got := bob.value(chromedp.ID("status_message_text")); got != want {
 		t.Fatalf("after picking alice the publisher holds %q", got)
 	}
@@ -60,6 +61,19 @@ func TestBrowserPublisherMentions(t *testing.T) {
 		t.Errorf("the stream is wider than the phone's screen: %v", w)
 	}
 	shot(t, bob, out, "publisher-preview-phone.png")
+
+	// Shared, the post page shows what the preview showed; the header's
+	// search box finds its tag.
+	bob.follow("the Share button", click(`.publisher button[type=submit]:not([name])`), 200)
+	if got := bob.text("main .post .text"); got != "Hello garden #seeds @alice" {
+		t.Errorf("the shared post reads %q", got)
+	}
+	bob.run("search for #se", chromedp.SendKeys(chromedp.ID("site_q"), "#se"))
+	bob.follow("the header's Search button", click(`.site-search button[type=submit]`), 200)
+	if got := bob.text(".search-tags"); !strings.Contains(got, "#seeds") {
+		t.Errorf("searching #se shows:\n%s", got)
+	}
+	shot(t, bob, out, "search-phone.png")
 }
 
 // shot saves a screenshot of the user's whole page under out.
