@@ -68,6 +68,13 @@ func TestBrowserPublisherMentions(t *testing.T) {
 	if got := bob.text("main .post .text"); got != "Hello garden #seeds @alice" {
 		t.Errorf("the shared post reads %q", got)
 	}
+	bob.run("write a comment", chromedp.SendKeys(chromedp.ID("comment_text"), "Me too"))
+	bob.follow("the Comment button", click(`form[action$="/comments"] button[type=submit]`), 200)
+	bob.follow("the comment's Like button", click(`.comment-likes button[type=submit]`), 200)
+	if got := strings.Fields(bob.text(".comment-likes")); strings.Join(got, " ") != "1 like Unlike" {
+		t.Errorf("after liking the comment it shows %q", got)
+	}
+	shot(t, bob, out, "post-comment-liked-phone.png")
 	bob.run("search for #se", chromedp.SendKeys(chromedp.ID("site_q"), "#se"))
 	bob.follow("the header's Search button", click(`.site-search button[type=submit]`), 200)
 	if got := bob.text(".search-tags"); !strings.Contains(got, "#seeds") {

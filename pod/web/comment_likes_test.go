@@ -68,4 +68,4 @@ func TestCommentLikeButton(t *testing.T) {
 }
 
 // commentCount starts a comment's like count on the post page.
-const commentCount = `<p class="comment-likes"><span class="muted">`
+const commentCount = `<div class="comment-likes"><span class="muted">`
