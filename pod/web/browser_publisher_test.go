@@ -17,8 +17,9 @@ import (
 // publisher, picks alice (his contact) from the completion list, which
 // writes @{alice; alice@pod.test} into the text, and sees the live
 // preview with the mention linked, and the characters left; once shared,
-// the header's search box finds the post's #tag. Screenshots go to
-// POD_TEST_OUTPUT.
+// he mentions alice in a comment the same way, likes the comment with its
+// button, and the header's search box finds the post's #tag. Screenshots
+// go to POD_TEST_OUTPUT.
 func TestBrowserPublisherMentions(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the browser test needs Debian's chromium at %s (%v): run `bash .ci/services` to install it", chromiumPath, err)
@@ -68,7 +69,13 @@ func TestBrowserPublisherMentions(t *testing.T) {
 	if got := bob.text("main .post .text"); got != "Hello garden #seeds @alice" {
 		t.Errorf("the shared post reads %q", got)
 	}
-	bob.run("write a comment", chromedp.SendKeys(chromedp.ID("comment_text"), "Me too"))
+	// Comments complete mentions too, from the people under the post.
+	bob.run("write a comment", chromedp.SendKeys(chromedp.ID("comment_text"), "Me too @al"))
+	bob.run("wait for the comment's completion list", chromedp.WaitVisible(chromedp.CSS("#comment_text_mentions li")))
+	bob.run("pick alice", click("#comment_text_mentions li"))
+	if got := bob.value(chromedp.ID("comment_text")); got != "Me too @{alice; alice@pod.test} " {
+		t.Fatalf("after picking alice the comment holds %q", got)
+	}
 	bob.follow("the Comment button", click(`form[action$="/comments"] button[type=submit]`), 200)
 	bob.follow("the comment's Like button", click(`.comment-likes button[type=submit]`), 200)
 	if got := strings.Fields(bob.text(".comment-likes")); strings.Join(got, " ") != "1 like Unlike" {
