@@ -107,11 +107,10 @@ type postCtx struct {
 }
 
 type publisherView struct {
-	CSRF    string
-	Aspects []contacts.AspectView
-	Text    string
-	// TextPreview is Text rendered as the post will show it (the Preview button).
-	TextPreview  template.HTML
+	CSRF         string
+	Aspects      []contacts.AspectView
+	Text         string
+	TextPreview  template.HTML // Text as the post will show it (the Preview button)
 	Sel          map[string]bool
 	Errors       map[string]string
 	PreviewShown bool
