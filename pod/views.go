@@ -68,6 +68,8 @@ type CommentView struct {
 	LikesCount int           `json:"likes_count"`
 	// CanDelete: the viewer wrote the comment or the post.
 	CanDelete bool `json:"-"`
+	// Liked: the viewer likes the comment (set on the post page).
+	Liked bool `json:"-"`
 }
 
 // LikeView is one like.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
@@ -91,11 +90,8 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 		return nil, err
 	}
 	text := strings.TrimSpace(in.Text)
-	switch {
-	case text == "":
-		return nil, &pod.InvalidError{Fields: map[string]string{"text": "can't be blank"}}
-	case utf8.RuneCountInString(text) > pod.PostMaxLen:
-		return nil, &pod.InvalidError{Fields: map[string]string{"text": fmt.Sprintf("is too long (at most %d characters)", pod.PostMaxLen)}}
+	if err := checkPostText(text); err != nil {
+		return nil, err
 	}
 	var post *models.Post
 	err := a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
@@ -113,20 +109,7 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 			return err
 		}
 		if in.Audience.Limited() {
-			inAudience := map[int64]bool{s.PersonID: true}
-			for _, r := range recipients {
-				inAudience[r] = true
-			}
-			keep := map[string]bool{}
-			var kept []models.PersonRow
-			for _, m := range mentioned {
-				if inAudience[m.ID] {
-					keep[strings.ToLower(m.DiasporaID)] = true
-					kept = append(kept, m)
-				}
-			}
-			text = pod.PlainMentions(text, keep)
-			mentioned = kept
+			text, mentioned = keepAudienceMentions(text, mentioned, s.PersonID, recipients)
 		}
 		now := time.Now().UTC()
 		post = &models.Post{
@@ -242,8 +225,14 @@ func (a *Service) Post(ctx context.Context, s *pod.Session, key string) (*PostPa
 	if err != nil {
 		return nil, err
 	}
+	liked, err := a.store.ViewerCommentLikes(ctx, v, p.ID)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range comments {
-		page.Comments = append(page.Comments, pod.CommentViewOf(c, v, p.AuthorID))
+		cv := pod.CommentViewOf(c, v, p.AuthorID)
+		cv.Liked = liked[c.ID]
+		page.Comments = append(page.Comments, cv)
 	}
 	likes, err := a.store.LikesOf(ctx, p.ID, 0)
 	if err != nil {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"html/template"
+
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/contacts"
@@ -130,6 +132,7 @@ type publisherView struct {
 	CSRF         string
 	Aspects      []contacts.AspectView
 	Text         string
+	TextPreview  template.HTML // Text as the post will show it (the Preview button)
 	Sel          map[string]bool
 	Errors       map[string]string
 	PreviewShown bool
@@ -182,6 +185,9 @@ type peoplePage struct {
 type personResult struct {
 	contacts.PersonResult
 	FreeAspects []contacts.AspectView
+	// SignedIn and CSRF are for the add-to-aspect form.
+	SignedIn bool
+	CSRF     string
 }
 
 type privacyPage struct {

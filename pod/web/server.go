@@ -143,6 +143,7 @@ func (s *Server) routes() {
 	e.GET("/u/:username", s.userProfile)
 	e.GET("/people", s.people)
 	e.GET("/people.json", s.people)
+	e.GET("/search", s.search) // people and #tags (search.go)
 
 	// Streams. Public, tag and person streams need no sign-in.
 	for path, def := range streamDefs {
@@ -162,6 +163,9 @@ func (s *Server) routes() {
 	e.GET("/posts/:id/likes", s.likes)
 	e.GET("/posts/:id/likes.json", s.likes)
 	auth.POST("/status_messages", s.createPost)
+	// The publisher's helpers (publisher.go): mention completion, preview.
+	e.GET("/posts/:id/mentionable", asJSON, s.requireUser, s.mentionable)
+	auth.POST("/posts/preview", s.previewPost)
 	// A form that failed re-renders its page at the POST's address;
 	// reloading that page then GETs it: answer with the page the form is on.
 	for path, to := range map[string]string{"/status_messages": "/stream", "/profile": "/profile/edit", "/user": "/user/edit", "/users": "/users/sign_up"} {
