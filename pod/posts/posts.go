@@ -10,6 +10,7 @@ import (
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/polls"
 	"github.com/aspenpod/aspen/pod/tasks"
 )
 
@@ -20,6 +21,9 @@ type PostInput struct {
 	Audience aspects.Selection
 	// ProviderDisplayName names the client that posted, if any.
 	ProviderDisplayName string
+	// Poll and Location are optional (empty: none).
+	Poll     polls.Input
+	Location LocationInput
 }
 
 // checkSelection verifies that every chosen aspect belongs to the user and
@@ -97,8 +101,12 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 	case utf8.RuneCountInString(text) > pod.PostMaxLen:
 		return nil, &pod.InvalidError{Fields: map[string]string{"text": fmt.Sprintf("is too long (at most %d characters)", pod.PostMaxLen)}}
 	}
+	extras, err := checkExtras(in)
+	if err != nil {
+		return nil, err
+	}
 	var post *models.Post
-	err := a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
+	err = a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
 		if err := a.checkSelection(ctx, tx, s, in.Audience); err != nil {
 			return err
 		}
@@ -135,6 +143,9 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 			NSFW: pod.ContainsTag(text, "nsfw"), CreatedAt: now, UpdatedAt: now, InteractedAt: now,
 		}
 		if err := tx.CreatePost(ctx, post); err != nil {
+			return err
+		}
+		if err := extras.store(ctx, tx, post.ID); err != nil {
 			return err
 		}
 		if in.Audience.Limited() {
