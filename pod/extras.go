@@ -44,6 +44,22 @@ type PollAnswerView struct {
 	Mine    bool `json:"-"`
 }
 
+// Votes is the answer's vote count (0 when results are hidden).
+func (a PollAnswerView) Votes() int {
+	if a.VoteCount == nil {
+		return 0
+	}
+	return *a.VoteCount
+}
+
+// Total is the number of votes (0 when results are hidden).
+func (p PollView) Total() int {
+	if p.Participations == nil {
+		return 0
+	}
+	return *p.Participations
+}
+
 // LocationView is where a post was written; Lat and Lng are nil when no
 // coordinates were given.
 type LocationView struct {
