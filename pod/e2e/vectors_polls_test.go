@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/xml"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +13,7 @@ import (
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/federate/fedhost"
 	"github.com/aspenpod/aspen/pod/polls"
 	"github.com/aspenpod/aspen/pod/posts"
 )
@@ -207,4 +212,94 @@ func pollPostGUIDOf(t *testing.T, e *vecEnv) string {
 		t.Fatal(err)
 	}
 	return guid
+}
+
+// elementPaths lists an XML document's elements as slash-joined paths in
+// document order, leaving out the subtrees named in skip.
+func elementPaths(t *testing.T, doc []byte, skip string) []string {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(doc))
+	var stack, out []string
+	skipping := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch x := tok.(type) {
+		case xml.StartElement:
+			stack = append(stack, x.Name.Local)
+			if skipping > 0 || x.Name.Local == skip {
+				skipping++
+				continue
+			}
+			out = append(out, strings.Join(stack, "/"))
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+			if skipping > 0 {
+				skipping--
+			}
+		}
+	}
+}
+
+// TestBuiltStatusMessageMatchesVector17: the status_message this pod
+// sends for a post with a poll and a location (as dispatched and as
+// served by /fetch) has the reference's shape: vector 17's elements in
+// its order (without its photo, which this pod does not send yet), with
+// the post's values; and it passes the protocol's validation.
+func TestBuiltStatusMessageMatchesVector17(t *testing.T) {
+	e := startVecPod(t, roleRoot)
+	ctx := context.Background()
+	pv, err := e.p.App.Posts.CreatePost(ctx, e.local.s, posts.PostInput{Text: "Look at this and vote", ProviderDisplayName: "mobile",
+		Audience: aspects.Selection{Public: true},
+		Poll:     polls.Input{Question: "Yes or no?", Answers: []string{"Yes", "No"}},
+		Location: posts.LocationInput{Address: "Vienna, Austria", Lat: "48.208174", Lng: "16.373819"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post, err := e.p.Store.PostByID(ctx, pv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	author, err := e.p.Store.PersonByID(ctx, post.AuthorID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := fedhost.StatusMessage(post, author)
+	if err := fedhost.WithExtras(ctx, e.p.Store, sm, post.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := sm.Validate(); err != nil {
+		t.Fatalf("the built status message does not validate: %v", err)
+	}
+	got, err := entity.MarshalXML(sm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := vectorPayload(t, "17_status_message_with_photo_location_poll")
+	if g, w := elementPaths(t, got, ""), elementPaths(t, want, "photo"); !slices.Equal(g, w) {
+		t.Errorf("elements differ from vector 17\n got: %v\nwant: %v\n%s", g, w, got)
+	}
+	for _, s := range []string{"<address>Vienna, Austria</address>", "<lat>48.208174</lat>", "<lng>16.373819</lng>",
+		"<question>Yes or no?</question>", "<answer>Yes</answer>", "<answer>No</answer>", "<guid>" + pv.Poll.GUID + "</guid>"} {
+		if !strings.Contains(string(got), s) {
+			t.Errorf("the built status message lacks %s:\n%s", s, got)
+		}
+	}
+	// A location without coordinates is not sent (the protocol requires
+	// them); the post still goes out.
+	pv2, err := e.p.App.Posts.CreatePost(ctx, e.local.s, posts.PostInput{Text: "near", Audience: aspects.Selection{Public: true},
+		Location: posts.LocationInput{Address: "Somewhere"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post2, _ := e.p.Store.PostByID(ctx, pv2.ID)
+	sm2 := fedhost.StatusMessage(post2, author)
+	if err := fedhost.WithExtras(ctx, e.p.Store, sm2, post2.ID); err != nil || sm2.Location != nil || sm2.Validate() != nil {
+		t.Errorf("address-only location: %v %+v", err, sm2.Location)
+	}
 }
