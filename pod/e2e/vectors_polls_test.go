@@ -96,7 +96,9 @@ func checkVoteCounted(t *testing.T, e *vecEnv) {
 func pollVectorCases() []vecCase {
 	return []vecCase{
 		{name: "07 poll participation relayed by the root author", role: roleThird,
-			setup: func(e *vecEnv) { e.accepted(e.publicBytes("alice's post with 07's poll", xmlOf(e.t, alicePollPost()), e.alice)) },
+			setup: func(e *vecEnv) {
+				e.accepted(e.publicBytes("alice's post with 07's poll", xmlOf(e.t, alicePollPost()), e.alice))
+			},
 			send:  func(e *vecEnv) delivery { return e.public("07_poll_participation_by_bob", e.alice) },
 			check: checkVoteCounted},
 		{name: "07 poll participation on our post", role: roleRoot, setup: withLocalPoll(false),
@@ -132,8 +134,10 @@ func pollVectorCases() []vecCase {
 			drop: "is not an answer of poll",
 			send: func(e *vecEnv) delivery { return e.public("07_poll_participation_by_bob", e.alice) }},
 		{name: "08 event participation relayed by the event's author", role: roleThird,
-			setup: func(e *vecEnv) { e.accepted(e.publicBytes("alice's post with 08's event", xmlOf(e.t, aliceEventPost()), e.alice)) },
-			send:  func(e *vecEnv) delivery { return e.public("08_event_participation_by_bob", e.alice) },
+			setup: func(e *vecEnv) {
+				e.accepted(e.publicBytes("alice's post with 08's event", xmlOf(e.t, aliceEventPost()), e.alice))
+			},
+			send: func(e *vecEnv) delivery { return e.public("08_event_participation_by_bob", e.alice) },
 			check: func(t *testing.T, e *vecEnv) {
 				ctx := context.Background()
 				p, err := e.p.Store.EventParticipationByGUID(ctx, eventAnswerGUID)
@@ -155,7 +159,9 @@ func pollVectorCases() []vecCase {
 				}
 			}},
 		{name: "08 event participation with an unknown status", role: roleThird, drop: "is not accepted, declined or tentative",
-			setup: func(e *vecEnv) { e.accepted(e.publicBytes("alice's post with 08's event", xmlOf(e.t, aliceEventPost()), e.alice)) },
+			setup: func(e *vecEnv) {
+				e.accepted(e.publicBytes("alice's post with 08's event", xmlOf(e.t, aliceEventPost()), e.alice))
+			},
 			send: func(e *vecEnv) delivery {
 				b := strings.Replace(string(vectorPayload(e.t, "08_event_participation_by_bob")), "<status>accepted</status>", "<status>maybe</status>", 1)
 				return e.publicBytes("08 with status maybe", []byte(b), e.alice)
