@@ -3,8 +3,10 @@ package pod
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aspenpod/aspen/models"
@@ -103,6 +105,25 @@ func LocationViewOf(address, lat, lng string) *LocationView {
 		l.MapURL = OSMURL(lat, lng)
 	}
 	return l
+}
+
+// Coordinate parses decimal degrees within ±limit (90 for a latitude, 180
+// for a longitude) and returns them rounded to 8 decimals (about a
+// millimetre) in the shortest decimal form, at most 13 characters.
+func Coordinate(s string, limit float64) (string, bool) {
+	s = strings.TrimSpace(s)
+	if strings.Trim(s, "0123456789.eE+-") != "" {
+		return "", false // no hexadecimal, no "Inf" or "NaN"
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < -limit || f > limit {
+		return "", false
+	}
+	f = math.Round(f*1e8) / 1e8
+	if f == 0 {
+		f = 0 // no "-0"
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64), true
 }
 
 // ValidCoordinates reports whether lat and lng are a point on Earth.

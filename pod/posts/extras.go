@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -37,8 +35,8 @@ func checkLocation(in LocationInput) (*models.Location, error) {
 	}
 	l := &models.Location{Address: addr}
 	if lat != "" || lng != "" {
-		la, ok1 := coordinate(lat, 90)
-		lo, ok2 := coordinate(lng, 180)
+		la, ok1 := pod.Coordinate(lat, 90)
+		lo, ok2 := pod.Coordinate(lng, 180)
 		if !ok1 {
 			inv.Add("location_lat", "must be a latitude in degrees between -90 and 90")
 		}
@@ -48,16 +46,6 @@ func checkLocation(in LocationInput) (*models.Location, error) {
 		l.Lat, l.Lng = la, lo
 	}
 	return l, inv.OrNil()
-}
-
-// coordinate parses decimal degrees within ±limit and returns them in the
-// shortest decimal form.
-func coordinate(s string, limit float64) (string, bool) {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < -limit || f > limit {
-		return "", false
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64), true
 }
 
 // extras is the checked poll and location of a new post.

@@ -3,13 +3,12 @@ package fedhost
 import (
 	"context"
 	"errors"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod"
 )
 
 // Polls, locations and events of status messages (migration 00008), both
@@ -54,14 +53,11 @@ func PollParticipation(v *models.PollParticipation, author *models.Person, poll 
 	return &entity.PollParticipation{Author: diasporaID(author), GUID: v.GUID, ParentGUID: poll.GUID, PollAnswerGUID: answer.GUID}
 }
 
-// Coordinate returns a received coordinate in shortest decimal form, or ""
-// when it is not a number within ±limit degrees.
+// Coordinate returns a received coordinate normalised (pod.Coordinate),
+// or "" when it is not a number within ±limit degrees.
 func Coordinate(s string, limit float64) string {
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < -limit || f > limit {
-		return ""
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
+	c, _ := pod.Coordinate(s, limit)
+	return c
 }
 
 // ReceivedLocation returns the row of a received post's location (nil for
