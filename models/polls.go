@@ -176,15 +176,9 @@ type PollRow struct {
 // viewer may see), keyed by post ID, with the viewer's votes.
 func (s *Store) PollsOfPosts(ctx context.Context, viewerPerson int64, postIDs []int64) (map[int64]*PollRow, error) {
 	out := map[int64]*PollRow{}
-	if len(postIDs) == 0 {
-		return out, nil
-	}
-	var polls []Poll
-	if err := s.conn(ctx).Raw(`SELECT * FROM polls WHERE post_id = ANY(?::bigint[])`, int64Array(postIDs)).Scan(&polls).Error; err != nil {
-		return nil, translate(err, "polls")
-	}
-	if len(polls) == 0 {
-		return out, nil
+	polls, err := ofPosts[Poll](ctx, s, "polls", postIDs)
+	if err != nil || len(polls) == 0 {
+		return out, err
 	}
 	byID := map[int64]*PollRow{}
 	ids := make([]int64, len(polls))
@@ -227,12 +221,9 @@ func (s *Store) LocationOfPost(ctx context.Context, postID int64) (*Location, er
 // LocationsOfPosts loads the locations of posts, keyed by post ID.
 func (s *Store) LocationsOfPosts(ctx context.Context, postIDs []int64) (map[int64]Location, error) {
 	out := map[int64]Location{}
-	if len(postIDs) == 0 {
-		return out, nil
-	}
-	var rows []Location
-	if err := s.conn(ctx).Raw(`SELECT * FROM locations WHERE post_id = ANY(?::bigint[])`, int64Array(postIDs)).Scan(&rows).Error; err != nil {
-		return nil, translate(err, "locations")
+	rows, err := ofPosts[Location](ctx, s, "locations", postIDs)
+	if err != nil {
+		return nil, err
 	}
 	for _, l := range rows {
 		out[l.PostID] = l
@@ -281,15 +272,9 @@ type EventRow struct {
 // viewer may see), keyed by post ID.
 func (s *Store) EventsOfPosts(ctx context.Context, postIDs []int64) (map[int64]*EventRow, error) {
 	out := map[int64]*EventRow{}
-	if len(postIDs) == 0 {
-		return out, nil
-	}
-	var evs []Event
-	if err := s.conn(ctx).Raw(`SELECT * FROM events WHERE post_id = ANY(?::bigint[])`, int64Array(postIDs)).Scan(&evs).Error; err != nil {
-		return nil, translate(err, "events")
-	}
-	if len(evs) == 0 {
-		return out, nil
+	evs, err := ofPosts[Event](ctx, s, "events", postIDs)
+	if err != nil || len(evs) == 0 {
+		return out, err
 	}
 	byID := map[int64]*EventRow{}
 	ids := make([]int64, len(evs))
@@ -310,4 +295,15 @@ func (s *Store) EventsOfPosts(ctx context.Context, postIDs []int64) (map[int64]*
 		byID[c.EventID].Counts[c.Status] = c.N
 	}
 	return out, nil
+}
+
+// ofPosts loads the rows of table (polls, locations, events) that hang
+// under the posts postIDs.
+func ofPosts[T any](ctx context.Context, s *Store, table string, postIDs []int64) ([]T, error) {
+	var rows []T
+	if len(postIDs) == 0 {
+		return rows, nil
+	}
+	err := s.conn(ctx).Raw(`SELECT * FROM `+table+` WHERE post_id = ANY(?::bigint[])`, int64Array(postIDs)).Scan(&rows).Error
+	return rows, translate(err, table)
 }
