@@ -157,6 +157,14 @@ func pollVectorCases() []vecCase {
 					ev.Location == nil || ev.Location.Address != "Vienna, Austria" || ev.Location.MapURL == "" {
 					t.Errorf("event shown as %+v", ev)
 				}
+				// The page shows it to a visitor, without JavaScript.
+				r := e.p.Client().Get("/posts/" + eventPostGUID)
+				for _, want := range []string{"Cool event", "Tue 27 Dec 2016 13:00 CET – Tue 27 Dec 2016 14:00 CET", "Europe/Berlin",
+					"Vienna, Austria", "You need to see this!", "1 going · 0 maybe · 0 not going", "https://www.openstreetmap.org/?mlat=48.208174"} {
+					if !strings.Contains(r.Body, want) {
+						t.Errorf("the post page lacks %q", want)
+					}
+				}
 			}},
 		{name: "08 event participation with an unknown status", role: roleThird, drop: "is not accepted, declined or tentative",
 			setup: func(e *vecEnv) {
