@@ -118,8 +118,10 @@ type PostView struct {
 	Photos              []any         `json:"photos"`
 	Root                *RootView     `json:"root,omitempty"`
 	MentionedPeople     []PersonView  `json:"mentioned_people"`
-	Location            *struct{}     `json:"location"`
-	Poll                *struct{}     `json:"poll"`
+	Location            *LocationView `json:"location"`
+	Poll                *PollView     `json:"poll"`
+	PollAnswerID        *int64        `json:"poll_participation_answer_id,omitempty"`
+	Event               *EventView    `json:"event,omitempty"`
 	Participation       bool          `json:"participation"`
 	Interactions        Interactions  `json:"interactions"`
 

@@ -14,6 +14,7 @@ import (
 	"github.com/aspenpod/aspen/pod/federate"
 	"github.com/aspenpod/aspen/pod/federate/documents"
 	"github.com/aspenpod/aspen/pod/notifications"
+	"github.com/aspenpod/aspen/pod/polls"
 	"github.com/aspenpod/aspen/pod/posts"
 	"github.com/aspenpod/aspen/pod/profiles"
 	"github.com/aspenpod/aspen/pod/streams"
@@ -28,6 +29,7 @@ type App struct {
 	Posts         *posts.Service
 	Streams       *streams.Service
 	Notifications *notifications.Service
+	Polls         *polls.Service
 	Federate      *federate.Service
 	Documents     *documents.Service
 }
@@ -42,6 +44,7 @@ func New(opt pod.Options, d pod.Deps) *App {
 		Posts:         posts.New(core),
 		Streams:       streams.New(core),
 		Notifications: notifications.New(core),
+		Polls:         polls.New(core),
 	}
 	// People search discovers remote people through the federation layer,
 	// which is built after contacts (it applies received contacts).

@@ -9,6 +9,7 @@ import (
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/polls"
 	"github.com/aspenpod/aspen/pod/tasks"
 )
 
@@ -19,6 +20,9 @@ type PostInput struct {
 	Audience aspects.Selection
 	// ProviderDisplayName names the client that posted, if any.
 	ProviderDisplayName string
+	// Poll and Location are optional (empty: none).
+	Poll     polls.Input
+	Location LocationInput
 }
 
 // checkSelection verifies that every chosen aspect belongs to the user and
@@ -93,8 +97,12 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 	if err := checkPostText(text); err != nil {
 		return nil, err
 	}
+	extras, err := checkExtras(in)
+	if err != nil {
+		return nil, err
+	}
 	var post *models.Post
-	err := a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
+	err = a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
 		if err := a.checkSelection(ctx, tx, s, in.Audience); err != nil {
 			return err
 		}
@@ -118,6 +126,9 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 			NSFW: pod.ContainsTag(text, "nsfw"), CreatedAt: now, UpdatedAt: now, InteractedAt: now,
 		}
 		if err := tx.CreatePost(ctx, post); err != nil {
+			return err
+		}
+		if err := extras.store(ctx, tx, post.ID); err != nil {
 			return err
 		}
 		if in.Audience.Limited() {

@@ -60,6 +60,7 @@ type postParams struct {
 	Text      string        `json:"text"`
 	AspectIDs audienceParam `json:"aspect_ids"`
 	Preview   flagParam     `json:"preview"`
+	extrasParams
 }
 
 func (s *Server) createPost(c *gin.Context) {
@@ -75,6 +76,8 @@ func (s *Server) createPost(c *gin.Context) {
 	ids := []string(p.AspectIDs)
 	sel, selErr := audience(ids)
 	in := posts.PostInput{Text: text, Audience: sel, ProviderDisplayName: p.StatusMessage.ProviderDisplayName}
+	poll, loc, extrasErr := p.input()
+	in.Poll, in.Location = poll, loc
 	ctx := c.Request.Context()
 	sess := session(c)
 	preview := bool(p.Preview)
@@ -85,6 +88,8 @@ func (s *Server) createPost(c *gin.Context) {
 	switch {
 	case selErr != nil:
 		err = selErr
+	case extrasErr != nil:
+		err = extrasErr
 	case preview:
 		pv, err = s.app.Posts.AudiencePreview(ctx, sess, sel)
 	default:
@@ -114,7 +119,8 @@ func (s *Server) createPost(c *gin.Context) {
 	}
 	// Show the stream again with the publisher filled in: the audience
 	// preview, or the form's errors.
-	pub := &publisherView{Text: text, Sel: map[string]bool{}, PreviewShown: preview && err == nil, Public: sel.Public, Preview: pv}
+	pub := &publisherView{Text: text, Sel: map[string]bool{}, PreviewShown: preview && err == nil, Public: sel.Public, Preview: pv,
+		publisherExtras: extrasView(p.extrasParams)}
 	for _, v := range ids {
 		pub.Sel[v] = true
 	}

@@ -180,6 +180,7 @@ func (s *Server) routes() {
 	auth.DELETE("/posts/:id/likes/:lid", s.likePost)
 	auth.POST("/posts/:id/comments/:cid/likes", s.likePost)
 	auth.DELETE("/posts/:id/comments/:cid/likes", s.likePost)
+	auth.POST("/posts/:id/poll_participations", s.vote)
 	auth.POST("/posts/:id/participation", s.participation)
 	auth.DELETE("/posts/:id/participation", s.participation)
 	auth.POST("/reshares", s.reshare)

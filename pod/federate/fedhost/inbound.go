@@ -83,7 +83,7 @@ func StatusMessagePost(e *entity.StatusMessage, authorID int64) *models.Post {
 }
 
 // LeftOut says what of a received status message this pod does not keep
-// yet (photos, poll, event, location, embed), e.g. "2 photos, 1 poll"; ""
+// yet (photos, embed), e.g. "2 photos, 1 embed"; ""
 // when nothing is left out. The post is stored with its text only, and the
 // receiver logs this so that the loss is not silent.
 func LeftOut(e *entity.StatusMessage) string {
@@ -92,15 +92,6 @@ func LeftOut(e *entity.StatusMessage) string {
 		parts = append(parts, "1 photo")
 	} else if n > 1 {
 		parts = append(parts, fmt.Sprintf("%d photos", n))
-	}
-	if e.Poll != nil {
-		parts = append(parts, "1 poll")
-	}
-	if e.Event != nil {
-		parts = append(parts, "1 event")
-	}
-	if e.Location != nil {
-		parts = append(parts, "1 location")
 	}
 	if e.Embed != nil && !e.Embed.Nothing {
 		parts = append(parts, "1 embed")
