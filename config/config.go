@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -85,7 +86,35 @@ type Config struct {
 	// TrustedProxies are addresses or CIDRs of reverse proxies whose
 	// X-Forwarded-For header gives the client address.
 	TrustedProxies []string
+	// SMTP is how the pod sends mail; without a host it sends none.
+	SMTP SMTP
 }
+
+// SMTP modes of POD_SMTP_TLS.
+const (
+	SMTPStartTLS = "starttls" // plain connection upgraded with STARTTLS, required
+	SMTPTLS      = "tls"      // TLS from the first byte (port 465)
+	SMTPNone     = "none"     // no encryption (a relay on the same machine)
+)
+
+// SMTP holds the mail server settings (POD_SMTP_*).
+type SMTP struct {
+	// Host is the mail server's host name; empty means the pod sends no
+	// mail.
+	Host string
+	// Port is the server's port (587 by default).
+	Port int
+	// User and Password authenticate, when User is set.
+	User     string
+	Password string
+	// TLS is SMTPStartTLS, SMTPTLS or SMTPNone.
+	TLS string
+	// From is the sender address, e.g. "aspen <no-reply@pod.example.org>".
+	From string
+}
+
+// Enabled reports whether the pod sends mail.
+func (s SMTP) Enabled() bool { return s.Host != "" }
 
 // Production reports whether the pod runs in production mode.
 func (c Config) Production() bool { return c.Env == EnvProduction }
@@ -158,6 +187,7 @@ func parse(get func(string) string) (Config, error) {
 		ShutdownTimeout:   20 * time.Second,
 		WorkerConcurrency: 10,
 		RetryUnit:         time.Second,
+		SMTP:              SMTP{Port: 587, TLS: SMTPStartTLS},
 	}
 	var errs []error
 	str := func(name string, dst *string) {
@@ -239,6 +269,12 @@ func parse(get func(string) string) (Config, error) {
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
 	}
+	str("POD_SMTP_HOST", &c.SMTP.Host)
+	integer("POD_SMTP_PORT", &c.SMTP.Port, 1, 65535)
+	str("POD_SMTP_USER", &c.SMTP.User)
+	c.SMTP.Password = get("POD_SMTP_PASSWORD")
+	str("POD_SMTP_TLS", &c.SMTP.TLS)
+	str("POD_SMTP_FROM", &c.SMTP.From)
 	c.FederationInsecure = c.Env == EnvDevelopment
 	insecureSet := boolean("POD_FEDERATION_INSECURE", &c.FederationInsecure)
 
@@ -284,6 +320,7 @@ func parse(get func(string) string) (Config, error) {
 			errs = append(errs, &Error{"POD_RETRY_UNIT", "cannot be under 1s in production: retries would hammer other pods"})
 		}
 	}
+	errs = append(errs, c.SMTP.check()...)
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		errs = append(errs, &Error{"POD_SECRET_KEY", "must be at least 32 characters long"})
 	}
@@ -291,6 +328,29 @@ func parse(get func(string) string) (Config, error) {
 		return Config{}, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// check validates the SMTP settings, when mail is on.
+func (s *SMTP) check() []error {
+	if !s.Enabled() {
+		return nil
+	}
+	var errs []error
+	s.TLS = strings.ToLower(s.TLS)
+	switch s.TLS {
+	case SMTPStartTLS, SMTPTLS, SMTPNone:
+	default:
+		errs = append(errs, &Error{"POD_SMTP_TLS", fmt.Sprintf("must be %s, %s or %s, got %q", SMTPStartTLS, SMTPTLS, SMTPNone, s.TLS)})
+	}
+	if s.From == "" {
+		errs = append(errs, &Error{"POD_SMTP_FROM", "is required when POD_SMTP_HOST is set, e.g. \"aspen <no-reply@pod.example.org>\""})
+	} else if _, err := mail.ParseAddress(s.From); err != nil {
+		errs = append(errs, &Error{"POD_SMTP_FROM", fmt.Sprintf("must be a mail address, e.g. no-reply@pod.example.org or \"aspen <no-reply@pod.example.org>\", got %q", s.From)})
+	}
+	if s.Password != "" && s.User == "" {
+		errs = append(errs, &Error{"POD_SMTP_USER", "is required when POD_SMTP_PASSWORD is set"})
+	}
+	return errs
 }
 
 // validHost checks a POD_HOST value: a lower-case host name or address with
@@ -395,6 +455,9 @@ func (c Config) Redacted() Config {
 	}
 	r.DatabaseURL = redactURL(r.DatabaseURL)
 	r.RedisURL = redactURL(r.RedisURL)
+	if r.SMTP.Password != "" {
+		r.SMTP.Password = "(set)"
+	}
 	return r
 }
 

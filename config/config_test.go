@@ -20,6 +20,9 @@ func TestDefaultsNeedNoConfiguration(t *testing.T) {
 		!strings.Contains(c.DatabaseURL, "127.0.0.1:5432/pod") || !c.AutoMigrate || !c.FederationInsecure {
 		t.Fatalf("defaults: %+v", c)
 	}
+	if c.SMTP.Enabled() {
+		t.Errorf("mail is on without POD_SMTP_HOST: %+v", c.SMTP)
+	}
 	if c.BaseURL() != "http://localhost:3000" {
 		t.Errorf("BaseURL %q", c.BaseURL())
 	}
@@ -39,6 +42,10 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		"POD_AUTO_MIGRATE":        {"POD_AUTO_MIGRATE": "perhaps"},
 		"POD_RETRY_UNIT":          {"POD_RETRY_UNIT": "soon"},
 		"POD_TRUSTED_PROXIES":     {"POD_TRUSTED_PROXIES": "not-an-ip"},
+		"POD_SMTP_FROM":           {"POD_SMTP_HOST": "mail.example.org"},
+		"POD_SMTP_TLS":            {"POD_SMTP_HOST": "mail.example.org", "POD_SMTP_FROM": "a@example.org", "POD_SMTP_TLS": "ssl3"},
+		"POD_SMTP_PORT":           {"POD_SMTP_HOST": "mail.example.org", "POD_SMTP_FROM": "a@example.org", "POD_SMTP_PORT": "99999"},
+		"POD_SMTP_USER":           {"POD_SMTP_HOST": "mail.example.org", "POD_SMTP_FROM": "a@example.org", "POD_SMTP_PASSWORD": "pw"},
 	}
 	for name, vars := range cases {
 		_, err := Load(env(vars))
@@ -101,9 +108,12 @@ func TestEnsureSecretIsKeptAcrossRuns(t *testing.T) {
 }
 
 func TestRedactedHidesSecrets(t *testing.T) {
-	c := Config{SecretKey: "supersecret", DatabaseURL: "postgres://u:pw@h/db", RedisURL: "redis://:rpw@h:6379/0"}
+	c := Config{SecretKey: "supersecret", DatabaseURL: "postgres://u:pw@h/db", RedisURL: "redis://:rpw@h:6379/0", SMTP: SMTP{Password: "smtppw"}}
 	r := c.Redacted()
-	s := r.SecretKey + r.DatabaseURL + r.RedisURL
+	s := r.SecretKey + r.DatabaseURL + r.RedisURL + r.SMTP.Password
+	if strings.Contains(s, "smtppw") {
+		t.Errorf("redacted config shows the SMTP password")
+	}
 	if strings.Contains(s, "supersecret") || strings.Contains(s, "pw@") && strings.Contains(s, ":pw@") || strings.Contains(s, "rpw") {
 		t.Errorf("redacted config shows secrets: %+v", r)
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod/mail"
 	"github.com/aspenpod/aspen/pod/media"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -105,6 +106,8 @@ type Options struct {
 	// DiscoveryTTL is how long a remote person's discovery result is used
 	// before it is refreshed on demand (DefaultDiscoveryTTL if 0).
 	DiscoveryTTL time.Duration
+	// Mail says how to send mail; without a host the pod sends none.
+	Mail mail.Options
 }
 
 // Deps are the Core's collaborators.
@@ -129,6 +132,7 @@ type Core struct {
 	media       media.Store
 	log         *slog.Logger
 	redisPrefix string
+	mailer      mail.Sender // nil when mail is off
 	// queueRestUntil (Unix ns) is when the job queue, having failed, is
 	// tried again by requests (see EnqueueNow).
 	queueRestUntil atomic.Int64
@@ -146,9 +150,19 @@ func New(opt Options, d Deps) *Core {
 	if opt.DiscoveryTTL == 0 {
 		opt.DiscoveryTTL = DefaultDiscoveryTTL
 	}
-	return &Core{opt: opt, store: d.Store, sealer: d.Sealer, rdb: d.Redis, queue: d.Queue, media: d.Media, log: log,
+	c := &Core{opt: opt, store: d.Store, sealer: d.Sealer, rdb: d.Redis, queue: d.Queue, media: d.Media, log: log,
 		redisPrefix: opt.RedisPrefix}
+	if opt.Mail.Enabled() {
+		c.mailer = mail.NewSMTP(opt.Mail)
+	}
+	return c
 }
+
+// MailEnabled reports whether the pod can send mail.
+func (a *Core) MailEnabled() bool { return a.mailer != nil }
+
+// Mailer returns what sends the mail jobs' messages, nil when mail is off.
+func (a *Core) Mailer() mail.Sender { return a.mailer }
 
 // Store returns the database the use cases work on.
 func (a *Core) Store() *models.Store { return a.store }

@@ -57,6 +57,9 @@ func (a *Core) Hydrate(ctx context.Context, v models.Viewer, rows []models.PostR
 		pv.Participation = pv.Own || pv.Liked || pv.Reshared
 		out[i] = pv
 	}
+	if err := a.attachExtras(ctx, v, ids, out); err != nil {
+		return nil, err
+	}
 	if err := a.hydratePhotos(ctx, out); err != nil {
 		return nil, err
 	}

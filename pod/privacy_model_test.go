@@ -200,6 +200,8 @@ type model struct {
 
 	mu    sync.Mutex
 	fails []string
+	// polls: the posts written with a poll (privacy_model_polls_test.go).
+	polls map[*mPost]*mPoll
 }
 
 func (m *model) logf(format string, args ...any) {
@@ -560,6 +562,7 @@ func (m *model) step() {
 		{9, m.opComment, true}, {7, m.opLike, true}, {6, m.opReshare, true}, {4, m.opDeletePost, true}, {3, m.opHidePost, true},
 		{2, m.opDeleteAspect, false}, {2, m.opUnfollowTag, false}, {3, m.opDeleteComment, true}, {2, m.opUnlike, true},
 		{2, m.opParticipate, true}, {2, m.opUnhidePost, true},
+		{5, m.opVote, true},
 	}
 	total := 0
 	for _, o := range ops {
@@ -873,8 +876,11 @@ func (m *model) createPost(public bool) {
 			m.fatalf("%s: audience preview %v, want %v", what, got, want)
 		}
 	}
+	in := posts.PostInput{Text: text, Audience: sel}
+	m.maybePoll(&in)
 	photos := m.photosFor(u)
-	pv, err := m.p.App.Posts.CreatePost(ctx, U.s, posts.PostInput{Text: text, Audience: sel, Photos: photos})
+	in.Photos = photos
+	pv, err := m.p.App.Posts.CreatePost(ctx, U.s, in)
 	if foreign {
 		m.expect(what+" (someone else's aspect)", err, "invalid")
 		return
@@ -911,6 +917,7 @@ func (m *model) createPost(public bool) {
 	m.posts = append(m.posts, p)
 	m.touched[pi] = true
 	m.logf("  = %s, readers %v, mentions %v, tags %v", m.desc(pi), m.names(p.readers), m.names(p.mentions), p.tags)
+	m.pollCreated(pi, in, pv)
 	for x := range p.mentions {
 		if x != u && !m.blocked(x, u) {
 			m.users[x].notes[noteKey{models.NotifyMentioned, pi}] = true
@@ -1318,6 +1325,7 @@ func (m *model) check(full bool) {
 		m.fatalf("after the step:\n%s", strings.Join(m.fails, "\n"))
 	}
 	m.checkTables()
+	m.checkPolls(full)
 	m.checks++
 	clear(m.touched)
 }
@@ -1430,6 +1438,7 @@ func (m *model) checkView(v, pi int, pv pod.PostView, where string) {
 		m.failf("%s, %s: %s root = %+v, root deleted %v", m.viewerName(v), where, m.desc(pi), pv.Root, p.rootGone)
 		return
 	}
+	m.checkPollView(v, pi, pv, where)
 }
 
 // streamQueries lists the streams to compare for viewer v: on a full check

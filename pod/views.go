@@ -68,6 +68,8 @@ type CommentView struct {
 	LikesCount int           `json:"likes_count"`
 	// CanDelete: the viewer wrote the comment or the post.
 	CanDelete bool `json:"-"`
+	// Liked: the viewer likes the comment (set on the post page).
+	Liked bool `json:"-"`
 }
 
 // LikeView is one like.
@@ -116,8 +118,10 @@ type PostView struct {
 	Photos              []PhotoView   `json:"photos"`
 	Root                *RootView     `json:"root,omitempty"`
 	MentionedPeople     []PersonView  `json:"mentioned_people"`
-	Location            *struct{}     `json:"location"`
-	Poll                *struct{}     `json:"poll"`
+	Location            *LocationView `json:"location"`
+	Poll                *PollView     `json:"poll"`
+	PollAnswerID        *int64        `json:"poll_participation_answer_id,omitempty"`
+	Event               *EventView    `json:"event,omitempty"`
 	Participation       bool          `json:"participation"`
 	Interactions        Interactions  `json:"interactions"`
 

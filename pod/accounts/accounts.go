@@ -370,6 +370,10 @@ type AccountSettings struct {
 	AutoFollowBack bool
 	InviteURL      string
 	InvitesLeft    int
+	// PendingEmail is a new address waiting for its confirmation.
+	PendingEmail string
+	// MailEnabled: the pod sends mail (a new address must be confirmed).
+	MailEnabled bool
 }
 
 // Settings loads a user's account settings.
@@ -382,7 +386,11 @@ func (a *Service) Settings(ctx context.Context, userID int64) (*AccountSettings,
 	if err != nil {
 		return nil, err
 	}
-	s := &AccountSettings{Username: user.Username, DiasporaID: person.DiasporaID, Email: user.Email, AutoFollowBack: user.AutoFollowBack}
+	s := &AccountSettings{Username: user.Username, DiasporaID: person.DiasporaID, Email: user.Email, AutoFollowBack: user.AutoFollowBack,
+		MailEnabled: a.core.MailEnabled()}
+	if s.PendingEmail, err = a.store.PendingEmail(ctx, userID, time.Now()); err != nil {
+		return nil, err
+	}
 	if code, err := a.store.InvitationCodeOf(ctx, userID); err == nil {
 		s.InviteURL = a.opt.BaseURL + "/i/" + code.Token
 		s.InvitesLeft = code.Count
@@ -396,7 +404,9 @@ type UpdateSettingsInput struct {
 	AutoFollowBack bool
 }
 
-// UpdateSettings changes the e-mail address and preferences.
+// UpdateSettings changes the preferences and the e-mail address. When the
+// pod sends mail, a new address takes effect only once confirmed: a link
+// goes to it, and the old address stays until it is opened.
 func (a *Service) UpdateSettings(ctx context.Context, userID int64, in UpdateSettingsInput) error {
 	in.Email = strings.TrimSpace(in.Email)
 	inv := pod.Invalid()
@@ -410,12 +420,24 @@ func (a *Service) UpdateSettings(ctx context.Context, userID int64, in UpdateSet
 	if err := inv.OrNil(); err != nil {
 		return err
 	}
-	return a.store.Tx(ctx, func(tx *models.Store) error {
-		if err := tx.UpdateUserEmail(ctx, userID, in.Email); err != nil {
-			return err
+	user, err := a.store.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	confirm := a.core.MailEnabled() && !strings.EqualFold(user.Email, in.Email)
+	err = a.store.Tx(ctx, func(tx *models.Store) error {
+		if !confirm {
+			if err := tx.UpdateUserEmail(ctx, userID, in.Email); err != nil {
+				return err
+			}
 		}
 		return tx.UpdateUserSettings(ctx, userID, in.AutoFollowBack)
 	})
+	if err != nil || !confirm {
+		return err
+	}
+	return a.mailToken(ctx, user, models.TokenConfirmEmail, in.Email, ConfirmValidFor,
+		"/users/confirmation?confirmation_token=", "confirm_email", "Confirm your mail address on "+a.opt.PodName)
 }
 
 // InviteValid reports whether an invite token can still be used.

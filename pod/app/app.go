@@ -15,6 +15,7 @@ import (
 	"github.com/aspenpod/aspen/pod/federate/documents"
 	"github.com/aspenpod/aspen/pod/notifications"
 	"github.com/aspenpod/aspen/pod/photos"
+	"github.com/aspenpod/aspen/pod/polls"
 	"github.com/aspenpod/aspen/pod/posts"
 	"github.com/aspenpod/aspen/pod/profiles"
 	"github.com/aspenpod/aspen/pod/streams"
@@ -30,6 +31,7 @@ type App struct {
 	Streams       *streams.Service
 	Notifications *notifications.Service
 	Photos        *photos.Service
+	Polls         *polls.Service
 	Federate      *federate.Service
 	Documents     *documents.Service
 }
@@ -45,6 +47,7 @@ func New(opt pod.Options, d pod.Deps) *App {
 		Streams:       streams.New(core),
 		Notifications: notifications.New(core),
 		Photos:        photos.New(core),
+		Polls:         polls.New(core),
 	}
 	// People search discovers remote people through the federation layer,
 	// which is built after contacts (it applies received contacts).

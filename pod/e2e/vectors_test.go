@@ -387,12 +387,7 @@ func vectorCases() []vecCase {
 					t.Errorf("signed XML kept: %v", strPtr(l.SignedXML))
 				}
 			}},
-		// The README gives no receiver outcome for 07 and 08; this pod keeps
-		// no polls or events, so they are dropped, naming why.
-		{name: "07 poll participation", role: roleThird, drop: "keeps no Poll objects",
-			send: func(e *vecEnv) delivery { return e.public("07_poll_participation_by_bob", e.bob) }},
-		{name: "08 event participation", role: roleThird, drop: "keeps no Event objects",
-			send: func(e *vecEnv) delivery { return e.public("08_event_participation_by_bob", e.bob) }},
+		// 07 and 08 under the poll and event they name: pollVectorCases.
 		{name: "09 retraction of bob's comment by the root author", role: roleThird, setup: withComment,
 			send: func(e *vecEnv) delivery { return e.file("09_retraction_comment.envelope_from_root_author.xml") },
 			check: func(t *testing.T, e *vecEnv) {
@@ -756,7 +751,7 @@ func TestVectorsResigned(t *testing.T) {
 func (e *vecEnv) relayablesVerify(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	for _, table := range []string{"comments", "likes"} {
+	for _, table := range []string{"comments", "likes", "poll_participations", "event_participations"} {
 		var list *string
 		if err := e.p.Store.Scalar(ctx, &list, "SELECT string_agg(signed_xml, chr(30)) FROM "+table+" WHERE signed_xml IS NOT NULL"); err != nil {
 			t.Fatal(err)
@@ -803,7 +798,7 @@ func strPtr(s *string) any {
 // and a drop line naming the reason; every POST answers 202 and no job is
 // left in the queues.
 func TestVectorsReceived(t *testing.T) {
-	for _, c := range append(vectorCases(), derivedCases()...) {
+	for _, c := range append(append(vectorCases(), derivedCases()...), pollVectorCases()...) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			e := startVecPod(t, c.role)

@@ -212,7 +212,7 @@ func (a *Service) knownGUID(ctx context.Context, e entity.Entity) bool {
 	case *entity.StatusMessage, *entity.Reshare:
 		_, err = a.store.PostByGUID(ctx, guid)
 	default:
-		return false
+		return a.knownExtraGUID(ctx, e)
 	}
 	return err == nil
 }
@@ -328,7 +328,10 @@ func (a *Service) objectInfo(ctx context.Context, typ, guid string) (*federation
 		}
 		postID, authorID = l.PostID, l.AuthorID
 	default:
-		return nil, federation.Errorf(federation.ErrUnknownEntity, "this pod keeps no %s objects", typ)
+		var err error
+		if postID, authorID, err = a.extraObjectInfo(ctx, typ, guid); err != nil {
+			return nil, err
+		}
 	}
 	post, err := a.store.PostByID(ctx, postID)
 	if err != nil {
@@ -376,6 +379,10 @@ func (a *Service) apply(ctx context.Context, res *receive.Result, depth int, rcp
 		return a.receiveContact(ctx, e, author, rcpt, rcptUser)
 	case *entity.Participation:
 		return a.receiveParticipation(ctx, e, author)
+	case *entity.PollParticipation:
+		return a.receivePollParticipation(ctx, e, author)
+	case *entity.EventParticipation:
+		return a.receiveEventParticipation(ctx, e, author)
 	case *entity.AccountDeletion:
 		return a.store.CloseRemotePerson(ctx, author.ID)
 	}
@@ -427,6 +434,9 @@ func (a *Service) receiveStatusMessage(ctx context.Context, e *entity.StatusMess
 			}
 			post.TextHTML, post.NSFW = string(pod.RenderText(post.Text, targets)), pod.ContainsTag(post.Text, "nsfw")
 			if err := tx.CreatePost(ctx, post); err != nil {
+				return err
+			}
+			if err := a.storeExtras(ctx, tx, e, post); err != nil {
 				return err
 			}
 			if !post.Public {

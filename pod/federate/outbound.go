@@ -236,6 +236,9 @@ func (a *Service) dispatchPost(ctx context.Context, d *tasks.PostPublished) erro
 	if err != nil {
 		return err
 	}
+	if err := fedhost.WithExtras(ctx, a.store, e, post.ID); err != nil {
+		return err
+	}
 	if err := a.addPhotos(ctx, e, post, author); err != nil {
 		return err
 	}
@@ -269,31 +272,25 @@ func (a *Service) dispatchPost(ctx context.Context, d *tasks.PostPublished) erro
 // dispatchRelayable federates (or relays) a comment (commentID) or a like
 // (likeID) under the event key.
 func (a *Service) dispatchRelayable(ctx context.Context, key string, commentID, likeID int64) error {
-	var (
-		postID, authorID int64
-		signed           *string
-		build            func(author *models.Person, post *models.Post) (entity.Relayable, error)
-		save             func(xml string) error
-	)
-	kind := "like"
+	rl := relayable{kind: "like", id: commentID + likeID}
 	if commentID != 0 {
-		kind = "comment"
+		rl.kind = "comment"
 		c, err := a.store.CommentByID(ctx, commentID)
 		if err != nil {
 			return err
 		}
-		postID, authorID, signed = c.PostID, c.AuthorID, c.SignedXML
-		build = func(author *models.Person, post *models.Post) (entity.Relayable, error) {
+		rl.postID, rl.authorID, rl.signed = c.PostID, c.AuthorID, c.SignedXML
+		rl.build = func(author *models.Person, post *models.Post) (entity.Relayable, error) {
 			return fedhost.Comment(c, author, post), nil
 		}
-		save = func(xml string) error { return a.store.SetCommentSignedXML(ctx, c.ID, xml) }
+		rl.save = func(xml string) error { return a.store.SetCommentSignedXML(ctx, c.ID, xml) }
 	} else {
 		l, err := a.store.LikeByID(ctx, likeID)
 		if err != nil {
 			return err
 		}
-		postID, authorID, signed = l.PostID, l.AuthorID, l.SignedXML
-		build = func(author *models.Person, post *models.Post) (entity.Relayable, error) {
+		rl.postID, rl.authorID, rl.signed = l.PostID, l.AuthorID, l.SignedXML
+		rl.build = func(author *models.Person, post *models.Post) (entity.Relayable, error) {
 			var comment *models.Comment
 			if l.CommentID != nil {
 				c, err := a.store.CommentByID(ctx, *l.CommentID)
@@ -304,8 +301,29 @@ func (a *Service) dispatchRelayable(ctx context.Context, key string, commentID, 
 			}
 			return fedhost.Like(l, author, post, comment), nil
 		}
-		save = func(xml string) error { return a.store.SetLikeSignedXML(ctx, l.ID, xml) }
+		rl.save = func(xml string) error { return a.store.SetLikeSignedXML(ctx, l.ID, xml) }
 	}
+	return a.sendRelayable(ctx, key, rl)
+}
+
+// relayable is a comment, like or poll participation to federate: its
+// post, its author, its signed XML when it has one (received, or signed
+// by an earlier run), how to build the entity of a local one and how to
+// keep its signed XML.
+type relayable struct {
+	kind             string
+	id               int64
+	postID, authorID int64
+	signed           *string
+	build            func(author *models.Person, post *models.Post) (entity.Relayable, error)
+	save             func(xml string) error
+}
+
+// sendRelayable sends a local relayable (signed here by its author) to the
+// post's author, or, when the post is ours, to the post's audience; a
+// remote one on our post is relayed with its original signature.
+func (a *Service) sendRelayable(ctx context.Context, key string, rl relayable) error {
+	postID, authorID, signed, build, save, kind := rl.postID, rl.authorID, rl.signed, rl.build, rl.save, rl.kind
 	post, err := a.store.PostByID(ctx, postID)
 	if err != nil {
 		return err
@@ -328,7 +346,7 @@ func (a *Service) dispatchRelayable(ctx context.Context, key string, commentID, 
 		}
 	} else {
 		if !author.Local() {
-			return fmt.Errorf("remote %s %d has no signed XML: %w", kind, commentID+likeID, ErrDropped)
+			return fmt.Errorf("remote %s %d has no signed XML: %w", kind, rl.id, ErrDropped)
 		}
 		if r, err = build(author, post); err != nil {
 			return err

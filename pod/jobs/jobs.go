@@ -14,6 +14,7 @@ import (
 
 	"github.com/aspenpod/aspen/pod/app"
 	"github.com/aspenpod/aspen/pod/federate"
+	"github.com/aspenpod/aspen/pod/mail"
 	"github.com/aspenpod/aspen/pod/tasks"
 )
 
@@ -40,6 +41,7 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 	dispatch(mux, log, run, tasks.TypeProfileChanged, app.Federate.DispatchProfile)
 	dispatch(mux, log, run, tasks.TypeContactChanged, app.Federate.DispatchContact)
 	dispatch(mux, log, run, tasks.TypeParticipated, app.Federate.DispatchParticipation)
+	dispatch(mux, log, run, tasks.TypePollVoted, app.Federate.DispatchPollVote)
 	// Tasks queued before events had types of their own (an upgraded pod).
 	mux.HandleFunc(tasks.TypeLegacyDispatch, func(ctx context.Context, t *asynq.Task) error {
 		var d tasks.LegacyDispatch
@@ -80,7 +82,39 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 		return app.Federate.CheckPods(ctx)
 	})
 	photoHandlers(mux, app, log)
+	mux.HandleFunc(tasks.TypeMail, func(ctx context.Context, t *asynq.Task) error {
+		return sendMail(ctx, log, app.Core.Mailer(), t)
+	})
 	return mux
+}
+
+// sendMail is the mail job. A mail the server refuses for good is dropped
+// with a log line; other failures are retried (the server may be away).
+func sendMail(ctx context.Context, log *slog.Logger, sender mail.Sender, t *asynq.Task) error {
+	m, err := tasks.DecodeMail(t.Payload())
+	if err != nil {
+		return fmt.Errorf("bad %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+	}
+	if sender == nil {
+		log.Warn("mail: not sent, no SMTP server is configured (POD_SMTP_HOST)", "subject", m.Subject)
+		return nil
+	}
+	err = sender.Send(ctx, &m)
+	if errors.Is(err, mail.ErrRejected) {
+		log.Warn("mail: the server refused it, not retried", "subject", m.Subject, "err", err)
+		return nil
+	}
+	if err != nil {
+		// After the last retry the task is finished, not archived: an
+		// archived mail would keep its links (reset tokens) in Redis.
+		retry, _ := asynq.GetRetryCount(ctx)
+		if max, _ := asynq.GetMaxRetry(ctx); retry >= max {
+			log.Error("mail: giving up after the last retry", "subject", m.Subject, "attempts", retry+1, "err", err)
+			return nil
+		}
+		log.Warn("mail: sending failed, will retry", "subject", m.Subject, "attempt", retry+1, "err", err)
+	}
+	return err
 }
 
 // dispatch registers the handler of one event's task type: it decodes the

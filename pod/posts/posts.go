@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/polls"
 	"github.com/aspenpod/aspen/pod/tasks"
 )
 
@@ -22,6 +22,9 @@ type PostInput struct {
 	ProviderDisplayName string
 	// Photos are IDs of the author's pending photos to attach, in order.
 	Photos []int64
+	// Poll and Location are optional (empty: none).
+	Poll     polls.Input
+	Location LocationInput
 }
 
 // checkSelection verifies that every chosen aspect belongs to the user and
@@ -93,16 +96,23 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 		return nil, err
 	}
 	text := strings.TrimSpace(in.Text)
-	switch {
-	case text == "" && len(in.Photos) == 0:
+	if text == "" && len(in.Photos) == 0 {
 		return nil, &pod.InvalidError{Fields: map[string]string{"text": "can't be blank (write something or add a photo)"}}
-	case len(in.Photos) > pod.MaxPhotosPerPost:
+	}
+	if len(in.Photos) > pod.MaxPhotosPerPost {
 		return nil, &pod.InvalidError{Fields: map[string]string{"photos": fmt.Sprintf("a post can have at most %d photos", pod.MaxPhotosPerPost)}}
-	case utf8.RuneCountInString(text) > pod.PostMaxLen:
-		return nil, &pod.InvalidError{Fields: map[string]string{"text": fmt.Sprintf("is too long (at most %d characters)", pod.PostMaxLen)}}
+	}
+	if text != "" {
+		if err := checkPostText(text); err != nil {
+			return nil, err
+		}
+	}
+	extras, err := checkExtras(in)
+	if err != nil {
+		return nil, err
 	}
 	var post *models.Post
-	err := a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
+	err = a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
 		if err := a.checkSelection(ctx, tx, s, in.Audience); err != nil {
 			return err
 		}
@@ -117,20 +127,7 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 			return err
 		}
 		if in.Audience.Limited() {
-			inAudience := map[int64]bool{s.PersonID: true}
-			for _, r := range recipients {
-				inAudience[r] = true
-			}
-			keep := map[string]bool{}
-			var kept []models.PersonRow
-			for _, m := range mentioned {
-				if inAudience[m.ID] {
-					keep[strings.ToLower(m.DiasporaID)] = true
-					kept = append(kept, m)
-				}
-			}
-			text = pod.PlainMentions(text, keep)
-			mentioned = kept
+			text, mentioned = keepAudienceMentions(text, mentioned, s.PersonID, recipients)
 		}
 		now := time.Now().UTC()
 		post = &models.Post{
@@ -139,6 +136,9 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 			NSFW: pod.ContainsTag(text, "nsfw"), CreatedAt: now, UpdatedAt: now, InteractedAt: now,
 		}
 		if err := tx.CreatePost(ctx, post); err != nil {
+			return err
+		}
+		if err := extras.store(ctx, tx, post.ID); err != nil {
 			return err
 		}
 		if err := attachPhotos(ctx, tx, s, post, in.Photos); err != nil {
@@ -249,8 +249,14 @@ func (a *Service) Post(ctx context.Context, s *pod.Session, key string) (*PostPa
 	if err != nil {
 		return nil, err
 	}
+	liked, err := a.store.ViewerCommentLikes(ctx, v, p.ID)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range comments {
-		page.Comments = append(page.Comments, pod.CommentViewOf(c, v, p.AuthorID))
+		cv := pod.CommentViewOf(c, v, p.AuthorID)
+		cv.Liked = liked[c.ID]
+		page.Comments = append(page.Comments, cv)
 	}
 	likes, err := a.store.LikesOf(ctx, p.ID, 0)
 	if err != nil {

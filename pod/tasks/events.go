@@ -33,6 +33,9 @@ const (
 	// TypeParticipated: a local user (or the pod's representative) asks a
 	// remote post's pod to relay what happens under it.
 	TypeParticipated = "federation:participated"
+	// TypePollVoted: a local vote in a poll, or a remote one in a local
+	// post's poll to relay to the post's audience.
+	TypePollVoted = "federation:poll-voted"
 )
 
 // Event is one of the event payloads below.
@@ -113,6 +116,16 @@ type Participated struct {
 	PostID int64 `json:"post_id"`
 }
 
+// PollVoted: ParticipationID, a vote (poll_participation), local, or
+// remote in a local post's poll (relayed).
+type PollVoted struct {
+	EventKey
+	ParticipationID int64 `json:"participation_id"`
+}
+
+// TaskType implements Event.
+func (*PollVoted) TaskType() string { return TypePollVoted }
+
 // TaskType implements Event.
 func (*PostPublished) TaskType() string { return TypePostPublished }
 
@@ -143,6 +156,7 @@ var newEvent = map[string]func() Event{
 	TypeProfileChanged: func() Event { return new(ProfileChanged) },
 	TypeContactChanged: func() Event { return new(ContactChanged) },
 	TypeParticipated:   func() Event { return new(Participated) },
+	TypePollVoted:      func() Event { return new(PollVoted) },
 }
 
 // IsEvent reports whether a task type is an event's.

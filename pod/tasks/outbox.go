@@ -43,6 +43,12 @@ func Outboxed(typ string, payload []byte) (*asynq.Task, string, error) {
 			return nil, "", fmt.Errorf("outbox: bad %s payload: %v", typ, err)
 		}
 		return NewFetchPublic(f.PersonID), FetchPublicTaskID(f.PersonID), nil
+	case TypeMail:
+		m, err := DecodeMail(payload)
+		if err != nil || m.MessageID == "" || m.To == "" {
+			return nil, "", fmt.Errorf("outbox: bad %s payload: %v", typ, err)
+		}
+		return NewMail(m), MailTaskID(m), nil
 	}
 	if t, id, ok, err := outboxedPhoto(typ, payload); ok {
 		return t, id, err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -70,7 +71,13 @@ func (s *Server) contactsPage(c *gin.Context, errs map[string]string) {
 	s.render(c, code, "contacts", p)
 }
 
-func (s *Server) contacts(c *gin.Context) { s.contactsPage(c, map[string]string{}) }
+func (s *Server) contacts(c *gin.Context) {
+	if q, ok := c.GetQuery("q"); ok && wantsJSON(c) {
+		s.contactSearch(c, q) // mention completion (publisher.go)
+		return
+	}
+	s.contactsPage(c, map[string]string{})
+}
 
 // aspectParams is a new or renamed aspect: "aspect[name]" or "name", and
 // for a new one optionally a person to add to it.
@@ -223,46 +230,48 @@ func (s *Server) deleteMembership(c *gin.Context) {
 }
 
 func (s *Server) people(c *gin.Context) {
-	ctx := c.Request.Context()
-	sess := session(c)
 	q := c.Query("q")
-	results, err := s.app.Contacts.SearchPeople(ctx, sess, q)
-	// A person on another pod who could not be found is a notice on the
-	// search page; scripts get the 404 errors.go maps it to.
-	var notFound *federate.DiscoveryError
-	if err != nil && (wantsJSON(c) || !errors.As(err, &notFound)) {
+	if !wantsJSON(c) {
+		if strings.HasPrefix(strings.TrimSpace(q), "#") {
+			// A #tag is searched for where tags are (search.go).
+			c.Redirect(http.StatusFound, "/search?q="+url.QueryEscape(q))
+			return
+		}
+		page, err := s.findPeople(c, q)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.render(c, http.StatusOK, "people", page)
+		return
+	}
+	results, err := s.app.Contacts.SearchPeople(c.Request.Context(), session(c), q)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if wantsJSON(c) {
-		c.JSON(http.StatusOK, results)
-		return
+	c.JSON(http.StatusOK, results)
+}
+
+// findPeople runs a people search for a page. A person on another pod who
+// could not be found is a notice on the page (scripts get the 404 errors.go
+// maps it to).
+func (s *Server) findPeople(c *gin.Context, q string) (*peoplePage, error) {
+	sess := session(c)
+	results, err := s.app.Contacts.SearchPeople(c.Request.Context(), sess, q)
+	var notFound *federate.DiscoveryError
+	if err != nil && !errors.As(err, &notFound) {
+		return nil, err
 	}
-	page := peoplePage{Base: s.base(c), Query: q, Results: make([]personResult, len(results))}
+	page := &peoplePage{Base: s.base(c), Query: q}
 	if notFound != nil {
 		_, _, page.NotFound = status(notFound)
 	}
 	page.SignInToFind = sess == nil && len(results) == 0 && federate.LooksLikeDiasporaID(strings.TrimPrefix(strings.TrimSpace(q), "@"))
-	var mine []contacts.AspectView
-	if sess != nil && len(results) > 0 {
-		if mine, err = s.app.Contacts.Aspects(ctx, sess); err != nil {
-			s.fail(c, err)
-			return
-		}
+	if page.Results, err = s.personResults(c, results); err != nil {
+		return nil, err
 	}
-	for i, r := range results {
-		page.Results[i].PersonResult = r
-		in := map[int64]bool{}
-		for _, m := range r.AspectMemberships {
-			in[m.AspectID] = true
-		}
-		for _, a := range mine {
-			if !in[a.ID] {
-				page.Results[i].FreeAspects = append(page.Results[i].FreeAspects, a)
-			}
-		}
-	}
-	s.render(c, http.StatusOK, "people", page)
+	return page, nil
 }
 
 func (s *Server) createBlock(c *gin.Context) {

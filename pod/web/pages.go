@@ -1,6 +1,8 @@
 package web
 
 import (
+	"html/template"
+
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/contacts"
@@ -64,6 +66,28 @@ type signInPage struct {
 	ReturnTo string
 }
 
+// passwordRequestPage is "forgot your password?".
+type passwordRequestPage struct {
+	Base        BasePage
+	Email       string
+	MailEnabled bool
+	// Sent: the request was taken (whether or not the address has an
+	// account).
+	Sent    bool
+	Message string
+	Errors  map[string]string
+}
+
+// passwordResetPage is the form behind a reset link.
+type passwordResetPage struct {
+	Base    BasePage
+	Token   string
+	Message string
+	// Expired: the link is used up or too old; the page offers a new one.
+	Expired bool
+	Errors  map[string]string
+}
+
 type settingsPage struct {
 	Base BasePage
 	accounts.AccountSettings
@@ -108,12 +132,14 @@ type publisherView struct {
 	CSRF         string
 	Aspects      []contacts.AspectView
 	Text         string
+	TextPreview  template.HTML // Text as the post will show it (the Preview button)
 	Sel          map[string]bool
 	Errors       map[string]string
 	PreviewShown bool
 	Public       bool
 	Preview      []pod.PersonView
 	publisherPhotos
+	publisherExtras
 }
 
 type streamPage struct {
@@ -161,6 +187,9 @@ type peoplePage struct {
 type personResult struct {
 	contacts.PersonResult
 	FreeAspects []contacts.AspectView
+	// SignedIn and CSRF are for the add-to-aspect form.
+	SignedIn bool
+	CSRF     string
 }
 
 type privacyPage struct {

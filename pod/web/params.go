@@ -105,6 +105,14 @@ func fillForm(c *gin.Context, v reflect.Value, prefix string) error {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
+			// An embedded struct's fields are the outer struct's, as
+			// for encoding/json.
+			if err := fillForm(c, v.Field(i), prefix); err != nil {
+				return err
+			}
+			continue
+		}
 		if tag == "" || tag == "-" {
 			continue
 		}

@@ -61,6 +61,7 @@ type postParams struct {
 	AspectIDs audienceParam `json:"aspect_ids"`
 	Preview   flagParam     `json:"preview"`
 	photoParams
+	extrasParams
 }
 
 func (s *Server) createPost(c *gin.Context) {
@@ -79,6 +80,8 @@ func (s *Server) createPost(c *gin.Context) {
 	sess := session(c)
 	photoIDs, photosDone, err := s.publisherPhotos(c, &p.photoParams)
 	in := posts.PostInput{Text: text, Audience: sel, ProviderDisplayName: p.StatusMessage.ProviderDisplayName, Photos: photoIDs}
+	poll, loc, extrasErr := p.input()
+	in.Poll, in.Location = poll, loc
 	preview := bool(p.Preview) || photosDone
 
 	var post *pod.PostView
@@ -87,6 +90,8 @@ func (s *Server) createPost(c *gin.Context) {
 	case err != nil:
 	case selErr != nil:
 		err = selErr
+	case extrasErr != nil:
+		err = extrasErr
 	case photosDone: // only uploaded or removed photos: show the form again
 	case preview:
 		pv, err = s.app.Posts.AudiencePreview(ctx, sess, sel)
@@ -117,7 +122,8 @@ func (s *Server) createPost(c *gin.Context) {
 	}
 	// Show the stream again with the publisher filled in: the audience
 	// preview, or the form's errors.
-	pub := &publisherView{Text: text, Sel: map[string]bool{}, PreviewShown: preview && !photosDone && err == nil, Public: sel.Public, Preview: pv}
+	pub := &publisherView{Text: text, Sel: map[string]bool{}, PreviewShown: preview && !photosDone && err == nil, Public: sel.Public, Preview: pv,
+		publisherExtras: extrasView(p.extrasParams)}
 	pub.PhotoSel = map[int64]bool{}
 	for _, id := range photoIDs {
 		pub.PhotoSel[id] = true

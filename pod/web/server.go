@@ -122,6 +122,11 @@ func (s *Server) routes() {
 	e.GET("/login", func(c *gin.Context) { c.Redirect(http.StatusFound, "/users/sign_in") })
 	e.POST("/users/sign_in", s.signIn)
 	e.POST("/users/sign_out", s.signOut)
+	e.GET("/users/password/new", s.passwordRequestForm)
+	e.POST("/users/password", s.passwordRequest)
+	e.GET("/users/password/edit", s.passwordResetForm)
+	e.POST("/users/password/edit", s.passwordReset)
+	e.GET("/users/confirmation", s.confirmEmail)
 	e.DELETE("/users/sign_out", s.signOut)
 
 	auth := e.Group("/", s.requireUser)
@@ -138,6 +143,7 @@ func (s *Server) routes() {
 	e.GET("/u/:username", s.userProfile)
 	e.GET("/people", s.people)
 	e.GET("/people.json", s.people)
+	e.GET("/search", s.search) // people and #tags (search.go)
 
 	// Streams. Public, tag and person streams need no sign-in.
 	for path, def := range streamDefs {
@@ -157,6 +163,9 @@ func (s *Server) routes() {
 	e.GET("/posts/:id/likes", s.likes)
 	e.GET("/posts/:id/likes.json", s.likes)
 	auth.POST("/status_messages", s.createPost)
+	// The publisher's helpers (publisher.go): mention completion, preview.
+	e.GET("/posts/:id/mentionable", asJSON, s.requireUser, s.mentionable)
+	auth.POST("/posts/preview", s.previewPost)
 	// A form that failed re-renders its page at the POST's address;
 	// reloading that page then GETs it: answer with the page the form is on.
 	for path, to := range map[string]string{"/status_messages": "/stream", "/profile": "/profile/edit", "/user": "/user/edit", "/users": "/users/sign_up"} {
@@ -171,6 +180,7 @@ func (s *Server) routes() {
 	auth.DELETE("/posts/:id/likes/:lid", s.likePost)
 	auth.POST("/posts/:id/comments/:cid/likes", s.likePost)
 	auth.DELETE("/posts/:id/comments/:cid/likes", s.likePost)
+	auth.POST("/posts/:id/poll_participations", s.vote)
 	auth.POST("/posts/:id/participation", s.participation)
 	auth.DELETE("/posts/:id/participation", s.participation)
 	auth.POST("/reshares", s.reshare)

@@ -21,6 +21,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/app"
+	"github.com/aspenpod/aspen/pod/mail"
 	"github.com/aspenpod/aspen/pod/media"
 )
 
@@ -143,6 +144,8 @@ func Setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode Migrat
 		AvatarMaxBytes: cfg.AvatarMaxBytes, RedisPrefix: cfg.RedisPrefix,
 		PodName: cfg.PodName, NodeInfoCacheTTL: pod.DefaultNodeInfoCacheTTL,
 		FederationInsecure: cfg.FederationInsecure,
+		Mail: mail.Options{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, User: cfg.SMTP.User, Password: cfg.SMTP.Password,
+			TLS: cfg.SMTP.TLS, From: cfg.SMTP.From},
 	}, pod.Deps{Store: store, Sealer: sealer, Redis: e.RDB, Queue: e.Queue, Media: e.Media, Log: log})
 	ok = true
 	return e, nil

@@ -273,6 +273,9 @@ func (a *Service) fetchPost(ctx context.Context, entityType, guid string) (*Fede
 	if err != nil {
 		return nil, err
 	}
+	if err := fedhost.WithExtras(ctx, a.store, e, post.ID); err != nil {
+		return nil, err
+	}
 	photos, err := a.store.PhotosOfPosts(ctx, []int64{post.ID})
 	if err != nil {
 		return nil, err

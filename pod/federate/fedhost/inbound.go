@@ -83,20 +83,11 @@ func StatusMessagePost(e *entity.StatusMessage, authorID int64) *models.Post {
 }
 
 // LeftOut says what of a received status message this pod does not keep
-// yet (poll, event, location, embed), e.g. "1 poll, 1 location"; ""
-// when nothing is left out. The post is stored with its text only, and the
-// receiver logs this so that the loss is not silent.
+// yet (an embed), e.g. "1 embed"; "" when nothing is left out. The post is
+// stored without it, and the receiver logs this so that the loss is not
+// silent.
 func LeftOut(e *entity.StatusMessage) string {
 	var parts []string
-	if e.Poll != nil {
-		parts = append(parts, "1 poll")
-	}
-	if e.Event != nil {
-		parts = append(parts, "1 event")
-	}
-	if e.Location != nil {
-		parts = append(parts, "1 location")
-	}
 	if e.Embed != nil && !e.Embed.Nothing {
 		parts = append(parts, "1 embed")
 	}
