@@ -60,5 +60,8 @@ func (a *Core) Hydrate(ctx context.Context, v models.Viewer, rows []models.PostR
 	if err := a.attachExtras(ctx, v, ids, out); err != nil {
 		return nil, err
 	}
+	if err := a.hydratePhotos(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }

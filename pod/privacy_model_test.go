@@ -180,6 +180,7 @@ type mPost struct {
 	likes        map[int]bool
 	resharers    map[int]bool // users whose reshare of this post exists
 	participants map[int]bool
+	photos       []int64 // photo IDs (privacy_model_photos_test.go)
 }
 
 type model struct {
@@ -877,6 +878,8 @@ func (m *model) createPost(public bool) {
 	}
 	in := posts.PostInput{Text: text, Audience: sel}
 	m.maybePoll(&in)
+	photos := m.photosFor(u)
+	in.Photos = photos
 	pv, err := m.p.App.Posts.CreatePost(ctx, U.s, in)
 	if foreign {
 		m.expect(what+" (someone else's aspect)", err, "invalid")
@@ -884,7 +887,7 @@ func (m *model) createPost(public bool) {
 	}
 	m.expect(what, err, "ok")
 	p := &mPost{guid: pv.GUID, id: pv.ID, author: u, public: public, root: -1, readers: map[int]bool{},
-		mentions: map[int]bool{}, likes: map[int]bool{}, resharers: map[int]bool{}, participants: map[int]bool{}}
+		mentions: map[int]bool{}, likes: map[int]bool{}, resharers: map[int]bool{}, participants: map[int]bool{}, photos: photos}
 	if !public {
 		p.aspectIDs = chosen
 		for _, a := range chosen {
@@ -1311,6 +1314,7 @@ func (m *model) check(full bool) {
 			m.checkPosts(v, full)
 			m.checkStreams(v, full)
 			m.checkSearch(v)
+			m.checkPhotos(v)
 			if v != signedOut {
 				m.checkNotifications(v)
 			}

@@ -115,7 +115,7 @@ type PostView struct {
 	NSFW                bool          `json:"nsfw"`
 	Title               string        `json:"title"`
 	Author              PersonView    `json:"author"`
-	Photos              []any         `json:"photos"`
+	Photos              []PhotoView   `json:"photos"`
 	Root                *RootView     `json:"root,omitempty"`
 	MentionedPeople     []PersonView  `json:"mentioned_people"`
 	Location            *LocationView `json:"location"`
@@ -159,7 +159,7 @@ func PostViewOf(r models.PostRow, v models.Viewer) PostView {
 		PostType: r.Type, NSFW: r.NSFW || r.AuthorNSFW, Title: titleOf(r.Text),
 		Author: PersonView{ID: r.AuthorID, GUID: r.AuthorGUID, Name: PersonName(r.AuthorFirstName, r.AuthorLastName, r.AuthorDiasporaID),
 			DiasporaID: r.AuthorDiasporaID, Avatar: AvatarOf(r.AuthorImage, r.AuthorImageMed, r.AuthorImageSmall)},
-		Photos: []any{}, MentionedPeople: []PersonView{},
+		Photos: []PhotoView{}, MentionedPeople: []PersonView{},
 		Interactions: Interactions{Likes: []LikeView{}, Reshares: []LikeView{}, Comments: []CommentView{},
 			CommentsCount: r.CommentsCount, LikesCount: r.LikesCount, ResharesCount: r.ResharesCount},
 		Own:    v.PersonID != 0 && v.PersonID == r.AuthorID,

@@ -14,6 +14,7 @@ import (
 	"github.com/aspenpod/aspen/pod/federate"
 	"github.com/aspenpod/aspen/pod/federate/documents"
 	"github.com/aspenpod/aspen/pod/notifications"
+	"github.com/aspenpod/aspen/pod/photos"
 	"github.com/aspenpod/aspen/pod/polls"
 	"github.com/aspenpod/aspen/pod/posts"
 	"github.com/aspenpod/aspen/pod/profiles"
@@ -29,6 +30,7 @@ type App struct {
 	Posts         *posts.Service
 	Streams       *streams.Service
 	Notifications *notifications.Service
+	Photos        *photos.Service
 	Polls         *polls.Service
 	Federate      *federate.Service
 	Documents     *documents.Service
@@ -44,12 +46,14 @@ func New(opt pod.Options, d pod.Deps) *App {
 		Posts:         posts.New(core),
 		Streams:       streams.New(core),
 		Notifications: notifications.New(core),
+		Photos:        photos.New(core),
 		Polls:         polls.New(core),
 	}
 	// People search discovers remote people through the federation layer,
 	// which is built after contacts (it applies received contacts).
 	a.Contacts = contacts.New(core, discoverer{a})
 	a.Federate = federate.New(core, a.Contacts, a.Posts)
+	a.Federate.SetPhotos(a.Photos)
 	a.Documents = documents.New(core)
 	return a
 }

@@ -112,24 +112,34 @@ func TestReceivedDislikeIsNoLike(t *testing.T) {
 	}
 }
 
-// TestReceivedPostLeftOutIsLogged: a received status message with photos
-// and a poll (vector 17: one photo, a location, a poll) is stored with its
-// text, and one log line names the post and what was left out.
+// TestReceivedPostLeftOutIsLogged: a received status message with an embed
+// (which this pod does not keep) is stored with the rest, and one log line
+// names the post and what was left out; vector 17 (a photo, a location, a
+// poll, all kept) logs no such line.
 func TestReceivedPostLeftOutIsLogged(t *testing.T) {
 	e := startVecPod(t, roleThird)
 	off := len(e.p.Log.String())
 	d := e.public("17_status_message_with_photo_location_poll", e.alice)
 	deliver(t, e.p, d.path, d.body)
 	e.post("17f2e3d4c5b6a79880123456789abcde")
-	lines := logLines(e.p, off, "17f2e3d4c5b6a79880123456789abcde")
+	if l := logLines(e.p, off, "left_out"); len(l) != 0 {
+		t.Errorf("vector 17 logged %q; its photo, location and poll are kept", l)
+	}
+
+	off = len(e.p.Log.String())
+	guid := pod.NewGUID()
+	deliver(t, e.p, publicPath, signed(t, xmlOf(t, &entity.StatusMessage{Author: e.alice.ID, GUID: guid,
+		CreatedAt: created, Public: true, Text: "with an embed", Embed: &entity.Embed{URL: "https://example.org/page", Title: "Example"}}), e.alice))
+	e.post(guid)
+	lines := logLines(e.p, off, guid)
 	var left []string
 	for _, l := range lines {
 		if strings.Contains(l, "left_out") {
 			left = append(left, l)
 		}
 	}
-	if len(left) != 1 || !strings.Contains(left[0], `left_out="1 photo"`) {
-		t.Errorf("log lines about the post: %q, want one naming 1 photo (the poll and location are stored)", lines)
+	if len(left) != 1 || !strings.Contains(left[0], `left_out="1 embed"`) {
+		t.Errorf("log lines about the post: %q, want one naming 1 embed", lines)
 	}
 
 	// A post with nothing left out logs no such line.

@@ -444,6 +444,9 @@ func (a *Service) receiveStatusMessage(ctx context.Context, e *entity.StatusMess
 					return err
 				}
 			}
+			if err := a.receivePhotos(ctx, tx, out, post, e); err != nil {
+				return err
+			}
 			if err := a.core.Publish(ctx, tx, post, mentioned); err != nil {
 				return err
 			}
@@ -694,12 +697,13 @@ func (a *Service) receiveRetraction(ctx context.Context, e *entity.Retraction, s
 		if err != nil {
 			return err
 		}
-		err = a.store.Tx(ctx, func(tx *models.Store) error {
+		err = a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
 			if p.Type == models.TypeReshare && p.RootID != nil {
 				if err := tx.AddCounters(ctx, *p.RootID, 0, 0, -1); err != nil {
 					return err
 				}
 			}
+			out.AddTask(tasks.NewPhotosSweep()) // its photos' copies
 			return tx.DeletePost(ctx, p.ID)
 		})
 		if err == nil {

@@ -239,6 +239,9 @@ func (a *Service) dispatchPost(ctx context.Context, d *tasks.PostPublished) erro
 	if err := fedhost.WithExtras(ctx, a.store, e, post.ID); err != nil {
 		return err
 	}
+	if err := a.addPhotos(ctx, e, post, author); err != nil {
+		return err
+	}
 	payload, err := marshalValid(e)
 	if err != nil {
 		return err

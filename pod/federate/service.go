@@ -21,6 +21,7 @@ import (
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/contacts"
 	"github.com/aspenpod/aspen/pod/federate/fedhost"
+	"github.com/aspenpod/aspen/pod/photos"
 	"github.com/aspenpod/aspen/pod/posts"
 )
 
@@ -29,6 +30,7 @@ type Service struct {
 	core        *pod.Core
 	contacts    *contacts.Service
 	posts       *posts.Service
+	photos      *photos.Service
 	opt         pod.Options
 	store       *models.Store
 	sealer      *models.KeySealer

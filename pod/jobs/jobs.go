@@ -81,6 +81,7 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 	mux.HandleFunc(tasks.TypePodsCheck, func(ctx context.Context, t *asynq.Task) error {
 		return app.Federate.CheckPods(ctx)
 	})
+	photoHandlers(mux, app, log)
 	mux.HandleFunc(tasks.TypeMail, func(ctx context.Context, t *asynq.Task) error {
 		return sendMail(ctx, log, app.Core.Mailer(), t)
 	})
@@ -169,4 +170,5 @@ var Periodic = []struct {
 	Task func() *asynq.Task
 }{
 	{"@every 1h", tasks.NewPodsCheck},
+	{PhotosSweepSpec, tasks.NewPhotosSweep},
 }

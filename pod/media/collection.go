@@ -22,6 +22,9 @@ type Collection struct {
 	Prefix string
 	// Thumbs are the square thumbnails made besides the original.
 	Thumbs []Thumb
+	// Fits are the renditions scaled to fit a box, made after the
+	// thumbnails.
+	Fits []Fit
 }
 
 // Avatars are profile pictures: an original plus diaspora*'s thumb_large,
@@ -93,6 +96,13 @@ func (c Collection) Save(ctx context.Context, st Store, r io.Reader, lim Limits)
 		}
 		renditions = append(renditions, r)
 	}
+	for _, f := range c.Fits {
+		r, err := im.Fitted(f)
+		if err != nil {
+			return nil, err
+		}
+		renditions = append(renditions, r)
+	}
 
 	saved := &Saved{ID: NewID(), Format: im.Format}
 	for _, r := range renditions {
@@ -121,6 +131,9 @@ func (c Collection) Delete(ctx context.Context, st Store, id string) error {
 	names := []string{Original}
 	for _, t := range c.Thumbs {
 		names = append(names, t.Name)
+	}
+	for _, f := range c.Fits {
+		names = append(names, f.Name)
 	}
 	var errs []error
 	for _, name := range names {

@@ -120,15 +120,28 @@ func Process(r io.Reader, lim Limits) (*Image, error) {
 	return processBytes(data, lim)
 }
 
-func processBytes(data []byte, lim Limits) (*Image, error) {
+// Header is what Check learns from an upload without decoding its pixels.
+type Header struct {
+	// Format is the detected format (FormatJPEG, ...).
+	Format string
+	// Width and Height are the upright size (after EXIF orientation).
+	Width, Height int
+}
+
+// Check does the cheap part of Process: it detects the format from the
+// content and refuses files beyond lim's size, side and pixel limits from
+// the header alone. A file that passes may still fail to decode.
+func Check(data []byte, lim Limits) (*Header, error) {
+	lim = lim.withDefaults()
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, tooLarge(lim.MaxBytes)
+	}
 	ct := http.DetectContentType(data)
 	format := formatOf(ct)
 	if format == "" {
 		return nil, unsupported(ct)
 	}
-	dec := decoders[format]
-
-	cfg, err := dec.config(bytes.NewReader(data))
+	cfg, err := decoders[format].config(bytes.NewReader(data))
 	if err != nil {
 		return nil, corrupt(format, fmt.Errorf("header: %w", err))
 	}
@@ -139,6 +152,20 @@ func processBytes(data []byte, lim Limits) (*Image, error) {
 		int64(cfg.Width)*int64(cfg.Height) > lim.MaxPixels {
 		return nil, tooManyPixels(cfg.Width, cfg.Height, lim)
 	}
+	h := &Header{Format: format, Width: cfg.Width, Height: cfg.Height}
+	if format == FormatJPEG && jpegOrientation(data) >= 5 { // turned by 90°
+		h.Width, h.Height = h.Height, h.Width
+	}
+	return h, nil
+}
+
+func processBytes(data []byte, lim Limits) (*Image, error) {
+	h, err := Check(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	format := h.Format
+	dec := decoders[format]
 
 	src, err := safeDecode(dec.decode, data)
 	if err != nil {

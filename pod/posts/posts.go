@@ -20,6 +20,8 @@ type PostInput struct {
 	Audience aspects.Selection
 	// ProviderDisplayName names the client that posted, if any.
 	ProviderDisplayName string
+	// Photos are IDs of the author's pending photos to attach, in order.
+	Photos []int64
 	// Poll and Location are optional (empty: none).
 	Poll     polls.Input
 	Location LocationInput
@@ -94,8 +96,16 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 		return nil, err
 	}
 	text := strings.TrimSpace(in.Text)
-	if err := checkPostText(text); err != nil {
-		return nil, err
+	if text == "" && len(in.Photos) == 0 {
+		return nil, &pod.InvalidError{Fields: map[string]string{"text": "can't be blank (write something or add a photo)"}}
+	}
+	if len(in.Photos) > pod.MaxPhotosPerPost {
+		return nil, &pod.InvalidError{Fields: map[string]string{"photos": fmt.Sprintf("a post can have at most %d photos", pod.MaxPhotosPerPost)}}
+	}
+	if text != "" {
+		if err := checkPostText(text); err != nil {
+			return nil, err
+		}
 	}
 	extras, err := checkExtras(in)
 	if err != nil {
@@ -129,6 +139,9 @@ func (a *Service) CreatePost(ctx context.Context, s *pod.Session, in PostInput) 
 			return err
 		}
 		if err := extras.store(ctx, tx, post.ID); err != nil {
+			return err
+		}
+		if err := attachPhotos(ctx, tx, s, post, in.Photos); err != nil {
 			return err
 		}
 		if in.Audience.Limited() {
@@ -331,6 +344,7 @@ func (a *Service) DeletePost(ctx context.Context, s *pod.Session, key string) er
 		if err := tx.DeletePost(ctx, p.ID); err != nil {
 			return err
 		}
+		out.AddTask(tasks.NewPhotosSweep()) // its photos' files
 		ids := make([]int64, len(rcpts))
 		for i, r := range rcpts {
 			ids[i] = r.PersonID

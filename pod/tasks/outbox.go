@@ -50,5 +50,8 @@ func Outboxed(typ string, payload []byte) (*asynq.Task, string, error) {
 		}
 		return NewMail(m), MailTaskID(m), nil
 	}
+	if t, id, ok, err := outboxedPhoto(typ, payload); ok {
+		return t, id, err
+	}
 	return nil, "", fmt.Errorf("outbox: task type %q does not go through the outbox", typ)
 }

@@ -81,7 +81,9 @@ func (s *Server) limitBody(c *gin.Context) {
 		c.Next() // the receive handler applies its own limit (and answers 202)
 		return
 	}
-	if strings.HasPrefix(c.ContentType(), "multipart/") {
+	if l := uploadLimit(c); l > 0 {
+		limit = l
+	} else if strings.HasPrefix(c.ContentType(), "multipart/") {
 		limit = s.app.Core.Options().AvatarMaxBytes + formBodyLimit
 	}
 	if c.Request.ContentLength > limit {

@@ -138,6 +138,7 @@ type publisherView struct {
 	PreviewShown bool
 	Public       bool
 	Preview      []pod.PersonView
+	publisherPhotos
 	publisherExtras
 }
 

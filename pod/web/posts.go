@@ -60,6 +60,7 @@ type postParams struct {
 	Text      string        `json:"text"`
 	AspectIDs audienceParam `json:"aspect_ids"`
 	Preview   flagParam     `json:"preview"`
+	photoParams
 	extrasParams
 }
 
@@ -75,21 +76,23 @@ func (s *Server) createPost(c *gin.Context) {
 	}
 	ids := []string(p.AspectIDs)
 	sel, selErr := audience(ids)
-	in := posts.PostInput{Text: text, Audience: sel, ProviderDisplayName: p.StatusMessage.ProviderDisplayName}
-	poll, loc, extrasErr := p.input()
-	in.Poll, in.Location = poll, loc
 	ctx := c.Request.Context()
 	sess := session(c)
-	preview := bool(p.Preview)
-	var err error
+	photoIDs, photosDone, err := s.publisherPhotos(c, &p.photoParams)
+	in := posts.PostInput{Text: text, Audience: sel, ProviderDisplayName: p.StatusMessage.ProviderDisplayName, Photos: photoIDs}
+	poll, loc, extrasErr := p.input()
+	in.Poll, in.Location = poll, loc
+	preview := bool(p.Preview) || photosDone
 
 	var post *pod.PostView
 	var pv []pod.PersonView
 	switch {
+	case err != nil:
 	case selErr != nil:
 		err = selErr
 	case extrasErr != nil:
 		err = extrasErr
+	case photosDone: // only uploaded or removed photos: show the form again
 	case preview:
 		pv, err = s.app.Posts.AudiencePreview(ctx, sess, sel)
 	default:
@@ -119,8 +122,12 @@ func (s *Server) createPost(c *gin.Context) {
 	}
 	// Show the stream again with the publisher filled in: the audience
 	// preview, or the form's errors.
-	pub := &publisherView{Text: text, Sel: map[string]bool{}, PreviewShown: preview && err == nil, Public: sel.Public, Preview: pv,
+	pub := &publisherView{Text: text, Sel: map[string]bool{}, PreviewShown: preview && !photosDone && err == nil, Public: sel.Public, Preview: pv,
 		publisherExtras: extrasView(p.extrasParams)}
+	pub.PhotoSel = map[int64]bool{}
+	for _, id := range photoIDs {
+		pub.PhotoSel[id] = true
+	}
 	for _, v := range ids {
 		pub.Sel[v] = true
 	}

@@ -185,6 +185,7 @@ func (s *Server) routes() {
 	auth.DELETE("/posts/:id/participation", s.participation)
 	auth.POST("/reshares", s.reshare)
 	auth.PUT("/share_visibilities/:id", s.hidePost)
+	s.photoRoutes()
 
 	// Aspects, contacts, blocks.
 	auth.POST("/aspects", s.createAspect)

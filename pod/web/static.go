@@ -12,6 +12,7 @@ import (
 
 	"github.com/aspenpod/aspen/assets"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/media"
 )
 
 var assetServer = http.FileServer(http.FS(assets.FS))
@@ -32,7 +33,9 @@ var errNotFoundAsset = errors.New("not found")
 
 func (s *Server) uploads(c *gin.Context) {
 	key := strings.TrimPrefix(c.Param("key"), "/")
-	if s.opt.Media == nil || key == "" {
+	// Only avatars are public files; post photos are served by
+	// photoFile behind their post's access check, and raw uploads never.
+	if s.opt.Media == nil || key == "" || !strings.HasPrefix(key, media.Avatars.Prefix+"/") {
 		c.Status(http.StatusNotFound)
 		return
 	}

@@ -133,6 +133,10 @@ func (s *Server) showStream(c *gin.Context, q streams.StreamQuery, def streamDef
 				}
 			}
 			pub.CSRF, pub.Aspects = p.Base.CSRFToken, as
+			if err := s.pendingPhotos(c, pub); err != nil {
+				s.fail(c, err)
+				return
+			}
 			p.Publisher = pub
 		}
 	}

@@ -276,6 +276,11 @@ func (a *Service) fetchPost(ctx context.Context, entityType, guid string) (*Fede
 	if err := fedhost.WithExtras(ctx, a.store, e, post.ID); err != nil {
 		return nil, err
 	}
+	photos, err := a.store.PhotosOfPosts(ctx, []int64{post.ID})
+	if err != nil {
+		return nil, err
+	}
+	fedhost.AddPhotos(e, photos[post.ID], author, a.opt.BaseURL)
 	return a.signed(ctx, e, author)
 }
 

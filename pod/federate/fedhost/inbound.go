@@ -83,16 +83,11 @@ func StatusMessagePost(e *entity.StatusMessage, authorID int64) *models.Post {
 }
 
 // LeftOut says what of a received status message this pod does not keep
-// yet (photos, embed), e.g. "2 photos, 1 embed"; ""
-// when nothing is left out. The post is stored with its text only, and the
-// receiver logs this so that the loss is not silent.
+// yet (an embed), e.g. "1 embed"; "" when nothing is left out. The post is
+// stored without it, and the receiver logs this so that the loss is not
+// silent.
 func LeftOut(e *entity.StatusMessage) string {
 	var parts []string
-	if n := len(e.Photos); n == 1 {
-		parts = append(parts, "1 photo")
-	} else if n > 1 {
-		parts = append(parts, fmt.Sprintf("%d photos", n))
-	}
 	if e.Embed != nil && !e.Embed.Nothing {
 		parts = append(parts, "1 embed")
 	}

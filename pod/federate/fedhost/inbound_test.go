@@ -86,8 +86,14 @@ func TestLeftOutNamesWhatIsNotKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	sm := e.(*entity.StatusMessage)
-	if got := fedhost.LeftOut(sm); got != "2 photos" {
-		t.Errorf("LeftOut = %q, want %q (the parser must keep photos; polls are stored; an empty embed is nothing)", got, "2 photos")
+	if len(sm.Photos) != 2 || sm.Poll == nil {
+		t.Errorf("the parser must keep photos and poll: %d photos, poll %v", len(sm.Photos), sm.Poll)
+	}
+	if got := fedhost.LeftOut(sm); got != "" {
+		t.Errorf("LeftOut = %q, want nothing (photos and polls are stored; an empty embed is nothing)", got)
+	}
+	if got := fedhost.LeftOut(&entity.StatusMessage{Text: "x", Embed: &entity.Embed{URL: "https://example.org/", Title: "Example"}}); got != "1 embed" {
+		t.Errorf("LeftOut of a post with an embed = %q, want 1 embed", got)
 	}
 	if got := fedhost.LeftOut(&entity.StatusMessage{Text: "plain"}); got != "" {
 		t.Errorf("LeftOut of a text-only post = %q", got)
