@@ -11,11 +11,9 @@ type commentLike struct {
 	CSRF     string
 }
 
-// The post page's comments get a like button (templates/layouts/
-// publisher_search.html); the form posts to the comment likes routes,
-// which likePost serves.
-func init() {
-	funcs["commentLikeCtx"] = func(postGUID string, b BasePage, c pod.CommentView) commentLike {
-		return commentLike{PostGUID: postGUID, Comment: c, SignedIn: b.User != nil, CSRF: b.CSRFToken}
-	}
+// commentLikeCtx gives the "comment_like" partial (templates/layouts/
+// publisher_search.html) what one comment's Like/Unlike form needs; the
+// form posts to the comment likes routes, which likePost serves.
+func commentLikeCtx(postGUID string, b BasePage, c pod.CommentView) commentLike {
+	return commentLike{PostGUID: postGUID, Comment: c, SignedIn: b.User != nil, CSRF: b.CSRFToken}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -132,7 +133,12 @@ func (s *Server) createPost(c *gin.Context) {
 		pub.Sel[v] = true
 	}
 	if inv != nil {
-		pub.Errors = inv.Fields
+		// A copy: an error may carry only a Message, and its Fields
+		// belong to the use case.
+		pub.Errors = maps.Clone(inv.Fields)
+		if pub.Errors == nil {
+			pub.Errors = map[string]string{}
+		}
 		if inv.Message != "" {
 			pub.Errors["text"] = inv.Message
 		}

@@ -103,6 +103,7 @@ var funcs = template.FuncMap{
 	"notificationType": func(t string) string { return notificationTypeNames[t] },
 	"when":             when,
 	"podState":         func(state string) string { return podStateNames[state] },
+	"commentLikeCtx":   commentLikeCtx,
 	"plural": func(n int, one, many string) string {
 		if n == 1 {
 			return "1 " + one
