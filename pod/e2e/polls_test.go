@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/media/mediatest"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/polls"
 	"github.com/aspenpod/aspen/pod/posts"
@@ -24,13 +27,14 @@ func votesOn(t *testing.T, p *podtest.FedPod, postGUID string) int64 {
 		JOIN posts ps ON ps.id = pl.post_id WHERE ps.guid = ?`, postGUID)
 }
 
-// TestThreePodsPollAndLocation: alice (pod1) writes a limited post with a
-// poll and a location to bob (pod2) and carol (pod3). It reaches exactly
-// them, poll and location included; dave on pod3, who follows alice but
-// is not in the audience, gets nothing. bob's vote goes to pod1, which
-// counts it and relays it to carol on pod3, where it is counted once;
-// carol's vote comes back to bob the same way.
-func TestThreePodsPollAndLocation(t *testing.T) {
+// TestThreePodsPhotosPollAndLocation: alice (pod1) writes a limited post
+// with two photos, a poll and a location to bob (pod2) and carol (pod3).
+// It reaches exactly them, all of it included, and each receiving pod
+// serves the photos itself; dave on pod3, who follows alice but is not in
+// the audience, gets nothing, photo files included. bob's vote goes to
+// pod1, which counts it and relays it to carol on pod3, where it is
+// counted once; carol's vote comes back to bob the same way.
+func TestThreePodsPhotosPollAndLocation(t *testing.T) {
 	ctx := context.Background()
 	pod1 := podtest.NewFedPod(t, "poll1", 11, fast)
 	pod2 := podtest.NewFedPod(t, "poll2", 12, fast)
@@ -43,9 +47,18 @@ func TestThreePodsPollAndLocation(t *testing.T) {
 	dave.share(t, "Friends", alice)
 	settled(t, pod1, pod2, pod3)
 
+	var photoIDs []int64
+	for _, size := range [][2]int{{80, 60}, {60, 90}} {
+		v, err := pod1.App.Photos.Upload(ctx, alice.s, bytes.NewReader(mediatest.JPEG(t, size[0], size[1])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		photoIDs = append(photoIDs, v.ID)
+	}
+	settled(t, pod1) // the renditions are made
 	before2, before3 := len(pod2.Requests()), len(pod3.Requests())
 	lim, err := pod1.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: "where do we meet?",
-		Audience: aspects.Selection{Aspects: []int64{alice.aspects["Friends"]}},
+		Audience: aspects.Selection{Aspects: []int64{alice.aspects["Friends"]}}, Photos: photoIDs,
 		Poll:     polls.Input{Question: "Which day?", Answers: []string{"Saturday", "Sunday"}},
 		Location: posts.LocationInput{Address: "Prater, Vienna", Lat: "48.2167", Lng: "16.3958"}})
 	if err != nil {
@@ -93,6 +106,46 @@ func TestThreePodsPollAndLocation(t *testing.T) {
 		}
 		if streamHas(t, pod3, dave, lim.GUID) {
 			t.Error("the post is in dave's stream")
+		}
+	})
+
+	t.Run("each receiving pod serves the photos, to the audience only", func(t *testing.T) {
+		for _, p := range []*podtest.FedPod{pod2, pod3} {
+			if n := count(t, p, "SELECT count(*) FROM photos WHERE status_message_guid = ? AND state = 'ready'", lim.GUID); n != 2 {
+				t.Fatalf("%s has %d of the 2 photos ready", p.Name, n)
+			}
+		}
+		if n := photoFileRequests(pod1); n != 4 {
+			t.Errorf("pod1 served %d photo files, want 4 (each photo once to each pod)", n)
+		}
+		daveC := pod3.Client()
+		mustOK(t, daveC.SignIn("dave", "password1", false))
+		for _, r := range []struct {
+			p *podtest.FedPod
+			u *user
+		}{{pod2, bob}, {pod3, carol}} {
+			c := r.p.Client()
+			mustOK(t, c.SignIn(r.u.name, "password1", false))
+			pg, err := r.p.App.Posts.Post(ctx, r.u.s, lim.GUID)
+			if err != nil || len(pg.Post.Photos) != 2 {
+				t.Fatalf("%s sees %d photos (%v)", r.u.name, len(pg.Post.Photos), err)
+			}
+			for _, ph := range pg.Post.Photos {
+				if !strings.HasPrefix(ph.Sizes.Large, r.p.Opt.BaseURL+"/photos/") {
+					t.Errorf("%s links a photo at %s, not at itself", r.p.Name, ph.Sizes.Large)
+				}
+				for _, size := range pod.PhotoSizes {
+					path := "/photos/" + itoa(ph.ID) + "/" + size
+					if resp := c.Get(path); resp.StatusCode != http.StatusOK {
+						t.Errorf("%s GET %s on %s: %d", r.u.name, path, r.p.Name, resp.StatusCode)
+					}
+					if r.p == pod3 {
+						if resp := daveC.Get(path); resp.StatusCode != http.StatusNotFound {
+							t.Errorf("dave GET %s on pod3: %d, want 404", path, resp.StatusCode)
+						}
+					}
+				}
+			}
 		}
 	})
 
