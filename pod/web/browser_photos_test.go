@@ -15,9 +15,9 @@ import (
 )
 
 // TestBrowserPhotoPost: at phone width, alice chooses a photo in the
-// publisher (the page's script uploads it at once and lists it), shares a
-// public post with it, and the post page shows the photo, served by the
-// pod. Screenshots of the post (phone and desktop) go where the other
+// publisher (the page's script uploads it at once and lists it), adds a
+// poll, shares a public post with both, and the post page shows the photo,
+// served by the pod, and the poll. Screenshots of the post (phone and desktop) go where the other
 // browser test's go.
 func TestBrowserPhotoPost(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
@@ -50,6 +50,10 @@ func TestBrowserPhotoPost(t *testing.T) {
 	if err := p.App.Photos.Process(context.Background(), pending[0].ID); err != nil {
 		t.Fatal(err)
 	}
+	alice.run("add a poll", click(`.publisher-poll summary`),
+		chromedp.SendKeys(chromedp.ID("poll_question"), "Swim or sunbathe?"),
+		chromedp.SendKeys(chromedp.CSS(`.poll-answers input[name="poll_answers[]"]:nth-of-type(1)`), "Swim"),
+		chromedp.SendKeys(chromedp.CSS(`.poll-answers input[name="poll_answers[]"]:nth-of-type(2)`), "Sunbathe"))
 	alice.run("choose Public", click(`.publisher input[name="aspect_ids[]"][value=public]`))
 	alice.follow("the Share button", click(`.publisher button[type=submit]:not([name])`), 200)
 	if !strings.HasPrefix(alice.path(), "/posts/") {
@@ -61,6 +65,10 @@ func TestBrowserPhotoPost(t *testing.T) {
 		chromedp.WithPollingTimeout(10*time.Second)))
 	if width != 700 {
 		t.Errorf("the post shows the photo %d pixels wide, want diaspora*'s scaled_full (700)", width)
+	}
+	alice.run("see the poll", chromedp.WaitVisible(chromedp.CSS(`.poll .poll-question`)))
+	if q := get(alice, "read the poll", chromedp.Poll[string](`document.querySelector(".poll .poll-question").textContent.trim()`)); q != "Swim or sunbathe?" {
+		t.Errorf("the post shows the poll question %q", q)
 	}
 	b.screenshots(alice, "photo-post")
 }
