@@ -33,7 +33,7 @@ import (
 // function of (--seed, row, purpose), so a seed is reproducible and the
 // statements can run in any order and in parallel.
 
-const seedUsage = `usage: podload seed [--users N] [--posts N] [--contacts N] [--limited-fraction F] [--seed S] [--password PW] [--jobs N] [--force]`
+const seedUsage = `usage: podload seed [--users N] [--posts N] [--contacts N] [--limited-fraction F] [--photo-fraction F] [--seed S] [--password PW] [--jobs N] [--force]`
 
 // seedOptions are the knobs of one seed run.
 type seedOptions struct {
@@ -41,6 +41,7 @@ type seedOptions struct {
 	Posts           int
 	Contacts        int     // average contacts per user
 	LimitedFraction float64 // share of posts limited to one aspect
+	PhotoFraction   float64 // share of posts with a photo
 	Seed            int64
 	Password        string
 	Jobs            int  // concurrent statements (connections)
@@ -61,6 +62,7 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&o.Posts, "posts", o.Posts, "number of posts")
 	fs.IntVar(&o.Contacts, "contacts", o.Contacts, "average contacts per user")
 	fs.Float64Var(&o.LimitedFraction, "limited-fraction", o.LimitedFraction, "share of posts limited to one aspect of the author")
+	fs.Float64Var(&o.PhotoFraction, "photo-fraction", o.PhotoFraction, "share of posts with a photo (its row only: pages link it, no file is written)")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "random seed (same seed, same data)")
 	fs.StringVar(&o.Password, "password", o.Password, "password of every seeded user")
 	fs.IntVar(&o.Jobs, "jobs", o.Jobs, "statements run at once (PostgreSQL connections)")
@@ -79,6 +81,8 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError("seed: --posts must be >= 0 and --contacts from 0 to users-1")
 	case o.LimitedFraction < 0 || o.LimitedFraction > 1:
 		return usageError("seed: --limited-fraction must be from 0 to 1")
+	case o.PhotoFraction < 0 || o.PhotoFraction > 1:
+		return usageError("seed: --photo-fraction must be from 0 to 1")
 	case o.Jobs < 1:
 		o.Jobs = 1
 	}
@@ -903,6 +907,20 @@ func (s *seeder) posts(ctx context.Context) error {
 		ORDER BY p.id`, s.o.Seed, phName, phID, phGUID), max, 8); err != nil {
 		return err
 	}
+	// A photo as CreatePost attaches a processed upload: ready, of the
+	// post's author, public as the post. Only the row: pages link its
+	// renditions, but no file is written (the stream benchmark reads
+	// pages, not images).
+	if s.o.PhotoFraction > 0 {
+		if err := s.chunked(ctx, "photos", fmt.Sprintf(`INSERT INTO photos (guid, author_id, post_id, status_message_guid, public,
+				state, media_id, ext, token, width, height, position, created_at)
+			SELECT md5('photo-%[1]d-' || p.id), p.author, p.id, md5('post-%[1]d-' || p.id), p.public,
+				'ready', md5('media-%[1]d-' || p.id), '.jpg', md5('token-%[1]d-' || p.id), 700, 525, 0, p.created_at
+			FROM aspen_seed_posts p WHERE p.id BETWEEN {lo} AND {hi} AND %[2]s < %[3]g ORDER BY p.id`,
+			s.o.Seed, s.rnd("p.id", 91), s.o.PhotoFraction), max, 4); err != nil {
+			return err
+		}
+	}
 	if _, err := s.exec(ctx, "aspect_visibilities", `INSERT INTO aspect_visibilities (post_id, aspect_id)
 		SELECT id, aspect_id FROM aspen_seed_posts WHERE NOT public ORDER BY id`); err != nil {
 		return err
@@ -932,7 +950,7 @@ func (s *seeder) posts(ctx context.Context) error {
 	if err := s.restoreIndexes(ctx, []string{"posts", "aspect_visibilities", "post_audiences", "share_visibilities", "taggings", "mentions"}); err != nil {
 		return err
 	}
-	return s.analyze(ctx, "posts", "aspect_visibilities", "post_audiences", "share_visibilities", "taggings", "mentions")
+	return s.analyze(ctx, "posts", "photos", "aspect_visibilities", "post_audiences", "share_visibilities", "taggings", "mentions")
 }
 
 // interactions writes what Comment and Like write: comments and likes

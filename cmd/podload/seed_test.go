@@ -36,7 +36,7 @@ import (
 // replayed through pod.App must produce the same rows as the seeded ones.
 func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 	dsn := podtest.CommandEnv(t, "seed")
-	code, out, stderr := runCmd(t, "seed", "--users", "40", "--posts", "2000", "--contacts", "10", "--seed", "7")
+	code, out, stderr := runCmd(t, "seed", "--users", "40", "--posts", "2000", "--contacts", "10", "--seed", "7", "--photo-fraction", "0.5")
 	if code != 0 {
 		t.Fatalf("seed: exit %d\n%s\n%s", code, out, stderr)
 	}
@@ -71,6 +71,13 @@ func TestSeedWritesWhatTheUseCasesWrite(t *testing.T) {
 		if n := count(what, sql); n != 0 {
 			t.Errorf("%s: %d rows break the rule", what, n)
 		}
+	}
+	// Photos: about half the posts carry one, as CreatePost attaches a
+	// processed upload (the post's author, its public flag and GUID).
+	zero("photos unlike the ones CreatePost attaches", `SELECT count(*) FROM photos ph JOIN posts p ON p.id = ph.post_id
+		WHERE ph.author_id <> p.author_id OR ph.public <> p.public OR ph.status_message_guid <> p.guid OR ph.state <> 'ready'`)
+	if n := count("posts with photos", `SELECT count(DISTINCT post_id) FROM photos`); n < 800 || n > 1200 {
+		t.Errorf("%d of 2000 posts have a photo, want about half", n)
 	}
 	// sameSet checks that two queries return the same rows.
 	sameSet := func(what, a, b string) {
