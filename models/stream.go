@@ -59,6 +59,14 @@ type PostRow struct {
 	RootAuthorImageMed   *string
 	// RootNSFW: the reshared post is NSFW (#nsfw or its author's profile).
 	RootNSFW *bool `gorm:"column:root_nsfw"`
+
+	// What hangs under the post, so that a page loads photos, polls,
+	// locations and events only for the posts that have them (and not at
+	// all when none has).
+	HasPhotos   bool
+	HasPoll     bool
+	HasLocation bool
+	HasEvent    bool
 }
 
 // pageSQL wraps a query of (post_id, sort_at) pairs, already ordered and
@@ -75,7 +83,11 @@ SELECT p.*, page.sort_at,
 	r.created_at AS root_created_at, r.provider_display_name AS root_provider,
 	ra.guid AS root_author_guid, ra.diaspora_id AS root_author_diaspora_id,
 	rp.first_name AS root_author_first_name, rp.last_name AS root_author_last_name,
-	rp.image_url AS root_author_image, rp.image_url_small AS root_author_image_small, rp.image_url_medium AS root_author_image_med
+	rp.image_url AS root_author_image, rp.image_url_small AS root_author_image_small, rp.image_url_medium AS root_author_image_med,
+	EXISTS (SELECT 1 FROM photos ph WHERE ph.post_id = p.id) AS has_photos,
+	EXISTS (SELECT 1 FROM polls pl WHERE pl.post_id = p.id) AS has_poll,
+	EXISTS (SELECT 1 FROM locations lo WHERE lo.post_id = p.id) AS has_location,
+	EXISTS (SELECT 1 FROM events ev WHERE ev.post_id = p.id) AS has_event
 FROM page
 JOIN posts p ON p.id = page.post_id
 JOIN people a ON a.id = p.author_id

@@ -190,19 +190,41 @@ func EventViewOf(r *models.EventRow) *EventView {
 }
 
 // attachExtras adds the polls, locations and events of posts the viewer
-// may see (Hydrate's rows).
-func (a *Core) attachExtras(ctx context.Context, v models.Viewer, ids []int64, out []PostView) error {
-	polls, err := a.store.PollsOfPosts(ctx, v.PersonID, ids)
-	if err != nil {
-		return fmt.Errorf("polls: %w", err)
+// may see (Hydrate's rows, out their views), asking only for the kinds
+// some of them have.
+func (a *Core) attachExtras(ctx context.Context, v models.Viewer, rows []models.PostRow, out []PostView) error {
+	var pollIDs, locIDs, eventIDs []int64
+	for _, r := range rows {
+		if r.HasPoll {
+			pollIDs = append(pollIDs, r.ID)
+		}
+		if r.HasLocation {
+			locIDs = append(locIDs, r.ID)
+		}
+		if r.HasEvent {
+			eventIDs = append(eventIDs, r.ID)
+		}
 	}
-	locs, err := a.store.LocationsOfPosts(ctx, ids)
-	if err != nil {
-		return err
+	var (
+		polls  map[int64]*models.PollRow
+		locs   map[int64]models.Location
+		events map[int64]*models.EventRow
+		err    error
+	)
+	if len(pollIDs) > 0 {
+		if polls, err = a.store.PollsOfPosts(ctx, v.PersonID, pollIDs); err != nil {
+			return fmt.Errorf("polls: %w", err)
+		}
 	}
-	events, err := a.store.EventsOfPosts(ctx, ids)
-	if err != nil {
-		return err
+	if len(locIDs) > 0 {
+		if locs, err = a.store.LocationsOfPosts(ctx, locIDs); err != nil {
+			return err
+		}
+	}
+	if len(eventIDs) > 0 {
+		if events, err = a.store.EventsOfPosts(ctx, eventIDs); err != nil {
+			return err
+		}
 	}
 	for i := range out {
 		pv := &out[i]

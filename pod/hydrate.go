@@ -26,7 +26,9 @@ func DecodeCursor(s string) (models.Cursor, error) {
 }
 
 // Hydrate turns page rows into views with the last three comments and the
-// viewer's likes and reshares (two statements for the whole page).
+// viewer's likes and reshares (two statements for the whole page), and
+// the photos, polls, locations and events of the posts that have them
+// (one statement per kind that some post of the page has).
 func (a *Core) Hydrate(ctx context.Context, v models.Viewer, rows []models.PostRow) ([]PostView, error) {
 	out := make([]PostView, len(rows))
 	if len(rows) == 0 {
@@ -57,10 +59,10 @@ func (a *Core) Hydrate(ctx context.Context, v models.Viewer, rows []models.PostR
 		pv.Participation = pv.Own || pv.Liked || pv.Reshared
 		out[i] = pv
 	}
-	if err := a.attachExtras(ctx, v, ids, out); err != nil {
+	if err := a.attachExtras(ctx, v, rows, out); err != nil {
 		return nil, err
 	}
-	if err := a.hydratePhotos(ctx, out); err != nil {
+	if err := a.hydratePhotos(ctx, rows, out); err != nil {
 		return nil, err
 	}
 	return out, nil

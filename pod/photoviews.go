@@ -86,14 +86,19 @@ func (a *Core) PhotoViewOf(p models.Photo) PhotoView {
 
 // hydratePhotos adds their photos to post views (one statement). Callers
 // pass only posts the viewer may see, so the photos are theirs to see.
-func (a *Core) hydratePhotos(ctx context.Context, views []PostView) error {
-	ids := make([]int64, len(views))
-	for i, v := range views {
-		ids[i] = v.ID
+func (a *Core) hydratePhotos(ctx context.Context, rows []models.PostRow, views []PostView) error {
+	var ids []int64
+	for _, r := range rows {
+		if r.HasPhotos {
+			ids = append(ids, r.ID)
+		}
 	}
-	photos, err := a.store.PhotosOfPosts(ctx, ids)
-	if err != nil {
-		return err
+	var photos map[int64][]models.Photo
+	if len(ids) > 0 {
+		var err error
+		if photos, err = a.store.PhotosOfPosts(ctx, ids); err != nil {
+			return err
+		}
 	}
 	for i := range views {
 		views[i].Photos = []PhotoView{}
