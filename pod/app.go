@@ -10,6 +10,7 @@ package pod
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"log/slog"
@@ -254,6 +255,16 @@ func IsDuplicateTask(err error) bool {
 
 // EqualHost compares two host[:port] values.
 func EqualHost(a, b string) bool { return strings.EqualFold(a, b) }
+
+// NewSecret returns a fresh secret for a cookie or a mailed link: 256
+// random bits, URL-safe base64 (43 characters). Keep only a hash of it.
+func NewSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
 
 // NewGUID returns a fresh diaspora* GUID: 32 lower-case hex characters.
 func NewGUID() string {

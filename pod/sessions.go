@@ -2,9 +2,7 @@ package pod
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -58,17 +56,13 @@ func (s *Session) ttl() time.Duration {
 // StartSession stores a new session and returns its secret token (the
 // cookie value). Only a hash of the token is kept in Redis.
 func (a *Core) StartSession(ctx context.Context, s *Session) (string, error) {
-	buf := make([]byte, 32)
-	if _, err := rand.Read(buf); err != nil {
-		return "", err
-	}
 	// The first character says how long the session lives, so that reading
 	// it and extending its life is one Redis round trip (GETEX).
 	kind := "s"
 	if s.Remember {
 		kind = "r"
 	}
-	token := kind + base64.RawURLEncoding.EncodeToString(buf)
+	token := kind + NewSecret()
 	s.key = a.sessionKey(token)
 	b, err := json.Marshal(s)
 	if err != nil {

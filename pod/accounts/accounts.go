@@ -74,11 +74,7 @@ func (in *SignUpInput) validate() *pod.InvalidError {
 	if msg := checkEmail(in.Email); msg != "" {
 		inv.Add("email", msg)
 	}
-	if msg := checkPassword(in.Password, in.PasswordConfirmation); msg != "" {
-		field := "password"
-		if strings.Contains(msg, "match") {
-			field = "password_confirmation"
-		}
+	if field, msg := checkPassword(in.Password, in.PasswordConfirmation); msg != "" {
 		inv.Add(field, msg)
 	}
 	return inv
@@ -98,16 +94,19 @@ func checkEmail(email string) string {
 	return ""
 }
 
-func checkPassword(pw, confirmation string) string {
+// checkPassword says what is wrong with a new password and its
+// confirmation, and which form field the problem belongs to ("password"
+// or "password_confirmation"); an empty msg means nothing is.
+func checkPassword(pw, confirmation string) (field, msg string) {
 	switch n := utf8.RuneCountInString(pw); {
 	case n < PasswordMinLen:
-		return fmt.Sprintf("is too short (at least %d characters)", PasswordMinLen)
+		return "password", fmt.Sprintf("is too short (at least %d characters)", PasswordMinLen)
 	case n > PasswordMaxLen:
-		return fmt.Sprintf("is too long (at most %d characters)", PasswordMaxLen)
+		return "password", fmt.Sprintf("is too long (at most %d characters)", PasswordMaxLen)
 	case pw != confirmation:
-		return "doesn't match the password"
+		return "password_confirmation", "doesn't match the password"
 	}
-	return ""
+	return "", ""
 }
 
 // SignUp creates an account: the user, their person with a diaspora ID,
@@ -308,12 +307,8 @@ func (a *Service) ChangePassword(ctx context.Context, userID int64, in ChangePas
 	if ok, _ := CheckPassword(user.EncryptedPassword, in.Current); !ok {
 		inv.Add("current_password", "is not correct")
 	}
-	if msg := checkPassword(in.Password, in.PasswordConfirmation); msg != "" {
-		if strings.Contains(msg, "match") {
-			inv.Add("password_confirmation", msg)
-		} else {
-			inv.Add("password", msg)
-		}
+	if field, msg := checkPassword(in.Password, in.PasswordConfirmation); msg != "" {
+		inv.Add(field, msg)
 	}
 	if err := inv.OrNil(); err != nil {
 		return err
@@ -341,7 +336,7 @@ func (a *Service) ResetPassword(ctx context.Context, username, password string) 
 	} else if err != nil {
 		return err
 	}
-	if msg := checkPassword(password, password); msg != "" {
+	if _, msg := checkPassword(password, password); msg != "" {
 		return &pod.InvalidError{Fields: map[string]string{"password": msg}}
 	}
 	return a.setPassword(ctx, user.ID, password, "")

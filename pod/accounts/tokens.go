@@ -2,9 +2,7 @@ package accounts
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -81,11 +79,7 @@ type ResetPasswordInput struct {
 // ends. A wrong password leaves the token valid; a bad token is
 // ErrBadToken.
 func (a *Service) ResetPasswordWithToken(ctx context.Context, in ResetPasswordInput) error {
-	if msg := checkPassword(in.Password, in.PasswordConfirmation); msg != "" {
-		field := "password"
-		if strings.Contains(msg, "match") {
-			field = "password_confirmation"
-		}
+	if field, msg := checkPassword(in.Password, in.PasswordConfirmation); msg != "" {
 		return &pod.InvalidError{Fields: map[string]string{field: msg}}
 	}
 	hash, err := HashPassword(in.Password)
@@ -132,7 +126,7 @@ func (a *Service) ConfirmEmail(ctx context.Context, token string) error {
 // transaction, queues the mail that carries its link (path + token) to
 // address.
 func (a *Service) mailToken(ctx context.Context, user *models.User, purpose, address string, validFor time.Duration, path, tmpl, subject string) error {
-	token := newToken()
+	token := pod.NewSecret()
 	link := a.opt.BaseURL + path + url.QueryEscape(token)
 	text, html, err := mail.Render(tmpl, map[string]string{
 		"Username": user.Username, "PodName": a.opt.PodName, "BaseURL": a.opt.BaseURL,
@@ -151,15 +145,6 @@ func (a *Service) mailToken(ctx context.Context, user *models.User, purpose, add
 		out.AddTask(tasks.NewMail(msg))
 		return nil
 	})
-}
-
-// newToken is a fresh secret for a mailed link: 256 random bits.
-func newToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // tokenHash is what the database keeps of a token.
