@@ -66,18 +66,3 @@ func (s *Store) MentionCandidates(ctx context.Context, f MentionFilter) ([]Perso
 		"among": int64Array(f.Among), "post": f.Under, "limit": f.Limit}).Scan(&rows).Error
 	return rows, translate(err, "mention candidates")
 }
-
-// ViewerCommentLikes lists which comments of a post the viewer likes.
-func (s *Store) ViewerCommentLikes(ctx context.Context, v Viewer, postID int64) (map[int64]bool, error) {
-	out := map[int64]bool{}
-	if v.PersonID == 0 {
-		return out, nil
-	}
-	var ids []int64
-	err := s.conn(ctx).Raw(`SELECT comment_id FROM likes WHERE post_id = ? AND author_id = ? AND comment_id IS NOT NULL AND positive`,
-		postID, v.PersonID).Scan(&ids).Error
-	for _, id := range ids {
-		out[id] = true
-	}
-	return out, translate(err, "viewer comment likes")
-}

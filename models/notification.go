@@ -91,13 +91,6 @@ func (s *Store) ReadAllNotifications(ctx context.Context, userID int64, typ stri
 		userID, typ, typ).Error, "read notifications")
 }
 
-// ReadPostNotifications marks the user's notifications about a post read
-// (opening the post does this).
-func (s *Store) ReadPostNotifications(ctx context.Context, userID, postID int64) error {
-	return translate(s.conn(ctx).Exec(`UPDATE notifications SET unread = false WHERE user_id = ? AND post_id = ? AND unread`,
-		userID, postID).Error, "read post notifications")
-}
-
 // ReadPersonNotifications marks notifications involving an ignored person read.
 func (s *Store) ReadPersonNotifications(ctx context.Context, userID, personID int64) error {
 	return translate(s.conn(ctx).Exec(`UPDATE notifications n SET unread = false WHERE n.user_id = ? AND n.unread

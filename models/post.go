@@ -71,17 +71,12 @@ func (v Viewer) args(extra map[string]any) map[string]any {
 	return m
 }
 
-// VisiblePost finds a post by GUID or numeric ID if the viewer may see it;
-// otherwise ErrNotFound, exactly as if it did not exist. IDs are random
-// numbers of up to 16 digits (migration 00005), as long as the shortest
-// GUIDs, so an all-digit key is tried as both, the GUID first.
+// VisiblePost finds a post by GUID or numeric ID (see postKey) if the
+// viewer may see it; otherwise ErrNotFound, exactly as if it did not exist.
 func (s *Store) VisiblePost(ctx context.Context, v Viewer, guidOrID string) (*Post, error) {
 	var p Post
-	where := "p.guid = @key"
-	args := map[string]any{"key": guidOrID}
-	if id, err := strconv.ParseInt(guidOrID, 10, 64); err == nil && id > 0 {
-		where, args["id"] = "(p.guid = @key OR p.id = @id)", id
-	} else if len(guidOrID) < 16 {
+	where, args, ok := postKey(guidOrID)
+	if !ok {
 		return nil, fmt.Errorf("post: %w", ErrNotFound)
 	}
 	err := s.conn(ctx).Raw(`SELECT p.* FROM posts p WHERE `+where+` AND `+visibleSQL+`
@@ -285,13 +280,6 @@ func (s *Store) restoreEntries(ctx context.Context, userID int64, where string, 
 		m[k] = v
 	}
 	return translate(s.conn(ctx).Exec(StreamEntriesSQL(where, "r.user_id = @ruser", EntriesReplace), m).Error, "restore stream entries")
-}
-
-// PostHidden reports whether the user hid the post.
-func (s *Store) PostHidden(ctx context.Context, userID, postID int64) (bool, error) {
-	var ok bool
-	err := s.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM post_hides WHERE user_id = ? AND post_id = ?)`, userID, postID).Scan(&ok).Error
-	return ok, translate(err, "post hidden")
 }
 
 // AddCounters changes a post's interaction counters and bumps its

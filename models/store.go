@@ -50,6 +50,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if err := registerCounting(db); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, err

@@ -47,17 +47,7 @@ func (a *Core) Hydrate(ctx context.Context, v models.Viewer, rows []models.PostR
 		return nil, err
 	}
 	for i, r := range rows {
-		pv := PostViewOf(r, v)
-		for _, c := range comments[r.ID] {
-			pv.Interactions.Comments = append(pv.Interactions.Comments, CommentViewOf(c, v, r.AuthorID))
-		}
-		if id, ok := likes[r.ID]; ok {
-			pv.Liked, pv.MyLikeID = true, id
-			pv.Interactions.Likes = append(pv.Interactions.Likes, LikeView{ID: id, Author: PersonView{ID: v.PersonID}})
-		}
-		pv.Reshared = reshared[r.ID]
-		pv.Participation = pv.Own || pv.Liked || pv.Reshared
-		out[i] = pv
+		out[i] = viewOf(r, v, comments[r.ID], likes[r.ID], reshared[r.ID])
 	}
 	if err := a.attachExtras(ctx, v, rows, out); err != nil {
 		return nil, err
@@ -66,4 +56,43 @@ func (a *Core) Hydrate(ctx context.Context, v models.Viewer, rows []models.PostR
 		return nil, err
 	}
 	return out, nil
+}
+
+// HydratePage turns a post page's row into its view, as Hydrate does for a
+// stream but without its two statements: the viewer's like and reshare
+// come with the row, and the last three of the post's comments (all of
+// them, oldest first, as its page loads them) are shown under it.
+func (a *Core) HydratePage(ctx context.Context, v models.Viewer, row *models.PostPageRow, comments []models.CommentRow) (PostView, error) {
+	var like int64
+	if row.MyLikeID != nil {
+		like = *row.MyLikeID
+	}
+	if len(comments) > 3 {
+		comments = comments[len(comments)-3:]
+	}
+	rows := []models.PostRow{row.PostRow}
+	out := []PostView{viewOf(row.PostRow, v, comments, like, row.Reshared)}
+	if err := a.attachExtras(ctx, v, rows, out); err != nil {
+		return PostView{}, err
+	}
+	if err := a.hydratePhotos(ctx, rows, out); err != nil {
+		return PostView{}, err
+	}
+	return out[0], nil
+}
+
+// viewOf is one post's view with its last comments and the viewer's like
+// (likeID, 0 for none) and reshare.
+func viewOf(r models.PostRow, v models.Viewer, comments []models.CommentRow, likeID int64, reshared bool) PostView {
+	pv := PostViewOf(r, v)
+	for _, c := range comments {
+		pv.Interactions.Comments = append(pv.Interactions.Comments, CommentViewOf(c, v, r.AuthorID))
+	}
+	if likeID != 0 {
+		pv.Liked, pv.MyLikeID = true, likeID
+		pv.Interactions.Likes = append(pv.Interactions.Likes, LikeView{ID: likeID, Author: PersonView{ID: v.PersonID}})
+	}
+	pv.Reshared = reshared
+	pv.Participation = pv.Own || pv.Liked || pv.Reshared
+	return pv
 }

@@ -236,33 +236,26 @@ func DeliveriesFor(viewer *pod.Session, ds []DeliveryStatus) []DeliveryStatus {
 // gets ErrNotFound, exactly as for a post that does not exist.
 func (a *Service) Post(ctx context.Context, s *pod.Session, key string) (*PostPage, error) {
 	v := pod.Viewer(s)
-	p, err := a.store.VisiblePost(ctx, v, key)
+	row, err := a.store.PostForPage(ctx, v, key)
 	if err != nil {
 		return nil, pod.NotFoundAs(err, pod.ErrNotFound)
 	}
-	pv, err := a.PostByID(ctx, s, p.ID)
+	p := &row.Post
+	in, err := a.store.PostInteractionsForPage(ctx, v, p.ID, s != nil)
 	if err != nil {
 		return nil, err
 	}
-	page := &PostPage{Post: *pv}
-	comments, err := a.store.CommentsOf(ctx, v, p.ID)
+	pv, err := a.core.HydratePage(ctx, v, row, in.Comments)
 	if err != nil {
 		return nil, err
 	}
-	liked, err := a.store.ViewerCommentLikes(ctx, v, p.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range comments {
+	page := &PostPage{Post: pv, Hidden: row.Hidden}
+	for _, c := range in.Comments {
 		cv := pod.CommentViewOf(c, v, p.AuthorID)
-		cv.Liked = liked[c.ID]
+		cv.Liked = in.LikedComments[c.ID]
 		page.Comments = append(page.Comments, cv)
 	}
-	likes, err := a.store.LikesOf(ctx, p.ID, 0)
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range likes {
+	for _, l := range in.Likes {
 		page.Likes = append(page.Likes, pod.LikeViewOf(l))
 	}
 	if s != nil {
@@ -298,12 +291,6 @@ func (a *Service) Post(ctx context.Context, s *pod.Session, key string) (*PostPa
 				}
 				page.Deliveries = append(page.Deliveries, d)
 			}
-		}
-		if page.Hidden, err = a.store.PostHidden(ctx, s.UserID, p.ID); err != nil {
-			return nil, err
-		}
-		if err := a.store.ReadPostNotifications(ctx, s.UserID, p.ID); err != nil {
-			return nil, err
 		}
 	}
 	return page, nil

@@ -12,8 +12,10 @@ import (
 	"github.com/aspenpod/aspen/pod/podtest"
 )
 
-// privateSecrets are the private profile fields the tests below write.
-var privateSecrets = []string{"hiking", "Secret Valley", "private-gender", "1990"}
+// privateSecrets are the private profile fields the tests below write, as
+// pages show them. The birthday is looked for in full: its year alone
+// turns up in random IDs now and then.
+var privateSecrets = []string{"hiking", "Secret Valley", "private-gender", "April 12, 1990"}
 
 // seesPrivate fetches a person's HTML page and JSON and reports for each
 // whether all the private fields are present; it fails the test when only
