@@ -53,9 +53,18 @@ func AvatarOf(large, medium, small string) Avatar {
 
 // PersonViewOf shows a person row.
 func PersonViewOf(r models.PersonRow) PersonView {
-	return PersonView{ID: r.ID, GUID: r.GUID, Name: PersonName(r.FirstName, r.LastName, r.DiasporaID),
+	name := PersonName(r.FirstName, r.LastName, r.DiasporaID)
+	if r.Closed {
+		// What they left behind (comments, likes) shows no name, as on
+		// diaspora*.
+		name = DeletedAccountName
+	}
+	return PersonView{ID: r.ID, GUID: r.GUID, Name: name,
 		DiasporaID: r.DiasporaID, Avatar: AvatarOf(r.ImageURL, r.ImageMed, r.ImageSmall)}
 }
+
+// DeletedAccountName is how a closed account's comments and likes name it.
+const DeletedAccountName = "Deleted account"
 
 // CommentView is one comment.
 type CommentView struct {
