@@ -128,7 +128,7 @@ func (a *Service) send(ctx context.Context, o outgoing) error {
 	var targets []models.RemoteRecipient
 	seen := map[string]bool{}
 	for _, r := range o.recipients {
-		if o.public && o.skipHost != "" && pod.EqualHost(r.PodHost, o.skipHost) || r.PersonID == o.skipPerson || a.core.OwnHost(r.PodHost) {
+		if o.public && o.skipHost != "" && pod.EqualHost(r.PodHost, o.skipHost) || o.skipPerson != 0 && r.PersonID == o.skipPerson || a.core.OwnHost(r.PodHost) {
 			continue
 		}
 		k := r.GUID
