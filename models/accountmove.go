@@ -113,10 +113,10 @@ func (s *Store) RepointContent(ctx context.Context, oldID, newID int64, remotePh
 		`WITH d AS (DELETE FROM posts p USING posts p2 WHERE p.author_id = @old AND p.type = 'Reshare'
 				AND p2.author_id = @new AND p2.type = 'Reshare' AND p2.root_id = p.root_id RETURNING p.root_id)
 			UPDATE posts r SET reshares_count = GREATEST(r.reshares_count - 1, 0) FROM d WHERE r.id = d.root_id AND r.author_id <> @old`,
+		`UPDATE stream_entries SET author_id = @new WHERE post_id IN (SELECT id FROM posts WHERE author_id = @old)`,
 		`UPDATE posts SET author_id = @new, updated_at = now() WHERE author_id = @old`,
-		`UPDATE stream_entries SET author_id = @new WHERE author_id = @old`,
+		`UPDATE photos SET remote_photo_path = @path WHERE author_id = @old AND remote_photo_path <> '' AND @path <> ''`,
 		`UPDATE photos SET author_id = @new WHERE author_id = @old`,
-		`UPDATE photos SET remote_photo_path = @path WHERE author_id = @new AND remote_photo_path <> '' AND @path <> ''`,
 		`UPDATE comments SET author_id = @new, updated_at = now() WHERE author_id = @old`,
 		// One like per person and post (or comment).
 		`WITH d AS (DELETE FROM likes l USING likes l2 WHERE l.author_id = @old AND l2.author_id = @new

@@ -35,16 +35,16 @@ CREATE INDEX account_migrations_new_idx ON account_migrations (new_person_id);
 CREATE INDEX IF NOT EXISTS post_audiences_person_idx ON post_audiences (person_id);
 CREATE INDEX IF NOT EXISTS notification_actors_person_idx ON notification_actors (person_id);
 CREATE INDEX IF NOT EXISTS notifications_person_idx ON notifications (person_id) WHERE person_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS stream_entries_author_idx ON stream_entries (author_id);
 CREATE INDEX IF NOT EXISTS events_author_idx ON events (author_id);
 CREATE INDEX IF NOT EXISTS event_participations_author_idx ON event_participations (author_id);
-CREATE INDEX IF NOT EXISTS photos_pending_author_idx ON photos (author_id) WHERE post_id IS NULL;
+CREATE INDEX IF NOT EXISTS photos_any_author_idx ON photos (author_id);
+CREATE INDEX IF NOT EXISTS contacts_person_idx ON contacts (person_id);
 
 -- +goose Down
-DROP INDEX IF EXISTS photos_pending_author_idx;
+DROP INDEX IF EXISTS contacts_person_idx;
+DROP INDEX IF EXISTS photos_any_author_idx;
 DROP INDEX IF EXISTS event_participations_author_idx;
 DROP INDEX IF EXISTS events_author_idx;
-DROP INDEX IF EXISTS stream_entries_author_idx;
 DROP INDEX IF EXISTS notifications_person_idx;
 DROP INDEX IF EXISTS notification_actors_person_idx;
 DROP INDEX IF EXISTS post_audiences_person_idx;
