@@ -92,6 +92,18 @@ func (a *Service) CloseAccount(ctx context.Context, userID int64) error {
 	return nil
 }
 
+// CloseAccountByUsername closes the account of a username (operator
+// tool: pod admin close-account).
+func (a *Service) CloseAccountByUsername(ctx context.Context, username string) error {
+	user, err := a.store.UserByUsername(ctx, pod.NormalizeUsername(username))
+	if errors.Is(err, models.ErrNotFound) {
+		return fmt.Errorf("no user named %q: %w", username, pod.ErrNotFound)
+	} else if err != nil {
+		return err
+	}
+	return a.CloseAccount(ctx, user.ID)
+}
+
 // PurgeAccount is one round of the purge job of a closed person, local
 // (CloseAccount) or remote (a received account_deletion): it deletes
 // their posts for up to purgeRound and queues the next round if some are
