@@ -31,9 +31,15 @@ const purgeRound = 20 * time.Second
 
 // CloseOwnAccount is the "close account" form: the user confirms with
 // their current password (a wrong one is an InvalidError on
-// current_password and changes nothing), then CloseAccount runs.
+// current_password and changes nothing; attempts are limited as sign-ins
+// are), then CloseAccount runs.
 func (a *Service) CloseOwnAccount(ctx context.Context, s *pod.Session, password string) error {
 	if err := pod.RequireUser(s); err != nil {
+		return err
+	}
+	// Someone with a stolen session cannot try passwords here faster than
+	// at sign-in.
+	if err := a.core.Allow(ctx, "close-account", fmt.Sprintf("user:%d", s.UserID), pod.SignInAttempts, pod.SignInWindow); err != nil {
 		return err
 	}
 	user, err := a.store.UserByID(ctx, s.UserID)

@@ -179,3 +179,21 @@ func count(t *testing.T, p *podtest.Pod, q string, args ...any) int64 {
 	}
 	return n
 }
+
+func TestCloseAccountPasswordAttemptsAreLimited(t *testing.T) {
+	p := podtest.New(t)
+	c := p.Client()
+	c.SignUp("guessme")
+	for i := 0; i < 20; i++ {
+		if r := c.Post("/user", closeForm("wrong-password")); r.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("attempt %d: %d, want 422", i+1, r.StatusCode)
+		}
+	}
+	if r := c.Post("/user", closeForm("password1")); r.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("21st attempt: %d, want 429", r.StatusCode)
+	}
+	person, err := p.Store.PersonByDiasporaID(context.Background(), "guessme@pod.test")
+	if err != nil || person.ClosedAccount {
+		t.Errorf("the account closed after the limit: %+v %v", person, err)
+	}
+}
