@@ -339,9 +339,11 @@ type PersonRow struct {
 	ImageSmall string
 	ImageMed   string
 	Searchable bool
+	// Closed: the account was closed (deleted or moved).
+	Closed bool
 }
 
-const personRowCols = `p.id, p.guid, p.diaspora_id, p.owner_id, COALESCE(pr.first_name, '') AS first_name,
+const personRowCols = `p.id, p.guid, p.diaspora_id, p.owner_id, p.closed_account AS closed, COALESCE(pr.first_name, '') AS first_name,
 	COALESCE(pr.last_name, '') AS last_name, COALESCE(pr.image_url, '') AS image_url,
 	COALESCE(pr.image_url_small, '') AS image_small, COALESCE(pr.image_url_medium, '') AS image_med,
 	COALESCE(pr.searchable, true) AS searchable`

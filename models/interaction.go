@@ -97,9 +97,11 @@ type CommentRow struct {
 	AuthorImageSmall string
 	AuthorImageMed   string
 	AuthorImage      string
+	// AuthorClosed: the author's account is closed.
+	AuthorClosed bool
 }
 
-const commentRowSQL = `SELECT c.*, a.guid AS author_guid, a.diaspora_id AS author_diaspora_id,
+const commentRowSQL = `SELECT c.*, a.guid AS author_guid, a.diaspora_id AS author_diaspora_id, a.closed_account AS author_closed,
 	COALESCE(pr.first_name, '') AS author_first_name, COALESCE(pr.last_name, '') AS author_last_name,
 	COALESCE(pr.image_url_small, '') AS author_image_small, COALESCE(pr.image_url_medium, '') AS author_image_med,
 	COALESCE(pr.image_url, '') AS author_image
@@ -142,13 +144,15 @@ type LikeRow struct {
 	AuthorFirstName  string
 	AuthorLastName   string
 	AuthorImageSmall string
+	// AuthorClosed: the author's account is closed.
+	AuthorClosed bool
 }
 
 // LikesOf lists the likes of a post (commentID 0) or of a comment. A
 // dislike (positive false, which only remote pods send) is not a like: it
 // is left out, as diaspora* does.
 func (s *Store) LikesOf(ctx context.Context, postID, commentID int64) ([]LikeRow, error) {
-	q := `SELECT l.*, a.guid AS author_guid, a.diaspora_id AS author_diaspora_id,
+	q := `SELECT l.*, a.guid AS author_guid, a.diaspora_id AS author_diaspora_id, a.closed_account AS author_closed,
 		COALESCE(pr.first_name, '') AS author_first_name, COALESCE(pr.last_name, '') AS author_last_name,
 		COALESCE(pr.image_url_small, '') AS author_image_small
 		FROM likes l JOIN people a ON a.id = l.author_id LEFT JOIN profiles pr ON pr.person_id = a.id

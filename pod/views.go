@@ -53,8 +53,25 @@ func AvatarOf(large, medium, small string) Avatar {
 
 // PersonViewOf shows a person row.
 func PersonViewOf(r models.PersonRow) PersonView {
-	return PersonView{ID: r.ID, GUID: r.GUID, Name: PersonName(r.FirstName, r.LastName, r.DiasporaID),
+	name := PersonName(r.FirstName, r.LastName, r.DiasporaID)
+	if r.Closed {
+		// What they left behind (comments, likes) shows no name, as on
+		// diaspora*.
+		name = DeletedAccountName
+	}
+	return PersonView{ID: r.ID, GUID: r.GUID, Name: name,
 		DiasporaID: r.DiasporaID, Avatar: AvatarOf(r.ImageURL, r.ImageMed, r.ImageSmall)}
+}
+
+// DeletedAccountName is how a closed account's comments and likes name it.
+const DeletedAccountName = "Deleted account"
+
+// authorName is PersonName, or DeletedAccountName for a closed account.
+func authorName(first, last, diasporaID string, closed bool) string {
+	if closed {
+		return DeletedAccountName
+	}
+	return PersonName(first, last, diasporaID)
 }
 
 // CommentView is one comment.
@@ -191,7 +208,7 @@ func PostViewOf(r models.PostRow, v models.Viewer) PostView {
 // CommentViewOf shows a comment row to viewer v, under a post by postAuthor.
 func CommentViewOf(c models.CommentRow, v models.Viewer, postAuthor int64) CommentView {
 	return CommentView{ID: c.ID, GUID: c.GUID, Text: c.Text, HTML: template.HTML(c.TextHTML), CreatedAt: c.CreatedAt, LikesCount: c.LikesCount,
-		Author: PersonView{ID: c.AuthorID, GUID: c.AuthorGUID, Name: PersonName(c.AuthorFirstName, c.AuthorLastName, c.AuthorDiasporaID),
+		Author: PersonView{ID: c.AuthorID, GUID: c.AuthorGUID, Name: authorName(c.AuthorFirstName, c.AuthorLastName, c.AuthorDiasporaID, c.AuthorClosed),
 			DiasporaID: c.AuthorDiasporaID, Avatar: AvatarOf(c.AuthorImage, c.AuthorImageMed, c.AuthorImageSmall)},
 		CanDelete: v.PersonID != 0 && (v.PersonID == c.AuthorID || v.PersonID == postAuthor)}
 }
@@ -199,7 +216,7 @@ func CommentViewOf(c models.CommentRow, v models.Viewer, postAuthor int64) Comme
 // LikeViewOf shows a like row.
 func LikeViewOf(l models.LikeRow) LikeView {
 	return LikeView{ID: l.ID, GUID: l.GUID, Author: PersonView{ID: l.AuthorID, GUID: l.AuthorGUID,
-		Name: PersonName(l.AuthorFirstName, l.AuthorLastName, l.AuthorDiasporaID), DiasporaID: l.AuthorDiasporaID,
+		Name: authorName(l.AuthorFirstName, l.AuthorLastName, l.AuthorDiasporaID, l.AuthorClosed), DiasporaID: l.AuthorDiasporaID,
 		Avatar: AvatarOf("", "", l.AuthorImageSmall)}}
 }
 

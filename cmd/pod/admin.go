@@ -21,6 +21,8 @@ const adminUsage = `usage: pod admin <verb> [arguments]
   reset-password NAME [--password PW]
                               set a new password (stdin when not given) and sign the user out
   fill-keys [--count N]       generate key pairs for the sign-up pool now
+  close-account NAME          close an account for good: its data is deleted here and on the
+                              pods that knew it, the name stays reserved (the worker does it)
 
 Load tooling (seed, bench) is the separate command podload (cmd/podload).
 `
@@ -73,7 +75,7 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 
 	switch verb {
-	case "create-user", "make-admin", "reset-password", "fill-keys":
+	case "create-user", "make-admin", "reset-password", "fill-keys", "close-account":
 	default:
 		fmt.Fprint(stderr, adminUsage)
 		return usageError(fmt.Sprintf("admin: unknown verb %q", verb))
@@ -119,6 +121,11 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 			return err
 		}
 		fmt.Fprintf(stdout, "password of %s changed; their sessions have ended\n", name)
+	case "close-account":
+		if err := e.App.Accounts.CloseAccountByUsername(ctx, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "account of %s closed; the worker deletes its data and tells the other pods\n", name)
 	case "fill-keys":
 		n := *count
 		if n == 0 {

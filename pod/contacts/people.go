@@ -42,6 +42,10 @@ func (a *Service) SearchPeople(ctx context.Context, s *pod.Session, q string) ([
 			return nil, err
 		}
 	}
+	q, err := a.movedID(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := a.store.SearchPeople(ctx, q, 50)
 	if err != nil {
 		return nil, err

@@ -467,13 +467,26 @@ func vectorCases() []vecCase {
 					t.Errorf("alice's account not closed: %+v", p)
 				}
 			}},
-		// README: parse + verify ACCEPTED. The pod verifies the migration
-		// signature (a bad one would be "signature verification failed")
-		// but does not apply migrations: dropped as not supported.
-		{name: "13 account migration by the old identity", role: roleThird, drop: "account_migration is not supported",
-			send: func(e *vecEnv) delivery { return e.public("13_account_migration_by_old", e.alice) }},
-		{name: "13 account migration by the new identity", role: roleThird, drop: "account_migration is not supported",
-			send: func(e *vecEnv) delivery { return e.public("13_account_migration_by_new", e.aliceC) }},
+		// README: parse + verify ACCEPTED. Applied: the old identity is
+		// closed and moved to the new one (accounts_move_test.go covers
+		// what is repointed).
+		{name: "13 account migration by the old identity", role: roleThird,
+			send:  func(e *vecEnv) delivery { return e.public("13_account_migration_by_old", e.alice) },
+			check: movedToAliceC},
+		{name: "13 account migration by the new identity", role: roleThird,
+			send:  func(e *vecEnv) delivery { return e.public("13_account_migration_by_new", e.aliceC) },
+			check: movedToAliceC},
+		{name: "13 negative: account migration signed by the wrong identity", role: roleThird, drop: "signature",
+			send: func(e *vecEnv) delivery {
+				// The by-old vector's payload with its signature made by
+				// the new identity replaced by one of the old identity.
+				return e.publicBytes("13 signed by its author", migrationPayload(e.t, "alice@pod-a.org", "alice@pod-c.org", vectorIdentity(e.t, "alice@pod-a.org").Key), e.alice)
+			},
+			check: func(t *testing.T, e *vecEnv) {
+				if p := e.person("alice@pod-a.org"); p.ClosedAccount {
+					t.Error("a migration signed by the wrong key closed alice@pod-a.org")
+				}
+			}},
 		{name: "17 status message with photo, location and poll", role: roleThird,
 			send: func(e *vecEnv) delivery { return e.public("17_status_message_with_photo_location_poll", e.alice) },
 			check: func(t *testing.T, e *vecEnv) {
@@ -856,5 +869,16 @@ func TestVectorsUnknownRecipient(t *testing.T) {
 	settled(t, e.p)
 	if diff := countsDiff(before, tableCounts(t, e.p)); diff != "" {
 		t.Errorf("rows changed: %s", diff)
+	}
+}
+
+// movedToAliceC checks that alice@pod-a.org moved to alice@pod-c.org.
+func movedToAliceC(t *testing.T, e *vecEnv) {
+	old, newP := e.person("alice@pod-a.org"), e.person("alice@pod-c.org")
+	if !old.ClosedAccount {
+		t.Error("alice@pod-a.org is not closed after moving")
+	}
+	if m, err := e.p.Store.MigrationOf(context.Background(), old.ID); err != nil || m.NewPersonID != newP.ID {
+		t.Errorf("migration: %+v %v", m, err)
 	}
 }

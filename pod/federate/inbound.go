@@ -241,6 +241,11 @@ func (a *Service) receive(ctx context.Context, body []byte, recipientGUID string
 	if err != nil {
 		return "", err
 	}
+	if strings.HasPrefix(strings.TrimSpace(string(env.Payload)), "<account_migration") {
+		if done, err := a.migrationPrecheck(ctx, env.Payload); done || err != nil {
+			return env.Sender, err
+		}
+	}
 	// A retraction never fetches its target: a missing one is remembered
 	// (unknownTarget).
 	retraction := strings.HasPrefix(strings.TrimSpace(string(env.Payload)), "<retraction")
@@ -356,6 +361,9 @@ func (a *Service) apply(ctx context.Context, res *receive.Result, depth int, rcp
 		}
 		return err
 	}
+	if m, ok := res.Entity.(*entity.AccountMigration); ok {
+		return a.receiveMigration(ctx, m)
+	}
 	if _, retraction := res.Entity.(*entity.Retraction); author.Local() && !retraction {
 		if a.knownGUID(ctx, res.Entity) {
 			return nil // our own comment or like relayed back to us
@@ -384,7 +392,7 @@ func (a *Service) apply(ctx context.Context, res *receive.Result, depth int, rcp
 	case *entity.EventParticipation:
 		return a.receiveEventParticipation(ctx, e, author)
 	case *entity.AccountDeletion:
-		return a.store.CloseRemotePerson(ctx, author.ID)
+		return a.receiveAccountDeletion(ctx, author)
 	}
 	return dropped("%s is not supported by this pod yet", res.Entity.EntityName())
 }

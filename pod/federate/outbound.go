@@ -105,6 +105,9 @@ type outgoing struct {
 	skipHost   string
 	skipPerson int64
 	maxRetry   int
+	// closedSender: the sender's account is closing, and this is its
+	// account_deletion (nothing else is sent for a closed account).
+	closedSender bool
 }
 
 // senderKey returns the sealed private key of a local person.
@@ -125,7 +128,7 @@ func (a *Service) send(ctx context.Context, o outgoing) error {
 	var targets []models.RemoteRecipient
 	seen := map[string]bool{}
 	for _, r := range o.recipients {
-		if o.public && o.skipHost != "" && pod.EqualHost(r.PodHost, o.skipHost) || r.PersonID == o.skipPerson || a.core.OwnHost(r.PodHost) {
+		if o.public && o.skipHost != "" && pod.EqualHost(r.PodHost, o.skipHost) || o.skipPerson != 0 && r.PersonID == o.skipPerson || a.core.OwnHost(r.PodHost) {
 			continue
 		}
 		k := r.GUID
@@ -138,6 +141,10 @@ func (a *Service) send(ctx context.Context, o outgoing) error {
 		}
 	}
 	if len(targets) == 0 {
+		return nil
+	}
+	if o.sender.ClosedAccount && !o.closedSender {
+		a.log.Info("federation: nothing is sent for a closed account", "sender", o.sender.DiasporaID, "entity", o.entityType)
 		return nil
 	}
 	if a.queue == nil {

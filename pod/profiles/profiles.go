@@ -64,7 +64,7 @@ func (a *Service) Profile(ctx context.Context, viewer *pod.Session, guid string)
 		return nil, err
 	}
 	if person.ClosedAccount {
-		return nil, pod.ErrNotFound
+		return nil, a.closedProfile(ctx, person)
 	}
 	profile, err := a.store.ProfileOf(ctx, person.ID)
 	if err != nil {

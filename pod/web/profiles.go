@@ -19,6 +19,10 @@ func (s *Server) profile(c *gin.Context) {
 	sess := session(c)
 	guid := strings.TrimSuffix(c.Param("guid"), ".json")
 	p, err := s.app.Profiles.Profile(ctx, sess, guid)
+	if moved := (*pod.MovedError)(nil); errors.As(err, &moved) {
+		s.movedTo(c, moved)
+		return
+	}
 	if err != nil {
 		s.fail(c, err)
 		return

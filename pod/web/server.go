@@ -133,6 +133,8 @@ func (s *Server) routes() {
 	auth.GET("/user/edit", s.settingsForm)
 	auth.POST("/user", s.updateSettings)
 	auth.PUT("/user", s.updateSettings)
+	auth.GET("/user/close", s.closeAccountForm)
+	auth.DELETE("/user", s.closeAccount)
 	auth.GET("/profile/edit", s.profileForm)
 	auth.POST("/profile", s.updateProfile)
 	auth.PUT("/profile", s.updateProfile)
