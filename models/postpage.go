@@ -96,6 +96,7 @@ type interactionRow struct {
 	AuthorImageSmall string
 	AuthorImageMed   string
 	AuthorImage      string
+	AuthorClosed     bool
 	ViewerLiked      bool
 }
 
@@ -110,14 +111,14 @@ SELECT 'c' AS kind, c.id, c.guid, c.post_id, c.author_id, c.text, c.text_html, c
 	a.guid AS author_guid, a.diaspora_id AS author_diaspora_id,
 	COALESCE(pr.first_name, '') AS author_first_name, COALESCE(pr.last_name, '') AS author_last_name,
 	COALESCE(pr.image_url_small, '') AS author_image_small, COALESCE(pr.image_url_medium, '') AS author_image_med,
-	COALESCE(pr.image_url, '') AS author_image,
+	COALESCE(pr.image_url, '') AS author_image, a.closed_account AS author_closed,
 	EXISTS (SELECT 1 FROM likes cl WHERE cl.comment_id = c.id AND cl.author_id = @vperson AND cl.positive) AS viewer_liked
 FROM comments c JOIN people a ON a.id = c.author_id LEFT JOIN profiles pr ON pr.person_id = a.id
 WHERE c.post_id = @post AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @vuser AND b.person_id = c.author_id)
 UNION ALL
 SELECT 'l', l.id, l.guid, l.post_id, l.author_id, '', '', 0, l.comment_id, l.positive, l.created_at, l.created_at,
 	a.guid, a.diaspora_id, COALESCE(pr.first_name, ''), COALESCE(pr.last_name, ''),
-	COALESCE(pr.image_url_small, ''), '', '', false
+	COALESCE(pr.image_url_small, ''), '', '', a.closed_account, false
 FROM likes l JOIN people a ON a.id = l.author_id LEFT JOIN profiles pr ON pr.person_id = a.id
 WHERE l.post_id = @post AND l.comment_id IS NULL AND l.positive
 ORDER BY kind, created_at, id`
@@ -141,6 +142,7 @@ func (s *Store) PostInteractionsForPage(ctx context.Context, v Viewer, postID in
 				AuthorFirstName:  r.AuthorFirstName,
 				AuthorLastName:   r.AuthorLastName,
 				AuthorImageSmall: r.AuthorImageSmall,
+				AuthorClosed:     r.AuthorClosed,
 			})
 			continue
 		}
@@ -154,6 +156,7 @@ func (s *Store) PostInteractionsForPage(ctx context.Context, v Viewer, postID in
 			AuthorImageSmall: r.AuthorImageSmall,
 			AuthorImageMed:   r.AuthorImageMed,
 			AuthorImage:      r.AuthorImage,
+			AuthorClosed:     r.AuthorClosed,
 		})
 		if r.ViewerLiked {
 			out.LikedComments[r.ID] = true
