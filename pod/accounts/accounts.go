@@ -48,7 +48,8 @@ type SignUpInput struct {
 	InviteCode           string
 	// Admin makes the new user an administrator (operator tools only).
 	Admin bool
-	// BypassRegistrations ignores closed registrations (operator tools only).
+	// BypassRegistrations ignores closed registrations and POD_CONFIRM_SIGNUPS
+	// (operator tools only).
 	BypassRegistrations bool
 	// AllowReserved lets the operator create an account with a reserved
 	// name such as "podmin" or "admin" (operator tools only): the names are
