@@ -458,4 +458,20 @@ func TestMailSettingsWithoutMail(t *testing.T) {
 	if !strings.Contains(page, "This pod cannot send mail") || !strings.Contains(page, "Notification mails") {
 		t.Errorf("without SMTP the settings page must say no mail is sent:\n%s", page)
 	}
+	// The switches are kept all the same; a name that is no type is a 422
+	// that says so and changes nothing.
+	bad := url.Values{"form": {"email_preferences"}, "user[email_preferences][liked]": {"true"}, "user[email_preferences][birthday]": {"true"}}
+	if r := c.Post("/user", bad); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "birthday is not a notification type") {
+		t.Errorf("unknown mail type: %d", r.StatusCode)
+	}
+	if page := c.Get("/user/edit").Body; !strings.Contains(page, `name="user[email_preferences][liked]" value="false" checked`) {
+		t.Error("a refused form changed a switch")
+	}
+	if r := c.Post("/user", url.Values{"form": {"email_preferences"}, "user[email_preferences][liked]": {"true"}}); r.StatusCode != http.StatusFound {
+		t.Fatalf("switch liked off: %d", r.StatusCode)
+	}
+	page = c.Get("/user/edit").Body
+	if !strings.Contains(page, `name="user[email_preferences][liked]" value="false">`) || !strings.Contains(page, `name="user[email_preferences][reshared]" value="false" checked`) {
+		t.Error("switching liked off must leave the other types on")
+	}
 }
