@@ -236,3 +236,50 @@ func TestListGroupsActorsWithExcerptAndAvatars(t *testing.T) {
 		t.Errorf("liked_comment: %+v", list.Items)
 	}
 }
+
+// TestCommentMailQuotesTheCommentOnly: a comment's mail quotes the comment,
+// never the post, so someone removed from the aspect since (who keeps the
+// post they received, README Privacy, and is still a participant) learns
+// nothing of the post from it, and the limited post's text stays out of the
+// subject.
+func TestCommentMailQuotesTheCommentOnly(t *testing.T) {
+	p := podtest.New(t, podtest.WithMail())
+	ctx := context.Background()
+	alice, bob, carol := p.NewUser(t, "alice"), p.NewUser(t, "bob"), p.NewUser(t, "carol")
+	mb, err := p.App.Contacts.AddToAspect(ctx, alice.Session, alice.Aspects["Friends"], bob.Session.PersonID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.App.Contacts.AddToAspect(ctx, alice.Session, alice.Aspects["Friends"], carol.Session.PersonID)
+	lim, err := p.App.Posts.CreatePost(ctx, alice.Session, posts.PostInput{Text: "The surprise party is at Dee's",
+		Audience: aspects.Selection{Aspects: []int64{alice.Aspects["Friends"]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.App.Posts.Comment(ctx, bob.Session, lim.GUID, "count me in"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.App.Contacts.RemoveFromAspect(ctx, alice.Session, mb.ID, alice.Aspects["Friends"], bob.Session.PersonID); err != nil {
+		t.Fatal(err)
+	}
+	queuedMails(t, p)
+	if _, err := p.App.Posts.Comment(ctx, carol.Session, lim.GUID, "bring candles"); err != nil {
+		t.Fatal(err)
+	}
+	got := mailsFor(queuedMails(t, p), bob.Session.UserID)
+	if len(got) != 1 || got[0].Type != models.NotifyAlsoCommented {
+		t.Fatalf("bob's mails after carol's comment: %+v", got)
+	}
+	msg, err := p.App.Notifications.NotificationMail(ctx, got[0])
+	if err != nil || msg == nil {
+		t.Fatalf("also_commented mail: %v", err)
+	}
+	for _, part := range []string{msg.Subject, msg.Text, msg.HTML} {
+		if strings.Contains(part, "surprise") || strings.Contains(part, "Dee") {
+			t.Errorf("a comment mail quotes the limited post:\n%s", part)
+		}
+	}
+	if !strings.Contains(msg.Text, "> bring candles") || msg.Subject != "Re: a limited post by alice" {
+		t.Errorf("comment mail: %q\n%s", msg.Subject, msg.Text)
+	}
+}
