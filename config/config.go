@@ -88,6 +88,9 @@ type Config struct {
 	TrustedProxies []string
 	// SMTP is how the pod sends mail; without a host it sends none.
 	SMTP SMTP
+	// ConfirmSignups makes new users confirm their mail address (a link
+	// mailed at sign-up) before they can sign in; needs SMTP.
+	ConfirmSignups bool
 }
 
 // SMTP modes of POD_SMTP_TLS.
@@ -275,6 +278,7 @@ func parse(get func(string) string) (Config, error) {
 	c.SMTP.Password = get("POD_SMTP_PASSWORD")
 	str("POD_SMTP_TLS", &c.SMTP.TLS)
 	str("POD_SMTP_FROM", &c.SMTP.From)
+	boolean("POD_CONFIRM_SIGNUPS", &c.ConfirmSignups)
 	c.FederationInsecure = c.Env == EnvDevelopment
 	insecureSet := boolean("POD_FEDERATION_INSECURE", &c.FederationInsecure)
 
@@ -321,6 +325,9 @@ func parse(get func(string) string) (Config, error) {
 		}
 	}
 	errs = append(errs, c.SMTP.check()...)
+	if c.ConfirmSignups && !c.SMTP.Enabled() {
+		errs = append(errs, &Error{"POD_CONFIRM_SIGNUPS", "needs mail: set POD_SMTP_HOST (and POD_SMTP_FROM), or new users could never confirm their address"})
+	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		errs = append(errs, &Error{"POD_SECRET_KEY", "must be at least 32 characters long"})
 	}

@@ -23,6 +23,13 @@ func TestDefaultsNeedNoConfiguration(t *testing.T) {
 	if c.SMTP.Enabled() {
 		t.Errorf("mail is on without POD_SMTP_HOST: %+v", c.SMTP)
 	}
+	if c.ConfirmSignups {
+		t.Error("sign-up confirmation is on by default")
+	}
+	c, err = Load(env(map[string]string{"POD_SMTP_HOST": "mail.example.org", "POD_SMTP_FROM": "a@example.org", "POD_CONFIRM_SIGNUPS": "true"}))
+	if err != nil || !c.ConfirmSignups {
+		t.Errorf("POD_CONFIRM_SIGNUPS=true with mail: %v %v", err, c.ConfirmSignups)
+	}
 	if c.BaseURL() != "http://localhost:3000" {
 		t.Errorf("BaseURL %q", c.BaseURL())
 	}
@@ -46,6 +53,7 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		"POD_SMTP_TLS":            {"POD_SMTP_HOST": "mail.example.org", "POD_SMTP_FROM": "a@example.org", "POD_SMTP_TLS": "ssl3"},
 		"POD_SMTP_PORT":           {"POD_SMTP_HOST": "mail.example.org", "POD_SMTP_FROM": "a@example.org", "POD_SMTP_PORT": "99999"},
 		"POD_SMTP_USER":           {"POD_SMTP_HOST": "mail.example.org", "POD_SMTP_FROM": "a@example.org", "POD_SMTP_PASSWORD": "pw"},
+		"POD_CONFIRM_SIGNUPS":     {"POD_CONFIRM_SIGNUPS": "true"},
 	}
 	for name, vars := range cases {
 		_, err := Load(env(vars))

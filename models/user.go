@@ -18,8 +18,13 @@ type User struct {
 	AutoFollowBack         bool
 	AutoFollowBackAspectID *int64
 	LastSeenAt             *time.Time
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	// DisableMail switches every notification mail off (migration 00012).
+	DisableMail bool
+	// Unconfirmed: signed up under POD_CONFIRM_SIGNUPS and has not opened
+	// the mailed link yet; cannot sign in (migration 00012).
+	Unconfirmed bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // CreateUser inserts a user. A taken username or e-mail gives ErrConflict.

@@ -109,6 +109,9 @@ type Options struct {
 	DiscoveryTTL time.Duration
 	// Mail says how to send mail; without a host the pod sends none.
 	Mail mail.Options
+	// ConfirmSignups: a new account must open a link mailed to its
+	// address before it can sign in (POD_CONFIRM_SIGNUPS).
+	ConfirmSignups bool
 }
 
 // Deps are the Core's collaborators.

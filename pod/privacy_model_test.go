@@ -400,7 +400,7 @@ func newModel(t *testing.T, seed int64, n int) *model {
 	if n < 2 || n > len(modelNames) {
 		t.Fatalf("model.users must be 2..%d", len(modelNames))
 	}
-	p := podtest.New(t)
+	p := podtest.New(t, podtest.WithMail()) // queues mails; checkMails builds them
 	ctx := context.Background()
 	m := &model{t: t, p: p, seed: seed, rng: rand.New(rand.NewPCG(uint64(seed), 0x5eed)), outcomes: map[string]int{}, touched: map[int]bool{}}
 	for i := 0; i < n; i++ {
@@ -1326,6 +1326,10 @@ func (m *model) check(full bool) {
 	}
 	m.checkTables()
 	m.checkPolls(full)
+	m.checkMails()
+	if len(m.fails) > 0 {
+		m.fatalf("after the step:\n%s", strings.Join(m.fails, "\n"))
+	}
 	m.checks++
 	clear(m.touched)
 }

@@ -48,7 +48,8 @@ type SignUpInput struct {
 	InviteCode           string
 	// Admin makes the new user an administrator (operator tools only).
 	Admin bool
-	// BypassRegistrations ignores closed registrations (operator tools only).
+	// BypassRegistrations ignores closed registrations and POD_CONFIRM_SIGNUPS
+	// (operator tools only).
 	BypassRegistrations bool
 	// AllowReserved lets the operator create an account with a reserved
 	// name such as "podmin" or "admin" (operator tools only): the names are
@@ -142,7 +143,7 @@ func (a *Service) SignUp(ctx context.Context, in SignUpInput) (*models.User, err
 	}
 
 	var user *models.User
-	err = a.store.Tx(ctx, func(tx *models.Store) error {
+	err = a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
 		var inviter *int64
 		if in.InviteCode != "" {
 			code, err := tx.InvitationCodeByToken(ctx, in.InviteCode)
@@ -169,9 +170,15 @@ func (a *Service) SignUp(ctx context.Context, in SignUpInput) (*models.User, err
 		user = &models.User{
 			Username: in.Username, Email: in.Email, EncryptedPassword: hash,
 			SerializedPrivateKey: sealed, Admin: in.Admin, InvitedByID: inviter,
+			Unconfirmed: a.confirmsSignUp(in),
 		}
 		if err := tx.CreateUser(ctx, user); err != nil {
 			return err
+		}
+		if user.Unconfirmed {
+			if err := a.mailSignUpConfirmation(ctx, tx, out, user); err != nil {
+				return err
+			}
 		}
 		person := &models.Person{
 			GUID: pod.NewGUID(), DiasporaID: in.Username + "@" + a.opt.Host,
@@ -258,6 +265,9 @@ func (a *Service) SignIn(ctx context.Context, in SignInInput) (*pod.Session, str
 	}
 	if !ok || user.Locked {
 		return nil, "", pod.ErrBadCredentials
+	}
+	if user.Unconfirmed {
+		return nil, "", ErrUnconfirmed
 	}
 	return a.newSession(ctx, user, in)
 }

@@ -104,7 +104,8 @@ func (a *Service) ResetPasswordWithToken(ctx context.Context, in ResetPasswordIn
 }
 
 // ConfirmEmail makes the address a mailed token confirms the account's
-// address, once.
+// address, once; that also confirms an account made under
+// POD_CONFIRM_SIGNUPS, which may sign in from then on.
 func (a *Service) ConfirmEmail(ctx context.Context, token string) error {
 	return a.store.Tx(ctx, func(tx *models.Store) error {
 		t, err := tx.TakeAccountToken(ctx, models.TokenConfirmEmail, tokenHash(token), time.Now())
@@ -118,7 +119,10 @@ func (a *Service) ConfirmEmail(ctx context.Context, token string) error {
 		} else if taken {
 			return &pod.InvalidError{Message: t.Email + " belongs to another account by now"}
 		}
-		return tx.UpdateUserEmail(ctx, t.UserID, t.Email)
+		if err := tx.UpdateUserEmail(ctx, t.UserID, t.Email); err != nil {
+			return err
+		}
+		return tx.ConfirmUser(ctx, t.UserID)
 	})
 }
 
@@ -126,6 +130,13 @@ func (a *Service) ConfirmEmail(ctx context.Context, token string) error {
 // transaction, queues the mail that carries its link (path + token) to
 // address.
 func (a *Service) mailToken(ctx context.Context, user *models.User, purpose, address string, validFor time.Duration, path, tmpl, subject string) error {
+	return a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
+		return a.addMailToken(ctx, tx, out, user, purpose, address, validFor, path, tmpl, subject)
+	})
+}
+
+// addMailToken is mailToken inside the caller's transaction.
+func (a *Service) addMailToken(ctx context.Context, tx *models.Store, out *pod.Outbox, user *models.User, purpose, address string, validFor time.Duration, path, tmpl, subject string) error {
 	token := pod.NewSecret()
 	link := a.opt.BaseURL + path + url.QueryEscape(token)
 	text, html, err := mail.Render(tmpl, map[string]string{
@@ -137,14 +148,12 @@ func (a *Service) mailToken(ctx context.Context, user *models.User, purpose, add
 	}
 	host, _, _ := strings.Cut(a.opt.Host, ":") // a Message-ID's right side has no port
 	msg := mail.Message{To: address, Subject: subject, Text: text, HTML: html, MessageID: pod.NewGUID() + "@" + host}
-	return a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
-		if err := tx.ReplaceAccountToken(ctx, &models.AccountToken{UserID: user.ID, Purpose: purpose, TokenHash: tokenHash(token),
-			Email: address, ExpiresAt: time.Now().Add(validFor)}); err != nil {
-			return err
-		}
-		out.AddTask(tasks.NewMail(msg))
-		return nil
-	})
+	if err := tx.ReplaceAccountToken(ctx, &models.AccountToken{UserID: user.ID, Purpose: purpose, TokenHash: tokenHash(token),
+		Email: address, ExpiresAt: time.Now().Add(validFor)}); err != nil {
+		return err
+	}
+	out.AddTask(tasks.NewMail(msg))
+	return nil
 }
 
 // tokenHash is what the database keeps of a token.

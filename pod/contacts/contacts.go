@@ -218,7 +218,7 @@ func (a *Service) startSharing(ctx context.Context, tx *models.Store, out *pod.O
 	if blocked, err := tx.Blocked(ctx, *person.OwnerID, userPerson); err != nil || blocked {
 		return err
 	}
-	if err := tx.Notify(ctx, *person.OwnerID, models.NotifyStartedSharing, nil, &userPerson, userPerson); err != nil {
+	if err := a.core.NotifyStartedSharing(ctx, tx, *person.OwnerID, userPerson); err != nil {
 		return err
 	}
 	if theirs.Receiving {

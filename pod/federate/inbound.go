@@ -667,7 +667,10 @@ func (a *Service) receiveLike(ctx context.Context, e *entity.Like, author *model
 			if !l.Positive {
 				return nil
 			}
-			return tx.AddCommentLikes(ctx, comment.ID, 1)
+			if err := tx.AddCommentLikes(ctx, comment.ID, 1); err != nil {
+				return err
+			}
+			return a.core.NotifyCommentLiked(ctx, tx, comment, author.ID)
 		}
 		if err := tx.AddParticipation(ctx, post.ID, author.ID); err != nil {
 			return err
@@ -827,7 +830,7 @@ func (a *Service) receiveContact(ctx context.Context, e *entity.Contact, author,
 		if blocked, err := tx.Blocked(ctx, user.ID, author.ID); err != nil || blocked {
 			return err
 		}
-		if err := tx.Notify(ctx, user.ID, models.NotifyStartedSharing, nil, &author.ID, author.ID); err != nil {
+		if err := a.core.NotifyStartedSharing(ctx, tx, user.ID, author.ID); err != nil {
 			return err
 		}
 		if c.Receiving {

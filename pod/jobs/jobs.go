@@ -86,6 +86,7 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 	mux.HandleFunc(tasks.TypeMail, func(ctx context.Context, t *asynq.Task) error {
 		return sendMail(ctx, log, app.Core.Mailer(), t)
 	})
+	notificationMailHandlers(mux, app, log)
 	return mux
 }
 
@@ -100,7 +101,13 @@ func sendMail(ctx context.Context, log *slog.Logger, sender mail.Sender, t *asyn
 		log.Warn("mail: not sent, no SMTP server is configured (POD_SMTP_HOST)", "subject", m.Subject)
 		return nil
 	}
-	err = sender.Send(ctx, &m)
+	return deliverMail(ctx, log, sender, &m)
+}
+
+// deliverMail sends m, the mail job's way: a permanent refusal is logged
+// and dropped, other failures retried until the last retry.
+func deliverMail(ctx context.Context, log *slog.Logger, sender mail.Sender, m *mail.Message) error {
+	err := sender.Send(ctx, m)
 	if errors.Is(err, mail.ErrRejected) {
 		log.Warn("mail: the server refused it, not retried", "subject", m.Subject, "err", err)
 		return nil

@@ -46,3 +46,20 @@ func TestRenderKeepsTableAlignment(t *testing.T) {
 		t.Errorf("a style attribute got through: %q", out)
 	}
 }
+
+func TestPlainAndExcerpt(t *testing.T) {
+	got := Plain("# Title\n\n**Bold** and [a link](https://example.org) & <script>x()</script>\nnext line\n\n- one\n- two")
+	want := "Title\n\nBold and a link & x()\nnext line\n\none\ntwo"
+	if got != want {
+		t.Errorf("Plain = %q, want %q", got, want)
+	}
+	if got := Excerpt("one two three four five six", 12); got != "one two…" {
+		t.Errorf("Excerpt = %q", got)
+	}
+	if got := Excerpt("short", 12); got != "short" {
+		t.Errorf("Excerpt of a short text = %q", got)
+	}
+	if got := Cut("ääääääääää", 4); got != "ääää…" {
+		t.Errorf("Cut counts characters, not bytes: %q", got)
+	}
+}

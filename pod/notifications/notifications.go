@@ -21,7 +21,14 @@ type NotificationView struct {
 	CreatedAt  time.Time        `json:"created_at"`
 	UpdatedAt  time.Time        `json:"updated_at"`
 	Actors     []pod.PersonView `json:"actors"`
-	// Text says what happened, e.g. "Alice and Bob liked your post".
+	// ActorCount counts every actor; Actors holds the newest ones
+	// (at most models.NotificationActorsShown).
+	ActorCount int `json:"actor_count"`
+	// Excerpt is the start of the post (or, for liked_comment, the
+	// comment) it is about, as plain text; only listed while the user may
+	// read the post.
+	Excerpt string `json:"excerpt,omitempty"`
+	// Text says what happened, e.g. "Alice and 2 others liked your post".
 	Text string `json:"text"`
 	// Verb is the part after the names, e.g. "liked your post".
 	Verb string `json:"-"`
@@ -36,11 +43,19 @@ var notificationVerbs = map[string]string{
 	models.NotifyLiked:          "liked your post",
 	models.NotifyReshared:       "reshared your post",
 	models.NotifyStartedSharing: "started sharing with you",
+	// diaspora*'s other types.
+	models.NotifyMentionedInComment: "mentioned you in a comment",
+	models.NotifyLikedComment:       "liked your comment",
+	models.NotifyPrivateMessage:     "sent you a private message",
 }
+
+// ListExcerptLen is how many characters of a post a listed notification
+// shows.
+const ListExcerptLen = 140
 
 // NotificationTypes lists the notification types, for filters.
 var NotificationTypes = []string{models.NotifyAlsoCommented, models.NotifyCommentOnPost, models.NotifyLiked,
-	models.NotifyMentioned, models.NotifyReshared, models.NotifyStartedSharing}
+	models.NotifyLikedComment, models.NotifyMentioned, models.NotifyMentionedInComment, models.NotifyReshared, models.NotifyStartedSharing}
 
 // NotificationList is a page of notifications with unread counts.
 type NotificationList struct {
@@ -77,12 +92,17 @@ func (a *Service) Notifications(ctx context.Context, s *pod.Session, unreadOnly 
 		list.UnreadCount += n
 	}
 	for _, r := range rows {
-		nv := NotificationView{ID: r.ID, Type: r.Type, Unread: r.Unread, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		nv := NotificationView{ID: r.ID, Type: r.Type, Unread: r.Unread, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ActorCount: r.ActorCount}
 		for _, line := range strings.Split(r.ActorsRaw, "\n") {
-			f := strings.SplitN(line, "|", 4)
-			if len(f) == 4 {
-				nv.Actors = append(nv.Actors, pod.PersonView{GUID: f[0], DiasporaID: f[1], Name: pod.PersonName(f[2], f[3], f[1]), Avatar: pod.AvatarOf("", "", "")})
+			f := strings.SplitN(line, models.ActorFieldSep, 5)
+			if len(f) == 5 {
+				nv.Actors = append(nv.Actors, pod.PersonView{GUID: f[0], DiasporaID: f[1], Name: pod.PersonName(f[3], f[4], f[1]), Avatar: pod.AvatarOf("", "", f[2])})
 			}
+		}
+		if r.CommentText != "" {
+			nv.Excerpt = pod.Excerpt(r.CommentText, ListExcerptLen)
+		} else if r.PostText != "" {
+			nv.Excerpt = pod.Excerpt(r.PostText, ListExcerptLen)
 		}
 		if r.PostID != nil {
 			nv.TargetType, nv.TargetID, nv.TargetGUID = "Post", *r.PostID, pod.Deref(r.PostGUID)
@@ -94,22 +114,29 @@ func (a *Service) Notifications(ctx context.Context, s *pod.Session, unreadOnly 
 			}
 		}
 		nv.Verb = notificationVerbs[r.Type]
-		nv.Text = actorsText(nv.Actors) + " " + nv.Verb
+		nv.Text = actorsText(nv.Actors, nv.ActorCount) + " " + nv.Verb
 		list.Items = append(list.Items, nv)
 	}
 	return list, nil
 }
 
-func actorsText(ps []pod.PersonView) string {
-	switch len(ps) {
-	case 0:
-		return "Someone"
-	case 1:
-		return ps[0].Name
-	case 2:
-		return ps[0].Name + " and " + ps[1].Name
+// actorsText names who did it: "Alice", "Alice and Bob", or, for more,
+// the newest and how many others ("Alice and 2 others").
+func actorsText(ps []pod.PersonView, total int) string {
+	if total < len(ps) {
+		total = len(ps)
 	}
-	return ps[0].Name + ", " + ps[1].Name + " and " + strconv.Itoa(len(ps)-2) + " others"
+	switch {
+	case len(ps) == 0:
+		return "Someone"
+	case total == 1:
+		return ps[0].Name
+	case total == 2 && len(ps) == 2:
+		return ps[0].Name + " and " + ps[1].Name
+	case total == 2:
+		return ps[0].Name + " and 1 other"
+	}
+	return ps[0].Name + " and " + strconv.Itoa(total-1) + " others"
 }
 
 // UnreadNotifications counts the user's unread notifications.

@@ -83,7 +83,7 @@ func (a *Service) Comment(ctx context.Context, s *pod.Session, postKey, text str
 // renders its text, counts it, subscribes its author and notifies the
 // post's author and the other participants.
 func (a *Service) AddComment(ctx context.Context, tx *models.Store, p *models.Post, c *models.Comment) error {
-	_, targets, err := a.core.ResolveMentions(ctx, tx, c.Text)
+	mentioned, targets, err := a.core.ResolveMentions(ctx, tx, c.Text)
 	if err != nil {
 		return err
 	}
@@ -101,14 +101,30 @@ func (a *Service) AddComment(ctx context.Context, tx *models.Store, p *models.Po
 	if err := tx.AddParticipation(ctx, p.ID, c.AuthorID); err != nil {
 		return err
 	}
-	if err := a.core.NotifyAuthor(ctx, tx, p, models.NotifyCommentOnPost, c.AuthorID); err != nil {
-		return err
-	}
-	for _, pt := range participants {
-		if pt.PersonID == p.AuthorID {
+	// As diaspora*: a local person mentioned in the comment who may read
+	// the post hears of it as a mention, not also as a comment.
+	told := map[int64]bool{}
+	for _, m := range mentioned {
+		if m.OwnerID == nil || m.ID == c.AuthorID || told[m.ID] {
 			continue
 		}
-		if err := a.core.Notify(ctx, tx, pt.UserID, pt.PersonID, models.NotifyAlsoCommented, p.ID, c.AuthorID); err != nil {
+		told[m.ID] = true
+		if err := a.core.NotifyOf(ctx, tx, pod.NotifyEvent{UserID: *m.OwnerID, PersonID: m.ID, Type: models.NotifyMentionedInComment,
+			PostID: p.ID, CommentID: c.ID, Actor: c.AuthorID}); err != nil {
+			return err
+		}
+	}
+	if !told[p.AuthorID] {
+		if err := a.core.NotifyAuthorOf(ctx, tx, p, models.NotifyCommentOnPost, c.ID, c.AuthorID); err != nil {
+			return err
+		}
+	}
+	for _, pt := range participants {
+		if pt.PersonID == p.AuthorID || told[pt.PersonID] {
+			continue
+		}
+		if err := a.core.NotifyOf(ctx, tx, pod.NotifyEvent{UserID: pt.UserID, PersonID: pt.PersonID, Type: models.NotifyAlsoCommented,
+			PostID: p.ID, CommentID: c.ID, Actor: c.AuthorID}); err != nil {
 			return err
 		}
 	}
@@ -178,12 +194,13 @@ func (a *Service) Like(ctx context.Context, s *pod.Session, postKey string, comm
 			return err
 		}
 		var cid *int64
+		var comment *models.Comment
 		if commentID != 0 {
 			c, err := tx.CommentByID(ctx, commentID)
 			if err != nil || c.PostID != p.ID {
 				return pod.ErrNotFound
 			}
-			cid = &c.ID
+			cid, comment = &c.ID, c
 		}
 		like = &models.Like{GUID: pod.NewGUID(), PostID: p.ID, CommentID: cid, AuthorID: s.PersonID, Positive: true, CreatedAt: time.Now().UTC()}
 		if err := tx.CreateLike(ctx, like); err != nil {
@@ -194,7 +211,10 @@ func (a *Service) Like(ctx context.Context, s *pod.Session, postKey string, comm
 		}
 		out.Add(&tasks.LikeAdded{LikeID: like.ID})
 		if cid != nil {
-			return tx.AddCommentLikes(ctx, *cid, 1)
+			if err := tx.AddCommentLikes(ctx, *cid, 1); err != nil {
+				return err
+			}
+			return a.core.NotifyCommentLiked(ctx, tx, comment, s.PersonID)
 		}
 		if err := tx.AddCounters(ctx, p.ID, 0, 1, 0); err != nil {
 			return err

@@ -87,6 +87,11 @@ func (s *Server) signUp(c *gin.Context) {
 		}
 		return
 	}
+	if user.Unconfirmed { // POD_CONFIRM_SIGNUPS: first the mailed link
+		s.flash(c, "notice", "Your account was created. We mailed a link to "+user.Email+": open it to confirm your address, then sign in.")
+		c.Redirect(http.StatusFound, "/users/sign_in")
+		return
+	}
 	// Sign the new user in straight away, as diaspora* does.
 	sess, token, err := s.app.Accounts.SignInNewUser(ctx, user, c.ClientIP(), c.Request.UserAgent())
 	if err != nil {
@@ -112,7 +117,8 @@ func (s *Server) signInForm(c *gin.Context) {
 		c.Redirect(http.StatusFound, safeReturnTo(signInReturnTo(c)))
 		return
 	}
-	s.render(c, http.StatusOK, "sign_in", signInPage{Base: s.base(c), ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen()})
+	s.render(c, http.StatusOK, "sign_in", signInPage{Base: s.base(c), ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen(),
+		ConfirmSignups: s.app.Accounts.ConfirmsSignUps()})
 }
 
 func (s *Server) signIn(c *gin.Context) {
@@ -137,7 +143,8 @@ func (s *Server) signIn(c *gin.Context) {
 			c.AbortWithStatusJSON(code, gin.H{"error": msg})
 			return
 		}
-		s.render(c, code, "sign_in", signInPage{Base: s.base(c), Login: in.Login, Remember: in.Remember, Message: msg, ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen()})
+		s.render(c, code, "sign_in", signInPage{Base: s.base(c), Login: in.Login, Remember: in.Remember, Message: msg, ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen(),
+			ConfirmSignups: s.app.Accounts.ConfirmsSignUps()})
 		return
 	}
 	s.startSession(c, sess, token)
@@ -160,7 +167,11 @@ func (s *Server) settingsPage(c *gin.Context) (*settingsPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &settingsPage{Base: s.base(c), AccountSettings: *st, Errors: map[string]string{}}, nil
+	ms, err := s.app.Notifications.MailSettings(c.Request.Context(), session(c))
+	if err != nil {
+		return nil, err
+	}
+	return &settingsPage{Base: s.base(c), AccountSettings: *st, Mail: ms, Errors: map[string]string{}}, nil
 }
 
 func (s *Server) settingsForm(c *gin.Context) {
@@ -185,6 +196,9 @@ func (s *Server) updateSettings(c *gin.Context) {
 			PasswordConfirmation: c.PostForm("user[password_confirmation]"),
 			KeepToken:            c.GetString(ctxToken),
 		})
+	} else if c.PostForm("form") == "email_preferences" {
+		notice = "Your mail settings were saved."
+		err = s.updateMailSettings(c)
 	} else {
 		err = s.app.Accounts.UpdateSettings(ctx, sess.UserID, accounts.UpdateSettingsInput{
 			Email:          c.PostForm("user[email]"),

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/federate"
 	"github.com/aspenpod/aspen/pod/posts"
 )
@@ -24,7 +25,8 @@ func status(err error) (int, string, string) {
 	switch {
 	case pod.IsNotFound(err):
 		return http.StatusNotFound, "Page not found", "The page you asked for does not exist, or you are not allowed to see it."
-	case errors.Is(err, pod.ErrForbidden), errors.Is(err, pod.ErrRegistrationsClosed), errors.Is(err, posts.ErrIgnored):
+	case errors.Is(err, pod.ErrForbidden), errors.Is(err, pod.ErrRegistrationsClosed), errors.Is(err, posts.ErrIgnored),
+		errors.Is(err, accounts.ErrUnconfirmed):
 		return http.StatusForbidden, "Not allowed", err.Error()
 	case errors.Is(err, pod.ErrUnauthenticated):
 		return http.StatusUnauthorized, "Please sign in", err.Error()

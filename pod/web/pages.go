@@ -64,6 +64,9 @@ type signInPage struct {
 	// ReturnTo is the same-site page to go to after signing in, kept
 	// through the form; empty for the stream.
 	ReturnTo string
+	// ConfirmSignups: new accounts confirm their address (the page links
+	// to "resend the confirmation").
+	ConfirmSignups bool
 }
 
 // passwordRequestPage is "forgot your password?".
@@ -91,6 +94,8 @@ type passwordResetPage struct {
 type settingsPage struct {
 	Base BasePage
 	accounts.AccountSettings
+	// Mail holds the notification mail switches.
+	Mail   *notifications.MailSettings
 	Errors map[string]string
 }
 

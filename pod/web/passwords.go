@@ -86,7 +86,7 @@ func (s *Server) confirmEmail(c *gin.Context) {
 	var inv *pod.InvalidError
 	switch {
 	case err == nil:
-		s.flash(c, "notice", "Your new mail address is confirmed.")
+		s.flash(c, "notice", "Your mail address is confirmed.")
 		if session(c) != nil {
 			c.Redirect(http.StatusFound, "/user/edit")
 		} else {

@@ -127,6 +127,8 @@ func (s *Server) routes() {
 	e.GET("/users/password/edit", s.passwordResetForm)
 	e.POST("/users/password/edit", s.passwordReset)
 	e.GET("/users/confirmation", s.confirmEmail)
+	e.GET("/users/confirmation/new", s.confirmationRequestForm)
+	e.POST("/users/confirmation", s.confirmationRequest)
 	e.DELETE("/users/sign_out", s.signOut)
 
 	auth := e.Group("/", s.requireUser)

@@ -146,6 +146,7 @@ func Setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode Migrat
 		FederationInsecure: cfg.FederationInsecure,
 		Mail: mail.Options{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, User: cfg.SMTP.User, Password: cfg.SMTP.Password,
 			TLS: cfg.SMTP.TLS, From: cfg.SMTP.From},
+		ConfirmSignups: cfg.ConfirmSignups,
 	}, pod.Deps{Store: store, Sealer: sealer, Redis: e.RDB, Queue: e.Queue, Media: e.Media, Log: log})
 	ok = true
 	return e, nil
