@@ -109,6 +109,12 @@ type Options struct {
 	DiscoveryTTL time.Duration
 	// Mail says how to send mail; without a host the pod sends none.
 	Mail mail.Options
+	// RateLimits bound posts, comments, likes, conversations and sign-ups
+	// per person and per address (a zero limit: none).
+	RateLimits RateLimits
+	// Approval makes approval-required the configured registrations
+	// mode (an admin's choice on the dashboard overrides it).
+	Approval bool
 }
 
 // Deps are the Core's collaborators.

@@ -1,0 +1,40 @@
+// Package moderation holds what moderators and admins do to keep a pod
+// healthy: people's reports of posts and comments and the queue that
+// handles them, the staff roles, the admins' user pages (search, lock,
+// close, password reset, invites, approving sign-ups), the dashboard's
+// counts, the settings admins change at runtime (registrations, the pod's
+// description and terms, publishing statistics) and /statistics. Blocking
+// and silencing other pods is federation, in pod/federate.
+package moderation
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/accounts"
+)
+
+// AccountCloser closes a local account for good.
+type AccountCloser func(ctx context.Context, userID int64) error
+
+// Service holds the moderation use cases.
+type Service struct {
+	core     *pod.Core
+	opt      pod.Options
+	store    *models.Store
+	log      *slog.Logger
+	accounts *accounts.Service
+	closer   AccountCloser
+}
+
+// New builds the moderation use cases; password resets go through the
+// accounts' mailed links.
+func New(core *pod.Core, acc *accounts.Service) *Service {
+	return &Service{core: core, opt: core.Options(), store: core.Store(), log: core.Log(), accounts: acc}
+}
+
+// SetAccountCloser sets how "close account" closes one (the account
+// deletion use case). Until one is set, closing an account locks it.
+func (a *Service) SetAccountCloser(f AccountCloser) { a.closer = f }
