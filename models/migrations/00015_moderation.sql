@@ -49,13 +49,15 @@ CREATE TABLE moderated_pods (
 CREATE UNIQUE INDEX moderated_pods_domain ON moderated_pods (lower(domain));
 
 -- aspen_pod_state says what the admins decided about a host[:port]:
--- 0 nothing, 1 silenced, 2 blocked (a block wins over a silence).
+-- 0 nothing, 1 silenced, 2 blocked (a block wins over a silence). A rule
+-- names a domain (any port) or a host:port (that port only, for pods that
+-- share a host name); pod/federate's stateOf is the same rule in Go.
 -- +goose StatementBegin
 CREATE FUNCTION aspen_pod_state(host text) RETURNS smallint LANGUAGE sql STABLE AS $$
     SELECT COALESCE(max(CASE m.severity WHEN 'block' THEN 2 ELSE 1 END), 0)::smallint
-    FROM moderated_pods m
-    WHERE lower(split_part(host, ':', 1)) = lower(m.domain)
-       OR (m.subdomains AND lower(split_part(host, ':', 1)) LIKE '%.' || lower(m.domain))
+    FROM moderated_pods m, LATERAL (SELECT CASE WHEN position(':' IN m.domain) > 0 THEN lower(host)
+        ELSE lower(split_part(host, ':', 1)) END AS h) x
+    WHERE x.h = lower(m.domain) OR (m.subdomains AND x.h LIKE '%.' || lower(m.domain))
 $$;
 -- +goose StatementEnd
 

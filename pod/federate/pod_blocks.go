@@ -70,14 +70,18 @@ func stateOf(rules []models.ModeratedPod, host string) int {
 	if len(rules) == 0 {
 		return models.PodStateNone
 	}
-	h := strings.ToLower(host)
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
-		h = h[:i]
+	full := strings.ToLower(host)
+	name := full
+	if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.Contains(name[i:], "]") {
+		name = name[:i]
 	}
-	h = strings.TrimSuffix(h, ".")
 	state := models.PodStateNone
 	for _, r := range rules {
 		d := strings.ToLower(r.Domain)
+		h := name
+		if strings.Contains(d, ":") { // a host:port rule
+			h = full
+		}
 		if h == d || r.Subdomains && strings.HasSuffix(h, "."+d) {
 			if r.Severity == models.SeverityBlock {
 				return models.PodStateBlocked
@@ -147,8 +151,9 @@ type BlockInput struct {
 // ReasonMaxLen bounds the reason an admin gives for a block.
 const ReasonMaxLen = 1000
 
-// NormalizeDomain checks a domain an admin typed (a URL or host[:port] is
-// taken for its host name) and returns it in lower case.
+// NormalizeDomain checks a domain an admin typed (a URL is taken for its
+// host) and returns it in lower case. A port may follow (host:port): the
+// rule then holds for that port only, for pods that share a host name.
 func NormalizeDomain(raw string) (string, error) {
 	d := strings.ToLower(strings.TrimSpace(raw))
 	if strings.Contains(d, "://") {
@@ -156,10 +161,16 @@ func NormalizeDomain(raw string) (string, error) {
 			d = u.Host
 		}
 	}
-	d = strings.TrimSuffix(strings.TrimPrefix(d, "*."), ".")
-	if host, _, ok := strings.Cut(d, ":"); ok {
-		d = host
+	d = strings.TrimPrefix(d, "*.")
+	port := ""
+	if host, p, ok := strings.Cut(d, ":"); ok {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return "", errors.New("has a port that is not a number from 1 to 65535")
+		}
+		d, port = host, ":"+strconv.Itoa(n)
 	}
+	d = strings.TrimSuffix(d, ".")
 	if d == "" || len(d) > 253 {
 		return "", errors.New("is not a domain (such as pod.example.org)")
 	}
@@ -173,7 +184,7 @@ func NormalizeDomain(raw string) (string, error) {
 			}
 		}
 	}
-	return d, nil
+	return d + port, nil
 }
 
 func (a *Service) checkBlock(in *BlockInput) error {
