@@ -67,7 +67,7 @@ func (e *RateLimitError) Error() string {
 	if secs < 1 {
 		secs = 1
 	}
-	return fmt.Sprintf("you are doing that too often: please wait %d seconds and try again", secs)
+	return fmt.Sprintf("too many attempts, please wait %d seconds and try again", secs)
 }
 
 // Is makes errors.Is(err, ErrRateLimited) hold.

@@ -351,7 +351,7 @@ func TestCommentRateLimit(t *testing.T) {
 	if err != nil || secs < 1 || secs > 60 {
 		t.Errorf("Retry-After %q", r.Header.Get("Retry-After"))
 	}
-	if !strings.Contains(r.Body, "too often") {
+	if !strings.Contains(r.Body, "too many attempts, please wait") {
 		t.Errorf("the 429 page does not say why:\n%s", trim(r.Body))
 	}
 	if n, _ := p.Store.Count(ctx, `SELECT count(*) FROM comments WHERE text = 'one too many'`); n != 0 {
