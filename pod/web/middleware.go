@@ -105,7 +105,9 @@ func (s *Server) loadSession(c *gin.Context) {
 		case err == nil:
 			c.Set(ctxSession, sess)
 			c.Set(ctxToken, token)
-			s.app.Core.Seen(c.Request.Context(), sess.UserID)
+			if !strings.HasPrefix(c.Request.URL.Path, "/assets/") {
+				s.app.Core.Seen(c.Request.Context(), sess.UserID)
+			}
 		case errors.Is(err, pod.ErrUnauthenticated):
 			s.clearCookie(c, sessionCookie)
 		default:
