@@ -277,6 +277,19 @@ func TestReportMailsModerators(t *testing.T) {
 	if !strings.Contains(mail.Text, "a reason to report") || !strings.Contains(mail.Text, "/admin/reports") || strings.Contains(mail.Text, "hello") {
 		t.Errorf("the report mail:\n%s", mail.Text)
 	}
+
+	// An admin mails a user a password reset link from the user's page.
+	userName := uniqueName("forgetful")
+	p.NewUser(t, userName)
+	staff := *alice.Session
+	staff.Admin = true
+	if err := p.App.Moderation.SendPasswordReset(ctx, &staff, userID(t, p.Pod, userName)); err != nil {
+		t.Fatal(err)
+	}
+	reset := podtest.AwaitMail(t, userName+"@example.org", 30*time.Second)
+	if resetLink.FindString(reset.Text) == "" {
+		t.Errorf("the reset mail has no link:\n%s", reset.Text)
+	}
 }
 
 func reportInput(typ, id string) moderation.ReportInput {
@@ -505,5 +518,30 @@ func TestPodBlocksPagesAndCSV(t *testing.T) {
 	}
 	if list := admin.Get("/admin/blocks.csv").Body; !strings.Contains(list, "bad.example,block,true,harassment") || strings.Contains(list, "ok.example") {
 		t.Errorf("after the imports:\n%s", list)
+	}
+}
+
+// TestRecheckPodNow: "Check now" asks the pod at once and records the
+// answer (here, a refused connection); the pods page shows the admins'
+// decision about a pod with its reason.
+func TestRecheckPodNow(t *testing.T) {
+	p := podtest.New(t, func(o *pod.Options, _ *web.Options) { o.FederationInsecure = true })
+	ctx := context.Background()
+	admin := adminClient(t, p, "olga")
+	if _, err := p.Store.EnsurePod(ctx, "127.0.0.1:1", "http://127.0.0.1:1/"); err != nil {
+		t.Fatal(err)
+	}
+	mustStatus(t, admin.Post("/admin/pods/127.0.0.1:1/recheck", nil), http.StatusFound)
+	pd, err := p.Store.PodByHost(ctx, "127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pd.CheckedAt == nil || pd.OfflineSince == nil || !strings.HasPrefix(pd.LastError, "check:") {
+		t.Errorf("after the check: %+v", pd)
+	}
+	mustStatus(t, admin.Post("/admin/pods/unknown.example/recheck", nil), http.StatusNotFound)
+	mustStatus(t, admin.Post("/admin/blocks", url.Values{"domain": {"127.0.0.1:1"}, "severity": {"block"}, "reason": {"never answers"}}), http.StatusFound)
+	if page := admin.Get("/admin/pods").Body; !strings.Contains(page, "blocked") || !strings.Contains(page, "Reason: never answers") {
+		t.Errorf("the pods page does not show the block and its reason:\n%s", trim(page))
 	}
 }
