@@ -31,6 +31,8 @@ const (
 const (
 	RegistrationsOpen   = "open"
 	RegistrationsClosed = "closed"
+	// RegistrationsApproval: anyone may sign up, an admin approves.
+	RegistrationsApproval = "approval"
 )
 
 // Config is everything the pod can be told from outside.
@@ -53,7 +55,9 @@ type Config struct {
 	SecretKey string
 	// RSABits is the size of new users' RSA keys.
 	RSABits int
-	// Registrations is "open" or "closed" (invite codes still work).
+	// Registrations is "open", "closed" (invite codes still work) or
+	// "approval" (an admin approves each new account); admins can switch
+	// it at runtime, which overrides this.
 	Registrations string
 	// PodName is shown in the header and in NodeInfo.
 	PodName string
@@ -91,6 +95,40 @@ type Config struct {
 	// ConfirmSignups makes new users confirm their mail address (a link
 	// mailed at sign-up) before they can sign in; needs SMTP.
 	ConfirmSignups bool
+	// RateLimits bound the actions spammers repeat, per person (and five
+	// times that per client address): POD_RATELIMIT_POSTS, _COMMENTS,
+	// _LIKES, _CONVERSATIONS and _SIGNUPS (per address), each "N/window"
+	// such as "30/1m", or "off".
+	RateLimits RateLimits
+}
+
+// RateLimit is a number of actions per window (Count 0: no limit).
+type RateLimit struct {
+	Count  int
+	Window time.Duration
+}
+
+// RateLimits are the POD_RATELIMIT_* settings.
+type RateLimits struct {
+	Posts, Comments, Likes, Conversations, SignUps RateLimit
+}
+
+// parseRateLimit reads "N/window" (e.g. "30/1m") or "off".
+func parseRateLimit(s string) (RateLimit, error) {
+	s = strings.TrimSpace(s)
+	if s == "off" || s == "0" {
+		return RateLimit{}, nil
+	}
+	n, d, ok := strings.Cut(s, "/")
+	count, err := strconv.Atoi(strings.TrimSpace(n))
+	if !ok || err != nil || count < 1 {
+		return RateLimit{}, fmt.Errorf("must be a number of actions per window such as 30/1m, or off; got %q", s)
+	}
+	window, err := time.ParseDuration(strings.TrimSpace(d))
+	if err != nil || window < time.Second || window > 24*time.Hour {
+		return RateLimit{}, fmt.Errorf("must have a window from 1s to 24h such as 30/1m; got %q", s)
+	}
+	return RateLimit{Count: count, Window: window}, nil
 }
 
 // SMTP modes of POD_SMTP_TLS.
@@ -191,6 +229,13 @@ func parse(get func(string) string) (Config, error) {
 		WorkerConcurrency: 10,
 		RetryUnit:         time.Second,
 		SMTP:              SMTP{Port: 587, TLS: SMTPStartTLS},
+		RateLimits: RateLimits{
+			Posts:         RateLimit{20, time.Minute},
+			Comments:      RateLimit{30, time.Minute},
+			Likes:         RateLimit{60, time.Minute},
+			Conversations: RateLimit{10, time.Minute},
+			SignUps:       RateLimit{5, time.Hour},
+		},
 	}
 	var errs []error
 	str := func(name string, dst *string) {
@@ -279,6 +324,18 @@ func parse(get func(string) string) (Config, error) {
 	str("POD_SMTP_TLS", &c.SMTP.TLS)
 	str("POD_SMTP_FROM", &c.SMTP.From)
 	boolean("POD_CONFIRM_SIGNUPS", &c.ConfirmSignups)
+	for name, dst := range map[string]*RateLimit{"POD_RATELIMIT_POSTS": &c.RateLimits.Posts, "POD_RATELIMIT_COMMENTS": &c.RateLimits.Comments,
+		"POD_RATELIMIT_LIKES": &c.RateLimits.Likes, "POD_RATELIMIT_CONVERSATIONS": &c.RateLimits.Conversations,
+		"POD_RATELIMIT_SIGNUPS": &c.RateLimits.SignUps} {
+		if v := strings.TrimSpace(get(name)); v != "" {
+			l, err := parseRateLimit(v)
+			if err != nil {
+				errs = append(errs, &Error{name, err.Error()})
+				continue
+			}
+			*dst = l
+		}
+	}
 	c.FederationInsecure = c.Env == EnvDevelopment
 	insecureSet := boolean("POD_FEDERATION_INSECURE", &c.FederationInsecure)
 
@@ -290,8 +347,8 @@ func parse(get func(string) string) (Config, error) {
 	} else if c.Env == EnvProduction && !insecureSet {
 		c.FederationInsecure = false
 	}
-	if c.Registrations != RegistrationsOpen && c.Registrations != RegistrationsClosed {
-		errs = append(errs, &Error{"POD_REGISTRATIONS", fmt.Sprintf("must be %q or %q, got %q", RegistrationsOpen, RegistrationsClosed, c.Registrations)})
+	if c.Registrations != RegistrationsOpen && c.Registrations != RegistrationsClosed && c.Registrations != RegistrationsApproval {
+		errs = append(errs, &Error{"POD_REGISTRATIONS", fmt.Sprintf("must be %q, %q or %q, got %q", RegistrationsOpen, RegistrationsClosed, RegistrationsApproval, c.Registrations)})
 	}
 	if err := validHost(c.Host); err != nil {
 		errs = append(errs, &Error{"POD_HOST", err.Error()})

@@ -356,7 +356,7 @@ func (s *Store) SearchPeople(ctx context.Context, q string, limit int) ([]Person
 	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
 	var rows []PersonRow
 	err := s.conn(ctx).Raw(`SELECT `+personRowCols+` FROM people p LEFT JOIN profiles pr ON pr.person_id = p.id
-		WHERE NOT p.closed_account AND (lower(p.diaspora_id) = @q OR (COALESCE(pr.searchable, true) AND (
+		WHERE NOT p.closed_account AND p.pod_state < `+podStateBlockedSQL+` AND (lower(p.diaspora_id) = @q OR (COALESCE(pr.searchable, true) AND (
 			lower(p.diaspora_id) LIKE @like OR lower(pr.first_name || ' ' || pr.last_name) LIKE @like)))
 		ORDER BY (lower(p.diaspora_id) = @q) DESC, lower(p.diaspora_id) LIMIT @limit`,
 		map[string]any{"q": q, "like": like, "limit": limit}).Scan(&rows).Error

@@ -10,7 +10,8 @@ type PodUsage struct {
 	// Users counts the local accounts that are neither locked nor closed.
 	Users int64
 	// ActiveHalfyear and ActiveMonth count those of them seen since the
-	// given instants (last_seen_at, or created_at while never seen).
+	// given instants (last_seen_at: sign-up, sign-in and, at most every
+	// pod.SeenEvery, any signed-in request write it).
 	ActiveHalfyear int64
 	ActiveMonth    int64
 	// LocalPosts counts the status messages written here (public and
@@ -25,7 +26,7 @@ type PodUsage struct {
 func (s *Store) PodUsage(ctx context.Context, halfyearSince, monthSince time.Time) (PodUsage, error) {
 	var u PodUsage
 	err := s.conn(ctx).Raw(`WITH accounts AS (
-			SELECT COALESCE(u.last_seen_at, u.created_at) AS seen
+			SELECT u.last_seen_at AS seen
 			FROM users u JOIN people pe ON pe.owner_id = u.id
 			WHERE NOT u.locked AND NOT pe.closed_account),
 		locals AS (SELECT id FROM people WHERE owner_id IS NOT NULL)

@@ -143,7 +143,7 @@ func (s *Store) AspectStream(ctx context.Context, v Viewer, aspectIDs []int64, c
 // PublicStream lists every public post the pod knows.
 func (s *Store) PublicStream(ctx context.Context, v Viewer, c Cursor, limit int) ([]PostRow, error) {
 	return s.page(ctx, `SELECT p.id AS post_id, p.created_at AS sort_at FROM posts p
-		WHERE p.public AND (p.created_at, p.id) < (@ct, @cid) AND `+notFilteredSQL+`
+		WHERE p.public AND (p.created_at, p.id) < (@ct, @cid) AND p.pod_state = 0 AND `+notFilteredSQL+`
 		ORDER BY p.created_at DESC, p.id DESC LIMIT @limit`, pageArgs(v, c, limit, nil))
 }
 
@@ -181,7 +181,7 @@ func (s *Store) MentionsStream(ctx context.Context, v Viewer, c Cursor, limit in
 // PersonStream lists a person's posts that the viewer may see.
 func (s *Store) PersonStream(ctx context.Context, v Viewer, personID int64, c Cursor, limit int) ([]PostRow, error) {
 	return s.page(ctx, `SELECT p.id AS post_id, p.created_at AS sort_at FROM posts p
-		WHERE p.author_id = @author AND (p.created_at, p.id) < (@ct, @cid) AND `+visibleSQL+`
+		WHERE p.author_id = @author AND (p.created_at, p.id) < (@ct, @cid) AND p.pod_state < `+podStateBlockedSQL+` AND `+visibleSQL+`
 		AND NOT EXISTS (SELECT 1 FROM post_hides h WHERE h.user_id = @vuser AND h.post_id = p.id)
 		ORDER BY p.created_at DESC, p.id DESC LIMIT @limit`, pageArgs(v, c, limit, map[string]any{"author": personID}))
 }

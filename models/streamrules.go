@@ -24,7 +24,12 @@ const visibleSQL = `(p.public OR p.author_id = @vperson OR EXISTS (
 // notFilteredSQL drops posts the viewer hid and posts by people the viewer
 // ignores.
 const notFilteredSQL = `NOT EXISTS (SELECT 1 FROM post_hides h WHERE h.user_id = @vuser AND h.post_id = p.id)
-	AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @vuser AND b.person_id = p.author_id)`
+	AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @vuser AND b.person_id = p.author_id)
+	AND p.pod_state < ` + podStateBlockedSQL
+
+// podStateBlockedSQL is PodStateBlocked as SQL: posts by people of a pod
+// the admins blocked leave every stream (migration 00015).
+const podStateBlockedSQL = "2"
 
 // reasonSQL renders a stream reason bit as an SQL literal.
 func reasonSQL(bit int) string { return fmt.Sprint(bit) }

@@ -7,13 +7,18 @@ import (
 
 // User is a local account. Its identity is the Person it owns.
 type User struct {
-	ID                     int64
-	Username               string
-	Email                  string
-	EncryptedPassword      string
-	SerializedPrivateKey   string
-	Admin                  bool
-	Locked                 bool
+	ID                   int64
+	Username             string
+	Email                string
+	EncryptedPassword    string
+	SerializedPrivateKey string
+	Admin                bool
+	Locked               bool
+	// Moderator handles reports (admins do too).
+	Moderator bool
+	// PendingApproval: signed up while registrations needed an admin's
+	// approval; the account stays locked until an admin approves it.
+	PendingApproval        bool
 	InvitedByID            *int64
 	AutoFollowBack         bool
 	AutoFollowBackAspectID *int64

@@ -112,6 +112,12 @@ type Options struct {
 	// ConfirmSignups: a new account must open a link mailed to its
 	// address before it can sign in (POD_CONFIRM_SIGNUPS).
 	ConfirmSignups bool
+	// RateLimits bound posts, comments, likes, conversations and sign-ups
+	// per person and per address (a zero limit: none).
+	RateLimits RateLimits
+	// Approval makes approval-required the configured registrations
+	// mode (an admin's choice on the dashboard overrides it).
+	Approval bool
 }
 
 // Deps are the Core's collaborators.

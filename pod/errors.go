@@ -103,3 +103,12 @@ func RequireAdmin(s *Session) error {
 	}
 	return nil
 }
+
+// RequireModerator lets moderators and admins through. Everyone else,
+// signed out included, gets ErrNotFound, as on the admin pages.
+func RequireModerator(s *Session) error {
+	if s == nil || !(s.Admin || s.Moderator) {
+		return ErrNotFound
+	}
+	return nil
+}

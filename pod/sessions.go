@@ -24,11 +24,13 @@ const (
 // Session is a signed-in browser. It lives in Redis, so it survives restarts
 // of the pod and works across several serve processes.
 type Session struct {
-	UserID    int64     `json:"uid"`
-	PersonID  int64     `json:"pid"`
-	Username  string    `json:"name"`
-	GUID      string    `json:"guid"`
-	Admin     bool      `json:"admin"`
+	UserID   int64  `json:"uid"`
+	PersonID int64  `json:"pid"`
+	Username string `json:"name"`
+	GUID     string `json:"guid"`
+	Admin    bool   `json:"admin"`
+	// Moderator handles reports (admins do too; see RequireModerator).
+	Moderator bool      `json:"mod,omitempty"`
 	Remember  bool      `json:"remember"`
 	CreatedAt time.Time `json:"created"`
 	IP        string    `json:"ip"`
@@ -159,17 +161,9 @@ const (
 // Allow counts one attempt for a client address and reports whether it is
 // within the limit. IPv6 addresses are limited per /64.
 func (a *Core) Allow(ctx context.Context, what, clientIP string, limit int, window time.Duration) error {
-	key := a.redisPrefix + "rl:" + what + ":" + addressBucket(clientIP)
-	pipe := a.rdb.TxPipeline()
-	incr := pipe.Incr(ctx, key)
-	pipe.ExpireNX(ctx, key, window)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("rate limit: %w", err)
-	}
-	if incr.Val() > int64(limit) {
-		return ErrRateLimited
-	}
-	return nil
+	// One counter per kind and address, as CheckRateLimit keeps them; the
+	// error says when to try again (Retry-After).
+	return a.countAction(ctx, what, []string{addressBucket(clientIP)}, RateLimit{Count: limit, Window: window})
 }
 
 func addressBucket(ip string) string {

@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/aspenpod/aspen/cmd/internal/wire"
+	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod/accounts"
+	"github.com/aspenpod/aspen/pod/federate"
 )
 
 const adminUsage = `usage: pod admin <verb> [arguments]
@@ -23,6 +25,13 @@ const adminUsage = `usage: pod admin <verb> [arguments]
   fill-keys [--count N]       generate key pairs for the sign-up pool now
   close-account NAME          close an account for good: its data is deleted here and on the
                               pods that knew it, the name stays reserved (the worker does it)
+  role NAME --role moderator|admin [--revoke]
+                              grant or revoke a staff role (ends the user's sessions)
+  registrations open|closed|approval
+                              switch registrations now (as the admins' settings page does)
+  block-pod DOMAIN [--silence] [--no-subdomains] [--reason TEXT]
+                              block (or silence) a remote pod's domain
+  unblock-pod DOMAIN          lift a block or silence
 
 Load tooling (seed, bench) is the separate command podload (cmd/podload).
 `
@@ -44,6 +53,10 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	makeAdmin := fs.Bool("admin", false, "make the new user an admin")
 	revoke := fs.Bool("revoke", false, "revoke admin rights instead of granting them")
 	count := fs.Int("count", 0, "key pairs to have ready (default POD_KEY_POOL_SIZE)")
+	role := fs.String("role", "", "moderator or admin")
+	silence := fs.Bool("silence", false, "silence the pod instead of blocking it")
+	noSub := fs.Bool("no-subdomains", false, "leave the domain's subdomains alone")
+	reason := fs.String("reason", "", "why (shown to admins)")
 	// Accept the name before or after the flags.
 	var positional []string
 	for len(rest) > 0 {
@@ -75,13 +88,13 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 
 	switch verb {
-	case "create-user", "make-admin", "reset-password", "fill-keys", "close-account":
+	case "create-user", "make-admin", "reset-password", "fill-keys", "close-account", "role", "registrations", "block-pod", "unblock-pod":
 	default:
 		fmt.Fprint(stderr, adminUsage)
 		return usageError(fmt.Sprintf("admin: unknown verb %q", verb))
 	}
 	if verb != "fill-keys" && name == "" {
-		return usageError("admin " + verb + ": give a username")
+		return usageError("admin " + verb + ": give a username, mode or domain")
 	}
 	cfg, err := wire.LoadConfig()
 	if err != nil {
@@ -126,6 +139,33 @@ func admin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 			return err
 		}
 		fmt.Fprintf(stdout, "account of %s closed; the worker deletes its data and tells the other pods\n", name)
+	case "role":
+		if *role == "" {
+			return usageError("admin role: give --role moderator or --role admin")
+		}
+		if err := e.App.Moderation.SetRoleByName(ctx, name, *role, !*revoke); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %s role %s\n", name, *role, map[bool]string{true: "revoked", false: "granted"}[*revoke])
+	case "registrations":
+		if err := e.App.Moderation.SetRegistrations(ctx, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "registrations are now %s\n", strings.ToLower(name))
+	case "block-pod":
+		severity := models.SeverityBlock
+		if *silence {
+			severity = models.SeveritySilence
+		}
+		if err := e.App.Federate.OperatorBlockPod(ctx, federate.BlockInput{Domain: name, Subdomains: !*noSub, Severity: severity, Reason: *reason}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %s\n", name, severity)
+	case "unblock-pod":
+		if err := e.App.Federate.OperatorUnblockPod(ctx, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: no longer blocked or silenced\n", name)
 	case "fill-keys":
 		n := *count
 		if n == 0 {

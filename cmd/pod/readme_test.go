@@ -20,7 +20,7 @@ func runnable(args []string) bool {
 		if a == "--worker" {
 			return false
 		}
-		if strings.ContainsAny(a, "[]<>|…") || a == "..." || a == "N" || a == "E" || a == "P" || a == "NAME" || strings.Contains(a, "URL") {
+		if strings.ContainsAny(a, "[]<>|…") || a == "..." || a == "N" || a == "E" || a == "P" || a == "NAME" || a == "DOMAIN" || strings.Contains(a, "URL") {
 			return false
 		}
 	}

@@ -117,9 +117,19 @@ func checkPassword(pw, confirmation string) (field, msg string) {
 func (a *Service) SignUp(ctx context.Context, in SignUpInput) (*models.User, error) {
 	inv := in.validate()
 	in.InviteCode = strings.TrimSpace(in.InviteCode)
-	if !in.BypassRegistrations && !a.opt.RegistrationsOpen && in.InviteCode == "" {
+	mode, err := a.core.Registrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.BypassRegistrations {
+		mode = pod.RegistrationsOpen
+	}
+	if mode == pod.RegistrationsClosed && in.InviteCode == "" {
 		return nil, pod.ErrRegistrationsClosed
 	}
+	// With approval required, a sign-up without an invite waits, locked,
+	// for an admin (an invite link is the inviter's word for them).
+	pending := mode == pod.RegistrationsApproval && in.InviteCode == ""
 	if inv.Fields["username"] == "" {
 		if taken, err := a.usernameTaken(ctx, in.Username); err != nil {
 			return nil, err
@@ -143,6 +153,7 @@ func (a *Service) SignUp(ctx context.Context, in SignUpInput) (*models.User, err
 	}
 
 	var user *models.User
+	now := time.Now().UTC()
 	err = a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
 		var inviter *int64
 		if in.InviteCode != "" {
@@ -154,7 +165,7 @@ func (a *Service) SignUp(ctx context.Context, in SignUpInput) (*models.User, err
 			}
 			// As on diaspora*, a code's counter is spent only while
 			// registrations are closed.
-			if !a.opt.RegistrationsOpen && !in.BypassRegistrations {
+			if mode != pod.RegistrationsOpen {
 				if _, err := tx.UseInvitationCode(ctx, in.InviteCode); errors.Is(err, models.ErrNotFound) {
 					return &pod.InvalidError{Fields: map[string]string{}, Message: "this invite link has been used up"}
 				} else if err != nil {
@@ -171,6 +182,7 @@ func (a *Service) SignUp(ctx context.Context, in SignUpInput) (*models.User, err
 			Username: in.Username, Email: in.Email, EncryptedPassword: hash,
 			SerializedPrivateKey: sealed, Admin: in.Admin, InvitedByID: inviter,
 			Unconfirmed: a.confirmsSignUp(in),
+			Locked:      pending, PendingApproval: pending, LastSeenAt: &now,
 		}
 		if err := tx.CreateUser(ctx, user); err != nil {
 			return err
@@ -263,6 +275,9 @@ func (a *Service) SignIn(ctx context.Context, in SignInInput) (*pod.Session, str
 	if err != nil {
 		return nil, "", fmt.Errorf("check password of user %d: %w", user.ID, err)
 	}
+	if ok && user.PendingApproval {
+		return nil, "", ErrAwaitingApproval
+	}
 	if !ok || user.Locked {
 		return nil, "", pod.ErrBadCredentials
 	}
@@ -275,6 +290,9 @@ func (a *Service) SignIn(ctx context.Context, in SignInInput) (*pod.Session, str
 // SignInNewUser starts a session for an account SignUp just created, without
 // counting against the sign-in rate limit.
 func (a *Service) SignInNewUser(ctx context.Context, user *models.User, clientIP, userAgent string) (*pod.Session, string, error) {
+	if user.PendingApproval {
+		return nil, "", ErrAwaitingApproval
+	}
 	return a.newSession(ctx, user, SignInInput{ClientIP: clientIP, UserAgent: userAgent})
 }
 
@@ -285,13 +303,14 @@ func (a *Service) newSession(ctx context.Context, user *models.User, in SignInIn
 	}
 	s := &pod.Session{
 		UserID: user.ID, PersonID: person.ID, Username: user.Username, GUID: person.GUID,
-		Admin: user.Admin, Remember: in.Remember, CreatedAt: time.Now().UTC(),
+		Admin: user.Admin, Moderator: user.Moderator, Remember: in.Remember, CreatedAt: time.Now().UTC(),
 		IP: in.ClientIP, UserAgent: pod.Truncate(in.UserAgent, 200),
 	}
 	token, err := a.core.StartSession(ctx, s)
 	if err != nil {
 		return nil, "", err
 	}
+	a.core.Seen(ctx, user.ID)
 	return s, token, nil
 }
 
@@ -451,11 +470,20 @@ func (a *Service) InviteValid(ctx context.Context, token string) bool {
 	if err != nil {
 		return false
 	}
-	return a.opt.RegistrationsOpen || code.Count > 0
+	mode, _ := a.core.Registrations(ctx)
+	return mode == pod.RegistrationsOpen || code.Count > 0
 }
 
-// RegistrationsOpen reports whether anyone may sign up.
-func (a *Service) RegistrationsOpen() bool { return a.opt.RegistrationsOpen }
+// RegistrationsOpen reports whether anyone may sign up (perhaps to wait
+// for an admin's approval).
+func (a *Service) RegistrationsOpen(ctx context.Context) bool {
+	mode, _ := a.core.Registrations(ctx)
+	return mode != pod.RegistrationsClosed
+}
+
+// ErrAwaitingApproval: the account was made while registrations needed an
+// admin's approval, which it has not had yet.
+var ErrAwaitingApproval = errors.New("your account waits for an admin of this pod to approve it: you can sign in once they have")
 
 // UserCount counts the pod's accounts (front page, NodeInfo).
 func (a *Service) UserCount(ctx context.Context) (int64, error) { return a.store.CountUsers(ctx) }

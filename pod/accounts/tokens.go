@@ -169,3 +169,17 @@ func humanFor(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d hours", d/time.Hour)
 }
+
+// MailPasswordReset mails a user a password reset link, as "forgot your
+// password?" does (an admin's action on the user's page). It needs mail.
+func (a *Service) MailPasswordReset(ctx context.Context, userID int64) error {
+	if !a.core.MailEnabled() {
+		return ErrMailDisabled
+	}
+	user, err := a.store.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	return a.mailToken(ctx, user, models.TokenPasswordReset, user.Email, ResetValidFor,
+		"/users/password/edit?reset_password_token=", "password_reset", "Reset your password on "+a.opt.PodName)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/aspenpod/aspen/pod/contacts"
 	"github.com/aspenpod/aspen/pod/federate"
 	"github.com/aspenpod/aspen/pod/federate/documents"
+	"github.com/aspenpod/aspen/pod/moderation"
 	"github.com/aspenpod/aspen/pod/notifications"
 	"github.com/aspenpod/aspen/pod/photos"
 	"github.com/aspenpod/aspen/pod/polls"
@@ -34,6 +35,7 @@ type App struct {
 	Polls         *polls.Service
 	Federate      *federate.Service
 	Documents     *documents.Service
+	Moderation    *moderation.Service
 }
 
 // New builds the application.
@@ -55,6 +57,7 @@ func New(opt pod.Options, d pod.Deps) *App {
 	a.Federate = federate.New(core, a.Contacts, a.Posts)
 	a.Federate.SetPhotos(a.Photos)
 	a.Documents = documents.New(core)
+	a.Moderation = moderation.New(core, a.Accounts)
 	return a
 }
 

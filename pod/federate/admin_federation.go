@@ -41,6 +41,10 @@ type PodView struct {
 	CheckedAt *time.Time `json:"checked_at"`
 	// State is PodUp, PodFailing, PodGivenUp or PodUnknown.
 	State string `json:"state"`
+	// Moderation is the admins' decision about the pod ("block",
+	// "silence" or ""), with their reason.
+	Moderation       string `json:"moderation,omitempty"`
+	ModerationReason string `json:"moderation_reason,omitempty"`
 	// Deliveries: queued or being retried, given up, and sent (the last
 	// 30 days' records are kept).
 	Queued int64 `json:"queued"`
@@ -102,6 +106,7 @@ func (a *Service) PodsOverview(ctx context.Context, s *pod.Session) ([]PodView, 
 		default:
 			v.State = PodUnknown
 		}
+		v.Moderation, v.ModerationReason = a.decisionAbout(ctx, r.Host)
 		out = append(out, v)
 	}
 	return out, nil

@@ -241,6 +241,9 @@ func (a *Service) receive(ctx context.Context, body []byte, recipientGUID string
 	if err != nil {
 		return "", err
 	}
+	if a.idBlocked(ctx, env.Sender) {
+		return env.Sender, dropped("sender %s: %v", env.Sender, errPodBlocked)
+	}
 	if strings.HasPrefix(strings.TrimSpace(string(env.Payload)), "<account_migration") {
 		if done, err := a.migrationPrecheck(ctx, env.Payload); done || err != nil {
 			return env.Sender, err
@@ -298,6 +301,9 @@ func (l objectLookup) LookupObject(ctx context.Context, typ, guid string) (*fede
 // if it had been delivered (without fetching further). A failure is
 // ErrParentNotFound, so the delivery that needed it is retried.
 func (a *Service) fetchAndReceive(ctx context.Context, author, fetchType, guid string) error {
+	if a.idBlocked(ctx, author) {
+		return dropped("fetch %s %s from %s: %v", fetchType, guid, author, errPodBlocked)
+	}
 	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	body, err := a.discovery.FetchFrom(fctx, author, fetchType, guid)
@@ -354,6 +360,9 @@ func (a *Service) objectInfo(ctx context.Context, typ, guid string) (*federation
 // apply stores a verified entity; rcpt and rcptUser are the local
 // recipient of a private delivery (nil on the public route).
 func (a *Service) apply(ctx context.Context, res *receive.Result, depth int, rcpt *models.Person, rcptUser *models.User) error {
+	if a.idBlocked(ctx, entity.AuthorOf(res.Entity)) {
+		return dropped("%s by %s: %v", res.Entity.EntityName(), entity.AuthorOf(res.Entity), errPodBlocked)
+	}
 	author, err := a.store.PersonByDiasporaID(ctx, entity.AuthorOf(res.Entity))
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {

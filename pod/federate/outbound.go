@@ -131,6 +131,9 @@ func (a *Service) send(ctx context.Context, o outgoing) error {
 		if o.public && o.skipHost != "" && pod.EqualHost(r.PodHost, o.skipHost) || o.skipPerson != 0 && r.PersonID == o.skipPerson || a.core.OwnHost(r.PodHost) {
 			continue
 		}
+		if a.PodBlocked(ctx, r.PodHost) {
+			continue // contacts there are frozen while the block lasts
+		}
 		k := r.GUID
 		if o.public {
 			k = r.PodHost
@@ -598,6 +601,15 @@ func (a *Service) Deliver(ctx context.Context, taskID string, d tasks.Deliver, r
 	case target.State == models.DeliverySent || target.State == models.DeliveryFailed:
 		a.log.Info("federation: delivery done already, not sent again", "url", d.URL, "state", target.State)
 		return nil
+	}
+	if a.urlBlocked(ctx, d.URL) {
+		// Queued before the pod was blocked: not sent, finished.
+		msg := "not sent: " + errPodBlocked.Error()
+		a.log.Info("federation: delivery to a blocked pod not sent", "url", d.URL)
+		if err := a.store.SetDeliveryState(ctx, taskID, models.DeliveryFailed, retry, msg); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s: %s: %w", d.URL, msg, ErrDropped)
 	}
 	now := time.Now()
 	if target.OfflineSince != nil && now.Sub(*target.OfflineSince) > a.opt.PodGiveUpAfter {

@@ -32,6 +32,8 @@ type DiscoveryError struct {
 func (e *DiscoveryError) Error() string {
 	var why string
 	switch {
+	case errors.Is(e.Err, errPodBlocked):
+		why = "this pod does not federate with theirs"
 	case errors.Is(e.Err, federation.ErrNotFound):
 		why = "their pod does not know this person"
 	case errors.Is(e.Err, federation.ErrForbiddenAddress):
@@ -54,6 +56,9 @@ func (a *Service) RemotePerson(ctx context.Context, diasporaID string, refresh b
 	id := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(diasporaID), "acct:"))
 	if !entity.ValidDiasporaID(id) {
 		return nil, &pod.InvalidError{Fields: map[string]string{"q": "is not a diaspora* ID (user@pod.example)"}}
+	}
+	if a.idBlocked(ctx, id) {
+		return nil, &DiscoveryError{ID: id, Err: errPodBlocked}
 	}
 	known, err := a.store.PersonByDiasporaID(ctx, id)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
@@ -193,7 +198,7 @@ const publicFetchLimit = 15
 // goes through the normal receive checks (signature, author, public).
 func (a *Service) FetchPublicPosts(ctx context.Context, personID int64) error {
 	p, err := a.store.PersonByID(ctx, personID)
-	if err != nil || p.Local() || p.ClosedAccount {
+	if err != nil || p.Local() || p.ClosedAccount || a.PodBlocked(ctx, p.PodHost) {
 		return err
 	}
 	pd, err := a.store.PodByHost(ctx, p.PodHost)

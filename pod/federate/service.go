@@ -43,6 +43,7 @@ type Service struct {
 	discovery   *discovery.Client
 	stats       FederationStats
 	inboxWarned atomic.Int64 // when a received body last went to the outbox (Unix ns)
+	blocks      blockList    // the admins' decisions about other pods (pod_blocks.go)
 }
 
 // New builds the federation layer over core; received comments and

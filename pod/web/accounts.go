@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Server) home(c *gin.Context) {
-	p := homePage{Base: s.base(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen()}
+	p := homePage{Base: s.base(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen(c.Request.Context())}
 	if sess := session(c); sess != nil {
 		p.DiasporaID = sess.Username + "@" + s.app.Core.Options().Host
 	} else {
@@ -26,7 +26,11 @@ func (s *Server) home(c *gin.Context) {
 }
 
 func (s *Server) signUpPage(c *gin.Context) signUpPage {
-	return signUpPage{Base: s.base(c), Host: s.app.Core.Options().Host, Errors: map[string]string{}}
+	p := signUpPage{Base: s.base(c), Host: s.app.Core.Options().Host, Errors: map[string]string{}}
+	if info, err := s.app.Moderation.About(c.Request.Context()); err == nil {
+		p.Description, p.HasTerms, p.Approval = info.Description, info.Terms != "", info.Registrations == pod.RegistrationsApproval
+	}
+	return p
 }
 
 func (s *Server) signUpForm(c *gin.Context) {
@@ -40,7 +44,7 @@ func (s *Server) signUpForm(c *gin.Context) {
 		p.Message = "This invite link is not valid or has been used up."
 		p.InviteCode = ""
 	}
-	p.Closed = !s.app.Accounts.RegistrationsOpen() && p.InviteCode == ""
+	p.Closed = !s.app.Accounts.RegistrationsOpen(c.Request.Context()) && p.InviteCode == ""
 	code := http.StatusOK
 	if p.Closed {
 		code = http.StatusForbidden
@@ -94,6 +98,11 @@ func (s *Server) signUp(c *gin.Context) {
 	}
 	// Sign the new user in straight away, as diaspora* does.
 	sess, token, err := s.app.Accounts.SignInNewUser(ctx, user, c.ClientIP(), c.Request.UserAgent())
+	if errors.Is(err, accounts.ErrAwaitingApproval) {
+		s.flash(c, "notice", "Your account was created. An admin of this pod will look at it soon; you can sign in once they have approved it.")
+		c.Redirect(http.StatusFound, "/users/sign_in")
+		return
+	}
 	if err != nil {
 		s.flash(c, "notice", "Your account was created. Please sign in.")
 		c.Redirect(http.StatusFound, "/users/sign_in")
@@ -117,7 +126,7 @@ func (s *Server) signInForm(c *gin.Context) {
 		c.Redirect(http.StatusFound, safeReturnTo(signInReturnTo(c)))
 		return
 	}
-	s.render(c, http.StatusOK, "sign_in", signInPage{Base: s.base(c), ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen(),
+	s.render(c, http.StatusOK, "sign_in", signInPage{Base: s.base(c), ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen(c.Request.Context()),
 		ConfirmSignups: s.app.Accounts.ConfirmsSignUps()})
 }
 
@@ -143,7 +152,7 @@ func (s *Server) signIn(c *gin.Context) {
 			c.AbortWithStatusJSON(code, gin.H{"error": msg})
 			return
 		}
-		s.render(c, code, "sign_in", signInPage{Base: s.base(c), Login: in.Login, Remember: in.Remember, Message: msg, ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen(),
+		s.render(c, code, "sign_in", signInPage{Base: s.base(c), Login: in.Login, Remember: in.Remember, Message: msg, ReturnTo: signInReturnTo(c), RegistrationsOpen: s.app.Accounts.RegistrationsOpen(c.Request.Context()),
 			ConfirmSignups: s.app.Accounts.ConfirmsSignUps()})
 		return
 	}

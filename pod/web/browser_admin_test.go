@@ -34,7 +34,8 @@ func TestBrowserAdminPages(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("user_username"), "olga"),
 		chromedp.SendKeys(chromedp.ID("user_password"), "password1"))
 	olga.follow("the Sign in button", click(`form[action="/users/sign_in"] button[type=submit]`), 200)
-	olga.follow("the Admin link", click(`header.top a[href="/admin/pods"]`), 200)
+	olga.follow("the Admin link", click(`header.top a[href="/admin"]`), 200)
+	olga.follow("the pods link", click(`main a[href="/admin/pods"]`), 200)
 	if got := olga.text("main"); !strings.Contains(got, "down.example") || !strings.Contains(got, "given up") {
 		t.Fatalf("the pods page shows:\n%s", got)
 	}

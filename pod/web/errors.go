@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -26,7 +28,7 @@ func status(err error) (int, string, string) {
 	case pod.IsNotFound(err):
 		return http.StatusNotFound, "Page not found", "The page you asked for does not exist, or you are not allowed to see it."
 	case errors.Is(err, pod.ErrForbidden), errors.Is(err, pod.ErrRegistrationsClosed), errors.Is(err, posts.ErrIgnored),
-		errors.Is(err, accounts.ErrUnconfirmed):
+		errors.Is(err, accounts.ErrUnconfirmed), errors.Is(err, accounts.ErrAwaitingApproval):
 		return http.StatusForbidden, "Not allowed", err.Error()
 	case errors.Is(err, pod.ErrUnauthenticated):
 		return http.StatusUnauthorized, "Please sign in", err.Error()
@@ -56,6 +58,9 @@ var errBadRequest = errors.New("the request could not be understood")
 // to. Signed-out visitors who must sign in are sent to the sign-in page.
 func (s *Server) fail(c *gin.Context, err error) {
 	code, heading, msg := status(err)
+	if wait := pod.RetryAfter(err); wait > 0 {
+		c.Header("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+	}
 	if code == http.StatusInternalServerError {
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 	}

@@ -105,6 +105,9 @@ func (s *Server) loadSession(c *gin.Context) {
 		case err == nil:
 			c.Set(ctxSession, sess)
 			c.Set(ctxToken, token)
+			if !strings.HasPrefix(c.Request.URL.Path, "/assets/") {
+				s.app.Core.Seen(c.Request.Context(), sess.UserID)
+			}
 		case errors.Is(err, pod.ErrUnauthenticated):
 			s.clearCookie(c, sessionCookie)
 		default:
@@ -218,7 +221,7 @@ func (s *Server) base(c *gin.Context) BasePage {
 		b.Here = c.Request.URL.RequestURI()
 	}
 	if sess := session(c); sess != nil {
-		b.User = &CurrentUser{Username: sess.Username, GUID: sess.GUID, Admin: sess.Admin}
+		b.User = &CurrentUser{Username: sess.Username, GUID: sess.GUID, Admin: sess.Admin, Moderator: sess.Moderator}
 		if n, err := s.app.Notifications.UnreadNotifications(c.Request.Context(), sess); err == nil {
 			b.Unread = n
 		}

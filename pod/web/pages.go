@@ -35,6 +35,8 @@ type CurrentUser struct {
 	Username string
 	GUID     string
 	Admin    bool
+	// Moderator handles reports (admins do too).
+	Moderator bool
 }
 
 type homePage struct {
@@ -53,6 +55,11 @@ type signUpPage struct {
 	InviteCode string
 	Message    string
 	Errors     map[string]string
+	// Description is the pod's description, Approval that new accounts
+	// wait for an admin, HasTerms that /terms has the pod's terms.
+	Description string
+	Approval    bool
+	HasTerms    bool
 }
 
 type signInPage struct {

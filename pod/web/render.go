@@ -105,6 +105,7 @@ var funcs = template.FuncMap{
 	"when":             when,
 	"podState":         func(state string) string { return podStateNames[state] },
 	"commentLikeCtx":   commentLikeCtx,
+	"bytes":            humanBytes,
 	"plural": func(n int, one, many string) string {
 		if n == 1 {
 			return "1 " + one
@@ -114,3 +115,19 @@ var funcs = template.FuncMap{
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// humanBytes shows a size in bytes as B, KB, MB or GB (powers of 1024).
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	f, suffix := float64(n)/unit, "KB"
+	for _, s := range []string{"MB", "GB", "TB"} {
+		if f < unit {
+			break
+		}
+		f, suffix = f/unit, s
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64) + " " + suffix
+}

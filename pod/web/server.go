@@ -70,7 +70,7 @@ func New(app *app.App, opt Options, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{app: app, opt: opt, pages: pages, log: log, engine: e, crossOrigin: http.NewCrossOriginProtection()}
-	e.Use(s.recover, s.logRequests, s.securityHeaders, s.limitBody, s.loadSession, s.checkInput, s.csrf)
+	e.Use(s.recover, s.logRequests, s.securityHeaders, s.limitBody, s.loadSession, s.checkInput, s.csrf, s.rateLimit)
 	s.routes()
 	if opt.Extra != nil {
 		opt.Extra(e)
@@ -215,6 +215,7 @@ func (s *Server) routes() {
 
 	// Admins only; a 404 for everyone else.
 	s.adminRoutes()
+	s.moderationRoutes() // reports, dashboard, users, settings, pod blocks, terms, statistics
 	auth.GET("/tag_followings/manage", s.tagFollowings)
 	auth.POST("/tag_followings", s.followTag)
 	auth.DELETE("/tag_followings/:id", s.unfollowTag)

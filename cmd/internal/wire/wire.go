@@ -141,6 +141,8 @@ func Setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode Migrat
 	e.App = app.New(pod.Options{
 		Host: cfg.Host, BaseURL: cfg.BaseURL(), RSABits: cfg.RSABits, KeyPoolSize: cfg.KeyPoolSize,
 		RegistrationsOpen: cfg.Registrations == config.RegistrationsOpen, InviteCount: cfg.InviteCount,
+		Approval:       cfg.Registrations == config.RegistrationsApproval,
+		RateLimits:     rateLimits(cfg.RateLimits),
 		AvatarMaxBytes: cfg.AvatarMaxBytes, RedisPrefix: cfg.RedisPrefix,
 		PodName: cfg.PodName, NodeInfoCacheTTL: pod.DefaultNodeInfoCacheTTL,
 		FederationInsecure: cfg.FederationInsecure,
@@ -150,6 +152,12 @@ func Setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode Migrat
 	}, pod.Deps{Store: store, Sealer: sealer, Redis: e.RDB, Queue: e.Queue, Media: e.Media, Log: log})
 	ok = true
 	return e, nil
+}
+
+// rateLimits converts the configured limits into the use cases' terms.
+func rateLimits(r config.RateLimits) pod.RateLimits {
+	c := func(l config.RateLimit) pod.RateLimit { return pod.RateLimit{Count: l.Count, Window: l.Window} }
+	return pod.RateLimits{Posts: c(r.Posts), Comments: c(r.Comments), Likes: c(r.Likes), Conversations: c(r.Conversations), SignUps: c(r.SignUps)}
 }
 
 func dbError(cfg config.Config, err error) error {

@@ -165,9 +165,17 @@ func (a *Service) NodeInfo(ctx context.Context, version string) (*FederationDocu
 	if err != nil {
 		return nil, err
 	}
+	mode, err := a.core.Registrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := a.core.PodSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sw := fedhost.NodeInfoSoftware{
 		Name: pod.SoftwareName, Version: a.opt.Version, Repository: pod.SoftwareRepository,
-		NodeName: a.opt.PodName, OpenRegistrations: a.opt.RegistrationsOpen,
+		NodeName: a.opt.PodName, OpenRegistrations: mode == pod.RegistrationsOpen, NodeDescription: settings.Description,
 	}
 	if sw.Version == "" {
 		sw.Version = pod.SoftwareVersion()

@@ -13,6 +13,9 @@ type NodeInfoSoftware struct {
 	Homepage          string // 2.1 only; omitted when empty
 	NodeName          string // metadata.nodeName; omitted when empty
 	OpenRegistrations bool
+	// NodeDescription is metadata.nodeDescription (the admins' description
+	// of the pod); omitted when empty.
+	NodeDescription string
 }
 
 // NodeInfoVersion reports whether a NodeInfo version is served: 2.0 and 2.1
@@ -38,7 +41,15 @@ func NodeInfo(version string, sw NodeInfoSoftware, u models.PodUsage) ([]byte, e
 		LocalPosts:    &u.LocalPosts,
 		LocalComments: &u.LocalComments,
 		NodeName:      sw.NodeName,
+		Metadata:      nodeInfoMetadata(sw),
 	})
+}
+
+func nodeInfoMetadata(sw NodeInfoSoftware) map[string]any {
+	if sw.NodeDescription == "" {
+		return nil
+	}
+	return map[string]any{"nodeDescription": sw.NodeDescription}
 }
 
 // NodeInfoContentType is the content type of a NodeInfo document of the
