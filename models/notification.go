@@ -13,6 +13,7 @@ const (
 	NotifyLiked          = "liked"
 	NotifyReshared       = "reshared"
 	NotifyStartedSharing = "started_sharing"
+	NotifyPrivateMessage = "private_message"
 )
 
 // Notify records that actor did something of a type to a target (a post,
@@ -34,14 +35,16 @@ func (s *Store) Notify(ctx context.Context, userID int64, typ string, postID, pe
 
 // NotificationRow is a notification with its newest actors.
 type NotificationRow struct {
-	ID        int64
-	Type      string
-	PostID    *int64
-	PostGUID  *string `gorm:"column:post_guid"`
-	PersonID  *int64
-	Unread    bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID       int64
+	Type     string
+	PostID   *int64
+	PostGUID *string `gorm:"column:post_guid"`
+	PersonID *int64
+	// ConversationID is the conversation a private_message is about.
+	ConversationID *int64
+	Unread         bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 	// Actors are "guid|diaspora_id|first name|last name" strings, newest first.
 	Actors    []string `gorm:"-"`
 	ActorsRaw string
@@ -51,7 +54,7 @@ type NotificationRow struct {
 // about a post is only listed while the user may see the post.
 func (s *Store) Notifications(ctx context.Context, v Viewer, unreadOnly bool, typ string, limit, offset int) ([]NotificationRow, error) {
 	var rows []NotificationRow
-	err := s.conn(ctx).Raw(`SELECT n.id, n.type, n.post_id, p.guid AS post_guid, n.person_id, n.unread, n.created_at, n.updated_at,
+	err := s.conn(ctx).Raw(`SELECT n.id, n.type, n.post_id, p.guid AS post_guid, n.person_id, n.conversation_id, n.unread, n.created_at, n.updated_at,
 		(SELECT string_agg(pe.guid || '|' || pe.diaspora_id || '|' || COALESCE(pr.first_name, '') || '|' || COALESCE(pr.last_name, ''), E'\n' ORDER BY na.created_at DESC)
 			FROM notification_actors na JOIN people pe ON pe.id = na.person_id LEFT JOIN profiles pr ON pr.person_id = pe.id
 			WHERE na.notification_id = n.id) AS actors_raw

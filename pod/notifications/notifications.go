@@ -36,11 +36,12 @@ var notificationVerbs = map[string]string{
 	models.NotifyLiked:          "liked your post",
 	models.NotifyReshared:       "reshared your post",
 	models.NotifyStartedSharing: "started sharing with you",
+	models.NotifyPrivateMessage: "sent you a private message",
 }
 
 // NotificationTypes lists the notification types, for filters.
 var NotificationTypes = []string{models.NotifyAlsoCommented, models.NotifyCommentOnPost, models.NotifyLiked,
-	models.NotifyMentioned, models.NotifyReshared, models.NotifyStartedSharing}
+	models.NotifyMentioned, models.NotifyPrivateMessage, models.NotifyReshared, models.NotifyStartedSharing}
 
 // NotificationList is a page of notifications with unread counts.
 type NotificationList struct {
@@ -84,7 +85,10 @@ func (a *Service) Notifications(ctx context.Context, s *pod.Session, unreadOnly 
 				nv.Actors = append(nv.Actors, pod.PersonView{GUID: f[0], DiasporaID: f[1], Name: pod.PersonName(f[2], f[3], f[1]), Avatar: pod.AvatarOf("", "", "")})
 			}
 		}
-		if r.PostID != nil {
+		if r.ConversationID != nil {
+			nv.TargetType, nv.TargetID = "Conversation", *r.ConversationID
+			nv.Link = "/conversations/" + strconv.FormatInt(*r.ConversationID, 10)
+		} else if r.PostID != nil {
 			nv.TargetType, nv.TargetID, nv.TargetGUID = "Post", *r.PostID, pod.Deref(r.PostGUID)
 			nv.Link = "/posts/" + nv.TargetGUID
 		} else if r.PersonID != nil {
