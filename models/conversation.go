@@ -151,7 +151,7 @@ func (s *Store) ConversationsOf(ctx context.Context, v Viewer, before Cursor, li
 		FROM conversation_visibilities cv JOIN conversations c ON c.id = cv.conversation_id
 		LEFT JOIN LATERAL (SELECT m.text, m.author_id, m.guid FROM messages m WHERE m.conversation_id = c.id
 			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @user AND b.person_id = m.author_id)
-			ORDER BY m.created_at DESC, m.id DESC LIMIT 1) lm ON true
+			ORDER BY m.created_at DESC, m.guid DESC LIMIT 1) lm ON true
 		WHERE cv.person_id = @person AND NOT cv.hidden AND (cv.last_message_at, cv.conversation_id) < (@t, @id)
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @user AND b.person_id = c.author_id)
 		ORDER BY cv.last_message_at DESC, cv.conversation_id DESC LIMIT @limit`,
@@ -171,21 +171,32 @@ type MessageRow struct {
 	AuthorImageMed   string
 }
 
+// MessageCursor is a keyset position among a conversation's messages,
+// which are ordered by time and then GUID (the same on every pod).
+type MessageCursor struct {
+	Time time.Time
+	GUID string
+}
+
 // MessagesFor lists up to limit messages of a conversation the local user
 // v may read (the caller checked they take part), newest first, strictly
-// before the cursor; messages by people v ignores are left out.
-func (s *Store) MessagesFor(ctx context.Context, v Viewer, conversationID int64, before Cursor, limit int) ([]MessageRow, error) {
-	t, id := before.args()
+// before the cursor (zero: from the newest); messages by people v ignores
+// are left out.
+func (s *Store) MessagesFor(ctx context.Context, v Viewer, conversationID int64, before MessageCursor, limit int) ([]MessageRow, error) {
+	t, g := before.Time, before.GUID
+	if t.IsZero() {
+		t, g = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), ""
+	}
 	var rows []MessageRow
 	err := s.conn(ctx).Raw(`SELECT m.*, p.guid AS author_guid, p.diaspora_id AS author_diaspora_id,
 		COALESCE(pr.first_name, '') AS author_first_name, COALESCE(pr.last_name, '') AS author_last_name,
 		COALESCE(pr.image_url, '') AS author_image, COALESCE(pr.image_url_small, '') AS author_image_small,
 		COALESCE(pr.image_url_medium, '') AS author_image_med
 		FROM messages m JOIN people p ON p.id = m.author_id LEFT JOIN profiles pr ON pr.person_id = p.id
-		WHERE m.conversation_id = @c AND (m.created_at, m.id) < (@t, @id)
+		WHERE m.conversation_id = @c AND (m.created_at, m.guid) < (@t, @g)
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @user AND b.person_id = m.author_id)
-		ORDER BY m.created_at DESC, m.id DESC LIMIT @limit`,
-		map[string]any{"c": conversationID, "user": v.UserID, "t": t, "id": id, "limit": limit}).Scan(&rows).Error
+		ORDER BY m.created_at DESC, m.guid DESC LIMIT @limit`,
+		map[string]any{"c": conversationID, "user": v.UserID, "t": t, "g": g, "limit": limit}).Scan(&rows).Error
 	return rows, translate(err, "messages")
 }
 
@@ -208,7 +219,7 @@ func (s *Store) MessageByID(ctx context.Context, id int64) (*Message, error) {
 func (s *Store) MessagesOfConversation(ctx context.Context, c *Conversation, limit int) ([]Message, error) {
 	var ms []Message
 	err := s.conn(ctx).Where("conversation_id = ? AND author_id = ?", c.ID, c.AuthorID).
-		Order("created_at, id").Limit(limit).Find(&ms).Error
+		Order("created_at, guid").Limit(limit).Find(&ms).Error
 	return ms, translate(err, "messages of conversation")
 }
 

@@ -44,7 +44,10 @@ CREATE TABLE messages (
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE UNIQUE INDEX messages_guid_idx ON messages (guid);
-CREATE INDEX messages_conversation_idx ON messages (conversation_id, created_at, id);
+-- A conversation's messages in order: by time (whole seconds, as the
+-- protocol carries it), ties broken by GUID, so that every pod shows them
+-- in the same order.
+CREATE INDEX messages_conversation_idx ON messages (conversation_id, created_at, guid);
 CREATE INDEX messages_author_idx ON messages (author_id);
 
 -- A private_message notification leads to the conversation it is about.

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -157,7 +158,7 @@ func (a *Service) Create(ctx context.Context, s *pod.Session, in Input) (*Conver
 		if err := a.checkRecipients(ctx, tx, s, rcpts); err != nil {
 			return err
 		}
-		now := time.Now().UTC()
+		now := now()
 		c := &models.Conversation{GUID: pod.NewGUID(), AuthorID: s.PersonID, Subject: subject, CreatedAt: now, LastMessageAt: now}
 		if err := tx.CreateConversation(ctx, c, append([]int64{s.PersonID}, rcpts...)); err != nil {
 			return err
@@ -233,7 +234,7 @@ func (a *Service) Reply(ctx context.Context, s *pod.Session, conversationID int6
 	}
 	var msgID int64
 	err := a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
-		m := &models.Message{GUID: pod.NewGUID(), ConversationID: conversationID, AuthorID: s.PersonID, Text: text, CreatedAt: time.Now().UTC()}
+		m := &models.Message{GUID: pod.NewGUID(), ConversationID: conversationID, AuthorID: s.PersonID, Text: text, CreatedAt: now()}
 		if err := a.addMessage(ctx, tx, out, m); err != nil {
 			return err
 		}
@@ -244,7 +245,7 @@ func (a *Service) Reply(ctx context.Context, s *pod.Session, conversationID int6
 	if err != nil {
 		return nil, err
 	}
-	rows, err := a.store.MessagesFor(ctx, v, conversationID, models.Cursor{}, MessagePage)
+	rows, err := a.store.MessagesFor(ctx, v, conversationID, models.MessageCursor{}, MessagePage)
 	if err != nil {
 		return nil, err
 	}
@@ -406,13 +407,9 @@ func (a *Service) Show(ctx context.Context, s *pod.Session, id int64, before str
 	if err := pod.RequireUser(s); err != nil {
 		return nil, err
 	}
-	var cur models.Cursor
-	if before != "" {
-		c, err := pod.DecodeCursor(before)
-		if err != nil {
-			return nil, err
-		}
-		cur = c
+	cur, err := decodeMessageCursor(before)
+	if err != nil {
+		return nil, err
 	}
 	v := pod.Viewer(s)
 	c, vis, err := a.store.ConversationFor(ctx, v, id)
@@ -431,7 +428,7 @@ func (a *Service) Show(ctx context.Context, s *pod.Session, id int64, before str
 	if len(rows) > MessagePage {
 		rows = rows[:MessagePage]
 		last := rows[len(rows)-1]
-		cv.Older = pod.EncodeCursor(models.Cursor{Time: last.CreatedAt, ID: last.ID})
+		cv.Older = strconv.FormatInt(last.CreatedAt.Unix(), 10) + "_" + last.GUID
 	}
 	cv.Messages = make([]MessageView, len(rows))
 	for i, r := range rows {
@@ -443,6 +440,25 @@ func (a *Service) Show(ctx context.Context, s *pod.Session, id int64, before str
 		return nil, err
 	}
 	return &cv, nil
+}
+
+// now is the time of a new conversation or message, in whole seconds as
+// the protocol carries it: every pod then orders the messages alike (by
+// time, then GUID).
+func now() time.Time { return time.Now().UTC().Truncate(time.Second) }
+
+// decodeMessageCursor reads the "older messages" cursor: Unix seconds and
+// a GUID; empty is the newest messages.
+func decodeMessageCursor(s string) (models.MessageCursor, error) {
+	if s == "" {
+		return models.MessageCursor{}, nil
+	}
+	sec, guid, ok := strings.Cut(s, "_")
+	n, err := strconv.ParseInt(sec, 10, 64)
+	if !ok || err != nil || n < 0 || !pod.UsernameRE.MatchString(guid) {
+		return models.MessageCursor{}, &pod.InvalidError{Message: "the page cursor is not valid"}
+	}
+	return models.MessageCursor{Time: time.Unix(n, 0).UTC(), GUID: guid}, nil
 }
 
 // Hide hides a conversation from the viewer's list ("delete" on
