@@ -279,12 +279,14 @@ func (s *Store) HideConversation(ctx context.Context, v Viewer, conversationID i
 		v.UserID, conversationID).Error, "hide conversation")
 }
 
-// UnreadMessages counts a participant's unread messages in conversations
-// they have not hidden.
-func (s *Store) UnreadMessages(ctx context.Context, personID int64) (int, error) {
+// UnreadMessages counts a local participant's unread messages in the
+// conversations they see: not hidden, not started by someone they ignore.
+func (s *Store) UnreadMessages(ctx context.Context, v Viewer) (int, error) {
 	var n int
-	err := s.conn(ctx).Raw(`SELECT COALESCE(sum(unread), 0) FROM conversation_visibilities WHERE person_id = ? AND unread > 0 AND NOT hidden`,
-		personID).Row().Scan(&n)
+	err := s.conn(ctx).Raw(`SELECT COALESCE(sum(cv.unread), 0) FROM conversation_visibilities cv JOIN conversations c ON c.id = cv.conversation_id
+		WHERE cv.person_id = ? AND cv.unread > 0 AND NOT cv.hidden
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ? AND b.person_id = c.author_id)`,
+		v.PersonID, v.UserID).Row().Scan(&n)
 	return n, translate(err, "unread messages")
 }
 

@@ -482,7 +482,7 @@ func (a *Service) UnreadCount(ctx context.Context, s *pod.Session) (int, error) 
 	if s == nil {
 		return 0, nil
 	}
-	return a.store.UnreadMessages(ctx, s.PersonID)
+	return a.store.UnreadMessages(ctx, pod.Viewer(s))
 }
 
 // Recipients lists whom the viewer may start a conversation with: their
