@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,7 +11,8 @@ import (
 
 // The conversation vectors (19): alice's conversation with bob, with its
 // first message, and bob's reply, received through the real private
-// receive endpoint by bob's pod (recipient role) and alice's (root role).
+// receive endpoint by bob's pod (recipient role) and alice's (root role),
+// in TestVectorsReceived.
 // That the pod builds the same payloads from the same data is
 // TestConversationEntitiesReproduceVector19 (pod/federate/fedhost).
 
@@ -114,49 +114,5 @@ func conversationVectorCases() []vecCase {
 			}},
 		{name: "19 message reply on the public route", role: roleRoot, setup: withLocalConversation, drop: "arrived on the public route",
 			send: func(e *vecEnv) delivery { return e.public("19_message_reply", e.bob) }},
-	}
-}
-
-// TestConversationVectorsReceived receives the conversation vectors as
-// TestVectorsReceived does the others: accepted ones are applied once,
-// refused ones leave a drop line naming the reason and no row behind.
-func TestConversationVectorsReceived(t *testing.T) {
-	for _, c := range conversationVectorCases() {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			e := startVecPod(t, c.role)
-			if c.setup != nil {
-				c.setup(e)
-			}
-			d := c.send(e)
-			before := tableCounts(t, e.p)
-			stats := e.p.App.Federate.Stats()
-			received, dropped := stats.Received.Load(), stats.Dropped.Load()
-			off := len(e.p.Log.String())
-			deliver(t, e.p, d.path, d.body)
-			drops := dropLines(e.p, off)
-			if c.drop == "" {
-				if len(drops) > 0 {
-					t.Fatalf("%s was dropped: %s", d.label, strings.Join(drops, "\n"))
-				}
-				if n := stats.Received.Load() - received; n != 1 {
-					t.Errorf("%s: %d deliveries applied, want 1", d.label, n)
-				}
-			} else {
-				if len(drops) != 1 || !strings.Contains(drops[0], c.drop) {
-					t.Errorf("%s: drop lines %q, want one naming %q", d.label, drops, c.drop)
-				}
-				if n := stats.Dropped.Load() - dropped; n != 1 {
-					t.Errorf("%s: %d deliveries dropped, want 1", d.label, n)
-				}
-				if diff := countsDiff(before, tableCounts(t, e.p)); diff != "" {
-					t.Errorf("%s was refused but changed rows: %s", d.label, diff)
-				}
-			}
-			if c.check != nil {
-				c.check(t, e)
-			}
-			noPanic(t, e.p)
-		})
 	}
 }
