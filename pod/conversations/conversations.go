@@ -486,8 +486,9 @@ func (a *Service) UnreadCount(ctx context.Context, s *pod.Session) (int, error) 
 }
 
 // Recipients lists whom the viewer may start a conversation with: their
-// mutual contacts, by name.
-func (a *Service) Recipients(ctx context.Context, s *pod.Session) ([]pod.PersonView, error) {
+// mutual contacts, by name; for an admin, who may write to anyone, also
+// the people asked for (chosen, e.g. from a profile's link).
+func (a *Service) Recipients(ctx context.Context, s *pod.Session, chosen ...int64) ([]pod.PersonView, error) {
 	if err := pod.RequireUser(s); err != nil {
 		return nil, err
 	}
@@ -495,9 +496,29 @@ func (a *Service) Recipients(ctx context.Context, s *pod.Session) ([]pod.PersonV
 	if err != nil {
 		return nil, err
 	}
-	out := make([]pod.PersonView, len(rows))
-	for i, r := range rows {
-		out[i] = pod.PersonViewOf(r)
+	out := make([]pod.PersonView, 0, len(rows)+len(chosen))
+	listed := map[int64]bool{s.PersonID: true}
+	for _, r := range rows {
+		out = append(out, pod.PersonViewOf(r))
+		listed[r.ID] = true
+	}
+	if !s.Admin {
+		return out, nil
+	}
+	var extra []int64
+	for _, id := range chosen {
+		if !listed[id] {
+			extra = append(extra, id)
+		}
+	}
+	people, err := a.store.PeopleByIDs(ctx, extra)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range extra {
+		if p, ok := people[id]; ok {
+			out = append(out, pod.PersonViewOf(p))
+		}
 	}
 	return out, nil
 }

@@ -91,25 +91,31 @@ func (s *Server) conversations(c *gin.Context) {
 // newConversation shows the form: GET /conversations/new (?person_id= or
 // diaspora*'s ?contact_id= choose a recipient).
 func (s *Server) newConversation(c *gin.Context) {
-	page, err := s.newConversationPage(c)
+	var chosen []int64
+	if id, err := strconv.ParseInt(c.Query("person_id"), 10, 64); err == nil {
+		chosen = append(chosen, id)
+	}
+	if id, err := strconv.ParseInt(c.Query("contact_id"), 10, 64); err == nil {
+		if ids, err := s.app.Conversations.PeopleOfContacts(c.Request.Context(), session(c), []int64{id}); err == nil {
+			chosen = append(chosen, ids[0])
+		}
+	}
+	page, err := s.newConversationPage(c, chosen)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if id, err := strconv.ParseInt(c.Query("person_id"), 10, 64); err == nil {
-		page.Chosen[id] = true
-	}
-	if id, err := strconv.ParseInt(c.Query("contact_id"), 10, 64); err == nil {
-		if ids, err := s.app.Conversations.PeopleOfContacts(c.Request.Context(), session(c), []int64{id}); err == nil {
-			page.Chosen[ids[0]] = true
-		}
-	}
 	s.render(c, http.StatusOK, "conversation_new", page)
 }
 
-func (s *Server) newConversationPage(c *gin.Context) (newConversationPage, error) {
-	rcpts, err := s.app.Conversations.Recipients(c.Request.Context(), session(c))
-	return newConversationPage{Base: s.base(c), Recipients: rcpts, Chosen: map[int64]bool{}, MaxText: conversations.MaxText}, err
+// newConversationPage is the form with the chosen recipients ticked.
+func (s *Server) newConversationPage(c *gin.Context, chosen []int64) (newConversationPage, error) {
+	rcpts, err := s.app.Conversations.Recipients(c.Request.Context(), session(c), chosen...)
+	page := newConversationPage{Base: s.base(c), Recipients: rcpts, Chosen: map[int64]bool{}, MaxText: conversations.MaxText}
+	for _, id := range chosen {
+		page.Chosen[id] = true
+	}
+	return page, err
 }
 
 // conversationParams are diaspora*'s fields for a new conversation.
@@ -145,15 +151,12 @@ func (s *Server) createConversation(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		page, perr := s.newConversationPage(c)
+		page, perr := s.newConversationPage(c, in.Recipients)
 		if perr != nil {
 			s.fail(c, perr)
 			return
 		}
 		page.Subject, page.Text, page.Errors, page.Message = in.Subject, in.Text, inv.Fields, inv.Message
-		for _, id := range in.Recipients {
-			page.Chosen[id] = true
-		}
 		s.render(c, http.StatusUnprocessableEntity, "conversation_new", page)
 		return
 	}

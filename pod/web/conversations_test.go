@@ -127,6 +127,21 @@ func TestConversationRoutes(t *testing.T) {
 			t.Errorf("recipient %d offered: %v, want %v", id, got, want)
 		}
 	}
+	// A mutual contact's profile links to the form; others' do not.
+	alicePerson, err := w.p.Store.PersonByID(context.Background(), w.aliceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := `href="/conversations/new?person_id=` + itoa(w.aliceID) + `"`
+	if b := mustStatus(t, w.bob.Get("/people/"+alicePerson.GUID), http.StatusOK).Body; !strings.Contains(b, link) {
+		t.Error("bob's view of alice's profile has no Send a message link")
+	}
+	if b := mustStatus(t, w.dave.Get("/people/"+alicePerson.GUID), http.StatusOK).Body; strings.Contains(b, link) {
+		t.Error("dave (alice shares with him, he does not share back) is offered to write to her")
+	}
+	if b := mustStatus(t, w.bob.Get("/conversations/new?person_id="+itoa(w.aliceID)), http.StatusOK).Body; !strings.Contains(b, `value="`+itoa(w.aliceID)+`" checked`) {
+		t.Error("the form does not tick the person asked for")
+	}
 	id := startConversation(t, w.alice, "Weekend trip", "**Shall we go?** ask @{bob@pod.test} and @{dave@pod.test}", w.bobID, w.carolID)
 
 	// bob: one unread message in the header and a notification.
@@ -324,6 +339,13 @@ func TestConversationByAdmin(t *testing.T) {
 	}
 	admin := w.p.Client()
 	mustStatus(t, admin.SignIn("dave", "password1", false), http.StatusFound)
+	// The form offers the person asked for to the admin (not a contact).
+	if b := mustStatus(t, admin.Get("/conversations/new?person_id="+itoa(w.erinID)), http.StatusOK).Body; !strings.Contains(b, `value="`+itoa(w.erinID)+`" checked`) {
+		t.Error("the admin's form does not offer erin")
+	}
+	if b := mustStatus(t, w.bob.Get("/conversations/new?person_id="+itoa(w.erinID)), http.StatusOK).Body; strings.Contains(b, `value="`+itoa(w.erinID)+`"`) {
+		t.Error("a non-admin's form offers someone who is not a mutual contact")
+	}
 	id := startConversation(t, admin, "Welcome", "Welcome to the pod!", w.erinID)
 	if b := mustStatus(t, w.erin.Get("/conversations/"+id), http.StatusOK).Body; !strings.Contains(b, "Welcome to the pod!") {
 		t.Errorf("erin does not get the welcome message:\n%s", trim(b))
