@@ -214,6 +214,36 @@ func TestConversationAcrossThreePods(t *testing.T) {
 	if got := convOf(t, alice, guid); got == nil || slices.Contains(messageTexts(got), "forged") {
 		t.Errorf("alice sees %v", messageTexts(got))
 	}
+
+	// erin ignores bob: his next message is refused on her pod (a log
+	// line), alice still gets it.
+	bobOn3, err := pod3.Store.PersonByDiasporaID(ctx, bob.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pod3.App.Contacts.Block(ctx, erin.s, bobOn3.ID); err != nil {
+		t.Fatal(err)
+	}
+	settled(t, pod1, pod2, pod3)
+	off3log := len(pod3.Log.String())
+	c2, err := pod2.Store.ConversationByGUID(ctx, guid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if _, err := pod2.App.Conversations.Reply(ctx, bob.s, c2.ID, "erin will not see this"); err != nil {
+		t.Fatal(err)
+	}
+	settled(t, pod1, pod2, pod3)
+	if drops := dropLines(pod3, off3log); len(drops) != 1 || !strings.Contains(drops[0], "ignores its author") {
+		t.Errorf("erin's pod: drop lines %q, want one saying she ignores bob", drops)
+	}
+	if n := count(t, pod3, "SELECT count(*) FROM messages WHERE text = 'erin will not see this'"); n != 0 {
+		t.Errorf("erin's pod stored the message of someone she ignores")
+	}
+	if got := convOf(t, alice, guid); got == nil || !slices.Contains(messageTexts(got), "erin will not see this") {
+		t.Errorf("alice does not get bob's message: %v", messageTexts(got))
+	}
 	noPanic(t, pod1)
 }
 
