@@ -145,8 +145,19 @@ func (s *Store) RepointContent(ctx context.Context, oldID, newID int64, remotePh
 			AND n2.notification_id = n.notification_id`,
 		`UPDATE notification_actors SET person_id = @new WHERE person_id = @old`,
 		`DELETE FROM notifications n USING notifications n2 WHERE n.person_id = @old AND n2.person_id = @new
-			AND n2.user_id = n.user_id AND n2.type = n.type AND n2.post_id IS NOT DISTINCT FROM n.post_id`,
+			AND n2.user_id = n.user_id AND n2.type = n.type AND n2.post_id IS NOT DISTINCT FROM n.post_id
+			AND n2.comment_id IS NOT DISTINCT FROM n.comment_id`,
 		`UPDATE notifications SET person_id = @new WHERE person_id = @old`,
+		// Conversations: the new identity takes the old one's place among
+		// the participants (keeping the larger unread count where it was
+		// in the conversation already) and authorship.
+		`WITH d AS (DELETE FROM conversation_visibilities v USING conversation_visibilities v2 WHERE v.person_id = @old
+				AND v2.person_id = @new AND v2.conversation_id = v.conversation_id RETURNING v.conversation_id, v.unread)
+			UPDATE conversation_visibilities v SET unread = GREATEST(v.unread, d.unread) FROM d
+			WHERE v.conversation_id = d.conversation_id AND v.person_id = @new`,
+		`UPDATE conversation_visibilities SET person_id = @new WHERE person_id = @old`,
+		`UPDATE conversations SET author_id = @new WHERE author_id = @old`,
+		`UPDATE messages SET author_id = @new WHERE author_id = @old`,
 	} {
 		if err := s.conn(ctx).Exec(q, args).Error; err != nil {
 			return translate(err, fmt.Sprintf("repoint content of person %d", oldID))
@@ -266,6 +277,9 @@ func (s *Store) PurgePerson(ctx context.Context, personID int64) error {
 		`DELETE FROM contacts WHERE person_id = @p`,
 		`DELETE FROM blocks WHERE person_id = @p`,
 		`DELETE FROM post_audiences WHERE person_id = @p`,
+		// As diaspora*'s AccountDeleter: the person leaves their
+		// conversations; the messages they wrote stay, from a closed account.
+		`DELETE FROM conversation_visibilities WHERE person_id = @p`,
 	} {
 		if err := s.conn(ctx).Exec(q, map[string]any{"p": personID}).Error; err != nil {
 			return translate(err, "purge person")

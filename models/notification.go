@@ -69,9 +69,11 @@ type NotificationRow struct {
 	PostGUID  *string `gorm:"column:post_guid"`
 	PersonID  *int64
 	CommentID *int64
-	Unread    bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// ConversationID is the conversation a private_message is about.
+	ConversationID *int64
+	Unread         bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 	// PostText is the text of the post the notification is about (only
 	// listed while the user may see it), CommentText that of the comment
 	// of a liked_comment notification.
@@ -94,7 +96,7 @@ const ActorFieldSep = "\x1f"
 // about a post is only listed while the user may see the post.
 func (s *Store) Notifications(ctx context.Context, v Viewer, unreadOnly bool, typ string, limit, offset int) ([]NotificationRow, error) {
 	var rows []NotificationRow
-	err := s.conn(ctx).Raw(`SELECT n.id, n.type, n.post_id, p.guid AS post_guid, n.person_id, n.comment_id, n.unread, n.created_at, n.updated_at,
+	err := s.conn(ctx).Raw(`SELECT n.id, n.type, n.post_id, p.guid AS post_guid, n.person_id, n.comment_id, n.conversation_id, n.unread, n.created_at, n.updated_at,
 		COALESCE(p.text, '') AS post_text, COALESCE(c.text, '') AS comment_text,
 		(SELECT count(*) FROM notification_actors na WHERE na.notification_id = n.id) AS actor_count,
 		(SELECT string_agg(a.line, E'\n' ORDER BY a.created_at DESC) FROM (

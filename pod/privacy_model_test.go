@@ -202,6 +202,8 @@ type model struct {
 	fails []string
 	// polls: the posts written with a poll (privacy_model_polls_test.go).
 	polls map[*mPost]*mPoll
+	// convs: the private conversations (privacy_model_conversations_test.go).
+	convs []*mConv
 }
 
 func (m *model) logf(format string, args ...any) {
@@ -563,6 +565,8 @@ func (m *model) step() {
 		{2, m.opDeleteAspect, false}, {2, m.opUnfollowTag, false}, {3, m.opDeleteComment, true}, {2, m.opUnlike, true},
 		{2, m.opParticipate, true}, {2, m.opUnhidePost, true},
 		{5, m.opVote, true},
+		{4, m.opStartConversation, false}, {4, m.opReply, false}, {2, m.opReadConversation, false}, {2, m.opHideConversation, false},
+		{2, m.opBlockInConversation, false},
 	}
 	total := 0
 	for _, o := range ops {
@@ -1315,6 +1319,7 @@ func (m *model) check(full bool) {
 			m.checkStreams(v, full)
 			m.checkSearch(v)
 			m.checkPhotos(v)
+			m.checkConversations(v)
 			if v != signedOut {
 				m.checkNotifications(v)
 			}
@@ -1596,6 +1601,13 @@ func (m *model) checkNotifications(v int) {
 		case "Person":
 			for x, U := range m.users {
 				if U.person == n.TargetID {
+					k.target = -1 - x
+				}
+			}
+		case "Conversation":
+			// One private_message notification per sender.
+			for x, U := range m.users {
+				if len(n.Actors) > 0 && strings.HasPrefix(n.Actors[0].DiasporaID, U.name+"@") {
 					k.target = -1 - x
 				}
 			}

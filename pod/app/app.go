@@ -11,6 +11,7 @@ import (
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/contacts"
+	"github.com/aspenpod/aspen/pod/conversations"
 	"github.com/aspenpod/aspen/pod/federate"
 	"github.com/aspenpod/aspen/pod/federate/documents"
 	"github.com/aspenpod/aspen/pod/moderation"
@@ -33,6 +34,7 @@ type App struct {
 	Notifications *notifications.Service
 	Photos        *photos.Service
 	Polls         *polls.Service
+	Conversations *conversations.Service
 	Federate      *federate.Service
 	Documents     *documents.Service
 	Moderation    *moderation.Service
@@ -50,12 +52,14 @@ func New(opt pod.Options, d pod.Deps) *App {
 		Notifications: notifications.New(core),
 		Photos:        photos.New(core),
 		Polls:         polls.New(core),
+		Conversations: conversations.New(core),
 	}
 	// People search discovers remote people through the federation layer,
 	// which is built after contacts (it applies received contacts).
 	a.Contacts = contacts.New(core, discoverer{a})
 	a.Federate = federate.New(core, a.Contacts, a.Posts)
 	a.Federate.SetPhotos(a.Photos)
+	a.Federate.SetConversations(a.Conversations)
 	a.Documents = documents.New(core)
 	a.Moderation = moderation.New(core, a.Accounts)
 	return a

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -507,16 +508,7 @@ func vectorCases() []vecCase {
 					t.Errorf("reshares_count %d", root.ResharesCount)
 				}
 			}},
-		// 19: serialization shape only in the README; this pod has no
-		// conversations yet.
-		{name: "19 conversation for bob", role: roleRecipient, drop: "conversation is not supported",
-			send: func(e *vecEnv) delivery {
-				return e.private("19_conversation", vectorPayload(e.t, "19_conversation"), e.alice, e.bob)
-			}},
-		{name: "19 message reply for alice", role: roleRoot, drop: "message is not supported",
-			send: func(e *vecEnv) delivery {
-				return e.private("19_message_reply", vectorPayload(e.t, "19_message_reply"), e.bob, e.alice)
-			}},
+		// 19 (conversations): conversationVectorCases.
 		{name: "20 participation on alice's pod", role: roleRoot,
 			send: func(e *vecEnv) delivery { return e.public("20_participation", e.bob) },
 			check: func(t *testing.T, e *vecEnv) {
@@ -811,7 +803,7 @@ func strPtr(s *string) any {
 // and a drop line naming the reason; every POST answers 202 and no job is
 // left in the queues.
 func TestVectorsReceived(t *testing.T) {
-	for _, c := range append(append(vectorCases(), derivedCases()...), pollVectorCases()...) {
+	for _, c := range slices.Concat(vectorCases(), derivedCases(), pollVectorCases(), conversationVectorCases()) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			e := startVecPod(t, c.role)

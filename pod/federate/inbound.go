@@ -402,6 +402,10 @@ func (a *Service) apply(ctx context.Context, res *receive.Result, depth int, rcp
 		return a.receiveEventParticipation(ctx, e, author)
 	case *entity.AccountDeletion:
 		return a.receiveAccountDeletion(ctx, author)
+	case *entity.Conversation:
+		return a.receiveConversation(ctx, e, author, rcpt)
+	case *entity.Message:
+		return a.receiveMessage(ctx, e, author, rcpt)
 	}
 	return dropped("%s is not supported by this pod yet", res.Entity.EntityName())
 }

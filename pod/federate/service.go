@@ -20,6 +20,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/contacts"
+	"github.com/aspenpod/aspen/pod/conversations"
 	"github.com/aspenpod/aspen/pod/federate/fedhost"
 	"github.com/aspenpod/aspen/pod/photos"
 	"github.com/aspenpod/aspen/pod/posts"
@@ -27,23 +28,25 @@ import (
 
 // Service is the federation layer.
 type Service struct {
-	core        *pod.Core
-	contacts    *contacts.Service
-	posts       *posts.Service
-	photos      *photos.Service
-	opt         pod.Options
-	store       *models.Store
-	sealer      *models.KeySealer
-	rdb         *redis.Client
-	queue       pod.Enqueuer
-	log         *slog.Logger
-	redisPrefix string
-	keys        *fedhost.Keys
-	http        *transport.Client
-	discovery   *discovery.Client
-	stats       FederationStats
-	inboxWarned atomic.Int64 // when a received body last went to the outbox (Unix ns)
-	blocks      blockList    // the admins' decisions about other pods (pod_blocks.go)
+	core     *pod.Core
+	contacts *contacts.Service
+	posts    *posts.Service
+	photos   *photos.Service
+	// conversations stores received conversations and messages.
+	conversations *conversations.Service
+	opt           pod.Options
+	store         *models.Store
+	sealer        *models.KeySealer
+	rdb           *redis.Client
+	queue         pod.Enqueuer
+	log           *slog.Logger
+	redisPrefix   string
+	keys          *fedhost.Keys
+	http          *transport.Client
+	discovery     *discovery.Client
+	stats         FederationStats
+	inboxWarned   atomic.Int64 // when a received body last went to the outbox (Unix ns)
+	blocks        blockList    // the admins' decisions about other pods (pod_blocks.go)
 }
 
 // New builds the federation layer over core; received comments and

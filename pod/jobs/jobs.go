@@ -43,6 +43,8 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 	dispatch(mux, log, run, tasks.TypeParticipated, app.Federate.DispatchParticipation)
 	dispatch(mux, log, run, tasks.TypePollVoted, app.Federate.DispatchPollVote)
 	accountHandlers(mux, app, log, run)
+	dispatch(mux, log, run, tasks.TypeConversationStarted, app.Federate.DispatchConversation)
+	dispatch(mux, log, run, tasks.TypeMessageSent, app.Federate.DispatchMessage)
 	// Tasks queued before events had types of their own (an upgraded pod).
 	mux.HandleFunc(tasks.TypeLegacyDispatch, func(ctx context.Context, t *asynq.Task) error {
 		var d tasks.LegacyDispatch

@@ -55,7 +55,7 @@ const ListExcerptLen = 140
 
 // NotificationTypes lists the notification types, for filters.
 var NotificationTypes = []string{models.NotifyAlsoCommented, models.NotifyCommentOnPost, models.NotifyLiked,
-	models.NotifyLikedComment, models.NotifyMentioned, models.NotifyMentionedInComment, models.NotifyReshared, models.NotifyStartedSharing}
+	models.NotifyLikedComment, models.NotifyMentioned, models.NotifyMentionedInComment, models.NotifyPrivateMessage, models.NotifyReshared, models.NotifyStartedSharing}
 
 // NotificationList is a page of notifications with unread counts.
 type NotificationList struct {
@@ -104,7 +104,10 @@ func (a *Service) Notifications(ctx context.Context, s *pod.Session, unreadOnly 
 		} else if r.PostText != "" {
 			nv.Excerpt = pod.Excerpt(r.PostText, ListExcerptLen)
 		}
-		if r.PostID != nil {
+		if r.ConversationID != nil {
+			nv.TargetType, nv.TargetID = "Conversation", *r.ConversationID
+			nv.Link = "/conversations/" + strconv.FormatInt(*r.ConversationID, 10)
+		} else if r.PostID != nil {
 			nv.TargetType, nv.TargetID, nv.TargetGUID = "Post", *r.PostID, pod.Deref(r.PostGUID)
 			nv.Link = "/posts/" + nv.TargetGUID
 		} else if r.PersonID != nil {

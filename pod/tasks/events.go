@@ -36,6 +36,13 @@ const (
 	// TypePollVoted: a local vote in a poll, or a remote one in a local
 	// post's poll to relay to the post's audience.
 	TypePollVoted = "federation:poll-voted"
+	// TypeConversationStarted: a local user started a private
+	// conversation, to send (with its first message) to its remote
+	// participants.
+	TypeConversationStarted = "federation:conversation-started"
+	// TypeMessageSent: a local user wrote in a conversation, to send to
+	// its remote participants.
+	TypeMessageSent = "federation:message-sent"
 )
 
 // Event is one of the event payloads below.
@@ -126,6 +133,24 @@ type PollVoted struct {
 // TaskType implements Event.
 func (*PollVoted) TaskType() string { return TypePollVoted }
 
+// ConversationStarted: ConversationID, started by a local user.
+type ConversationStarted struct {
+	EventKey
+	ConversationID int64 `json:"conversation_id"`
+}
+
+// TaskType implements Event.
+func (*ConversationStarted) TaskType() string { return TypeConversationStarted }
+
+// MessageSent: MessageID, written by a local user in a conversation.
+type MessageSent struct {
+	EventKey
+	MessageID int64 `json:"message_id"`
+}
+
+// TaskType implements Event.
+func (*MessageSent) TaskType() string { return TypeMessageSent }
+
 // TaskType implements Event.
 func (*PostPublished) TaskType() string { return TypePostPublished }
 
@@ -149,14 +174,16 @@ func (*Participated) TaskType() string { return TypeParticipated }
 
 // newEvent makes an empty event of a task type (nil for other types).
 var newEvent = map[string]func() Event{
-	TypePostPublished:  func() Event { return new(PostPublished) },
-	TypeCommentAdded:   func() Event { return new(CommentAdded) },
-	TypeLikeAdded:      func() Event { return new(LikeAdded) },
-	TypeRetracted:      func() Event { return new(Retracted) },
-	TypeProfileChanged: func() Event { return new(ProfileChanged) },
-	TypeContactChanged: func() Event { return new(ContactChanged) },
-	TypeParticipated:   func() Event { return new(Participated) },
-	TypePollVoted:      func() Event { return new(PollVoted) },
+	TypePostPublished:       func() Event { return new(PostPublished) },
+	TypeCommentAdded:        func() Event { return new(CommentAdded) },
+	TypeLikeAdded:           func() Event { return new(LikeAdded) },
+	TypeRetracted:           func() Event { return new(Retracted) },
+	TypeProfileChanged:      func() Event { return new(ProfileChanged) },
+	TypeContactChanged:      func() Event { return new(ContactChanged) },
+	TypeParticipated:        func() Event { return new(Participated) },
+	TypePollVoted:           func() Event { return new(PollVoted) },
+	TypeConversationStarted: func() Event { return new(ConversationStarted) },
+	TypeMessageSent:         func() Event { return new(MessageSent) },
 }
 
 // IsEvent reports whether a task type is an event's.

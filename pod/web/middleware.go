@@ -225,6 +225,9 @@ func (s *Server) base(c *gin.Context) BasePage {
 		if n, err := s.app.Notifications.UnreadNotifications(c.Request.Context(), sess); err == nil {
 			b.Unread = n
 		}
+		if n, err := s.app.Conversations.UnreadCount(c.Request.Context(), sess); err == nil {
+			b.UnreadMessages = n
+		}
 	}
 	if v, err := c.Cookie(flashCookie); err == nil && v != "" {
 		kind, enc, _ := strings.Cut(v, ":")

@@ -21,6 +21,8 @@ type BasePage struct {
 	Alert     string
 	// Unread counts the signed-in user's unread notifications.
 	Unread int
+	// UnreadMessages counts the signed-in user's unread private messages.
+	UnreadMessages int
 	// Nonce allows the page's one inline script under the CSP.
 	Nonce string
 	// Attributes are the signed-in user's data for scripts and clients.

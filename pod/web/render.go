@@ -84,7 +84,7 @@ var relationshipNames = map[string]string{
 
 var notificationTypeNames = map[string]string{
 	"also_commented": "Also commented", "comment_on_post": "Comments", "liked": "Likes",
-	"mentioned": "Mentions", "reshared": "Reshares", "started_sharing": "Started sharing",
+	"mentioned": "Mentions", "private_message": "Private messages", "reshared": "Reshares", "started_sharing": "Started sharing",
 	"mentioned_in_comment": "Mentions in comments", "liked_comment": "Comment likes",
 }
 

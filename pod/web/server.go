@@ -205,6 +205,7 @@ func (s *Server) routes() {
 	auth.POST("/blocks", s.createBlock)
 	auth.DELETE("/blocks/:id", s.deleteBlock)
 	auth.GET("/privacy", s.privacy)
+	s.conversationRoutes(auth)
 
 	// Notifications and tags.
 	auth.GET("/notifications", s.notifications)

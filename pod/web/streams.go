@@ -121,7 +121,7 @@ func (s *Server) showStream(c *gin.Context, q streams.StreamQuery, def streamDef
 		}
 		p.Base.Attributes = &userAttributes{ID: sess.PersonID, GUID: sess.GUID, Name: prof.Name, DiasporaID: prof.DiasporaID,
 			Avatar: pod.Avatar{Small: prof.AvatarSmall, Medium: prof.AvatarMedium, Large: prof.AvatarLarge},
-			Admin:  sess.Admin, NotificationsCount: p.Base.Unread, Aspects: as}
+			Admin:  sess.Admin, NotificationsCount: p.Base.Unread, UnreadMessagesCount: p.Base.UnreadMessages, Aspects: as}
 		if def.publisher || pub != nil {
 			if pub == nil {
 				pub = &publisherView{Sel: map[string]bool{}}
