@@ -10,6 +10,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/accounts"
+	"github.com/aspenpod/aspen/pod/archives"
 	"github.com/aspenpod/aspen/pod/contacts"
 	"github.com/aspenpod/aspen/pod/federate"
 	"github.com/aspenpod/aspen/pod/federate/documents"
@@ -33,6 +34,7 @@ type App struct {
 	Photos        *photos.Service
 	Polls         *polls.Service
 	Federate      *federate.Service
+	Archives      *archives.Service
 	Documents     *documents.Service
 }
 
@@ -54,6 +56,7 @@ func New(opt pod.Options, d pod.Deps) *App {
 	a.Contacts = contacts.New(core, discoverer{a})
 	a.Federate = federate.New(core, a.Contacts, a.Posts)
 	a.Federate.SetPhotos(a.Photos)
+	a.Archives = archives.New(core, a.Federate)
 	a.Documents = documents.New(core)
 	return a
 }

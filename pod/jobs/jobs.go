@@ -42,6 +42,7 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 	dispatch(mux, log, run, tasks.TypeContactChanged, app.Federate.DispatchContact)
 	dispatch(mux, log, run, tasks.TypeParticipated, app.Federate.DispatchParticipation)
 	dispatch(mux, log, run, tasks.TypePollVoted, app.Federate.DispatchPollVote)
+	dispatch(mux, log, run, tasks.TypeAccountMigrated, app.Federate.DispatchAccountMigration)
 	// Tasks queued before events had types of their own (an upgraded pod).
 	mux.HandleFunc(tasks.TypeLegacyDispatch, func(ctx context.Context, t *asynq.Task) error {
 		var d tasks.LegacyDispatch
@@ -82,6 +83,7 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 		return app.Federate.CheckPods(ctx)
 	})
 	photoHandlers(mux, app, log)
+	archiveHandlers(mux, app, log)
 	mux.HandleFunc(tasks.TypeMail, func(ctx context.Context, t *asynq.Task) error {
 		return sendMail(ctx, log, app.Core.Mailer(), t)
 	})
@@ -171,4 +173,5 @@ var Periodic = []struct {
 }{
 	{"@every 1h", tasks.NewPodsCheck},
 	{PhotosSweepSpec, tasks.NewPhotosSweep},
+	{ArchivesSweepSpec, tasks.NewArchivesSweep},
 }

@@ -149,14 +149,15 @@ func (*Participated) TaskType() string { return TypeParticipated }
 
 // newEvent makes an empty event of a task type (nil for other types).
 var newEvent = map[string]func() Event{
-	TypePostPublished:  func() Event { return new(PostPublished) },
-	TypeCommentAdded:   func() Event { return new(CommentAdded) },
-	TypeLikeAdded:      func() Event { return new(LikeAdded) },
-	TypeRetracted:      func() Event { return new(Retracted) },
-	TypeProfileChanged: func() Event { return new(ProfileChanged) },
-	TypeContactChanged: func() Event { return new(ContactChanged) },
-	TypeParticipated:   func() Event { return new(Participated) },
-	TypePollVoted:      func() Event { return new(PollVoted) },
+	TypePostPublished:   func() Event { return new(PostPublished) },
+	TypeCommentAdded:    func() Event { return new(CommentAdded) },
+	TypeLikeAdded:       func() Event { return new(LikeAdded) },
+	TypeRetracted:       func() Event { return new(Retracted) },
+	TypeProfileChanged:  func() Event { return new(ProfileChanged) },
+	TypeContactChanged:  func() Event { return new(ContactChanged) },
+	TypeParticipated:    func() Event { return new(Participated) },
+	TypePollVoted:       func() Event { return new(PollVoted) },
+	TypeAccountMigrated: func() Event { return new(AccountMigrated) },
 }
 
 // IsEvent reports whether a task type is an event's.
