@@ -38,12 +38,15 @@ const (
 	// MaxArchiveUpload is the largest upload (compressed or not).
 	MaxArchiveUpload = 64 << 20
 	// MaxArchiveJSON bounds the decompressed JSON (gzip bombs).
-	MaxArchiveJSON = 256 << 20
+	MaxArchiveJSON = 128 << 20
 	// MaxArchiveDepth bounds JSON nesting (the format needs 6).
 	MaxArchiveDepth = 32
 	maxArchivePosts = 200000
 	maxArchiveItems = 20000 // contacts, aspects, tags, blocks each
 )
+
+// importing admits one import at a time (see ImportArchive).
+var importing = make(chan struct{}, 1)
 
 // ImportResult says what an import did.
 type ImportResult struct {
@@ -300,6 +303,14 @@ func parseArchiveKey(s string) (*rsa.PrivateKey, error) {
 func (a *Service) ImportArchive(ctx context.Context, s *pod.Session, upload io.Reader) (*ImportResult, error) {
 	if err := pod.RequireUser(s); err != nil {
 		return nil, err
+	}
+	// One import at a time per process: an archive is held in memory
+	// while it is checked (up to MaxArchiveJSON and what it parses into).
+	select {
+	case importing <- struct{}{}:
+		defer func() { <-importing }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 	ar, err := ReadArchive(upload)
 	if err != nil {
