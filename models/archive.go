@@ -112,15 +112,34 @@ type ArchivePost struct {
 	RootAuthor *string // a reshare's root author (diaspora ID)
 }
 
-// OwnPostsAfter returns up to limit posts of author with IDs above
-// afterID, in ID order (keyset batches over posts_author idx via the
-// primary key).
-func (s *Store) OwnPostsAfter(ctx context.Context, authorID, afterID int64, limit int) ([]ArchivePost, error) {
+// OwnPostsBefore returns up to limit posts of author older than the
+// cursor (all from the newest when first), newest first: keyset batches
+// over posts_author_created_idx.
+func (s *Store) OwnPostsBefore(ctx context.Context, authorID int64, c Cursor, first bool, limit int) ([]ArchivePost, error) {
 	var rows []ArchivePost
 	err := s.conn(ctx).Raw(`SELECT p.*, rp.diaspora_id AS root_author FROM posts p
 		LEFT JOIN posts r ON r.id = p.root_id LEFT JOIN people rp ON rp.id = r.author_id
-		WHERE p.author_id = ? AND p.id > ? ORDER BY p.id LIMIT ?`, authorID, afterID, limit).Scan(&rows).Error
+		WHERE p.author_id = @author AND (@first OR (p.created_at, p.id) < (@t, @id))
+		ORDER BY p.created_at DESC, p.id DESC LIMIT @limit`,
+		map[string]any{"author": authorID, "first": first, "t": c.Time, "id": c.ID, "limit": limit}).Scan(&rows).Error
 	return rows, translate(err, "own posts")
+}
+
+// OwnPostIDsBefore is OwnPostsBefore for the IDs (and cursors) only.
+func (s *Store) OwnPostIDsBefore(ctx context.Context, authorID int64, c Cursor, first bool, limit int) ([]Cursor, error) {
+	var rows []struct {
+		ID        int64
+		CreatedAt time.Time
+	}
+	err := s.conn(ctx).Raw(`SELECT p.id, p.created_at FROM posts p
+		WHERE p.author_id = @author AND (@first OR (p.created_at, p.id) < (@t, @id))
+		ORDER BY p.created_at DESC, p.id DESC LIMIT @limit`,
+		map[string]any{"author": authorID, "first": first, "t": c.Time, "id": c.ID, "limit": limit}).Scan(&rows).Error
+	out := make([]Cursor, len(rows))
+	for i, r := range rows {
+		out[i] = Cursor{Time: r.CreatedAt, ID: r.ID}
+	}
+	return out, translate(err, "own post ids")
 }
 
 // CountOwnPosts counts a person's posts.
@@ -214,12 +233,27 @@ func (s *Store) OwnRelayablesAfter(ctx context.Context, v Viewer, kind string, a
 	return s.relayablesAfter(ctx, kind, `x.author_id = @vperson AND `+visibleSQL, v.args(map[string]any{"after": afterID, "limit": limit}))
 }
 
-// OthersRelayablesAfter returns up to limit comments, likes or poll votes
-// (kind) by other people on the person's own posts, with IDs above
-// afterID, in ID order.
-func (s *Store) OthersRelayablesAfter(ctx context.Context, personID int64, kind string, afterID int64, limit int) ([]ArchiveRelayable, error) {
-	return s.relayablesAfter(ctx, kind, `p.author_id = @vperson AND x.author_id <> @vperson`,
-		map[string]any{"vperson": personID, "after": afterID, "limit": limit})
+// OthersRelayablesOfPosts returns the comments, likes or poll votes
+// (kind) by other people than personID on the given posts (the person's
+// own), in ID order.
+func (s *Store) OthersRelayablesOfPosts(ctx context.Context, personID int64, kind string, postIDs []int64) ([]ArchiveRelayable, error) {
+	args := map[string]any{"vperson": personID, "posts": postIDs, "after": 0, "limit": 1 << 30}
+	// Each form reaches its rows through an index on the parent:
+	// comments_post_idx, likes_post_author_idx (likes of posts),
+	// likes_comment_author_idx (likes of comments), polls by post.
+	switch kind {
+	case "comment":
+		return s.relayablesAfter(ctx, kind, `x.post_id IN @posts AND x.author_id <> @vperson`, args)
+	case "like":
+		onPosts, err := s.relayablesAfter(ctx, kind, `x.comment_id IS NULL AND x.post_id IN @posts AND x.author_id <> @vperson`, args)
+		if err != nil {
+			return nil, err
+		}
+		onComments, err := s.relayablesAfter(ctx, kind, `x.comment_id IN (SELECT c2.id FROM comments c2 WHERE c2.post_id IN @posts)
+			AND x.author_id <> @vperson`, args)
+		return append(onPosts, onComments...), err
+	}
+	return s.relayablesAfter(ctx, kind, `pl.post_id IN @posts AND x.author_id <> @vperson`, args)
 }
 
 func (s *Store) relayablesAfter(ctx context.Context, kind, where string, args map[string]any) ([]ArchiveRelayable, error) {

@@ -38,6 +38,15 @@ CREATE TABLE archive_imports (
 CREATE UNIQUE INDEX archive_imports_old_idx ON archive_imports (lower(old_diaspora_id));
 CREATE INDEX archive_imports_user_idx ON archive_imports (user_id);
 
+-- An export reads a person's own comments, likes and votes in keyset
+-- batches by ID.
+CREATE INDEX comments_author_id_idx ON comments (author_id, id);
+CREATE INDEX likes_author_id_idx ON likes (author_id, id);
+CREATE INDEX poll_participations_author_id_idx ON poll_participations (author_id, id);
+
 -- +goose Down
+DROP INDEX poll_participations_author_id_idx;
+DROP INDEX likes_author_id_idx;
+DROP INDEX comments_author_id_idx;
 DROP TABLE archive_imports;
 DROP TABLE archive_exports;

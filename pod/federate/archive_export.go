@@ -182,13 +182,8 @@ func (aw *archiveWriter) write(ctx context.Context, userID int64) error {
 	aw.raw(`,"post_subscriptions":`)
 	aw.value(nonNil(subs))
 	aw.raw(`},"others_data":{"relayables":[`)
-	first = true
-	for _, kind := range []string{"comment", "like", "poll_participation"} {
-		if err := aw.relayables(ctx, &first, func(after int64) ([]models.ArchiveRelayable, error) {
-			return st.OthersRelayablesAfter(ctx, person.ID, kind, after, archiveBatch)
-		}, true); err != nil {
-			return err
-		}
+	if err := aw.othersRelayables(ctx, person.ID); err != nil {
+		return err
 	}
 	aw.raw("]}}\n")
 	return ctx.Err()
@@ -204,10 +199,12 @@ func nonNil(s []string) []string {
 // archiveTotal is the progress total: posts and relayables to write.
 func (a *Service) archiveTotal(ctx context.Context, personID int64) (int, error) {
 	n, err := a.store.Count(ctx, `SELECT
-		(SELECT count(*) FROM posts WHERE author_id = ?) +
-		(SELECT count(*) FROM comments c JOIN posts p ON p.id = c.post_id WHERE c.author_id = ? OR p.author_id = ?) +
-		(SELECT count(*) FROM likes l JOIN posts p ON p.id = l.post_id WHERE l.author_id = ? OR p.author_id = ?)`,
-		personID, personID, personID, personID, personID)
+		(SELECT count(*) FROM posts WHERE author_id = @p) +
+		(SELECT count(*) FROM comments WHERE author_id = @p) +
+		(SELECT count(*) FROM likes WHERE author_id = @p) +
+		(SELECT count(*) FROM comments c JOIN posts p ON p.id = c.post_id WHERE p.author_id = @p AND c.author_id <> @p) +
+		(SELECT count(*) FROM likes l JOIN posts p ON p.id = l.post_id WHERE p.author_id = @p AND l.author_id <> @p)`,
+		map[string]any{"p": personID})
 	return int(n), err
 }
 
@@ -263,10 +260,10 @@ func (aw *archiveWriter) posts(ctx context.Context, userID int64, author *models
 	pods = append(pods, fedhost.PodURL(a.opt.BaseURL))
 	podsJSON, _ := json.Marshal(pods)
 	aw.raw(`,"posts":[`)
-	var after int64
+	var cur models.Cursor
 	first := true
 	for {
-		rows, err := st.OwnPostsAfter(ctx, author.ID, after, archiveBatch)
+		rows, err := st.OwnPostsBefore(ctx, author.ID, cur, first, archiveBatch)
 		if err != nil {
 			return err
 		}
@@ -301,7 +298,7 @@ func (aw *archiveWriter) posts(ctx context.Context, userID int64, author *models
 		}
 		for i := range rows {
 			r := &rows[i]
-			after = r.ID
+			cur = models.Cursor{Time: r.CreatedAt, ID: r.ID}
 			var e entity.Entity
 			if r.Type == models.TypeReshare {
 				rs := fedhost.Reshare(&r.Post, author, nil, nil)
@@ -384,6 +381,45 @@ func (aw *archiveWriter) relayables(ctx context.Context, first *bool, next func(
 		}
 		aw.tick(len(rows))
 		if len(rows) < archiveBatch {
+			return ctx.Err()
+		}
+	}
+}
+
+// othersRelayables writes the comments, likes and votes of other people
+// on the user's posts, a batch of the user's posts at a time (the posts'
+// indexes find them).
+func (aw *archiveWriter) othersRelayables(ctx context.Context, personID int64) error {
+	st := aw.a.store
+	var cur models.Cursor
+	first, start := true, true
+	for {
+		batch, err := st.OwnPostIDsBefore(ctx, personID, cur, start, archiveBatch)
+		if err != nil {
+			return err
+		}
+		start = false
+		if len(batch) == 0 {
+			return ctx.Err()
+		}
+		ids := make([]int64, len(batch))
+		for i, c := range batch {
+			ids[i] = c.ID
+		}
+		cur = batch[len(batch)-1]
+		for _, kind := range []string{"comment", "like", "poll_participation"} {
+			done := false
+			if err := aw.relayables(ctx, &first, func(int64) ([]models.ArchiveRelayable, error) {
+				if done {
+					return nil, nil
+				}
+				done = true
+				return st.OthersRelayablesOfPosts(ctx, personID, kind, ids)
+			}, true); err != nil {
+				return err
+			}
+		}
+		if len(batch) < archiveBatch {
 			return ctx.Err()
 		}
 	}
