@@ -118,7 +118,11 @@ func badArchive(format string, args ...any) error {
 
 // ReadArchive reads an uploaded archive: gzip or plain JSON, within the
 // limits, parsed and checked against the format (see ParseArchive).
-func ReadArchive(r io.Reader) (*Archive, error) {
+func ReadArchive(r io.Reader) (*Archive, error) { return ReadArchiveWithin(r, MaxArchiveJSON) }
+
+// ReadArchiveWithin is ReadArchive with maxJSON bytes of decompressed
+// JSON at most (the fuzz target uses less than MaxArchiveJSON).
+func ReadArchiveWithin(r io.Reader, maxJSON int) (*Archive, error) {
 	br := bufio.NewReader(io.LimitReader(r, MaxArchiveUpload+1))
 	head, _ := br.Peek(2)
 	var src io.Reader = br
@@ -130,12 +134,12 @@ func ReadArchive(r io.Reader) (*Archive, error) {
 		defer gz.Close()
 		src = gz
 	}
-	data, err := io.ReadAll(io.LimitReader(src, MaxArchiveJSON+1))
+	data, err := io.ReadAll(io.LimitReader(src, int64(maxJSON)+1))
 	if err != nil {
 		return nil, badArchive("could not be read: %v", err)
 	}
-	if len(data) > MaxArchiveJSON {
-		return nil, badArchive("is larger than %d MB once decompressed", MaxArchiveJSON>>20)
+	if len(data) > maxJSON {
+		return nil, badArchive("is larger than %d MB once decompressed", maxJSON>>20)
 	}
 	return ParseArchive(data)
 }
