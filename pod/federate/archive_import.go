@@ -398,7 +398,7 @@ func (a *Service) ImportArchive(ctx context.Context, s *pod.Session, upload io.R
 		} else if err != nil {
 			return err
 		}
-		if err := a.importAccount(ctx, tx, s.UserID, me, ar, people, res); err != nil {
+		if err := a.importAccount(ctx, tx, out, s.UserID, me, ar, people, res); err != nil {
 			return err
 		}
 		if err := a.importPosts(ctx, tx, me, ar, people, res); err != nil {
@@ -418,7 +418,7 @@ func (a *Service) ImportArchive(ctx context.Context, s *pod.Session, upload io.R
 
 // importAccount recreates the profile, settings, aspects, contacts,
 // followed tags and blocks.
-func (a *Service) importAccount(ctx context.Context, tx *models.Store, userID int64, me *models.Person, ar *Archive,
+func (a *Service) importAccount(ctx context.Context, tx *models.Store, out *pod.Outbox, userID int64, me *models.Person, ar *Archive,
 	people map[string]*models.Person, res *ImportResult) error {
 	u := ar.Raw.User
 	prof, err := tx.ProfileOf(ctx, me.ID)
@@ -455,6 +455,16 @@ func (a *Service) importAccount(ctx context.Context, tx *models.Store, userID in
 		aspectIDs[strings.ToLower(name)] = as.ID
 		res.Aspects++
 	}
+	for _, b := range u.Blocks {
+		p := people[strings.ToLower(b)]
+		if p == nil || p.ID == me.ID {
+			continue
+		}
+		if _, err := tx.CreateBlock(ctx, userID, p.ID); err != nil {
+			return err
+		}
+		res.Blocks++
+	}
 	// Contacts the old account shared with: the same, receiving only
 	// (the other side's sharing comes back with their pod's answer to the
 	// migration), in their aspects.
@@ -466,11 +476,13 @@ func (a *Service) importAccount(ctx context.Context, tx *models.Store, userID in
 		if p == nil || p.ID == me.ID {
 			continue
 		}
+		if blocked, err := tx.Blocked(ctx, userID, p.ID); err != nil {
+			return err
+		} else if blocked || p.ClosedAccount {
+			continue
+		}
 		ct, err := tx.EnsureContact(ctx, userID, p.ID)
 		if err != nil {
-			return err
-		}
-		if err := tx.SetContactFlags(ctx, ct.ID, ct.Sharing, true); err != nil {
 			return err
 		}
 		for _, g := range c.Groups {
@@ -480,7 +492,7 @@ func (a *Service) importAccount(ctx context.Context, tx *models.Store, userID in
 				}
 			}
 		}
-		if err := tx.BackfillAuthor(ctx, userID, p.ID); err != nil {
+		if err := a.contacts.ShareAsImported(ctx, tx, out, userID, me.ID, ct, p); err != nil {
 			return err
 		}
 		res.Contacts++
@@ -499,16 +511,6 @@ func (a *Service) importAccount(ctx context.Context, tx *models.Store, userID in
 			}
 			res.Tags++
 		}
-	}
-	for _, b := range u.Blocks {
-		p := people[strings.ToLower(b)]
-		if p == nil || p.ID == me.ID {
-			continue
-		}
-		if _, err := tx.CreateBlock(ctx, userID, p.ID); err != nil {
-			return err
-		}
-		res.Blocks++
 	}
 	if u.AutoFollowBack != nil {
 		if err := tx.UpdateUserSettings(ctx, userID, *u.AutoFollowBack); err != nil {
