@@ -129,9 +129,15 @@ func (a *Service) Status(ctx context.Context, s *pod.Session) (*Status, error) {
 	return st, nil
 }
 
+// staleAfter is how long an export may go without progress before asking
+// again starts a new one (a running job records progress every second;
+// its task times out after 30 minutes).
+const staleAfter = time.Hour
+
 // Request queues a new export of the user's data, replacing the previous
 // one (whose files are deleted). While one is being made, asking again
-// changes nothing.
+// changes nothing, unless it has made no progress for staleAfter (its
+// worker died and its retries are over, or no worker runs).
 func (a *Service) Request(ctx context.Context, s *pod.Session) error {
 	if err := pod.RequireUser(s); err != nil {
 		return err
@@ -139,7 +145,7 @@ func (a *Service) Request(ctx context.Context, s *pod.Session) error {
 	var previous *models.ArchiveExport
 	err := a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
 		cur, err := tx.ExportOf(ctx, s.UserID)
-		if err == nil && (cur.State == models.ExportQueued || cur.State == models.ExportRunning) {
+		if err == nil && (cur.State == models.ExportQueued || cur.State == models.ExportRunning) && time.Since(cur.UpdatedAt) < staleAfter {
 			return nil
 		} else if err != nil && !errors.Is(err, models.ErrNotFound) {
 			return err

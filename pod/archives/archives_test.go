@@ -154,3 +154,41 @@ func BenchmarkExport50000Posts(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/(1<<20), "MB-json")
 }
+
+// TestRequestWhileWorking: asking again while an export is being made
+// changes nothing, unless it made no progress for an hour (its worker is
+// gone): then a new one replaces it, and the old job finds nothing to do.
+func TestRequestWhileWorking(t *testing.T) {
+	ctx := context.Background()
+	p := podtest.New(t)
+	u := p.NewUser(t, "asker")
+	if err := p.App.Archives.Request(ctx, u.Session); err != nil {
+		t.Fatal(err)
+	}
+	first, err := p.Store.ExportOf(ctx, u.Session.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.App.Archives.Request(ctx, u.Session); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := p.Store.ExportOf(ctx, u.Session.UserID); again.ID != first.ID {
+		t.Errorf("asking again while queued replaced the export")
+	}
+	if err := p.Store.Exec(ctx, `UPDATE archive_exports SET updated_at = now() - interval '2 hours' WHERE id = ?`, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.App.Archives.Request(ctx, u.Session); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := p.Store.ExportOf(ctx, u.Session.UserID)
+	if fresh.ID == first.ID || fresh.State != "queued" {
+		t.Errorf("a stale export was not replaced: %+v", fresh)
+	}
+	if err := p.App.Archives.Run(ctx, first.ID); err != nil {
+		t.Errorf("the replaced export's job: %v", err)
+	}
+	if st, _ := p.Store.ExportOf(ctx, u.Session.UserID); st.State != "queued" {
+		t.Errorf("the replaced export's job touched the new one: %+v", st)
+	}
+}
