@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -53,7 +54,9 @@ func TestExportPageAndArchive(t *testing.T) {
 	if _, err := p.App.Contacts.AddToAspect(ctx, frank.Session, frank.Aspects["Work"], mallory.Session.PersonID); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := p.App.Posts.CreatePost(ctx, alice.Session, posts.PostInput{Text: "hello #world", Audience: aspects.Selection{Public: true}})
+	photo := uploaded(t, p, c, "garden.png", testPNGAlpha(t))
+	pub, err := p.App.Posts.CreatePost(ctx, alice.Session, posts.PostInput{Text: "hello #world", Audience: aspects.Selection{Public: true},
+		Photos: []int64{photo.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,6 +208,9 @@ func TestExportPageAndArchive(t *testing.T) {
 			if post.Pods == nil || post.Users != nil || post.EntityData["public"] != true {
 				t.Errorf("public post: %s", raw)
 			}
+			if ph, _ := post.EntityData["photos"].([]any); len(ph) != 1 || !strings.Contains(string(mustJSONOf(t, ph[0])), photo.GUID) {
+				t.Errorf("public post's photos: %v", post.EntityData["photos"])
+			}
 		case lim.GUID:
 			if post.Users == nil || fmt.Sprint(*post.Users) != "[frank@pod.test]" || post.Pods != nil || post.EntityData["public"] != false {
 				t.Errorf("limited post: %s", raw)
@@ -230,6 +236,24 @@ func TestExportPageAndArchive(t *testing.T) {
 		t.Errorf("post_subscriptions: %v (want frank's family post she commented on)", u.Subscriptions)
 	}
 
+	// The photo zip holds the original.
+	zp := c.Get("/user/download_photos")
+	if zp.StatusCode != http.StatusOK || zp.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("photos download: %d", zp.StatusCode)
+	}
+	zrd, err := zip.NewReader(strings.NewReader(zp.Body), int64(len(zp.Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zrd.File) != 1 || !strings.HasPrefix(zrd.File[0].Name, photo.GUID+".") {
+		t.Errorf("photo zip: %d files", len(zrd.File))
+	} else if rc, err := zrd.File[0].Open(); err == nil {
+		b, _ := io.ReadAll(rc)
+		if !bytes.HasPrefix(b, []byte("\x89PNG")) && !bytes.HasPrefix(b, []byte("\xff\xd8")) && !bytes.HasPrefix(b, []byte("RIFF")) {
+			t.Errorf("the zipped photo is not an image")
+		}
+	}
+
 	// Kept 14 days, then swept with its file.
 	if n, err := p.App.Archives.Sweep(ctx, time.Now()); err != nil || n != 0 {
 		t.Errorf("sweep now: %d %v", n, err)
@@ -243,6 +267,15 @@ func TestExportPageAndArchive(t *testing.T) {
 	if _, _, err := p.Media.Open(ctx, e.ArchiveKey); err == nil {
 		t.Errorf("the swept archive's file is still there")
 	}
+}
+
+func mustJSONOf(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 type entityJSON struct {
