@@ -11,7 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/models"
@@ -44,6 +47,10 @@ const (
 	maxArchivePosts = 200000
 	maxArchiveItems = 20000 // contacts, aspects, tags, blocks each
 )
+
+// ImportDiscoveryTime bounds how long an import looks for the people its
+// archive names (contacts and blocks).
+const ImportDiscoveryTime = 2 * time.Minute
 
 // importing admits one import at a time (see ImportArchive).
 var importing = make(chan struct{}, 1)
@@ -354,29 +361,51 @@ func (a *Service) ImportArchive(ctx context.Context, s *pod.Session, upload io.R
 	default:
 		return nil, err
 	}
-	// People the archive names: discovered before the transaction.
+	// People the archive names: discovered before the transaction, eight
+	// at a time, for ImportDiscoveryTime at most (who is not found by
+	// then is left out and listed).
 	u := ar.Raw.User
 	people := map[string]*models.Person{}
-	resolve := func(id string) {
-		id = strings.ToLower(id)
-		if _, ok := people[id]; ok {
-			return
-		}
-		p, err := a.RemotePerson(ctx, id, false)
-		if err != nil {
-			people[id] = nil
-			res.Unresolved = append(res.Unresolved, id)
-			return
-		}
-		people[id] = p
-	}
+	var ids []string
 	for _, c := range u.Contacts {
 		if *c.Receiving {
-			resolve(*c.AccountID)
+			ids = append(ids, strings.ToLower(*c.AccountID))
 		}
 	}
 	for _, b := range u.Blocks {
-		resolve(b)
+		ids = append(ids, strings.ToLower(b))
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	dctx, cancel := context.WithTimeout(ctx, ImportDiscoveryTime)
+	found := make([]*models.Person, len(ids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-dctx.Done():
+				return
+			}
+			if p, err := a.RemotePerson(dctx, id, false); err == nil {
+				found[i] = p
+			}
+		}()
+	}
+	wg.Wait()
+	cancel()
+	for i, id := range ids {
+		people[id] = found[i]
+		if found[i] == nil {
+			res.Unresolved = append(res.Unresolved, id)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	var sig string
 	if res.Migrated {
