@@ -73,11 +73,16 @@ type ImportResult struct {
 
 // Archive is a parsed and checked archive.
 type Archive struct {
-	OldID  string
-	Key    *rsa.PrivateKey
-	Raw    *archiveJSON
-	Posts  []archivePost
-	Profil *entity.Profile
+	// OldID is the identity the archive belongs to (its profile's author).
+	OldID string
+	// Key is the archive's private key, the old identity's.
+	Key *rsa.PrivateKey
+	// Raw is the archive's JSON as decoded.
+	Raw *archiveJSON
+	// Posts are the archive's posts, valid entities by OldID.
+	Posts []archivePost
+	// Profile is the archive's profile entity.
+	Profile *entity.Profile
 }
 
 type archivePost struct {
@@ -219,7 +224,7 @@ func ParseArchive(data []byte) (*Archive, error) {
 	if !ok {
 		return nil, badArchive("user.profile is a %s, not a profile", pe.EntityName())
 	}
-	a := &Archive{OldID: strings.ToLower(profile.Author), Raw: &raw, Profil: profile}
+	a := &Archive{OldID: strings.ToLower(profile.Author), Raw: &raw, Profile: profile}
 	if a.Key, err = parseArchiveKey(*u.PrivateKey); err != nil {
 		return nil, err
 	}
@@ -454,8 +459,8 @@ func (a *Service) importAccount(ctx context.Context, tx *models.Store, out *pod.
 	if err != nil {
 		return err
 	}
-	fedhost.ApplyProfile(ar.Profil, prof, true)
-	prof.PublicDetails = ar.Profil.Public
+	fedhost.ApplyProfile(ar.Profile, prof, true)
+	prof.PublicDetails = ar.Profile.Public
 	if err := tx.SaveProfile(ctx, prof); err != nil {
 		return err
 	}
