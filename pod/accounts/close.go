@@ -168,6 +168,7 @@ func (a *Service) PurgeAccount(ctx context.Context, p tasks.AccountPurge) error 
 			if err := tx.PurgeUser(ctx, *person.OwnerID, hash); err != nil {
 				return err
 			}
+			out.AddTask(tasks.NewArchivesSweep()) // their data exports
 		}
 		out.AddTask(tasks.NewPhotosSweep()) // pending uploads' files
 		return tx.MarkAccountDeletion(ctx, person.ID, false)

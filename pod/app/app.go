@@ -10,6 +10,7 @@ import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/accounts"
+	"github.com/aspenpod/aspen/pod/archives"
 	"github.com/aspenpod/aspen/pod/contacts"
 	"github.com/aspenpod/aspen/pod/conversations"
 	"github.com/aspenpod/aspen/pod/federate"
@@ -36,6 +37,7 @@ type App struct {
 	Polls         *polls.Service
 	Conversations *conversations.Service
 	Federate      *federate.Service
+	Archives      *archives.Service
 	Documents     *documents.Service
 	Moderation    *moderation.Service
 }
@@ -60,6 +62,7 @@ func New(opt pod.Options, d pod.Deps) *App {
 	a.Federate = federate.New(core, a.Contacts, a.Posts)
 	a.Federate.SetPhotos(a.Photos)
 	a.Federate.SetConversations(a.Conversations)
+	a.Archives = archives.New(core, a.Federate)
 	a.Documents = documents.New(core)
 	a.Moderation = moderation.New(core, a.Accounts)
 	return a

@@ -182,7 +182,7 @@ func TestConversationAcrossThreePods(t *testing.T) {
 
 	// dave forges a message into the conversation, signed with his own key,
 	// sealed for alice: dropped on her pod, nothing changes.
-	daveKey := privateKeyOf(t, pod2, dave)
+	daveKey := privateKeyOf(t, pod2, dave.s.Username)
 	aliceOn2 := publicKeyOf(t, pod1, alice)
 	forged := xmlOf(t, &entity.Message{Author: dave.id(), GUID: pod.NewGUID(), Text: "forged", CreatedAt: time.Now().UTC().Truncate(time.Second), ConversationGUID: guid})
 	env, err := envelope.Sign(forged, dave.id(), daveKey)
@@ -245,24 +245,6 @@ func TestConversationAcrossThreePods(t *testing.T) {
 		t.Errorf("alice does not get bob's message: %v", messageTexts(got))
 	}
 	noPanic(t, pod1)
-}
-
-// privateKeyOf opens a local user's private key (for forging).
-func privateKeyOf(t *testing.T, p *podtest.FedPod, u *user) *rsa.PrivateKey {
-	t.Helper()
-	row, err := p.Store.UserByID(context.Background(), u.s.UserID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := models.NewKeySealer(podtest.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := sealer.Open(row.SerializedPrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 // publicKeyOf is a local user's public key.

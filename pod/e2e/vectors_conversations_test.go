@@ -73,7 +73,7 @@ func conversationVectorCases() []vecCase {
 				if err != nil {
 					e.t.Fatal(err)
 				}
-				carol := identity{ID: pe.DiasporaID, GUID: pe.GUID, Key: privateKeyOf(e.t, e.p, e.carol)}
+				carol := identity{ID: pe.DiasporaID, GUID: pe.GUID, Key: privateKeyOf(e.t, e.p, e.carol.s.Username)}
 				return e.private("19_conversation", vectorPayload(e.t, "19_conversation"), e.alice, carol)
 			}},
 		{name: "19 conversation for bob, who ignores alice", role: roleRecipient, drop: "ignores its author",

@@ -45,6 +45,7 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 	accountHandlers(mux, app, log, run)
 	dispatch(mux, log, run, tasks.TypeConversationStarted, app.Federate.DispatchConversation)
 	dispatch(mux, log, run, tasks.TypeMessageSent, app.Federate.DispatchMessage)
+	dispatch(mux, log, run, tasks.TypeAccountMigrated, app.Federate.DispatchAccountMigration)
 	// Tasks queued before events had types of their own (an upgraded pod).
 	mux.HandleFunc(tasks.TypeLegacyDispatch, func(ctx context.Context, t *asynq.Task) error {
 		var d tasks.LegacyDispatch
@@ -85,6 +86,7 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 		return app.Federate.CheckPods(ctx)
 	})
 	photoHandlers(mux, app, log)
+	archiveHandlers(mux, app, log)
 	mux.HandleFunc(tasks.TypeMail, func(ctx context.Context, t *asynq.Task) error {
 		return sendMail(ctx, log, app.Core.Mailer(), t)
 	})
@@ -181,4 +183,5 @@ var Periodic = []struct {
 }{
 	{"@every 1h", tasks.NewPodsCheck},
 	{PhotosSweepSpec, tasks.NewPhotosSweep},
+	{ArchivesSweepSpec, tasks.NewArchivesSweep},
 }

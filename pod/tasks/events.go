@@ -184,6 +184,7 @@ var newEvent = map[string]func() Event{
 	TypePollVoted:           func() Event { return new(PollVoted) },
 	TypeConversationStarted: func() Event { return new(ConversationStarted) },
 	TypeMessageSent:         func() Event { return new(MessageSent) },
+	TypeAccountMigrated:     func() Event { return new(AccountMigrated) },
 }
 
 // IsEvent reports whether a task type is an event's.

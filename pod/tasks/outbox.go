@@ -59,5 +59,8 @@ func Outboxed(typ string, payload []byte) (*asynq.Task, string, error) {
 	if t, id, ok, err := outboxedNotificationMail(typ, payload); ok {
 		return t, id, err
 	}
+	if t, id, ok, err := outboxedArchive(typ, payload); ok {
+		return t, id, err
+	}
 	return nil, "", fmt.Errorf("outbox: task type %q does not go through the outbox", typ)
 }

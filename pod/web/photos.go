@@ -35,6 +35,8 @@ func (s *Server) photoRoutes() {
 // (its JSON and urlencoded posts keep the small limit); 0 for others.
 func uploadLimit(c *gin.Context) int64 {
 	switch c.Request.URL.Path {
+	case "/user/import":
+		return archiveUploadLimit
 	case "/photos":
 		return photos.MaxBytes + formBodyLimit
 	case "/status_messages":

@@ -140,6 +140,7 @@ func (s *Server) routes() {
 	auth.GET("/profile/edit", s.profileForm)
 	auth.POST("/profile", s.updateProfile)
 	auth.PUT("/profile", s.updateProfile)
+	s.archiveRoutes(auth)
 
 	e.GET("/people/:guid", s.profile)
 	e.GET("/people/:guid/stream", s.personStream)
