@@ -10,6 +10,7 @@ import (
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod/accounts"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/posts"
 )
@@ -220,20 +221,45 @@ func TestAccountMigrationForgedChangesNothing(t *testing.T) {
 	}
 }
 
-func TestAccountMigrationOfLocalUserRefused(t *testing.T) {
+// TestAccountMigrationOfLocalUserMovesAway: one of our users (alicea,
+// alice@pod-a.org) moved to another pod, which tells us with a migration
+// signed by her key (vector 13, as diaspora* sends it): her account here is
+// locked and her sessions end, her person is closed, and carol's contact
+// with her and her post move to the new identity, as diaspora* does.
+func TestAccountMigrationOfLocalUserMovesAway(t *testing.T) {
+	ctx := context.Background()
 	p := newLanePod(t)
 	aliceA, aliceC := vectorIdentity(t, "alice@pod-a.org"), vectorIdentity(t, "alice@pod-c.org")
 	stub := newStubPod(t)
-	localUserAs(t, p, "alicea", aliceA)
-	seedRemote(t, p, aliceC, "http://"+stub.host+"/")
-	counts := tableCounts(t, p)
-	logAt := len(p.Log.String())
-	deliver(t, p, publicPath, signed(t, vectorPayload(t, "13_account_migration_by_old"), aliceA))
-	if d := countsDiff(counts, tableCounts(t, p)); d != "" {
-		t.Errorf("a migration of a local user changed: %s", d)
+	alice := localUserAs(t, p, "alicea", aliceA)
+	newP := seedRemote(t, p, aliceC, "http://"+stub.host+"/")
+	carol := newUser(t, p, "carol")
+	if _, err := p.App.Contacts.AddToAspect(ctx, carol.s, carol.aspects["Friends"], alice.s.PersonID); err != nil {
+		t.Fatal(err)
 	}
-	if drops := dropLines(p, logAt); len(drops) != 1 || !strings.Contains(drops[0], "export and import") {
-		t.Errorf("want one drop saying a local account moves by export and import, got:\n%s", strings.Join(drops, "\n"))
+	post, err := p.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: "before I move", Audience: aspects.Selection{Public: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled(t, p)
+	deliver(t, p, publicPath, signed(t, vectorPayload(t, "13_account_migration_by_old"), aliceA))
+	noPanic(t, p)
+
+	old, _ := p.Store.PersonByID(ctx, alice.s.PersonID)
+	if !old.ClosedAccount {
+		t.Fatalf("alicea's person is not closed after she moved away; log:\n%s", p.Log.String())
+	}
+	if u, _ := p.Store.UserByID(ctx, alice.s.UserID); !u.Locked {
+		t.Error("alicea's account is not locked after she moved away")
+	}
+	if _, _, err := p.App.Accounts.SignIn(ctx, accounts.SignInInput{Login: "alicea", Password: "password1", ClientIP: "10.9.9.9"}); err == nil {
+		t.Error("alicea can still sign in after she moved away")
+	}
+	if got := aspectNames(t, p, carol.s.UserID, newP.ID); got != "Friends" {
+		t.Errorf("carol has alice@pod-c.org in %q, want Friends (her contact moved)", got)
+	}
+	if n := count(t, p, `SELECT count(*) FROM posts WHERE guid = ? AND author_id = ?`, post.GUID, newP.ID); n != 1 {
+		t.Errorf("alicea's post did not move to the new identity (%d)", n)
 	}
 }
 

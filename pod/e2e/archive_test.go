@@ -194,8 +194,8 @@ func TestArchiveRoundTrip(t *testing.T) {
 
 	t.Run("account_migration reaches pod3 and verifies", func(t *testing.T) {
 		podtest.Eventually(t, wait, func() bool {
-			return strings.Contains(pod3.Log.String(), "account_migration")
-		}, "pod3 to receive the account_migration")
+			return strings.Contains(pod3.Log.String(), "account migration applied")
+		}, "pod3 to receive and apply the account_migration")
 		var found bool
 		for _, r := range receivePosts(pod3, before3) {
 			if r.Path != "/receive/public" {
@@ -221,10 +221,9 @@ func TestArchiveRoundTrip(t *testing.T) {
 			if err := env.Verify(newKey); err != nil {
 				t.Errorf("the envelope does not verify with the new identity's key: %v", err)
 			}
-			oldKey, err := pod3.App.Federate.PublicKey(ctx, alice.id())
-			if err != nil {
-				t.Fatal(err)
-			}
+			// alice's key as pod1 has it (pod3 closed the old identity
+			// when it applied the migration, so it no longer serves it).
+			oldKey := &privateKeyOf(t, pod1, "alice").PublicKey
 			if err := entity.VerifyMigration(m, oldKey); err != nil {
 				t.Errorf("the migration signature does not verify with the old identity's key: %v", err)
 			}
@@ -234,9 +233,6 @@ func TestArchiveRoundTrip(t *testing.T) {
 		}
 		// pod3 applied it: the old identity is closed, and carol's contact
 		// with alice (who shared with her) is now with alicia.
-		podtest.Eventually(t, wait, func() bool {
-			return strings.Contains(pod3.Log.String(), "account migration applied")
-		}, "pod3 to apply the account_migration; its log:\n%s", pod3.Log.String())
 		oldP, err := pod3.Store.PersonByDiasporaID(ctx, alice.id())
 		if err != nil || !oldP.ClosedAccount {
 			t.Errorf("pod3's alice after the migration: %+v, %v; want closed", oldP, err)
@@ -250,6 +246,14 @@ func TestArchiveRoundTrip(t *testing.T) {
 		}
 		if _, err := pod3.Store.ContactOf(ctx, carol.s.UserID, oldP.ID); err == nil {
 			t.Error("carol still has a contact with the old identity")
+		}
+		// pod1, which alice left, locks her account there (her old
+		// identity's contacts there, frank's, move to alicia).
+		podtest.Eventually(t, wait, func() bool {
+			return strings.Contains(pod1.Log.String(), "account migration applied")
+		}, "pod1 to apply alice's move away")
+		if u, err := pod1.Store.UserByUsername(ctx, "alice"); err != nil || !u.Locked {
+			t.Errorf("alice's account on pod1 after she moved away: %+v, %v; want locked", u, err)
 		}
 	})
 

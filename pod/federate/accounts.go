@@ -18,9 +18,8 @@ import (
 // migrationPrecheck looks at a received account_migration before anything
 // is verified: a copy of a migration applied already is done (its old
 // identity is closed, so its key would no longer verify it: diaspora*
-// answers the same way, "already performed"); a migration of one of our
-// own users is refused, as a local account moves only through export and
-// import on the new pod. It reports whether the body is done with.
+// answers the same way, "already performed"). It reports whether the body
+// is done with.
 func (a *Service) migrationPrecheck(ctx context.Context, payload []byte) (bool, error) {
 	e, err := entity.ParseXML(payload)
 	if err != nil {
@@ -36,9 +35,6 @@ func (a *Service) migrationPrecheck(ctx context.Context, payload []byte) (bool, 
 		return false, nil
 	} else if err != nil {
 		return false, err
-	}
-	if old.Local() {
-		return true, dropped("account_migration of %s, a user of this pod, to %s: a local account moves only by export and import", oldID, newID)
 	}
 	done, err := a.store.MigrationOf(ctx, old.ID)
 	if errors.Is(err, models.ErrNotFound) {
@@ -67,6 +63,9 @@ func (a *Service) migrationPrecheck(ctx context.Context, payload []byte) (bool, 
 // here) takes over the contacts only: the rest is theirs from the import.
 // The local users who share with the new person tell them so again
 // (diaspora*'s dispatch_contacts), so that their pod learns it from us.
+// An old identity that is one of our users (who moved away: exported
+// here, imported there) is locked, its sessions end, and its posts and
+// contacts go to the new identity, as diaspora* does.
 func (a *Service) receiveMigration(ctx context.Context, e *entity.AccountMigration) error {
 	oldID, newID := e.Identities()
 	if strings.EqualFold(oldID, newID) {
@@ -77,9 +76,6 @@ func (a *Service) receiveMigration(ctx context.Context, e *entity.AccountMigrati
 		return dropped("account_migration of unknown %s", oldID)
 	} else if err != nil {
 		return err
-	}
-	if old.Local() {
-		return dropped("account_migration of %s, a user of this pod: a local account moves only by export and import", oldID)
 	}
 	if old.ClosedAccount {
 		return dropped("account_migration of %s, whose account is closed", oldID)
@@ -103,6 +99,15 @@ func (a *Service) receiveMigration(ctx context.Context, e *entity.AccountMigrati
 		}
 		if err := tx.RecordMigration(ctx, &models.AccountMigration{OldPersonID: old.ID, NewPersonID: newP.ID, RemotePhotoPath: e.RemotePhotoPath}); err != nil {
 			return err
+		}
+		if old.Local() {
+			// One of our users moved away (they exported their data and
+			// imported it on the new pod, whose signature with their key
+			// proves it): as diaspora* does, their account here is locked
+			// and what was theirs is the new identity's.
+			if err := tx.SetLocked(ctx, *old.OwnerID, true); err != nil {
+				return err
+			}
 		}
 		if err := tx.RepointContacts(ctx, old.ID, newP.ID); err != nil {
 			return err
@@ -128,6 +133,11 @@ func (a *Service) receiveMigration(ctx context.Context, e *entity.AccountMigrati
 	}
 	if err != nil {
 		return err
+	}
+	if old.Local() {
+		if err := a.core.EndUserSessions(ctx, *old.OwnerID, ""); err != nil {
+			return err
+		}
 	}
 	if !newP.Local() && e.Profile != nil {
 		if err := a.receiveProfile(ctx, e.Profile, newP, e.Profile.Public); err != nil {

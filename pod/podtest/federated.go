@@ -84,8 +84,8 @@ type FedOptions struct {
 var DumpLogsOnFailure bool
 
 // NewFedPod starts a federating pod. name picks its database (a suffix of
-// the package's) and redisDB its Redis database, which is emptied: give
-// every pod of a test its own (tests in other packages use DB 0).
+// the package's) and redisDB its database on FedRedisURL's Redis (the test
+// process's own), which is emptied: give every pod of a test its own.
 func NewFedPod(t testing.TB, name string, redisDB int, fo FedOptions, opts ...Option) *FedPod {
 	t.Helper()
 	var st *models.Store
@@ -100,7 +100,7 @@ func NewFedPod(t testing.TB, name string, redisDB int, fo FedOptions, opts ...Op
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &FedPod{Name: name, Addr: l.Addr().String(), RedisDB: redisDB, Log: &LogBuffer{}, opts: opts, redisURL: RedisURL()}
+	p := &FedPod{Name: name, Addr: l.Addr().String(), RedisDB: redisDB, Log: &LogBuffer{}, opts: opts, redisURL: FedRedisURL(t)}
 	if fo.RedisURL != "" {
 		p.redisURL = fo.RedisURL
 		ropt, err := redis.ParseURL(fo.RedisURL)

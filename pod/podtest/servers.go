@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -241,4 +242,46 @@ func (p *PGServer) Database(t testing.TB, name string) (string, *models.Store) {
 		t.Fatal(err)
 	}
 	return dsn, st
+}
+
+var ownRedis struct {
+	once sync.Once
+	url  string
+}
+
+// FedRedisURL is the Redis that federating test pods use: a redis-server
+// of the test process's own, started on first use and killed with the
+// process, so that test packages running at the same time (go test -p)
+// never share, nor empty, each other's Redis databases. Without
+// redis-server installed it is the shared RedisURL.
+func FedRedisURL(t testing.TB) string {
+	ownRedis.once.Do(func() {
+		ownRedis.url = RedisURL()
+		if _, err := exec.LookPath("redis-server"); err != nil {
+			return
+		}
+		port := FreePort(t)
+		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--databases", "32")
+		// The server ends with the test binary, however that ends.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			t.Logf("podtest: own redis-server did not start (%v); using %s", err, ownRedis.url)
+			return
+		}
+		go cmd.Wait() //nolint:errcheck // reaped when it dies
+		url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+		opt, _ := redis.ParseURL(url)
+		c := redis.NewClient(opt)
+		defer c.Close()
+		for i := 0; i < 100; i++ {
+			if c.Ping(context.Background()).Err() == nil {
+				ownRedis.url = url
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Logf("podtest: own redis-server on port %d does not answer; using %s", port, ownRedis.url)
+	})
+	return ownRedis.url
 }

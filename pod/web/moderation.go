@@ -128,6 +128,16 @@ func (s *Server) createReport(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "report_form", p)
 		return
 	}
+	to := c.PostForm("return_to")
+	if to == "" && in.ItemType == moderation.ItemPost {
+		to = "/posts/" + url.PathEscape(in.ItemID)
+	}
+	s.actionDone(c, err, "Thank you: the moderators of this pod will look at it.", safeReturnTo(to))
+}
+
+// actionDone ends a moderation action: the error page for err, else
+// {"success": true} for scripts, or the notice and a redirect to to.
+func (s *Server) actionDone(c *gin.Context, err error, notice, to string) {
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -136,12 +146,8 @@ func (s *Server) createReport(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"success": true})
 		return
 	}
-	s.flash(c, "notice", "Thank you: the moderators of this pod will look at it.")
-	to := c.PostForm("return_to")
-	if to == "" && in.ItemType == moderation.ItemPost {
-		to = "/posts/" + url.PathEscape(in.ItemID)
-	}
-	c.Redirect(http.StatusFound, safeReturnTo(to))
+	s.flash(c, "notice", notice)
+	c.Redirect(http.StatusFound, to)
 }
 
 func (s *Server) reports(c *gin.Context) {
@@ -164,16 +170,7 @@ func (s *Server) reportAction(c *gin.Context, f func(sess *pod.Session, id int64
 		s.fail(c, pod.ErrNotFound)
 		return
 	}
-	if err := f(session(c), id); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if wantsJSON(c) {
-		c.JSON(http.StatusOK, gin.H{"success": true})
-		return
-	}
-	s.flash(c, "notice", notice)
-	c.Redirect(http.StatusFound, "/admin/reports")
+	s.actionDone(c, f(session(c), id), notice, "/admin/reports")
 }
 
 func (s *Server) reviewReport(c *gin.Context) {
@@ -258,16 +255,7 @@ func (s *Server) adminUserAction(c *gin.Context) {
 	default:
 		err = pod.ErrNotFound
 	}
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if wantsJSON(c) {
-		c.JSON(http.StatusOK, gin.H{"success": true})
-		return
-	}
-	s.flash(c, "notice", notice)
-	c.Redirect(http.StatusFound, "/admin/users/"+strconv.FormatInt(id, 10))
+	s.actionDone(c, err, notice, "/admin/users/"+strconv.FormatInt(id, 10))
 }
 
 func (s *Server) adminSettings(c *gin.Context) {
@@ -339,16 +327,7 @@ func (s *Server) blockPod(c *gin.Context) {
 }
 
 func (s *Server) blocksDone(c *gin.Context, err error, notice string) {
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if wantsJSON(c) {
-		c.JSON(http.StatusOK, gin.H{"success": true})
-		return
-	}
-	s.flash(c, "notice", notice)
-	c.Redirect(http.StatusFound, "/admin/blocks")
+	s.actionDone(c, err, notice, "/admin/blocks")
 }
 
 func (s *Server) unblockPod(c *gin.Context) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -26,22 +27,29 @@ func (s *Server) passwordRequestForm(c *gin.Context) {
 // passwordRequest is POST /users/password: it mails a reset link, and
 // answers the same whether or not the address has an account.
 func (s *Server) passwordRequest(c *gin.Context) {
+	s.mailRequest(c, "password_new", s.app.Accounts.RequestPasswordReset)
+}
+
+// mailRequest handles a form that asks for a link by mail (a password
+// reset, a new confirmation): send(ctx, address, client IP) mails it, and
+// the page answers the same whether or not the address has an account.
+func (s *Server) mailRequest(c *gin.Context, page string, send func(ctx context.Context, email, ip string) error) {
 	p := s.passwordRequestPage(c)
 	p.Email = strings.TrimSpace(c.PostForm("user[email]"))
-	err := s.app.Accounts.RequestPasswordReset(c.Request.Context(), p.Email, c.ClientIP())
+	err := send(c.Request.Context(), p.Email, c.ClientIP())
 	var inv *pod.InvalidError
 	switch {
 	case err == nil:
 		p.Sent = true
-		s.render(c, http.StatusOK, "password_new", p)
+		s.render(c, http.StatusOK, page, p)
 	case errors.As(err, &inv):
 		p.Errors = inv.Fields
-		s.render(c, http.StatusUnprocessableEntity, "password_new", p)
+		s.render(c, http.StatusUnprocessableEntity, page, p)
 	case errors.Is(err, accounts.ErrMailDisabled):
-		s.render(c, http.StatusServiceUnavailable, "password_new", p)
+		s.render(c, http.StatusServiceUnavailable, page, p)
 	case errors.Is(err, pod.ErrRateLimited):
 		p.Message = err.Error()
-		s.render(c, http.StatusTooManyRequests, "password_new", p)
+		s.render(c, http.StatusTooManyRequests, page, p)
 	default:
 		s.fail(c, err)
 	}
