@@ -5,6 +5,7 @@ client would, and prints a JSON summary of what it saw on stdout.
 Usage: diaspy_client.py POD_URL USERNAME PASSWORD [--search NAME]
        [--tag TAG] [--aspect-form NAME] [--aspect-json NAME]
    or: diaspy_client.py POD_URL USERNAME PASSWORD --read GUID [--read GUID ...]
+   or: diaspy_client.py POD_URL USERNAME PASSWORD --conversation ID
        [--person GUID]
 The first form does everything a scripting client does (sign in, user data,
 streams, posting, aspects, memberships, search, comments, likes, profiles,
@@ -26,7 +27,7 @@ import traceback
 # diaspy prints to stdout when BeautifulSoup is missing; keep stdout for
 # the JSON summary alone.
 with contextlib.redirect_stdout(sys.stderr):
-    from diaspy import connection, errors, models, notifications, people, search, streams
+    from diaspy import connection, conversations, errors, models, notifications, people, search, streams
 
 
 def post_summary(p):
@@ -71,6 +72,8 @@ def main():
     ap.add_argument("--read", action="append", metavar="GUID",
                     help="reader mode: only sign in and try to read these posts, the stream and --person's stream")
     ap.add_argument("--person", metavar="GUID", help="reader mode: whose profile stream to read")
+    ap.add_argument("--conversation", metavar="ID",
+                    help="conversation mode: only sign in, list the mailbox, read and answer this conversation")
     args = ap.parse_args()
 
     out = {}
@@ -78,6 +81,8 @@ def main():
     try:
         if args.read:
             read_only(args, out, step)
+        elif args.conversation:
+            conversation(args, out, step)
         else:
             full_run(args, out, step)
     except Exception:
@@ -88,6 +93,22 @@ def main():
 
     json.dump(out, sys.stdout, default=str)
     sys.stdout.write("\n")
+
+
+def conversation(args, out, step):
+    """Signs in, lists the mailbox and reads and answers one conversation."""
+    with step("sign in"):
+        conn = connection.Connection(pod=args.pod, username=args.username, password=args.password)
+        conn.login()
+        out["login"] = True
+    with step("the mailbox (conversations.Mailbox, GET /conversations.json)"):
+        out["mailbox"] = [str(c.id) for c in conversations.Mailbox(conn)]
+    with step("a conversation: subject, answer, messages (models.Conversation)"):
+        c = models.Conversation(conn, args.conversation)
+        answered = c.answer("An answer from diaspy")
+        c.update_messages()
+        out["conversation"] = {"subject": c.get_subject(), "answer": answered,
+                               "messages": [m["body"] for m in c.messages()]}
 
 
 def read_only(args, out, step):
