@@ -545,3 +545,43 @@ func TestRecheckPodNow(t *testing.T) {
 		t.Errorf("the pods page does not show the block and its reason:\n%s", trim(page))
 	}
 }
+
+// TestConversationRateLimit: messages count against POD_RATELIMIT_CONVERSATIONS
+// like new conversations do: over the limit, a 429 with Retry-After and
+// nothing stored.
+func TestConversationRateLimit(t *testing.T) {
+	p := podtest.New(t, func(o *pod.Options, _ *web.Options) {
+		o.RateLimits.Conversations = pod.RateLimit{Count: 3, Window: time.Minute}
+	})
+	ctx := context.Background()
+	alice, bob := p.Client(), p.Client()
+	alice.SignUp("alice")
+	bob.SignUp("bob")
+	ap, _ := p.Store.PersonByDiasporaID(ctx, "alice@pod.test")
+	bp, _ := p.Store.PersonByDiasporaID(ctx, "bob@pod.test")
+	for _, x := range []struct {
+		c       *podtest.Client
+		user    int64
+		contact int64
+	}{{alice, *ap.OwnerID, bp.ID}, {bob, *bp.OwnerID, ap.ID}} {
+		as, err := p.Store.AspectsOf(ctx, x.user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustStatus(t, x.c.Post("/aspect_memberships", url.Values{"aspect_id": {itoa(as[0].ID)}, "person_id": {itoa(x.contact)}}), http.StatusSeeOther)
+	}
+	r := mustStatus(t, alice.Post("/conversations", url.Values{"conversation[subject]": {"hi"}, "conversation[text]": {"first"},
+		"person_ids[]": {itoa(bp.ID)}}), http.StatusFound)
+	id := strings.TrimPrefix(r.Location(), "/conversations/")
+	for i := range 2 {
+		mustStatus(t, alice.Post("/conversations/"+id+"/messages", url.Values{"message[text]": {"more " + strconv.Itoa(i)}}), http.StatusFound)
+	}
+	r = alice.Post("/conversations/"+id+"/messages", url.Values{"message[text]": {"one too many"}})
+	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("the 4th conversation action in a minute: %d, Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	if n, _ := p.Store.Count(ctx, `SELECT count(*) FROM messages WHERE text = 'one too many'`); n != 0 {
+		t.Error("the refused message was stored")
+	}
+	mustStatus(t, bob.Post("/conversations/"+id+"/messages", url.Values{"message[text]": {"bob's turn"}}), http.StatusFound)
+}
