@@ -124,16 +124,29 @@ func (s *Store) LastComments(ctx context.Context, v Viewer, postIDs []int64, n i
 	if len(postIDs) == 0 {
 		return out, nil
 	}
-	var rows []CommentRow
-	err := s.conn(ctx).Raw(`SELECT * FROM (
+	// Columns listed and scanned in order, without reflection: every
+	// stream page runs this.
+	rs, err := s.conn(ctx).Raw(`SELECT id, guid, post_id, author_id, text, text_html, likes_count, created_at, updated_at,
+		author_guid, author_diaspora_id, author_closed, author_first_name, author_last_name,
+		author_image_small, author_image_med, author_image FROM (
 		SELECT x.*, row_number() OVER (PARTITION BY x.post_id ORDER BY x.created_at DESC, x.id DESC) AS rn
 		FROM (`+commentRowSQL+` WHERE c.post_id = ANY(CAST(@posts AS bigint[]))
 			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @vuser AND b.person_id = c.author_id)) x
-		) y WHERE rn <= @n ORDER BY created_at, id`, v.args(map[string]any{"posts": int64Array(postIDs), "n": n})).Scan(&rows).Error
-	for _, r := range rows {
+		) y WHERE rn <= @n ORDER BY created_at, id`, v.args(map[string]any{"posts": int64Array(postIDs), "n": n})).Rows()
+	if err != nil {
+		return nil, translate(err, "last comments")
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var r CommentRow
+		if err := rs.Scan(&r.ID, &r.GUID, &r.PostID, &r.AuthorID, &r.Text, &r.TextHTML, &r.LikesCount, &r.CreatedAt, &r.UpdatedAt,
+			&r.AuthorGUID, &r.AuthorDiasporaID, &r.AuthorClosed, &r.AuthorFirstName, &r.AuthorLastName,
+			&r.AuthorImageSmall, &r.AuthorImageMed, &r.AuthorImage); err != nil {
+			return nil, translate(err, "last comments")
+		}
 		out[r.PostID] = append(out[r.PostID], r)
 	}
-	return out, translate(err, "last comments")
+	return out, translate(rs.Err(), "last comments")
 }
 
 // LikeRow is a like with its author's name.

@@ -71,9 +71,12 @@ type PostRow struct {
 
 // pageSQL wraps a query of (post_id, sort_at) pairs, already ordered and
 // limited, into one statement that also loads the posts, their authors and
-// reshared originals.
+// reshared originals. Its columns are listed, in the order scanPostRow
+// reads them, so that pages are scanned without reflection.
 const pageSQL = `WITH page AS (%s)
-SELECT p.*, page.sort_at,
+SELECT p.id, p.guid, p.author_id, p.type, p.public, p.text, p.text_html, p.root_id, p.root_guid,
+	p.provider_display_name, p.nsfw, p.comments_count, p.likes_count, p.reshares_count,
+	p.created_at, p.updated_at, p.interacted_at, page.sort_at,
 	a.guid AS author_guid, a.diaspora_id AS author_diaspora_id, a.owner_id AS author_owner_id,
 	COALESCE(ap.first_name, '') AS author_first_name, COALESCE(ap.last_name, '') AS author_last_name,
 	COALESCE(ap.image_url, '') AS author_image, COALESCE(ap.image_url_small, '') AS author_image_small,
@@ -97,10 +100,32 @@ LEFT JOIN people ra ON ra.id = r.author_id
 LEFT JOIN profiles rp ON rp.person_id = ra.id
 ORDER BY page.sort_at DESC, page.post_id DESC`
 
+// page runs pageSQL around inner and scans its rows in column order:
+// pages are the hottest reads, and gorm's reflection was about a quarter
+// of a stream page's CPU.
 func (s *Store) page(ctx context.Context, inner string, args map[string]any) ([]PostRow, error) {
-	var rows []PostRow
-	err := s.conn(ctx).Raw(fmt.Sprintf(pageSQL, inner), args).Scan(&rows).Error
-	return rows, translate(err, "stream")
+	rs, err := s.conn(ctx).Raw(fmt.Sprintf(pageSQL, inner), args).Rows()
+	if err != nil {
+		return nil, translate(err, "stream")
+	}
+	defer rs.Close()
+	rows := make([]PostRow, 0, PageSize)
+	for rs.Next() {
+		var r PostRow
+		if err := rs.Scan(&r.ID, &r.GUID, &r.AuthorID, &r.Type, &r.Public, &r.Text, &r.TextHTML, &r.RootID, &r.RootGUID,
+			&r.ProviderDisplayName, &r.NSFW, &r.CommentsCount, &r.LikesCount, &r.ResharesCount,
+			&r.CreatedAt, &r.UpdatedAt, &r.InteractedAt, &r.SortAt,
+			&r.AuthorGUID, &r.AuthorDiasporaID, &r.AuthorOwnerID,
+			&r.AuthorFirstName, &r.AuthorLastName, &r.AuthorImage, &r.AuthorImageSmall, &r.AuthorImageMed, &r.AuthorNSFW,
+			&r.RootNSFW, &r.RootAuthorID, &r.RootPublic, &r.RootText, &r.RootTextHTML, &r.RootCreatedAt, &r.RootProvider,
+			&r.RootAuthorGUID, &r.RootAuthorDiasporaID, &r.RootAuthorFirstName, &r.RootAuthorLastName,
+			&r.RootAuthorImage, &r.RootAuthorImageSmall, &r.RootAuthorImageMed,
+			&r.HasPhotos, &r.HasPoll, &r.HasLocation, &r.HasEvent); err != nil {
+			return nil, translate(err, "stream")
+		}
+		rows = append(rows, r)
+	}
+	return rows, translate(rs.Err(), "stream")
 }
 
 func pageArgs(v Viewer, c Cursor, limit int, extra map[string]any) map[string]any {
