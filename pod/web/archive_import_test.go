@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -227,4 +229,50 @@ func getJSON(c *podtest.Client, path string) *podtest.Response {
 	req, _ := http.NewRequest(http.MethodGet, c.Pod.Server.URL+path, nil)
 	req.Header.Set("Accept", "application/json")
 	return c.Do(req)
+}
+
+// TestImportUploadGone: a job whose kept upload is missing fails with a
+// message asking for a new upload, and is not retried; a script's bad
+// upload is a 422 in JSON, with nothing queued.
+func TestImportUploadGone(t *testing.T) {
+	ctx := context.Background()
+	p := podtest.New(t)
+	u, c := signedIn(t, p, "forgetful")
+	if r := upload(t, c, diasporaArchive(t, testKey(t), "olduser@old.invalid", nil)); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upload: %d", r.StatusCode)
+	}
+	j, err := p.Store.ImportJobOf(ctx, u.Session.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Media.Delete(ctx, j.FileKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.App.Federate.RunImport(ctx, j.ID, false); err != nil {
+		t.Errorf("a missing upload is retried: %v", err)
+	}
+	r := c.Get("/user/import")
+	if !strings.Contains(r.Body, `data-state="failed"`) || !strings.Contains(r.Body, "upload it again") {
+		t.Errorf("import page:\n%s", r.Body)
+	}
+	if got := counts(t, p, u.Session.UserID, u.Session.PersonID); got != "0,4,0,0,0,0" {
+		t.Errorf("something was imported: %s", got)
+	}
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("archive", "archive.json")
+	fw.Write([]byte(`{"version":"2.0"}`))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, p.Server.URL+"/user/import", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-CSRF-Token", c.CSRF())
+	req.Header.Set("Accept", "application/json")
+	r = c.Do(req)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `"archive":"has no user"`) {
+		t.Errorf("a script's upload of a bad archive: %d %s", r.StatusCode, r.Body)
+	}
+	if n, _ := p.Store.Count(ctx, `SELECT count(*) FROM outbox WHERE task_type = 'archives:import'`); n != 1 {
+		t.Errorf("%d import tasks queued, want the first one only", n)
+	}
 }
