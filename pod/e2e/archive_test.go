@@ -16,6 +16,7 @@ import (
 	"github.com/aspenpod/aspen/federation/envelope"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/accounts"
+	"github.com/aspenpod/aspen/pod/federate"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/posts"
 	"github.com/aspenpod/aspen/pod/profiles"
@@ -122,10 +123,19 @@ func TestArchiveRoundTrip(t *testing.T) {
 	// Import into a new account on pod2.
 	alicia := newUser(t, pod2, "alicia")
 	before3 := len(pod3.Requests())
-	res, err := pod2.App.Federate.ImportArchive(ctx, alicia.s, bytes.NewReader(gz))
-	if err != nil {
+	// The upload is checked and queued; pod2's worker imports it.
+	if err := pod2.App.Federate.QueueImport(ctx, alicia.s, bytes.NewReader(gz)); err != nil {
 		t.Fatalf("import: %v", err)
 	}
+	var st *federate.ImportStatus
+	podtest.Eventually(t, wait, func() bool {
+		st, err = pod2.App.Federate.ImportStatus(ctx, alicia.s)
+		return err == nil && !st.Working()
+	}, "alicia's import to finish")
+	if !st.Done() {
+		t.Fatalf("import: %+v", st)
+	}
+	res := st.Result
 	if !res.Migrated || res.OldID != alice.id() || res.Posts+res.Skipped != 2 || res.Contacts != 2 || res.Blocks != 1 || res.Tags != 1 {
 		t.Errorf("import result %+v", res)
 	}
@@ -259,10 +269,13 @@ func TestArchiveRoundTrip(t *testing.T) {
 
 	t.Run("a second import of the same archive is refused", func(t *testing.T) {
 		other := newUser(t, pod2, "alicia2")
-		_, err := pod2.App.Federate.ImportArchive(ctx, other.s, bytes.NewReader(gz))
+		err := pod2.App.Federate.QueueImport(ctx, other.s, bytes.NewReader(gz))
 		var inv *pod.InvalidError
 		if !errors.As(err, &inv) {
 			t.Fatalf("second import: %v, want an InvalidError", err)
+		}
+		if st, err := pod2.App.Federate.ImportStatus(ctx, other.s); err != nil || st.State != "" {
+			t.Errorf("the refused import was queued: %+v %v", st, err)
 		}
 	})
 }

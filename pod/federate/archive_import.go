@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aspenpod/aspen/federation/entity"
@@ -24,17 +25,20 @@ import (
 )
 
 // Importing a diaspora* archive (issue 14, diaspora*'s ArchiveValidator,
-// ArchiveImporter and MigrationService): the upload is read within size
-// limits (gzip or plain JSON, the decompressed size bounded too), checked
-// against the archive format's schema and the entities' own rules, and
-// the private key it carries must be the key of the identity it claims
-// (the old identity is discovered, or known here). Then, in one
+// ArchiveImporter and MigrationService). In the request (QueueImport), the
+// upload is read within size limits (gzip or plain JSON, the decompressed
+// size bounded too) and checked against the archive format's schema and
+// the entities' own rules; bad input is an InvalidError (422) and nothing
+// is stored. A good upload is kept in the media store and the
+// archives:import job (RunImport, archive_import_job.go) does the rest:
+// the private key the archive carries must be the key of the identity it
+// claims (the old identity is discovered, or known here). Then, in one
 // transaction, the signed-in account gets the archive's profile, aspects,
 // contacts (those the old account shared with, into their aspects),
 // posts, followed tags, blocks and settings, and an account_migration
 // event: the federation layer tells the pods of the contacts and of the
-// old identity that this account replaces it. Bad input is an
-// InvalidError (422) and nothing is stored.
+// old identity that this account replaces it. What the job finds wrong
+// is recorded on the job for the user to read, and nothing is stored.
 
 // Limits of an imported archive.
 const (
@@ -52,23 +56,28 @@ const (
 // archive names (contacts and blocks).
 const ImportDiscoveryTime = 2 * time.Minute
 
-// importing admits one import at a time (see ImportArchive).
-var importing = make(chan struct{}, 1)
+// importing admits one import job at a time per process, checking one
+// upload at a time: an archive is held in memory while it is checked and
+// imported (up to MaxArchiveJSON and what it parses into).
+var (
+	importing = make(chan struct{}, 1)
+	checking  = make(chan struct{}, 1)
+)
 
 // ImportResult says what an import did.
 type ImportResult struct {
-	OldID      string
-	Posts      int
-	Skipped    int // posts that exist here already or whose root is unknown
-	Contacts   int
-	Unresolved []string // contacts and blocks that could not be found
-	Aspects    int
-	Tags       int
-	Blocks     int
+	OldID      string   `json:"old_id"`
+	Posts      int      `json:"posts"`
+	Skipped    int      `json:"skipped"`    // posts that exist here already or whose root is unknown
+	Contacts   int      `json:"contacts"`   // contacts recreated
+	Unresolved []string `json:"unresolved"` // contacts and blocks that could not be found
+	Aspects    int      `json:"aspects"`
+	Tags       int      `json:"tags"`
+	Blocks     int      `json:"blocks"`
 	// Migrated: the account_migration is being sent (the old identity was
 	// found and the archive's key is its key). Otherwise only the data was
 	// imported, as diaspora* does when the old pod cannot be reached.
-	Migrated bool
+	Migrated bool `json:"migrated"`
 }
 
 // Archive is a parsed and checked archive.
@@ -314,25 +323,11 @@ func parseArchiveKey(s string) (*rsa.PrivateKey, error) {
 	return key, nil
 }
 
-// ImportArchive imports an uploaded archive into the signed-in account
-// (see the comment at the top of this file).
-func (a *Service) ImportArchive(ctx context.Context, s *pod.Session, upload io.Reader) (*ImportResult, error) {
-	if err := pod.RequireUser(s); err != nil {
-		return nil, err
-	}
-	// One import at a time per process: an archive is held in memory
-	// while it is checked (up to MaxArchiveJSON and what it parses into).
-	select {
-	case importing <- struct{}{}:
-		defer func() { <-importing }()
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	ar, err := ReadArchive(upload)
-	if err != nil {
-		return nil, err
-	}
-	me, err := a.store.PersonOfUser(ctx, s.UserID)
+// checkImportable refuses, cheaply and before anything is stored, an
+// archive of the account itself or of an identity imported here already.
+// It returns the account's person.
+func (a *Service) checkImportable(ctx context.Context, userID int64, ar *Archive) (*models.Person, error) {
+	me, err := a.store.PersonOfUser(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -343,6 +338,20 @@ func (a *Service) ImportArchive(ctx context.Context, s *pod.Session, upload io.R
 		return nil, err
 	} else if done {
 		return nil, badArchive("of %s was imported here already", ar.OldID)
+	}
+	return me, nil
+}
+
+// importArchive imports a checked archive into the account of userID
+// (see the comment at the top of this file): the old identity and the
+// people the archive names are discovered, then one transaction imports
+// everything and, with it, runs finish (which marks the job done). prog
+// hears of the people discovered and the posts imported.
+func (a *Service) importArchive(ctx context.Context, userID int64, ar *Archive, prog *importProgress,
+	finish func(tx *models.Store, res *ImportResult) error) (*ImportResult, error) {
+	me, err := a.checkImportable(ctx, userID, ar)
+	if err != nil {
+		return nil, err
 	}
 	// The key proves the account: it must be the old identity's key, as
 	// its pod publishes it. An identity nobody can find (its pod is gone)
@@ -382,14 +391,17 @@ func (a *Service) ImportArchive(ctx context.Context, s *pod.Session, upload io.R
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
+	prog.people(0, len(ids))
 	dctx, cancel := context.WithTimeout(ctx, ImportDiscoveryTime)
 	found := make([]*models.Person, len(ids))
 	var wg sync.WaitGroup
+	var discovered atomic.Int64
 	sem := make(chan struct{}, 8)
 	for i, id := range ids {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() { prog.people(int(discovered.Add(1)), len(ids)) }()
 			select {
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
@@ -423,7 +435,7 @@ func (a *Service) ImportArchive(ctx context.Context, s *pod.Session, upload io.R
 	}
 	err = a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
 		*res = ImportResult{OldID: res.OldID, Migrated: res.Migrated, Unresolved: res.Unresolved}
-		imp := &models.ArchiveImport{UserID: s.UserID, OldDiasporaID: ar.OldID, Signature: sig}
+		imp := &models.ArchiveImport{UserID: userID, OldDiasporaID: ar.OldID, Signature: sig}
 		if old != nil {
 			imp.OldPersonID = &old.ID
 		}
@@ -432,14 +444,14 @@ func (a *Service) ImportArchive(ctx context.Context, s *pod.Session, upload io.R
 		} else if err != nil {
 			return err
 		}
-		if err := a.importAccount(ctx, tx, out, s.UserID, me, ar, people, res); err != nil {
+		if err := a.importAccount(ctx, tx, out, userID, me, ar, people, res); err != nil {
 			return err
 		}
-		if err := a.importPosts(ctx, tx, me, ar, people, res); err != nil {
+		if err := a.importPosts(ctx, tx, me, ar, people, res, prog); err != nil {
 			return err
 		}
 		if res.Migrated {
-			out.Add(&tasks.AccountMigrated{UserID: s.UserID, ImportID: imp.ID})
+			out.Add(&tasks.AccountMigrated{UserID: userID, ImportID: imp.ID})
 			// This pod applies the move itself, as the pods it tells do
 			// (receiveMigration for a local new identity): the old
 			// identity closes and points here, and local users' contacts
@@ -453,12 +465,12 @@ func (a *Service) ImportArchive(ctx context.Context, s *pod.Session, upload io.R
 				}
 			}
 		}
-		return nil
+		return finish(tx, res)
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.log.Info("archive imported", "user", s.UserID, "old", ar.OldID, "posts", res.Posts, "contacts", res.Contacts, "migrated", res.Migrated)
+	a.log.Info("archive imported", "user", userID, "old", ar.OldID, "posts", res.Posts, "contacts", res.Contacts, "migrated", res.Migrated)
 	return res, nil
 }
 
@@ -590,7 +602,7 @@ func hashTags(names []string) string {
 // this pod knows as its audience; nobody else gains access. Reshares of
 // posts this pod does not have are left out.
 func (a *Service) importPosts(ctx context.Context, tx *models.Store, me *models.Person, ar *Archive,
-	people map[string]*models.Person, res *ImportResult) error {
+	people map[string]*models.Person, res *ImportResult, prog *importProgress) error {
 	var subscriberIDs []string
 	for _, p := range ar.Posts {
 		subscriberIDs = append(subscriberIDs, p.Subscribers...)
@@ -608,7 +620,8 @@ func (a *Service) importPosts(ctx context.Context, tx *models.Store, me *models.
 			}
 		}
 	}
-	for _, ap := range ar.Posts {
+	for i, ap := range ar.Posts {
+		prog.posts(i, len(ar.Posts))
 		guid := entity.GUIDOf(ap.Entity)
 		if _, err := tx.PostByGUID(ctx, guid); err == nil {
 			res.Skipped++

@@ -21,7 +21,27 @@ const (
 	// identity; the federation layer sends the signed account_migration to
 	// the pods of the user's contacts and of the old identity.
 	TypeAccountMigrated = "federation:account-migrated"
+	// TypeArchiveImport imports an uploaded archive into its user's
+	// account (pod/federate: discovery of its people, then the import).
+	TypeArchiveImport = "archives:import"
 )
+
+// ArchiveImport is the payload of an import: the archive_import_jobs row.
+type ArchiveImport struct {
+	JobID int64 `json:"job_id"`
+}
+
+// NewArchiveImport builds the task importing an uploaded archive. One
+// attempt at a time per job (its ID), retried twice, and allowed half an
+// hour (discovery takes two minutes at most, the import transaction the
+// rest).
+func NewArchiveImport(jobID int64) *asynq.Task {
+	b, _ := json.Marshal(ArchiveImport{JobID: jobID})
+	return asynq.NewTask(TypeArchiveImport, b, asynq.Queue(QueueLow), asynq.MaxRetry(2),
+		asynq.Timeout(30*time.Minute), asynq.TaskID(archiveImportTaskID(jobID)), asynq.Retention(0))
+}
+
+func archiveImportTaskID(id int64) string { return fmt.Sprintf("%s:%d", TypeArchiveImport, id) }
 
 // ArchiveExport is the payload of an export: the export row's ID.
 type ArchiveExport struct {
@@ -66,6 +86,12 @@ func outboxedArchive(typ string, payload []byte) (*asynq.Task, string, bool, err
 		return NewArchiveExport(p.ExportID), archiveExportTaskID(p.ExportID), true, nil
 	case TypeArchivesSweep:
 		return NewArchivesSweep(), TypeArchivesSweep, true, nil
+	case TypeArchiveImport:
+		var p ArchiveImport
+		if err := json.Unmarshal(payload, &p); err != nil {
+			return nil, "", true, fmt.Errorf("outbox: bad %s payload: %v", typ, err)
+		}
+		return NewArchiveImport(p.JobID), archiveImportTaskID(p.JobID), true, nil
 	}
 	return nil, "", false, nil
 }

@@ -28,8 +28,9 @@ type exportPage struct {
 	Status *archives.Status
 	// Refresh is the reload interval in seconds (0: no reload).
 	Refresh int
-	Import  *federate.ImportResult
-	Errors  map[string]string
+	// Import is the state of the user's archive import (linked to its page).
+	Import *federate.ImportStatus
+	Errors map[string]string
 }
 
 // archiveRoutes adds the "your data" routes to the signed-in group.
@@ -39,14 +40,19 @@ func (s *Server) archiveRoutes(auth *gin.RouterGroup) {
 	auth.GET("/user/download_profile", s.download("archive"))
 	auth.GET("/user/download_photos", s.download("photos"))
 	auth.POST("/user/import", s.importArchive)
+	auth.GET("/user/import", s.importStatus)
 }
 
 func (s *Server) exportPage(c *gin.Context) (exportPage, error) {
 	st, err := s.app.Archives.Status(c.Request.Context(), session(c))
 	p := exportPage{Base: s.base(c), Status: st, Errors: map[string]string{}}
-	if err == nil && st.Working() {
+	if err != nil {
+		return p, err
+	}
+	if st.Working() {
 		p.Refresh = 3
 	}
+	p.Import, err = s.app.Federate.ImportStatus(c.Request.Context(), session(c))
 	return p, err
 }
 
@@ -97,6 +103,8 @@ func (s *Server) download(what string) gin.HandlerFunc {
 
 // importArchive is POST /user/import: the multipart field "archive" (or
 // diaspora*'s "user[export]") holds a diaspora* archive, gzipped or not.
+// It is checked here and imported by a job: the answer is the import's
+// page, which shows its progress (a script gets 202 and the status).
 func (s *Server) importArchive(c *gin.Context) {
 	p, err := s.exportPage(c)
 	if err != nil {
@@ -114,7 +122,7 @@ func (s *Server) importArchive(c *gin.Context) {
 	}
 	if err != nil {
 		p.Errors["archive"] = "choose the archive file to import"
-		s.render(c, http.StatusUnprocessableEntity, "export", p)
+		s.importInvalid(c, p)
 		return
 	}
 	f, err := fh.Open()
@@ -123,19 +131,69 @@ func (s *Server) importArchive(c *gin.Context) {
 		return
 	}
 	defer f.Close()
-	res, err := s.app.Federate.ImportArchive(c.Request.Context(), session(c), f)
+	err = s.app.Federate.QueueImport(c.Request.Context(), session(c), f)
 	var inv *pod.InvalidError
 	switch {
 	case err == nil:
-		p.Import = res
-		s.render(c, http.StatusOK, "export", p)
+		if wantsJSON(c) {
+			st, err := s.app.Federate.ImportStatus(c.Request.Context(), session(c))
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			c.Header("Location", "/user/import")
+			c.JSON(http.StatusAccepted, st)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/user/import")
 	case errors.As(err, &inv):
 		p.Errors = inv.Fields
 		if inv.Message != "" {
 			p.Errors["archive"] = inv.Message
 		}
-		s.render(c, http.StatusUnprocessableEntity, "export", p)
+		s.importInvalid(c, p)
 	default:
 		s.fail(c, err)
 	}
+}
+
+// importInvalid answers a refused upload: 422 with the message, as the
+// "your data" page with its form or as JSON.
+func (s *Server) importInvalid(c *gin.Context, p exportPage) {
+	if wantsJSON(c) {
+		c.JSON(http.StatusUnprocessableEntity, gin.H{"errors": p.Errors})
+		return
+	}
+	s.render(c, http.StatusUnprocessableEntity, "export", p)
+}
+
+// importPage is the page of the user's archive import: its progress while
+// it runs (the page reloads itself: a Refresh header, no JavaScript), then
+// what it imported or why it failed.
+type importPage struct {
+	Base   BasePage
+	Status *federate.ImportStatus
+	// Refresh is the reload interval in seconds (0: no reload).
+	Refresh int
+	Errors  map[string]string
+}
+
+// importStatus is GET /user/import (JSON for scripts).
+func (s *Server) importStatus(c *gin.Context) {
+	st, err := s.app.Federate.ImportStatus(c.Request.Context(), session(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := importPage{Base: s.base(c), Status: st, Errors: map[string]string{}}
+	if st.Working() {
+		p.Refresh = 2
+		c.Header("Refresh", strconv.Itoa(p.Refresh))
+	}
+	if wantsJSON(c) {
+		c.Header("Cache-Control", "private, no-store")
+		c.JSON(http.StatusOK, st)
+		return
+	}
+	s.render(c, http.StatusOK, "import", p)
 }

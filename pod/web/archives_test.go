@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aspenpod/aspen/aspects"
+	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/posts"
 )
@@ -413,8 +414,13 @@ func TestImportDiasporaArchive(t *testing.T) {
 	u, c := signedIn(t, p, "newme")
 	archive := diasporaArchive(t, testKey(t), "olduser@old.invalid", nil)
 	r := upload(t, c, archive)
-	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `id="import-result"`) {
-		t.Fatalf("import: %d\n%s", r.StatusCode, r.Body)
+	if r.StatusCode != http.StatusSeeOther || r.Location() != "/user/import" {
+		t.Fatalf("import: %d %s\n%s", r.StatusCode, r.Location(), r.Body)
+	}
+	runImport(t, p, u.Session.UserID)
+	r = c.Get("/user/import")
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `id="import-result" data-state="done"`) || r.Header.Get("Refresh") != "" {
+		t.Fatalf("import page: %d refresh %q\n%s", r.StatusCode, r.Header.Get("Refresh"), r.Body)
 	}
 	if !strings.Contains(r.Body, "only your data was imported") {
 		t.Errorf("the page does not say that nobody is told")
@@ -511,6 +517,9 @@ func TestImportBadInput(t *testing.T) {
 			if got := counts(t, p, u.Session.UserID, u.Session.PersonID); got != "0,4,0,0,0,0" {
 				t.Errorf("something was stored: %s", got)
 			}
+			if got := jobCounts(t, p); got != "0,0,0" {
+				t.Errorf("an import was kept or queued (jobs, tasks, files) = %s", got)
+			}
 		})
 	}
 	t.Run("too large an upload", func(t *testing.T) {
@@ -529,6 +538,19 @@ func TestImportBadInput(t *testing.T) {
 			t.Errorf("status %d", r.StatusCode)
 		}
 	})
+}
+
+// runImport runs the user's queued import job, as the worker does.
+func runImport(t *testing.T, p *podtest.Pod, userID int64) *models.ArchiveImportJob {
+	t.Helper()
+	j, err := p.Store.ImportJobOf(context.Background(), userID)
+	if err != nil {
+		t.Fatalf("no import job: %v", err)
+	}
+	if err := p.App.Federate.RunImport(context.Background(), j.ID, false); err != nil {
+		t.Fatalf("import job: %v", err)
+	}
+	return j
 }
 
 type zeroReader struct{}
