@@ -126,13 +126,13 @@ func (s *Store) LastComments(ctx context.Context, v Viewer, postIDs []int64, n i
 	}
 	// Columns listed and scanned in order, without reflection: every
 	// stream page runs this.
-	rs, err := s.conn(ctx).Raw(`SELECT id, guid, post_id, author_id, text, text_html, likes_count, created_at, updated_at,
+	rs, err := s.queryNamed(ctx, `SELECT id, guid, post_id, author_id, text, text_html, likes_count, created_at, updated_at,
 		author_guid, author_diaspora_id, author_closed, author_first_name, author_last_name,
 		author_image_small, author_image_med, author_image FROM (
 		SELECT x.*, row_number() OVER (PARTITION BY x.post_id ORDER BY x.created_at DESC, x.id DESC) AS rn
 		FROM (`+commentRowSQL+` WHERE c.post_id = ANY(CAST(@posts AS bigint[]))
 			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @vuser AND b.person_id = c.author_id)) x
-		) y WHERE rn <= @n ORDER BY created_at, id`, v.args(map[string]any{"posts": int64Array(postIDs), "n": n})).Rows()
+		) y WHERE rn <= @n ORDER BY created_at, id`, v.args(map[string]any{"posts": int64Array(postIDs), "n": n}))
 	if err != nil {
 		return nil, translate(err, "last comments")
 	}
@@ -189,12 +189,12 @@ func (s *Store) ViewerLikes(ctx context.Context, v Viewer, postIDs []int64) (lik
 	if v.PersonID == 0 || len(postIDs) == 0 {
 		return likes, reshared, nil
 	}
-	rows, err := s.conn(ctx).Raw(`SELECT l.post_id, l.id, 'like' FROM likes l
+	rows, err := s.queryNamed(ctx, `SELECT l.post_id, l.id, 'like' FROM likes l
 			WHERE l.author_id = @vperson AND l.comment_id IS NULL AND l.positive AND l.post_id = ANY(CAST(@posts AS bigint[]))
 		UNION ALL
 		SELECT r.root_id, r.id, 'reshare' FROM posts r
 			WHERE r.author_id = @vperson AND r.type = 'Reshare' AND r.root_id = ANY(CAST(@posts AS bigint[]))`,
-		v.args(map[string]any{"posts": int64Array(postIDs)})).Rows()
+		v.args(map[string]any{"posts": int64Array(postIDs)}))
 	if err != nil {
 		return nil, nil, translate(err, "viewer likes")
 	}

@@ -104,7 +104,7 @@ ORDER BY page.sort_at DESC, page.post_id DESC`
 // pages are the hottest reads, and gorm's reflection was about a quarter
 // of a stream page's CPU.
 func (s *Store) page(ctx context.Context, inner string, args map[string]any) ([]PostRow, error) {
-	rs, err := s.conn(ctx).Raw(fmt.Sprintf(pageSQL, inner), args).Rows()
+	rs, err := s.queryNamed(ctx, fmt.Sprintf(pageSQL, inner), args)
 	if err != nil {
 		return nil, translate(err, "stream")
 	}
