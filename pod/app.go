@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -146,6 +147,9 @@ type Core struct {
 	// queueRestUntil (Unix ns) is when the job queue, having failed, is
 	// tried again by requests (see EnqueueNow).
 	queueRestUntil atomic.Int64
+	// seenUntil (user ID → Unix ns) spares Seen its Redis round trip while
+	// this process recorded the user as seen less than SeenEvery ago.
+	seenUntil sync.Map
 }
 
 // New builds the Core, filling in the defaults of unset options.

@@ -54,8 +54,14 @@ const SeenEvery = 10 * time.Minute
 
 // Seen records that a signed-in user is active: at most once per SeenEvery
 // per user (a Redis SET NX decides, so several serve processes write once
-// between them), errors only logged.
+// between them; each process asks Redis at most once per SeenEvery per
+// user, so a page costs no round trip for it), errors only logged.
 func (a *Core) Seen(ctx context.Context, userID int64) {
+	now := time.Now()
+	if until, ok := a.seenUntil.Load(userID); ok && now.UnixNano() < until.(int64) {
+		return
+	}
+	a.seenUntil.Store(userID, now.Add(SeenEvery).UnixNano())
 	key := a.redisPrefix + "seen:" + itoa(userID)
 	ok, err := a.rdb.SetNX(ctx, key, "1", SeenEvery).Result()
 	if err != nil || !ok {

@@ -452,14 +452,29 @@ func TestStatisticsAndDashboard(t *testing.T) {
 	mustStatus(t, p.Client().Get("/statistics"), http.StatusNotFound)
 
 	// Last seen: a request of a signed-in user writes it (at most every
-	// SeenEvery).
+	// SeenEvery). This process saw bob when he signed up, so the request
+	// goes to a second serve process over the same database and Redis,
+	// which has not seen him yet.
 	if err := p.Store.Exec(ctx, `UPDATE users SET last_seen_at = now() - interval '40 days' WHERE username = 'bob'`); err != nil {
 		t.Fatal(err)
 	}
 	p.Redis.Del(ctx, p.Opt.RedisPrefix+"seen:"+strconv.FormatInt(userID(t, p, "bob"), 10))
-	bob.Get("/stream")
+	other := podtest.Start(t, p.Store, p.Opt.RedisPrefix).Client()
+	other.HTTP.Jar = bob.HTTP.Jar // bob's session cookie (loopback cookies ignore the port)
+	mustStatus(t, other.Get("/stream"), http.StatusOK)
 	if n, _ := p.Store.Count(ctx, `SELECT count(*) FROM users WHERE username = 'bob' AND last_seen_at > now() - interval '1 minute'`); n != 1 {
 		t.Error("bob's request did not write last_seen_at")
+	}
+	// Within SeenEvery, bob's next request writes nothing.
+	if err := p.Store.Exec(ctx, `UPDATE users SET last_seen_at = now() - interval '40 days' WHERE username = 'bob'`); err != nil {
+		t.Fatal(err)
+	}
+	mustStatus(t, other.Get("/stream"), http.StatusOK)
+	if n, _ := p.Store.Count(ctx, `SELECT count(*) FROM users WHERE username = 'bob' AND last_seen_at > now() - interval '1 minute'`); n != 0 {
+		t.Error("bob's second request within SeenEvery wrote last_seen_at again")
+	}
+	if err := p.Store.Exec(ctx, `UPDATE users SET last_seen_at = now() WHERE username = 'bob'`); err != nil {
+		t.Fatal(err)
 	}
 	var d map[string]any
 	if err := json.Unmarshal([]byte(mustStatus(t, admin.Get("/admin.json"), http.StatusOK).Body), &d); err != nil {
