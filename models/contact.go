@@ -174,11 +174,14 @@ func (s *Store) ReceivingWithoutMembership(ctx context.Context, userID int64) ([
 	return cs, translate(err, "contacts without aspects")
 }
 
-// AspectMembers maps each of the user's aspects to the people in it.
+// AspectMembers maps each of the user's aspects to the people in it who
+// can receive a post: people on a pod the admins blocked are left out
+// (nothing is delivered to them, so a post's audience does not name them).
 func (s *Store) AspectMembers(ctx context.Context, userID int64) (map[int64][]int64, error) {
-	rows, err := s.conn(ctx).Raw(`SELECT a.id, c.person_id FROM aspects a
+	rows, err := s.conn(ctx).Raw(`SELECT a.id, pe.id FROM aspects a
 		LEFT JOIN aspect_memberships am ON am.aspect_id = a.id
 		LEFT JOIN contacts c ON c.id = am.contact_id
+		LEFT JOIN people pe ON pe.id = c.person_id AND pe.pod_state < `+podStateBlockedSQL+`
 		WHERE a.user_id = ?`, userID).Rows()
 	if err != nil {
 		return nil, translate(err, "aspect members")
@@ -191,8 +194,10 @@ func (s *Store) AspectMembers(ctx context.Context, userID int64) (map[int64][]in
 		if err := rows.Scan(&aspect, &person); err != nil {
 			return nil, err
 		}
-		if person == nil {
-			out[aspect] = out[aspect][:0:0]
+		if person == nil { // an empty aspect, or a member on a blocked pod
+			if _, ok := out[aspect]; !ok {
+				out[aspect] = []int64{}
+			}
 			continue
 		}
 		out[aspect] = append(out[aspect], *person)

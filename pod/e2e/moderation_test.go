@@ -71,6 +71,12 @@ func TestBlockedPod(t *testing.T) {
 	}
 	from := len(pod2.Requests())
 
+	// The audience preview of alice's Friends no longer names bob: a
+	// post to them would not reach him.
+	if preview, err := pod1.App.Posts.AudiencePreview(ctx, alice.s, aspects.Selection{Aspects: []int64{alice.aspects["Friends"]}}); err != nil || len(preview) != 0 {
+		t.Errorf("the audience preview of Friends while bob's pod is blocked: %+v, %v; want nobody", preview, err)
+	}
+
 	// Nothing goes out to it: a public post, a limited post to an aspect
 	// with bob in it, a comment on bob's post.
 	pub, err := pod1.App.Posts.CreatePost(ctx, alice.s, posts.PostInput{Text: "public while blocked", Audience: aspects.Selection{Public: true}})
