@@ -15,6 +15,9 @@ import (
 const (
 	// TypeDeliver sends one signed envelope to one pod or person.
 	TypeDeliver = "federation:deliver"
+	// TypeDeliverPod sends the envelopes of one event to several
+	// recipients on one pod, one POST each over one connection.
+	TypeDeliverPod = "federation:deliver-pod"
 	// TypeReceive verifies and applies one received envelope.
 	TypeReceive = "federation:receive"
 	// TypeFetchPublic fetches the recent public posts of a newly
@@ -55,6 +58,50 @@ func NewDeliver(taskID string, d Deliver, maxRetry int) *asynq.Task {
 		asynq.Timeout(time.Minute), asynq.TaskID(taskID), asynq.Retention(0))
 }
 
+// DeliverPod is the payload of a per-pod delivery task: the finished
+// bodies of one event for one pod, each with its URL and the task ID of
+// its delivery record (the ID a per-recipient task had), so that every
+// recipient keeps its own outcome, attempts and exactly-once check.
+type DeliverPod struct {
+	PodID       int64         `json:"pod_id"`
+	ContentType string        `json:"content_type"`
+	Items       []DeliverItem `json:"items"`
+}
+
+// DeliverItem is one recipient's delivery in a DeliverPod task.
+type DeliverItem struct {
+	DeliveryID string `json:"delivery_id"` // the delivery record's task_id
+	URL        string `json:"url"`
+	Body       []byte `json:"body"`
+}
+
+// MaxDeliverPodItems bounds the recipients of one per-pod delivery task
+// (bounded work per job; a bigger audience on one pod gets several).
+const MaxDeliverPodItems = 100
+
+// DeliverPodTaskID is the task ID of a per-pod delivery: a hash of the
+// event key and of its recipients' delivery IDs, so that a dispatch run
+// again queues the same task (refused as a duplicate while it waits).
+func DeliverPodTaskID(eventKey string, deliveryIDs []string) string {
+	h := sha256.New()
+	h.Write([]byte(eventKey))
+	for _, id := range deliveryIDs {
+		h.Write([]byte{0})
+		h.Write([]byte(id))
+	}
+	return "deliver-pod:" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// NewDeliverPod builds a per-pod delivery task with its ID and retry
+// budget. Its timeout grows with its recipients (each POST may take the
+// transport's 30 s when the pod is slow).
+func NewDeliverPod(taskID string, d DeliverPod, maxRetry int) *asynq.Task {
+	b, _ := json.Marshal(d)
+	timeout := min(time.Minute+time.Duration(len(d.Items))*10*time.Second, 20*time.Minute)
+	return asynq.NewTask(TypeDeliverPod, b, asynq.Queue(QueueDelivery), asynq.MaxRetry(maxRetry),
+		asynq.Timeout(timeout), asynq.TaskID(taskID), asynq.Retention(0))
+}
+
 // Receive is the payload of a receive task: the raw body of a POST to
 // /receive/public (RecipientGUID empty) or /receive/users/:guid.
 type Receive struct {
@@ -93,7 +140,7 @@ func NewPodsCheck() *asynq.Task {
 func RetryDelay(unit time.Duration) asynq.RetryDelayFunc {
 	return func(n int, err error, t *asynq.Task) time.Duration {
 		switch t.Type() {
-		case TypeDeliver, TypeReceive:
+		case TypeDeliver, TypeDeliverPod, TypeReceive:
 			return FederationBackoff(n+1, unit)
 		}
 		if IsEvent(t.Type()) || t.Type() == TypeLegacyDispatch {
