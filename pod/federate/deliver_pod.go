@@ -57,7 +57,7 @@ func (a *Service) DeliverPod(ctx context.Context, d tasks.DeliverPod, retry, max
 		}
 	}
 	if len(todo) < len(d.Items) {
-		a.log.Info("federation: deliveries done already, not sent again", "pod", d.PodID, "done", len(d.Items)-len(todo))
+		a.log.Info("federation: delivery done already, not sent again", "pod", d.PodID, "done", len(d.Items)-len(todo))
 	}
 	if len(todo) == 0 {
 		return nil
@@ -76,13 +76,13 @@ func (a *Service) DeliverPod(ctx context.Context, d tasks.DeliverPod, retry, max
 		return fmt.Errorf("pod %d: %s: %w", d.PodID, msg, ErrDropped)
 	}
 	if a.urlBlocked(ctx, todo[0].URL) {
-		a.log.Info("federation: deliveries to a blocked pod not sent", "url", todo[0].URL, "deliveries", len(todo))
+		a.log.Info("federation: delivery to a blocked pod not sent", "url", todo[0].URL, "deliveries", len(todo))
 		return finish("not sent: " + errPodBlocked.Error())
 	}
 	if target.OfflineSince != nil && now.Sub(*target.OfflineSince) > a.opt.PodGiveUpAfter {
 		msg := "given up: the pod has been failing since " + target.OfflineSince.UTC().Format(time.RFC3339)
 		a.stats.GivenUp.Add(int64(len(todo)))
-		a.log.Warn("federation: deliveries given up", "url", todo[0].URL, "deliveries", len(todo), "reason", msg)
+		a.log.Warn("federation: delivery given up", "url", todo[0].URL, "deliveries", len(todo), "reason", msg)
 		return finish(msg)
 	}
 
