@@ -69,9 +69,9 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 		return finish(ctx, log, t, app.Federate.Deliver(ctx, id, d, retry, max))
 	})
 	mux.HandleFunc(tasks.TypeDeliverPod, func(ctx context.Context, t *asynq.Task) error {
-		var d tasks.DeliverPod
-		if err := decode(t, &d); err != nil {
-			return err
+		d, err := tasks.DecodeDeliverPod(t.Payload())
+		if err != nil {
+			return fmt.Errorf("bad %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
 		}
 		retry, _ := asynq.GetRetryCount(ctx)
 		max, _ := asynq.GetMaxRetry(ctx)
