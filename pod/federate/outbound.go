@@ -20,8 +20,9 @@ import (
 // the relay moves it into the job queue; the event's dispatch job loads
 // what happened,
 // resolves the remote recipients, signs once and queues one delivery task
-// per remote pod (public) or per remote person (limited, sealed for that
-// person); a delivery job posts the finished bytes and records the outcome.
+// per remote pod, carrying one body (public) or one per remote person there
+// (limited, sealed for that person); a delivery job posts the finished
+// bytes and records the outcomes (deliver_pod.go).
 
 // ErrDropped marks a federation job that must not be retried: bad input
 // from a remote pod, or a delivery given up. pod/jobs turns it into
@@ -123,7 +124,8 @@ func (a *Service) senderKey(ctx context.Context, p *models.Person) (string, erro
 }
 
 // send signs an entity once and queues its deliveries: one per pod on the
-// public route, one per person (sealed for them) on the private route.
+// public route, one per person (sealed for them) on the private route,
+// grouped into one task per pod.
 func (a *Service) send(ctx context.Context, o outgoing) error {
 	var targets []models.RemoteRecipient
 	seen := map[string]bool{}
@@ -208,12 +210,44 @@ func (a *Service) send(ctx context.Context, o outgoing) error {
 		if err != nil {
 			return err
 		}
-		for i, d := range jobs {
-			if finished[rows[i].TaskID] {
+		if err := a.queueDeliveries(ctx, o.key, rows, jobs, finished, maxRetry); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queueDeliveries queues one task per pod (rows[i] is the record of
+// jobs[i]) carrying the bodies of its recipients, leaving out the
+// deliveries finished already. A task's ID hashes all its recipients,
+// finished or not, so that a dispatch run again queues the same task.
+func (a *Service) queueDeliveries(ctx context.Context, key string, rows []models.Delivery, jobs []tasks.Deliver,
+	finished map[string]bool, maxRetry int) error {
+	byPod := map[int64][]int{}
+	var order []int64
+	for i, d := range jobs {
+		if _, ok := byPod[d.PodID]; !ok {
+			order = append(order, d.PodID)
+		}
+		byPod[d.PodID] = append(byPod[d.PodID], i)
+	}
+	for _, podID := range order {
+		idx := byPod[podID]
+		for lo := 0; lo < len(idx); lo += tasks.MaxDeliverPodItems {
+			part := idx[lo:min(lo+tasks.MaxDeliverPodItems, len(idx))]
+			ids := make([]string, len(part))
+			t := tasks.DeliverPod{PodID: podID, ContentType: jobs[part[0]].ContentType}
+			for k, i := range part {
+				ids[k] = rows[i].TaskID
+				if !finished[rows[i].TaskID] {
+					t.Items = append(t.Items, tasks.DeliverItem{DeliveryID: rows[i].TaskID, URL: jobs[i].URL, Body: jobs[i].Body})
+				}
+			}
+			if len(t.Items) == 0 {
 				continue
 			}
-			if _, err := a.queue.EnqueueContext(ctx, tasks.NewDeliver(rows[i].TaskID, d, maxRetry)); err != nil && !pod.IsDuplicateTask(err) {
-				return fmt.Errorf("queue delivery to %s: %w", d.URL, err)
+			if _, err := a.queue.EnqueueContext(ctx, tasks.NewDeliverPod(tasks.DeliverPodTaskID(key, ids), t, maxRetry)); err != nil && !pod.IsDuplicateTask(err) {
+				return fmt.Errorf("queue deliveries to %s: %w", t.Items[0].URL, err)
 			}
 		}
 	}
@@ -582,7 +616,9 @@ func marshalValid(e entity.Entity) ([]byte, error) {
 	return entity.MarshalXML(e)
 }
 
-// Deliver is the delivery job: it posts one signed envelope and records
+// Deliver is the delivery job of a task queued by an older version (one
+// per recipient; DeliverPod runs those queued now): it posts one signed
+// envelope and records
 // the outcome on the delivery and on the pod. retry is the number of
 // earlier attempts, maxRetry the task's budget. A pod failing for longer
 // than PodGiveUpAfter is not tried: the delivery is given up.

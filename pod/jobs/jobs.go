@@ -68,6 +68,15 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 		max, _ := asynq.GetMaxRetry(ctx)
 		return finish(ctx, log, t, app.Federate.Deliver(ctx, id, d, retry, max))
 	})
+	mux.HandleFunc(tasks.TypeDeliverPod, func(ctx context.Context, t *asynq.Task) error {
+		d, err := tasks.DecodeDeliverPod(t.Payload())
+		if err != nil {
+			return fmt.Errorf("bad %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+		}
+		retry, _ := asynq.GetRetryCount(ctx)
+		max, _ := asynq.GetMaxRetry(ctx)
+		return finish(ctx, log, t, app.Federate.DeliverPod(ctx, d, retry, max))
+	})
 	mux.HandleFunc(tasks.TypeReceive, func(ctx context.Context, t *asynq.Task) error {
 		var r tasks.Receive
 		if err := decode(t, &r); err != nil {

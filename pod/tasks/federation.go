@@ -1,9 +1,12 @@
 package tasks
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -15,6 +18,9 @@ import (
 const (
 	// TypeDeliver sends one signed envelope to one pod or person.
 	TypeDeliver = "federation:deliver"
+	// TypeDeliverPod sends the envelopes of one event to several
+	// recipients on one pod, one POST each over one connection.
+	TypeDeliverPod = "federation:deliver-pod"
 	// TypeReceive verifies and applies one received envelope.
 	TypeReceive = "federation:receive"
 	// TypeFetchPublic fetches the recent public posts of a newly
@@ -55,6 +61,124 @@ func NewDeliver(taskID string, d Deliver, maxRetry int) *asynq.Task {
 		asynq.Timeout(time.Minute), asynq.TaskID(taskID), asynq.Retention(0))
 }
 
+// DeliverPod is the payload of a per-pod delivery task (encoded by Encode,
+// not as JSON): the finished
+// bodies of one event for one pod, each with its URL and the task ID of
+// its delivery record (the ID a per-recipient task had), so that every
+// recipient keeps its own outcome, attempts and exactly-once check.
+type DeliverPod struct {
+	PodID       int64         `json:"pod_id"`
+	ContentType string        `json:"content_type"`
+	Items       []DeliverItem `json:"items"`
+}
+
+// DeliverItem is one recipient's delivery in a DeliverPod task.
+type DeliverItem struct {
+	DeliveryID string `json:"delivery_id"` // the delivery record's task_id
+	URL        string `json:"url"`
+	Body       []byte `json:"body"`
+}
+
+// MaxDeliverPodItems bounds the recipients of one per-pod delivery task
+// (bounded work per job; a bigger audience on one pod gets several).
+const MaxDeliverPodItems = 100
+
+// DeliverPodTaskID is the task ID of a per-pod delivery: a hash of the
+// event key and of its recipients' delivery IDs, so that a dispatch run
+// again queues the same task (refused as a duplicate while it waits).
+func DeliverPodTaskID(eventKey string, deliveryIDs []string) string {
+	h := sha256.New()
+	h.Write([]byte(eventKey))
+	for _, id := range deliveryIDs {
+		h.Write([]byte{0})
+		h.Write([]byte(id))
+	}
+	return "deliver-pod:" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// NewDeliverPod builds a per-pod delivery task with its ID and retry
+// budget. Its timeout grows with its recipients (each POST may take the
+// transport's 30 s when the pod is slow).
+func NewDeliverPod(taskID string, d DeliverPod, maxRetry int) *asynq.Task {
+	b := d.Encode()
+	timeout := min(time.Minute+time.Duration(len(d.Items))*10*time.Second, 20*time.Minute)
+	return asynq.NewTask(TypeDeliverPod, b, asynq.Queue(QueueDelivery), asynq.MaxRetry(maxRetry),
+		asynq.Timeout(timeout), asynq.TaskID(taskID), asynq.Retention(0))
+}
+
+// deliverPodMagic starts an encoded DeliverPod.
+const deliverPodMagic = "aspen-deliver-pod/1\n"
+
+// deliverPodHeader is the JSON part of an encoded DeliverPod: everything
+// but the bodies, which follow it raw, in order (Size bytes each).
+type deliverPodHeader struct {
+	PodID       int64  `json:"pod_id"`
+	ContentType string `json:"content_type"`
+	Items       []struct {
+		DeliveryID string `json:"delivery_id"`
+		URL        string `json:"url"`
+		Size       int    `json:"size"`
+	} `json:"items"`
+}
+
+// Encode returns the task payload: a short JSON header followed by the
+// bodies as they are. (As JSON the bodies would be base64, a third larger,
+// and encoding and decoding them would cost more than the rest of a
+// delivery's work in the pod.)
+func (d DeliverPod) Encode() []byte {
+	var h deliverPodHeader
+	h.PodID, h.ContentType = d.PodID, d.ContentType
+	h.Items = make([]struct {
+		DeliveryID string `json:"delivery_id"`
+		URL        string `json:"url"`
+		Size       int    `json:"size"`
+	}, len(d.Items))
+	n := 0
+	for i, it := range d.Items {
+		h.Items[i].DeliveryID, h.Items[i].URL, h.Items[i].Size = it.DeliveryID, it.URL, len(it.Body)
+		n += len(it.Body)
+	}
+	hb, _ := json.Marshal(h)
+	b := make([]byte, 0, len(deliverPodMagic)+binary.MaxVarintLen64+len(hb)+n)
+	b = append(b, deliverPodMagic...)
+	b = binary.AppendUvarint(b, uint64(len(hb)))
+	b = append(b, hb...)
+	for _, it := range d.Items {
+		b = append(b, it.Body...)
+	}
+	return b
+}
+
+// DecodeDeliverPod reads a payload written by DeliverPod.Encode. The
+// bodies share b's memory.
+func DecodeDeliverPod(b []byte) (DeliverPod, error) {
+	rest, ok := bytes.CutPrefix(b, []byte(deliverPodMagic))
+	if !ok {
+		return DeliverPod{}, errors.New("not a per-pod delivery payload")
+	}
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n > uint64(len(rest)-k) {
+		return DeliverPod{}, errors.New("per-pod delivery payload: bad header length")
+	}
+	var h deliverPodHeader
+	if err := json.Unmarshal(rest[k:k+int(n)], &h); err != nil {
+		return DeliverPod{}, fmt.Errorf("per-pod delivery payload header: %w", err)
+	}
+	rest = rest[k+int(n):]
+	d := DeliverPod{PodID: h.PodID, ContentType: h.ContentType, Items: make([]DeliverItem, len(h.Items))}
+	for i, it := range h.Items {
+		if it.Size < 0 || it.Size > len(rest) {
+			return DeliverPod{}, fmt.Errorf("per-pod delivery payload: body %d of %d bytes, %d left", i, it.Size, len(rest))
+		}
+		d.Items[i] = DeliverItem{DeliveryID: it.DeliveryID, URL: it.URL, Body: rest[:it.Size:it.Size]}
+		rest = rest[it.Size:]
+	}
+	if len(rest) != 0 {
+		return DeliverPod{}, fmt.Errorf("per-pod delivery payload: %d bytes after the last body", len(rest))
+	}
+	return d, nil
+}
+
 // Receive is the payload of a receive task: the raw body of a POST to
 // /receive/public (RecipientGUID empty) or /receive/users/:guid.
 type Receive struct {
@@ -93,7 +217,7 @@ func NewPodsCheck() *asynq.Task {
 func RetryDelay(unit time.Duration) asynq.RetryDelayFunc {
 	return func(n int, err error, t *asynq.Task) time.Duration {
 		switch t.Type() {
-		case TypeDeliver, TypeReceive:
+		case TypeDeliver, TypeDeliverPod, TypeReceive:
 			return FederationBackoff(n+1, unit)
 		}
 		if IsEvent(t.Type()) || t.Type() == TypeLegacyDispatch {

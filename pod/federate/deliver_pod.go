@@ -1,0 +1,238 @@
+package federate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aspenpod/aspen/federation/transport"
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/pod/tasks"
+)
+
+// Per-pod delivery (issue 17, goal 4): the dispatch queues one task per
+// remote pod carrying every recipient's finished body there (the private
+// route is per recipient, /receive/users/:guid, so each still gets its own
+// POST, in turn over the pod's keep-alive connection). Every recipient
+// keeps its own delivery record: the task skips the recipients already
+// sent or given up (a retry, a task run again after a crash), retries the
+// others with the task's backoff and gives them up after the task's last
+// retry or when the pod has been failing for PodGiveUpAfter. Outcomes are
+// recorded in batches: one statement for the task's outcomes, which also
+// records the pod's health, and none for the pod when its success was
+// recorded less than podUpFresh ago.
+
+// outcomeFlushDelay bounds how long an accepted delivery may stay
+// unrecorded while the task waits for the next POST: a crash in that window
+// sends it again (the remote pod applies it once, by its GUID).
+const outcomeFlushDelay = 20 * time.Millisecond
+
+// podUpFresh: a pod whose success was recorded this recently, and that
+// has not failed since, is not recorded as up again (PodSucceeded's rule).
+const podUpFresh = 10 * time.Second
+
+// DeliverPod is the per-pod delivery job: it posts each recipient's body
+// and records the outcomes. retry is the number of earlier attempts of the
+// task, maxRetry its budget.
+func (a *Service) DeliverPod(ctx context.Context, d tasks.DeliverPod, retry, maxRetry int) error {
+	ids := make([]string, len(d.Items))
+	for i, it := range d.Items {
+		ids[i] = it.DeliveryID
+	}
+	target, err := a.store.PodDeliveryTargetOf(ctx, d.PodID, ids)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return fmt.Errorf("delivery to pod %d: the pod is no longer known: %w", d.PodID, ErrDropped)
+	case err != nil:
+		return err
+	}
+	// Only the deliveries not done yet (a delivery queued twice, or sent
+	// before a crash, is not sent again).
+	todo := d.Items[:0:0]
+	for _, it := range d.Items {
+		if s := target.States[it.DeliveryID]; s != models.DeliverySent && s != models.DeliveryFailed {
+			todo = append(todo, it)
+		}
+	}
+	if len(todo) < len(d.Items) {
+		a.log.Info("federation: delivery done already, not sent again", "pod", d.PodID, "done", len(d.Items)-len(todo))
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	now := time.Now()
+	rec := &outcomes{a: a, podID: d.PodID,
+		podUp: target.OfflineSince == nil && target.LastSuccessAt != nil && now.Sub(*target.LastSuccessAt) < podUpFresh}
+	// finish gives up every delivery left: not sent, finished.
+	finish := func(msg string) error {
+		for _, it := range todo {
+			rec.add(models.DeliveryOutcome{TaskID: it.DeliveryID, State: models.DeliveryFailed, Attempts: retry, Error: msg}, 0, "")
+		}
+		if err := rec.flush(ctx, true); err != nil {
+			return err
+		}
+		return fmt.Errorf("pod %d: %s: %w", d.PodID, msg, ErrDropped)
+	}
+	if a.urlBlocked(ctx, todo[0].URL) {
+		a.log.Info("federation: delivery to a blocked pod not sent", "url", todo[0].URL, "deliveries", len(todo))
+		return finish("not sent: " + errPodBlocked.Error())
+	}
+	if target.OfflineSince != nil && now.Sub(*target.OfflineSince) > a.opt.PodGiveUpAfter {
+		msg := "given up: the pod has been failing since " + target.OfflineSince.UTC().Format(time.RFC3339)
+		a.stats.GivenUp.Add(int64(len(todo)))
+		a.log.Warn("federation: delivery given up", "url", todo[0].URL, "deliveries", len(todo), "reason", msg)
+		return finish(msg)
+	}
+
+	last := retry >= maxRetry
+	failed := models.DeliveryRetrying
+	if last {
+		failed = models.DeliveryFailed
+	}
+	var firstErr error
+	for i, it := range todo {
+		_, err := a.http.Post(ctx, it.URL, d.ContentType, it.Body)
+		if err == nil {
+			a.stats.Delivered.Add(1)
+			rec.add(models.DeliveryOutcome{TaskID: it.DeliveryID, State: models.DeliverySent, Attempts: retry + 1}, models.PodHealthUp, "")
+			continue
+		}
+		a.stats.DeliveryErrors.Add(1)
+		if firstErr == nil {
+			firstErr = err
+		}
+		msg := err.Error()
+		rec.add(models.DeliveryOutcome{TaskID: it.DeliveryID, State: failed, Attempts: retry + 1, Error: msg}, models.PodHealthDown, msg)
+		if last {
+			a.stats.GivenUp.Add(1)
+			a.log.Warn("federation: delivery given up", "url", it.URL, "attempts", retry+1, "last_error", msg)
+		}
+		var herr *transport.HTTPError
+		if errors.As(err, &herr) && ctx.Err() == nil {
+			continue // the pod answered: the next recipient may be fine
+		}
+		// No answer (the pod is down, or the task's time is up): the
+		// other recipients there would fail the same way; they are
+		// counted as failed with it, and retried with it.
+		for _, rest := range todo[i+1:] {
+			if last {
+				a.stats.GivenUp.Add(1)
+			}
+			rec.add(models.DeliveryOutcome{TaskID: rest.DeliveryID, State: failed, Attempts: retry + 1, Error: "not tried: " + msg}, 0, "")
+		}
+		break
+	}
+	if err := rec.flush(ctx, true); err != nil {
+		return err
+	}
+	if firstErr != nil && last {
+		return fmt.Errorf("%w: %w", firstErr, ErrDropped) // logged and recorded: finished
+	}
+	return firstErr
+}
+
+// outcomes collects a per-pod delivery task's outcomes and records them in
+// batches: when the task ends, and outcomeFlushDelay after an outcome
+// while the task still waits for a POST (so that a crash then does not send
+// accepted deliveries again).
+type outcomes struct {
+	a     *Service
+	podID int64
+
+	mu      sync.Mutex
+	pending []models.DeliveryOutcome
+	health  int    // the pod's health to record with pending
+	podErr  string // the pod's last error, with PodHealthDown
+	at      time.Time
+	timer   *time.Timer
+	podUp   bool // the pod's success is recorded and fresh
+	flushMu sync.Mutex
+}
+
+// add queues an outcome, with the pod's health it shows (0: none).
+func (o *outcomes) add(out models.DeliveryOutcome, health int, podErr string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.pending = append(o.pending, out)
+	switch health {
+	case models.PodHealthUp:
+		o.health, o.at = health, time.Now()
+	case models.PodHealthDown:
+		if o.health != models.PodHealthUp {
+			o.health, o.podErr, o.at = health, podErr, time.Now()
+		}
+	}
+	if o.timer == nil {
+		// A failed background flush keeps its outcomes for the next.
+		o.timer = time.AfterFunc(outcomeFlushDelay, func() { _ = o.flush(context.Background(), false) })
+	}
+}
+
+// flush records the pending outcomes in one statement. With final, it
+// keeps trying while PostgreSQL is away (failing here would make the task
+// send accepted deliveries again), for as long as the task may run, and
+// records what a failed background flush left.
+func (o *outcomes) flush(ctx context.Context, final bool) error {
+	o.flushMu.Lock()
+	defer o.flushMu.Unlock()
+	o.mu.Lock()
+	if o.timer != nil {
+		o.timer.Stop()
+		o.timer = nil
+	}
+	batch, health, podErr, at := o.pending, o.health, o.podErr, o.at
+	o.pending, o.health = nil, models.PodHealthUnchanged
+	if health == models.PodHealthUp && o.podUp {
+		health = models.PodHealthUnchanged // recorded less than podUpFresh ago
+	}
+	o.mu.Unlock()
+	if len(batch) == 0 && health == models.PodHealthUnchanged {
+		return nil
+	}
+	err := o.record(ctx, batch, health, podErr, at, final)
+	o.mu.Lock()
+	if err != nil {
+		// Kept for the next flush, ahead of what came since.
+		o.pending = append(batch, o.pending...)
+		if o.health == models.PodHealthUnchanged {
+			o.health, o.podErr, o.at = health, podErr, at
+		}
+	} else {
+		switch health {
+		case models.PodHealthUp:
+			o.podUp = true
+		case models.PodHealthDown:
+			o.podUp = false
+		}
+	}
+	o.mu.Unlock()
+	return err
+}
+
+func (o *outcomes) record(ctx context.Context, batch []models.DeliveryOutcome, health int, podErr string, at time.Time, final bool) error {
+	if at.IsZero() {
+		at = time.Now()
+	}
+	// Recorded even when the task's context is done (its time is up):
+	// what was sent must not be sent again.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	deadline, ok := ctx.Deadline()
+	if !ok || ctx.Err() != nil {
+		deadline = time.Now().Add(30 * time.Second)
+	}
+	delay := 100 * time.Millisecond
+	for {
+		err := o.a.store.RecordDeliveryOutcomes(rctx, o.podID, batch, health, podErr, at)
+		if err == nil || !final {
+			return err
+		}
+		if time.Until(deadline) < delay+time.Second {
+			return fmt.Errorf("delivered, but cannot record it (it will be sent again): %w", err)
+		}
+		time.Sleep(delay)
+		delay = min(2*delay, 2*time.Second)
+	}
+}
