@@ -35,6 +35,9 @@ type Session struct {
 	CreatedAt time.Time `json:"created"`
 	IP        string    `json:"ip"`
 	UserAgent string    `json:"ua"`
+	// PublicOnly: an API token without private:read acts for this user;
+	// the visibility rules then show public posts only (never stored).
+	PublicOnly bool `json:"-"`
 
 	key string
 }
@@ -183,5 +186,5 @@ func Viewer(s *Session) models.Viewer {
 	if s == nil {
 		return models.Viewer{}
 	}
-	return models.Viewer{UserID: s.UserID, PersonID: s.PersonID}
+	return models.Viewer{UserID: s.UserID, PersonID: s.PersonID, PublicOnly: s.PublicOnly}
 }
