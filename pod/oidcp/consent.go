@@ -20,10 +20,13 @@ type Consent struct {
 	RequestID    string
 	ClientName   string
 	RedirectHost string
-	ClientURI    string
-	TosURI       string
-	PolicyURI    string
-	Scopes       []Scope
+	// RedirectOrigin is where the approved form finally leads (the
+	// page's Content-Security-Policy must allow it as a form target).
+	RedirectOrigin string
+	ClientURI      string
+	TosURI         string
+	PolicyURI      string
+	Scopes         []Scope
 	// NeedPassword: the app asked the user to sign in again
 	// (prompt=login, or max_age has passed): the form asks for the
 	// password.
@@ -68,14 +71,14 @@ func (a *Service) Consent(ctx context.Context, s *pod.Session, id string) (*Cons
 			shown = append(shown, d)
 		}
 	}
-	host := r.RedirectURI
+	host, origin := r.RedirectURI, ""
 	if u, err := url.Parse(r.RedirectURI); err == nil {
-		host = u.Host
+		host, origin = u.Host, u.Scheme+"://"+u.Host
 		if host == "" {
-			host = u.Scheme + ":"
+			host, origin = u.Scheme+":", u.Scheme+":"
 		}
 	}
-	return &Consent{RequestID: r.ID, ClientName: c.row.ClientName, RedirectHost: host, ClientURI: c.row.ClientURI,
+	return &Consent{RequestID: r.ID, ClientName: c.row.ClientName, RedirectHost: host, RedirectOrigin: origin, ClientURI: c.row.ClientURI,
 		TosURI: c.row.TosURI, PolicyURI: c.row.PolicyURI, Scopes: shown, NeedPassword: needPassword}, "", nil
 }
 

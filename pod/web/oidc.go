@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -129,7 +128,12 @@ func (s *Server) oidcConsent(c *gin.Context) {
 
 func (s *Server) renderConsent(c *gin.Context, code int, consent *oidcp.Consent, msg string) {
 	// The approval redirects (through the library's callback) to the
-	// app's redirect URI: the form may lead there.
+	// app's redirect URI, and browsers apply this page's form-action to
+	// the whole redirect chain: the form may lead there.
+	if o := consent.RedirectOrigin; o != "" && !strings.ContainsAny(o, " ;,'\"") {
+		csp := c.Writer.Header().Get("Content-Security-Policy")
+		c.Header("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+o, 1))
+	}
 	c.Header("Cache-Control", "no-store")
 	s.render(c, code, "oidc_consent", oidcConsentPage{Base: s.base(c), Consent: consent, Message: msg})
 }
@@ -151,17 +155,7 @@ func (s *Server) oidcDecide(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	// 303: the browser GETs the next address. Chromium applies the page's
-	// form-action to the redirects after a form, so the app's address is
-	// allowed for this answer.
-	if u, perr := url.Parse(to); perr == nil && u.Scheme != "" {
-		origin := u.Scheme + ":"
-		if u.Host != "" {
-			origin = u.Scheme + "://" + u.Host
-		}
-		csp := c.Writer.Header().Get("Content-Security-Policy")
-		c.Header("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+origin, 1))
-	}
+	// 303: the browser GETs the next address.
 	c.Redirect(http.StatusSeeOther, to)
 }
 
