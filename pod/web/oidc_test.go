@@ -22,6 +22,7 @@ import (
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/pod/accounts"
+	"github.com/aspenpod/aspen/pod/oidcp"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/posts"
 )
@@ -591,5 +592,29 @@ func TestAPIMainStreamNeedsPrivateReadForLimitedPosts(t *testing.T) {
 	code, _, body = api(t, p, private, next.RequestURI())
 	if got := guids(body); code != http.StatusOK || len(got) != 1 || got[0] != pub.GUID {
 		t.Errorf("next page: %d %v, want [%s]", code, got, pub.GUID)
+	}
+}
+
+func TestAPIRateLimitPerAuthorization(t *testing.T) {
+	p := podtest.NewReachable(t)
+	p.NewUser(t, "busy")
+	old := oidcp.APIRateLimit
+	oidcp.APIRateLimit.Count = 3
+	t.Cleanup(func() { oidcp.APIRateLimit = old })
+	first := registerApp(t, p, "busy", nil, "openid", "public:read").token().AccessToken
+	for i := 0; i < 3; i++ {
+		if code, _, body := api(t, p, first, "/api/v1/streams/main"); code != http.StatusOK {
+			t.Fatalf("request %d: %d %v", i+1, code, body)
+		}
+	}
+	code, h, body := api(t, p, first, "/api/v1/streams/main")
+	wantAPIError(t, "over the limit", code, body, http.StatusTooManyRequests, "Too many requests")
+	if h.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	// Another app of the same user has its own budget.
+	other := registerApp(t, p, "busy", nil, "openid", "public:read").token().AccessToken
+	if code, _, body := api(t, p, other, "/api/v1/streams/main"); code != http.StatusOK {
+		t.Errorf("another app: %d %v", code, body)
 	}
 }
