@@ -86,7 +86,7 @@ func registerApp(t *testing.T, p *podtest.Pod, user string, meta map[string]any,
 	if code != http.StatusCreated {
 		t.Fatalf("registration: %d %v", code, reg)
 	}
-	conf := oauth2.Config{ClientID: reg["client_id"].(string), Endpoint: provider.Endpoint(), RedirectURL: testRedirect, Scopes: scopes}
+	conf := oauth2.Config{ClientID: reg["client_id"].(string), Endpoint: provider.Endpoint(), RedirectURL: meta["redirect_uris"].([]string)[0], Scopes: scopes}
 	if s, ok := reg["client_secret"].(string); ok {
 		conf.ClientSecret = s
 	}
@@ -150,7 +150,7 @@ func (a *oidcApp) followToApp(r *podtest.Response) *url.URL {
 		if r.StatusCode < 300 || r.StatusCode > 303 || loc == "" {
 			a.t.Fatalf("expected a redirect, got %d %s", r.StatusCode, r.Body)
 		}
-		if strings.HasPrefix(loc, testRedirect) {
+		if strings.HasPrefix(loc, a.conf.RedirectURL) {
 			u, _ := url.Parse(loc)
 			return u
 		}
@@ -616,5 +616,66 @@ func TestAPIRateLimitPerAuthorization(t *testing.T) {
 	other := registerApp(t, p, "busy", nil, "openid", "public:read").token().AccessToken
 	if code, _, body := api(t, p, other, "/api/v1/streams/main"); code != http.StatusOK {
 		t.Errorf("another app: %d %v", code, body)
+	}
+}
+
+// insporation sends prompt=login: the consent page asks for the password,
+// a wrong one grants nothing.
+func TestOIDCPromptLoginAsksForThePassword(t *testing.T) {
+	p := podtest.NewReachable(t)
+	p.NewUser(t, "ines")
+	a := registerApp(t, p, "ines", map[string]any{"redirect_uris": []string{testRedirect}, "client_name": "insporation"},
+		"openid", "profile", "public:read")
+	v := oauth2.GenerateVerifier()
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("login_hint", "ines")}
+	page := a.consentPage(opts...)
+	if !strings.Contains(page.Body, `name="password"`) {
+		t.Fatalf("prompt=login: no password field on the consent page")
+	}
+	id := hiddenID.FindStringSubmatch(page.Body)[1]
+	r := a.browser.Post("/api/openid_connect/authorizations", url.Values{"id": {id}, "approve": {"true"}, "password": {"wrong"}})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Wrong password") {
+		t.Errorf("wrong password: %d", r.StatusCode)
+	}
+	if n := countRows(t, p, "oidc_authorizations"); n != 0 {
+		t.Errorf("a wrong password granted %d authorizations", n)
+	}
+	cb := a.followToApp(a.browser.Post("/api/openid_connect/authorizations", url.Values{"id": {id}, "approve": {"true"}, "password": {"password1"}}))
+	tok, err := a.conf.Exchange(context.Background(), cb.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil || tok.RefreshToken == "" {
+		t.Fatalf("exchange after prompt=login: %v %v", tok, err)
+	}
+	// Even with the same scopes granted, prompt=login asks again.
+	if page := a.consentPage(oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("prompt", "login")); !strings.Contains(page.Body, `name="password"`) {
+		t.Errorf("prompt=login with a grant: %d, want the password form", page.StatusCode)
+	}
+}
+
+// The implicit flow (diaspora*'s "id_token token") answers in the
+// fragment, with a verifiable ID token and a working access token.
+func TestOIDCImplicitFlow(t *testing.T) {
+	p := podtest.NewReachable(t)
+	p.NewUser(t, "imp")
+	a := registerApp(t, p, "imp", map[string]any{"response_types": []string{"id_token token"}, "grant_types": []string{"implicit"},
+		"redirect_uris": []string{"https://app.example/cb"}},
+		"openid", "public:read")
+	page := a.consentPage(oauth2.SetAuthURLParam("response_type", "id_token token"), oidc.Nonce("n1"))
+	cb := a.approve(page, "true")
+	frag, err := url.ParseQuery(cb.Fragment)
+	if err != nil || frag.Get("access_token") == "" || frag.Get("id_token") == "" || frag.Get("state") != "st4te" {
+		t.Fatalf("implicit answer %q: %v", cb.Fragment, err)
+	}
+	idt, err := a.provider.Verifier(&oidc.Config{ClientID: a.conf.ClientID}).Verify(context.Background(), frag.Get("id_token"))
+	if err != nil || idt.Nonce != "n1" {
+		t.Fatalf("implicit ID token: %v %v", idt, err)
+	}
+	if code, _, body := api(t, p, frag.Get("access_token"), "/api/v1/streams/main"); code != http.StatusOK {
+		t.Errorf("implicit access token: %d %v", code, body)
+	}
+	// Without a nonce the implicit flow is refused.
+	r := a.browser.Do(mustRequest(t, a.conf.AuthCodeURL("st4te", oauth2.SetAuthURLParam("response_type", "id_token token"))))
+	cb = a.followToApp(a.browser.Get(r.Location()))
+	if frag, _ := url.ParseQuery(cb.Fragment); frag.Get("error") != "invalid_request" || frag.Get("access_token") != "" {
+		t.Errorf("implicit without nonce: %s", cb)
 	}
 }
