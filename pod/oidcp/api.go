@@ -3,6 +3,7 @@ package oidcp
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -46,10 +47,8 @@ func (a *Service) Authenticate(ctx context.Context, token string, limit pod.Rate
 	if _, err := hex.DecodeString(token); err != nil {
 		return nil, ErrInvalidToken
 	}
-	g, err := a.store.OIDCGrantByAccessToken(ctx, hashSecret(token), a.now())
-	if errors.Is(err, models.ErrNotFound) {
-		return nil, ErrInvalidToken
-	} else if err != nil {
+	g, err := a.grant(ctx, hashSecret(token))
+	if err != nil {
 		return nil, err
 	}
 	if limit.Count > 0 {
@@ -164,9 +163,49 @@ func (a *Service) Revoke(ctx context.Context, s *pod.Session, id int64) error {
 	err := a.store.DeleteOIDCAuthorization(ctx, s.UserID, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return fmt.Errorf("no such authorization: %w", pod.ErrNotFound)
+	} else if err != nil {
+		return err
 	}
-	if err == nil {
-		a.log.Info("oidc authorization revoked", "user_id", s.UserID, "authorization", id)
+	a.log.Info("oidc authorization revoked", "user_id", s.UserID, "authorization", id)
+	return a.core.DropAPICache(ctx, s.UserID)
+}
+
+// grantCacheTTL is how long a checked token is kept in Redis. Whatever
+// ends a token's validity drops the user's cache (Revoke, and
+// pod.Core.EndUserSessions on a lock, a closed account or a new
+// password), so the TTL only bounds memory and the last-use precision.
+const grantCacheTTL = time.Minute
+
+// grant checks a token by its hash: from the Redis cache (no SQL on a
+// warm cache), else from the database, which also notes the use.
+func (a *Service) grant(ctx context.Context, hash []byte) (*models.OIDCGrant, error) {
+	key := a.redisKey("cache", hex.EncodeToString(hash))
+	now := a.now()
+	if raw, err := a.core.Redis().Get(ctx, key).Bytes(); err == nil {
+		var g models.OIDCGrant
+		if json.Unmarshal(raw, &g) == nil && g.ExpiresAt != nil && now.Before(*g.ExpiresAt) {
+			return &g, nil
+		}
 	}
-	return err
+	g, err := a.store.OIDCGrantByAccessToken(ctx, hash, now)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrInvalidToken
+	} else if err != nil {
+		return nil, err
+	}
+	ttl := grantCacheTTL
+	if g.ExpiresAt != nil {
+		ttl = min(ttl, g.ExpiresAt.Sub(now))
+	}
+	if b, err := json.Marshal(g); err == nil && ttl > 0 {
+		pipe := a.core.Redis().TxPipeline()
+		set := a.core.APICacheSet(g.UserID)
+		pipe.Set(ctx, key, b, ttl)
+		pipe.SAdd(ctx, set, key)
+		pipe.Expire(ctx, set, AccessTokenLifetime)
+		if _, err := pipe.Exec(ctx); err != nil {
+			a.log.Info("could not cache an api token check", "err", err)
+		}
+	}
+	return g, nil
 }

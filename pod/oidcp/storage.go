@@ -3,6 +3,7 @@ package oidcp
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,7 +92,9 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 		if used, err := rdb.Get(ctx, s.a.redisKey("usedcode", h)).Int64(); err == nil && used != 0 {
 			s.a.log.Info("an authorization code was used twice: revoking the authorization", "authorization", used)
 			if r, err := s.a.store.OIDCAuthorizationByID(ctx, used); err == nil {
-				s.a.store.DeleteOIDCAuthorization(ctx, r.UserID, r.ID)
+				if err := s.a.store.DeleteOIDCAuthorization(ctx, r.UserID, r.ID); err == nil {
+					s.a.core.DropAPICache(ctx, r.UserID)
+				}
 			}
 		}
 		return nil, fmt.Errorf("unknown or used code: %w", pod.ErrNotFound)
@@ -195,6 +198,7 @@ func (s *storage) RevokeToken(ctx context.Context, token, _, _ string) *oidc.Err
 	if err := s.a.store.DeleteOIDCAccessToken(ctx, hashSecret(token)); err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
+	s.a.core.Redis().Del(ctx, s.a.redisKey("cache", hex.EncodeToString(hashSecret(token))))
 	return nil
 }
 

@@ -490,8 +490,18 @@ func TestAPITokensEndWithTheAccount(t *testing.T) {
 	for _, name := range []string{"expire", "lockme", "closeme", "newpw"} {
 		p.NewUser(t, name)
 	}
+	// Each token is used once before its user changes, so that the
+	// check is cached (Redis): the change must end it all the same.
 	tokenOf := func(user string, scopes ...string) string {
-		return registerApp(t, p, user, nil, scopes...).token().AccessToken
+		tok := registerApp(t, p, user, nil, scopes...).token().AccessToken
+		if code, _, body := api(t, p, tok, "/api/v1/streams/main"); code != http.StatusOK {
+			t.Fatalf("%s's fresh token: %d %v", user, code, body)
+		}
+		keys, err := p.App.Core.Redis().Keys(ctx, p.App.Core.Options().RedisPrefix+"oidc:cache:*").Result()
+		if err != nil || len(keys) == 0 {
+			t.Fatalf("the token check is not cached: %v %v", keys, err)
+		}
+		return tok
 	}
 
 	tok := tokenOf("expire", "openid", "public:read")
@@ -511,7 +521,18 @@ func TestAPITokensEndWithTheAccount(t *testing.T) {
 	}
 
 	locked := tokenOf("lockme", "openid", "profile")
-	if err := p.Store.Exec(ctx, "UPDATE users SET locked = true WHERE username = 'lockme'"); err != nil {
+	if _, err := p.App.Accounts.SignUp(ctx, signUpByOperator("lockadmin")); err != nil {
+		t.Fatal(err)
+	}
+	admin, _, err := p.App.Accounts.SignIn(ctx, accounts.SignInInput{Login: "lockadmin", Password: "password1", ClientIP: "10.9.9.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockme, err := p.Store.UserByUsername(ctx, "lockme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.App.Moderation.SetLocked(ctx, admin, lockme.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	code, _, body = api(t, p, locked, "/api/v1/user")
