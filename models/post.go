@@ -61,10 +61,13 @@ func (s *Store) PostByGUID(ctx context.Context, guid string) (*Post, error) {
 type Viewer struct {
 	UserID   int64
 	PersonID int64
+	// PublicOnly limits the viewer to public posts (an API token without
+	// private:read): @vpriv is false.
+	PublicOnly bool
 }
 
 func (v Viewer) args(extra map[string]any) map[string]any {
-	m := map[string]any{"vuser": v.UserID, "vperson": v.PersonID}
+	m := map[string]any{"vuser": v.UserID, "vperson": v.PersonID, "vpriv": !v.PublicOnly}
 	for k, val := range extra {
 		m[k] = val
 	}

@@ -1530,6 +1530,31 @@ func (m *model) checkStreams(v int, full bool) {
 		}
 	}
 	if v != signedOut {
+		// An API token without private:read (Session.PublicOnly) reads
+		// the main stream without any limited post, one's own included.
+		api := *s
+		api.PublicOnly = true
+		page, err := m.p.App.Streams.Stream(ctx, &api, streams.StreamQuery{Kind: streams.StreamMain, Limit: 100})
+		if err != nil {
+			m.failf("%s reads the main stream as an API reader: %v", m.viewerName(v), err)
+			return
+		}
+		var got, want []string
+		for _, pv := range page.Posts {
+			got = append(got, pv.GUID)
+		}
+		for _, g := range m.expectedStream(v, streams.StreamQuery{Kind: streams.StreamMain}) {
+			if m.posts[byGUID[g]].public {
+				want = append(want, g)
+			}
+		}
+		sort.Strings(got)
+		if !slices.Equal(got, want) {
+			m.failf("%s: main stream without private:read\n got  %s\n want %s", m.viewerName(v), m.descGUIDs(got), m.descGUIDs(want))
+			return
+		}
+	}
+	if v != signedOut {
 		// Someone else's aspect is no way into their stream, nor into
 		// one's own: the selection is refused.
 		o := m.users[(v+1+m.checks%(len(m.users)-1))%len(m.users)] // not v; no randomness in checks

@@ -35,6 +35,9 @@ type Session struct {
 	CreatedAt time.Time `json:"created"`
 	IP        string    `json:"ip"`
 	UserAgent string    `json:"ua"`
+	// PublicOnly: an API token without private:read acts for this user;
+	// the visibility rules then show public posts only (never stored).
+	PublicOnly bool `json:"-"`
 
 	key string
 }
@@ -123,6 +126,11 @@ func (a *Core) SignOut(ctx context.Context, token string) error {
 // EndUserSessions ends every session of a user except the one with the
 // given token (empty: all of them).
 func (a *Core) EndUserSessions(ctx context.Context, userID int64, keepToken string) error {
+	// The API's cached token checks go too: what ends sessions (a lock,
+	// a closed account, a new password) ends apps' access at once.
+	if err := a.DropAPICache(ctx, userID); err != nil {
+		return err
+	}
 	keep := ""
 	if keepToken != "" {
 		keep = a.sessionKey(keepToken)
@@ -183,5 +191,25 @@ func Viewer(s *Session) models.Viewer {
 	if s == nil {
 		return models.Viewer{}
 	}
-	return models.Viewer{UserID: s.UserID, PersonID: s.PersonID}
+	return models.Viewer{UserID: s.UserID, PersonID: s.PersonID, PublicOnly: s.PublicOnly}
+}
+
+// APICacheSet is the Redis set that lists a user's cached API token checks
+// (pod/oidcp keeps them, for a minute, so that a warm token costs no SQL).
+func (a *Core) APICacheSet(userID int64) string {
+	return fmt.Sprintf("%soidc:ucache:%d", a.redisPrefix, userID)
+}
+
+// DropAPICache forgets a user's cached API token checks: the next request
+// of each of their apps checks its token in the database again.
+func (a *Core) DropAPICache(ctx context.Context, userID int64) error {
+	setKey := a.APICacheSet(userID)
+	keys, err := a.rdb.SMembers(ctx, setKey).Result()
+	if err != nil {
+		return fmt.Errorf("list cached api tokens: %w", err)
+	}
+	if err := a.rdb.Del(ctx, append(keys, setKey)...).Err(); err != nil {
+		return fmt.Errorf("drop cached api tokens: %w", err)
+	}
+	return nil
 }

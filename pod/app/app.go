@@ -17,6 +17,7 @@ import (
 	"github.com/aspenpod/aspen/pod/federate/documents"
 	"github.com/aspenpod/aspen/pod/moderation"
 	"github.com/aspenpod/aspen/pod/notifications"
+	"github.com/aspenpod/aspen/pod/oidcp"
 	"github.com/aspenpod/aspen/pod/photos"
 	"github.com/aspenpod/aspen/pod/polls"
 	"github.com/aspenpod/aspen/pod/posts"
@@ -40,6 +41,9 @@ type App struct {
 	Archives      *archives.Service
 	Documents     *documents.Service
 	Moderation    *moderation.Service
+	// OIDC is the OpenID Connect provider and the API's tokens (nil if
+	// the pod's URL makes no issuer; the log says why).
+	OIDC *oidcp.Service
 }
 
 // New builds the application.
@@ -65,6 +69,11 @@ func New(opt pod.Options, d pod.Deps) *App {
 	a.Archives = archives.New(core, a.Federate)
 	a.Documents = documents.New(core)
 	a.Moderation = moderation.New(core, a.Accounts)
+	if p, err := oidcp.New(core); err != nil {
+		core.Log().Error("the OpenID Connect provider is off", "err", err)
+	} else {
+		a.OIDC = p
+	}
 	return a
 }
 

@@ -75,7 +75,12 @@ func New(app *app.App, opt Options, log *slog.Logger) (*Server, error) {
 	if opt.Extra != nil {
 		opt.Extra(e)
 	}
-	e.NoRoute(func(c *gin.Context) { s.fail(c, pod.ErrNotFound) })
+	e.NoRoute(func(c *gin.Context) {
+		if s.apiNotImplemented(c) { // /api/v1 paths not served yet (api.go)
+			return
+		}
+		s.fail(c, pod.ErrNotFound)
+	})
 	return s, nil
 }
 
@@ -221,4 +226,6 @@ func (s *Server) routes() {
 	auth.GET("/tag_followings/manage", s.tagFollowings)
 	auth.POST("/tag_followings", s.followTag)
 	auth.DELETE("/tag_followings/:id", s.unfollowTag)
+	s.oidcRoutes() // the OpenID Connect provider (oidc.go)
+	s.apiRoutes()  // diaspora*'s API v1 (api.go)
 }

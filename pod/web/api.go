@@ -1,0 +1,294 @@
+package web
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/oidcp"
+	"github.com/aspenpod/aspen/pod/streams"
+)
+
+// diaspora*'s API v1 (issue 16) under /api/v1: every request carries an
+// access token of the OpenID Connect provider (a Bearer header, or an
+// access_token query or form parameter); cookies are ignored. Errors are
+// diaspora*'s {"code": status, "message": text}.
+
+// ctxGrant is the gin context key of the checked token.
+const ctxGrant = "api_grant"
+
+func (s *Server) apiRoutes() {
+	if s.app.OIDC == nil {
+		return
+	}
+	api := s.engine.Group("/api/v1", s.apiAuth)
+	api.GET("/user", s.requireScopes(oidcp.ScopeProfile), s.apiUser)
+	api.GET("/streams/main", s.requireScopes(oidcp.ScopePublicRead), s.apiMainStream)
+}
+
+// apiNotImplemented answers the API paths this pod does not serve yet
+// (the server's NoRoute calls it first): 501 after the token check.
+// It reports whether the path was an API path.
+func (s *Server) apiNotImplemented(c *gin.Context) bool {
+	if s.app.OIDC == nil || (c.Request.URL.Path != "/api/v1" && !strings.HasPrefix(c.Request.URL.Path, "/api/v1/")) {
+		return false
+	}
+	s.apiAuth(c)
+	if c.IsAborted() {
+		return true
+	}
+	apiError(c, http.StatusNotImplemented, "This API endpoint is not supported by this pod yet")
+	return true
+}
+
+// apiGrant is the checked token of an API request.
+func apiGrant(c *gin.Context) *oidcp.Grant {
+	if v, ok := c.Get(ctxGrant); ok {
+		return v.(*oidcp.Grant)
+	}
+	return nil
+}
+
+// apiSession is the session the API request acts as: the token's user,
+// limited to public posts without private:read.
+func apiSession(c *gin.Context) *pod.Session {
+	return apiGrant(c).Session
+}
+
+// apiToken finds the access token: Authorization: Bearer, the
+// access_token query parameter, or an access_token field of a
+// form-urlencoded body (RFC 6750 section 2).
+func apiToken(c *gin.Context) string {
+	if h := c.GetHeader("Authorization"); h != "" {
+		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	if t := c.Query("access_token"); t != "" {
+		return t
+	}
+	if ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); ct == "application/x-www-form-urlencoded" {
+		return c.PostForm("access_token")
+	}
+	return ""
+}
+
+// apiAuth checks the token and stores the grant; a missing, unknown,
+// expired or revoked token (or one whose user is locked, closed or has a
+// new password) is 401 with WWW-Authenticate.
+func (s *Server) apiAuth(c *gin.Context) {
+	tok := apiToken(c)
+	if tok == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="OpenID Connect"`)
+		apiError(c, http.StatusUnauthorized, "Missing access token")
+		return
+	}
+	g, err := s.app.OIDC.Authenticate(c.Request.Context(), tok, oidcp.APIRateLimit)
+	if err != nil {
+		s.apiFail(c, err)
+		return
+	}
+	if !g.Has(oidcp.ScopePrivateRead) {
+		g.Session.PublicOnly = true
+	}
+	c.Set(ctxGrant, g)
+	c.Next()
+}
+
+// requireScopes answers 403 insufficient_scope unless the token has every
+// scope.
+func (s *Server) requireScopes(scopes ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		g := apiGrant(c)
+		for _, sc := range scopes {
+			if g == nil || !g.Has(sc) {
+				c.Header("WWW-Authenticate", `Bearer realm="OpenID Connect", error="insufficient_scope", scope="`+strings.Join(scopes, " ")+`"`)
+				apiError(c, http.StatusForbidden, "insufficient_scope")
+				return
+			}
+		}
+		c.Next()
+	}
+}
+
+// apiError answers with diaspora*'s error shape.
+func apiError(c *gin.Context, code int, msg string) {
+	c.AbortWithStatusJSON(code, gin.H{"code": code, "message": msg})
+}
+
+// apiFail maps a use case error to the API's error shape.
+func (s *Server) apiFail(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, oidcp.ErrInvalidToken):
+		c.Header("WWW-Authenticate", `Bearer realm="OpenID Connect", error="invalid_token"`)
+		apiError(c, http.StatusUnauthorized, "invalid_token")
+		return
+	case errors.Is(err, pod.ErrForbidden) && strings.HasPrefix(err.Error(), "insufficient_scope"):
+		apiError(c, http.StatusForbidden, "insufficient_scope")
+		return
+	}
+	code, _, msg := status(err)
+	if wait := pod.RetryAfter(err); wait > 0 {
+		c.Header("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		msg = "Too many requests"
+	}
+	if code == http.StatusInternalServerError {
+		s.log.Error("api request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+	}
+	if code == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer realm="OpenID Connect", error="invalid_token"`)
+	}
+	apiError(c, code, msg)
+}
+
+// absURL makes a pod path absolute (the API's URLs are absolute).
+func (s *Server) absURL(p string) string {
+	if p == "" || strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://") {
+		return p
+	}
+	return strings.TrimSuffix(s.app.Core.Options().BaseURL, "/") + p
+}
+
+// apiTime is diaspora*'s timestamp format (ISO 8601, UTC, milliseconds).
+func apiTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+// apiUser is GET /api/v1/user (scope profile): diaspora*'s own_user. The
+// private fields (bio, birthday, gender, location) need
+// profile:read_private.
+func (s *Server) apiUser(c *gin.Context) {
+	g := apiGrant(c)
+	in, view, err := s.app.Profiles.ProfileForm(c.Request.Context(), g.Session.UserID)
+	if err != nil {
+		s.apiFail(c, err)
+		return
+	}
+	out := gin.H{
+		"guid": view.GUID, "diaspora_id": view.DiasporaID,
+		"avatar": gin.H{"small": s.absURL(view.AvatarSmall), "medium": s.absURL(view.AvatarMedium),
+			"large": s.absURL(view.AvatarLarge), "raw": s.absURL(view.AvatarLarge)},
+		"tags": []string{}, "searchable": in.Searchable, "show_profile_info": in.PublicDetails, "nsfw": in.NSFW,
+	}
+	if n := strings.TrimSpace(in.FirstName + " " + in.LastName); n != "" {
+		out["name"] = n
+	}
+	if g.Has("profile:read_private") {
+		out["bio"], out["location"], out["gender"] = in.Bio, in.Location, in.Gender
+		if in.BirthYear != "" {
+			y, _ := strconv.Atoi(in.BirthYear)
+			m, _ := strconv.Atoi(in.BirthMonth)
+			d, _ := strconv.Atoi(in.BirthDay)
+			out["birthday"] = time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// apiMainStream is GET /api/v1/streams/main (public:read; limited posts
+// only with private:read): the stream use case with the token's user as
+// viewer. Paging: before= takes the cursor of the next link (the Link
+// header, rel="next"), per_page 1..100 (default 15).
+func (s *Server) apiMainStream(c *gin.Context) {
+	g := apiGrant(c)
+	limit := 15
+	if v := c.Query("per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			apiError(c, http.StatusUnprocessableEntity, "per_page must be a number from 1 to 100")
+			return
+		}
+		limit = min(n, 100)
+	}
+	q := streams.StreamQuery{Kind: streams.StreamMain, Limit: limit}
+	if b := c.Query("before"); b != "" {
+		if t, err := time.Parse(time.RFC3339Nano, b); err == nil {
+			q.MaxTime = t.Unix()
+		} else {
+			q.Before = b
+		}
+	}
+	page, err := s.app.Streams.Stream(c.Request.Context(), apiSession(c), q)
+	if err != nil {
+		s.apiFail(c, err)
+		return
+	}
+	out := make([]gin.H, 0, len(page.Posts))
+	for _, p := range page.Posts {
+		if !p.Public && !g.Has(oidcp.ScopePrivateRead) {
+			continue // the query leaves them out already; never show one
+		}
+		out = append(out, s.apiPost(p))
+	}
+	if len(page.Posts) == limit {
+		next := *c.Request.URL
+		v := next.Query()
+		v.Del("access_token")
+		v.Set("before", page.Posts[len(page.Posts)-1].Cursor)
+		next.RawQuery = v.Encode()
+		c.Header("Link", "<"+s.absURL(next.Path+"?"+next.RawQuery)+`>; rel="next"`)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// apiPerson is diaspora*'s short_profile.
+func (s *Server) apiPerson(p pod.PersonView) gin.H {
+	out := gin.H{"guid": p.GUID, "diaspora_id": p.DiasporaID, "name": p.Name}
+	if p.Avatar.Medium != "" {
+		out["avatar"] = s.absURL(p.Avatar.Medium)
+	}
+	return out
+}
+
+// apiPost is diaspora*'s post object (PostPresenter#as_api_response).
+func (s *Server) apiPost(p pod.PostView) gin.H {
+	postType := p.PostType
+	if postType == "" {
+		postType = "StatusMessage"
+	}
+	out := gin.H{
+		"guid": p.GUID, "body": p.Text, "title": p.Title, "post_type": postType, "public": p.Public,
+		"created_at": apiTime(p.CreatedAt), "nsfw": p.NSFW, "author": s.apiPerson(p.Author),
+		"interaction_counters": gin.H{"comments": p.Interactions.CommentsCount, "likes": p.Interactions.LikesCount,
+			"reshares": p.Interactions.ResharesCount},
+		"own_interaction_state": gin.H{"liked": p.Liked, "reshared": p.Reshared, "subscribed": p.Participation, "reported": false},
+	}
+	if p.ProviderDisplayName != "" {
+		out["provider_display_name"] = p.ProviderDisplayName
+	}
+	mentioned := make([]gin.H, 0, len(p.MentionedPeople))
+	for _, m := range p.MentionedPeople {
+		mentioned = append(mentioned, s.apiPerson(m))
+	}
+	out["mentioned_people"] = mentioned
+	photos := make([]gin.H, 0, len(p.Photos))
+	for _, ph := range p.Photos {
+		photos = append(photos, gin.H{"dimensions": ph.Dimensions, "sizes": ph.Sizes})
+	}
+	out["photos"] = photos
+	if p.Location != nil {
+		out["location"] = gin.H{"address": p.Location.Address, "lat": p.Location.Lat, "lng": p.Location.Lng}
+	}
+	if p.Poll != nil {
+		answers := make([]gin.H, 0, len(p.Poll.Answers))
+		for _, a := range p.Poll.Answers {
+			answers = append(answers, gin.H{"id": a.ID, "answer": a.Answer, "vote_count": a.Votes(), "own_answer": a.Mine})
+		}
+		count := 0
+		if p.Poll.Participations != nil {
+			count = *p.Poll.Participations
+		}
+		out["poll"] = gin.H{"guid": p.Poll.GUID, "participation_count": count, "question": p.Poll.Question,
+			"already_participated": p.Poll.Voted, "poll_answers": answers}
+	}
+	if p.Root != nil {
+		out["root"] = gin.H{"guid": p.Root.GUID, "body": p.Root.Text, "post_type": p.Root.PostType, "public": p.Root.Public,
+			"created_at": apiTime(p.Root.CreatedAt), "author": s.apiPerson(p.Root.Author)}
+	}
+	return out
+}
