@@ -11,11 +11,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mbits "math/bits"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	casn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/models"
@@ -303,6 +307,14 @@ func parseArchiveKey(s string) (*rsa.PrivateKey, error) {
 	if block == nil {
 		return nil, badArchive("user.private_key is not a PEM key")
 	}
+	// Parsing checks the key with arithmetic on its numbers: a forged key
+	// with a huge modulus would take minutes, so its size is read first.
+	if len(block.Bytes) > maxKeyDER {
+		return nil, badArchive("user.private_key is too large for an RSA key of at most 8192 bits")
+	}
+	if bits := modulusBits(block.Bytes); bits < 1024 || bits > 8192 {
+		return nil, badArchive("user.private_key is not an RSA key of 1024 to 8192 bits")
+	}
 	var key *rsa.PrivateKey
 	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
 		key = k
@@ -321,6 +333,40 @@ func parseArchiveKey(s string) (*rsa.PrivateKey, error) {
 		return nil, badArchive("user.private_key is not a valid RSA key: %v", err)
 	}
 	return key, nil
+}
+
+// maxKeyDER bounds a private key's DER: an 8192-bit PKCS#8 key takes about
+// 4.8 kB.
+const maxKeyDER = 8 << 10
+
+// modulusBits reads the bit length of an RSA private key's modulus from its
+// PKCS#1 or PKCS#8 DER without parsing the rest; -1 when it is neither.
+func modulusBits(der []byte) int {
+	in := cryptobyte.String(der)
+	var seq cryptobyte.String
+	var version int64
+	if !in.ReadASN1(&seq, casn1.SEQUENCE) || !seq.ReadASN1Integer(&version) {
+		return -1
+	}
+	if seq.PeekASN1Tag(casn1.SEQUENCE) { // PKCS#8: the algorithm, then the PKCS#1 key
+		var alg, inner cryptobyte.String
+		if !seq.ReadASN1(&alg, casn1.SEQUENCE) || !seq.ReadASN1(&inner, casn1.OCTET_STRING) {
+			return -1
+		}
+		return modulusBits(inner)
+	}
+	var n cryptobyte.String
+	if !seq.ReadASN1(&n, casn1.INTEGER) {
+		return -1
+	}
+	b := []byte(n)
+	for len(b) > 0 && b[0] == 0 {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0
+	}
+	return (len(b)-1)*8 + mbits.Len8(b[0])
 }
 
 // checkImportable refuses, cheaply and before anything is stored, an
