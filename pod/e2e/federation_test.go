@@ -354,7 +354,14 @@ func profileOn(t *testing.T, p *podtest.FedPod, id string) *models.Profile {
 
 func streamHas(t *testing.T, p *podtest.FedPod, u *user, guid string) bool {
 	t.Helper()
-	page, err := p.App.Streams.Stream(context.Background(), u.s, streams.StreamQuery{Kind: streams.StreamMain})
+	return streamKindHas(t, p, u, streams.StreamMain, guid)
+}
+
+// streamKindHas reports whether the first page of u's stream of a kind
+// (main, public...) holds the post.
+func streamKindHas(t *testing.T, p *podtest.FedPod, u *user, kind, guid string) bool {
+	t.Helper()
+	page, err := p.App.Streams.Stream(context.Background(), u.s, streams.StreamQuery{Kind: kind})
 	if err != nil {
 		t.Fatal(err)
 	}

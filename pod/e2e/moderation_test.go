@@ -24,20 +24,6 @@ func staff(u *user) *pod.Session {
 	return &s
 }
 
-func publicStreamHas(t *testing.T, p *podtest.FedPod, viewer *user, guid string) bool {
-	t.Helper()
-	page, err := p.App.Streams.Stream(context.Background(), viewer.s, streams.StreamQuery{Kind: streams.StreamPublic})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, pv := range page.Posts {
-		if pv.GUID == guid {
-			return true
-		}
-	}
-	return false
-}
-
 // TestBlockedPod blocks a remote pod's domain: nothing is delivered to it
 // any more (its request log stays empty), what it delivers changes nothing
 // here, its people leave search and streams, and contacts with them are
@@ -175,7 +161,7 @@ func TestSilencedPod(t *testing.T) {
 		t.Fatal(err)
 	}
 	settled(t, pod1, pod2)
-	if !publicStreamHas(t, pod1, alice, before.GUID) {
+	if !streamKindHas(t, pod1, alice, streams.StreamPublic, before.GUID) {
 		t.Fatal("bob's public post is not in the public stream before the silence")
 	}
 	if err := pod1.App.Federate.BlockPod(ctx, staff(alice), federate.BlockInput{Domain: pod2.Addr, Severity: models.SeveritySilence}); err != nil {
@@ -187,7 +173,7 @@ func TestSilencedPod(t *testing.T) {
 	}
 	settled(t, pod1, pod2)
 	for _, g := range []string{before.GUID, during.GUID} {
-		if publicStreamHas(t, pod1, alice, g) {
+		if streamKindHas(t, pod1, alice, streams.StreamPublic, g) {
 			t.Errorf("the silenced pod's public post %s is in the public stream", g)
 		}
 		if !streamHas(t, pod1, alice, g) {
@@ -197,7 +183,7 @@ func TestSilencedPod(t *testing.T) {
 	if err := pod1.App.Federate.UnblockPod(ctx, staff(alice), pod2.Addr); err != nil {
 		t.Fatal(err)
 	}
-	if !publicStreamHas(t, pod1, alice, during.GUID) {
+	if !streamKindHas(t, pod1, alice, streams.StreamPublic, during.GUID) {
 		t.Error("the post is not back in the public stream once the silence is lifted")
 	}
 }
