@@ -25,6 +25,24 @@ var (
 	ErrRegistrationsClosed = errors.New("registrations are closed on this pod: you need an invite link")
 )
 
+// StateError is an action that does not fit the current state: doing
+// again what was done (liking twice, following a tag twice: Gone false)
+// or undoing what is not there (unliking what was never liked: Gone
+// true). The web answers 422 or 404; the API answers 409 or 410, as
+// diaspora*'s does and its clients expect.
+type StateError struct {
+	Message string
+	Gone    bool
+}
+
+func (e *StateError) Error() string { return e.Message }
+
+// AlreadyDone is a StateError for doing something twice (API: 409).
+func AlreadyDone(msg string) error { return &StateError{Message: msg} }
+
+// NothingToUndo is a StateError for removing what is not there (API: 410).
+func NothingToUndo(msg string) error { return &StateError{Message: msg, Gone: true} }
+
 // IsNotFound reports an error that means "no such thing" to the caller:
 // ErrNotFound, or a lookup in the store that matched no row.
 func IsNotFound(err error) bool {

@@ -30,6 +30,9 @@ func (s *Server) apiRoutes() {
 	api := s.engine.Group("/api/v1", s.apiAuth)
 	api.GET("/user", s.requireScopes(oidcp.ScopeProfile), s.apiUser)
 	api.GET("/streams/main", s.requireScopes(oidcp.ScopePublicRead), s.apiMainStream)
+	s.apiPeopleRoutes(api)  // user, users, contacts, blocks, aspects, search, tag followings (api_people.go)
+	s.apiPostRoutes(api)    // posts, comments, likes, reshares, interactions (api_posts.go)
+	s.apiPrivateRoutes(api) // notifications, conversations, photos, streams (api_private.go)
 }
 
 // apiNotImplemented answers the API paths this pod does not serve yet
@@ -132,6 +135,15 @@ func (s *Server) apiFail(c *gin.Context, err error) {
 		return
 	case errors.Is(err, pod.ErrForbidden) && strings.HasPrefix(err.Error(), "insufficient_scope"):
 		apiError(c, http.StatusForbidden, "insufficient_scope")
+		return
+	}
+	var state *pod.StateError
+	if errors.As(err, &state) {
+		code := http.StatusConflict
+		if state.Gone {
+			code = http.StatusGone
+		}
+		apiError(c, code, upperFirst(state.Message))
 		return
 	}
 	code, _, msg := status(err)
@@ -291,4 +303,153 @@ func (s *Server) apiPost(p pod.PostView) gin.H {
 			"created_at": apiTime(p.Root.CreatedAt), "author": s.apiPerson(p.Root.Author)}
 	}
 	return out
+}
+
+// apiPerPage reads per_page as diaspora*'s pagers do: default 15, at
+// least 1, at most 100; anything not a number is a 422.
+func apiPerPage(c *gin.Context) (int, bool) {
+	v := c.Query("per_page")
+	if v == "" {
+		return 15, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		apiError(c, http.StatusUnprocessableEntity, "per_page must be a number from 1 to 100")
+		return 0, false
+	}
+	return min(max(n, 1), 100), true
+}
+
+// apiIndexPage is a page of an index-paged list (aspects, contacts,
+// likes, reshares, messages, user and tag search): page counts from 1.
+type apiIndexPage struct {
+	Page, PerPage int
+}
+
+// Offset is the number of items before the page.
+func (p apiIndexPage) Offset() int { return (p.Page - 1) * p.PerPage }
+
+// apiIndexPager reads page and per_page; a page below 1 is page 1, as in
+// diaspora*. It answers 422 and reports false on bad input.
+func apiIndexPager(c *gin.Context) (apiIndexPage, bool) {
+	per, ok := apiPerPage(c)
+	if !ok {
+		return apiIndexPage{}, false
+	}
+	page := 1
+	if v := c.Query("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			apiError(c, http.StatusUnprocessableEntity, "page must be a number")
+			return apiIndexPage{}, false
+		}
+		page = max(n, 1)
+	}
+	return apiIndexPage{Page: page, PerPage: per}, true
+}
+
+// apiIndexLinks sets the Link header of an index-paged answer: previous
+// unless on page 1, next when there are more than total items up to this
+// page (pass hasMore when the total is not counted: fetch PerPage+1).
+func (s *Server) apiIndexLinks(c *gin.Context, p apiIndexPage, hasMore bool) {
+	var links []string
+	if p.Page > 1 {
+		links = append(links, s.apiLink(c, "previous", "page", strconv.Itoa(p.Page-1)))
+	}
+	if hasMore {
+		links = append(links, s.apiLink(c, "next", "page", strconv.Itoa(p.Page+1)))
+	}
+	if len(links) > 0 {
+		c.Header("Link", strings.Join(links, ", "))
+	}
+}
+
+// apiTimePage is a page of a time-paged list (streams, comments,
+// notifications, conversations, photos, post search): before= (newest
+// first, the default) or after= (oldest first), ISO 8601 times.
+type apiTimePage struct {
+	Time       time.Time // exclusive bound
+	Descending bool      // before=: items older than Time, newest first
+	PerPage    int
+}
+
+// apiTimePager reads before/after and per_page. Without either bound the
+// page starts at the newest item (diaspora*: before one year from now).
+// A time that is not ISO 8601 is a 422.
+func apiTimePager(c *gin.Context) (apiTimePage, bool) {
+	per, ok := apiPerPage(c)
+	if !ok {
+		return apiTimePage{}, false
+	}
+	p := apiTimePage{Time: time.Now().AddDate(1, 0, 0), Descending: true, PerPage: per}
+	param, v := "before", c.Query("before")
+	if v == "" && c.Query("after") != "" {
+		param, v, p.Descending = "after", c.Query("after"), false
+	}
+	if v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			apiError(c, http.StatusUnprocessableEntity, param+" must be a time like 2019-01-31T12:00:00.000Z")
+			return apiTimePage{}, false
+		}
+		p.Time = t
+	}
+	return p, true
+}
+
+// apiTimeLinks sets the Link header of a time-paged answer from the times
+// of the items it returned, as diaspora*'s TimePaginator: next continues
+// in the page's direction, previous turns back; none for an empty page.
+// Streams pass previous false (diaspora*'s streams only emit next).
+func (s *Server) apiTimeLinks(c *gin.Context, p apiTimePage, times []time.Time, previous bool) {
+	if len(times) == 0 {
+		return
+	}
+	lo, hi := times[0], times[0]
+	for _, t := range times[1:] {
+		if t.Before(lo) {
+			lo = t
+		}
+		if t.After(hi) {
+			hi = t
+		}
+	}
+	hi = hi.Add(time.Millisecond)
+	var links []string
+	if previous {
+		if p.Descending {
+			links = append(links, s.apiLink(c, "previous", "after", apiTime(hi)))
+		} else {
+			links = append(links, s.apiLink(c, "previous", "before", apiTime(lo)))
+		}
+	}
+	if p.Descending {
+		links = append(links, s.apiLink(c, "next", "before", apiTime(lo)))
+	} else {
+		links = append(links, s.apiLink(c, "next", "after", apiTime(hi)))
+	}
+	c.Header("Link", strings.Join(links, ", "))
+}
+
+// apiLink is one Link header entry: the request's absolute URL with its
+// paging parameters (and any access_token) replaced by key=value.
+func (s *Server) apiLink(c *gin.Context, rel, key, value string) string {
+	u := *c.Request.URL
+	v := u.Query()
+	for _, k := range []string{"access_token", "page", "before", "after"} {
+		v.Del(k)
+	}
+	v.Set(key, value)
+	return "<" + s.absURL(u.Path+"?"+v.Encode()) + `>; rel="` + rel + `"`
+}
+
+// apiBind decodes a request body into dst: JSON, or form fields for
+// clients that post forms (gin's form binding: dst's form tags). A body
+// that cannot be read is a 400 (answered here; it reports false).
+func apiBind(c *gin.Context, dst any) bool {
+	if err := c.ShouldBind(dst); err != nil {
+		apiError(c, http.StatusBadRequest, "The request body could not be read: "+err.Error())
+		return false
+	}
+	return true
 }

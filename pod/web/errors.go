@@ -24,7 +24,12 @@ func status(err error) (int, string, string) {
 	var inv *pod.InvalidError
 	var maxBytes *http.MaxBytesError
 	var disc *federate.DiscoveryError
+	var state *pod.StateError
 	switch {
+	case errors.As(err, &state) && state.Gone:
+		return http.StatusNotFound, "Nothing to undo", upperFirst(state.Message)
+	case errors.As(err, &state):
+		return http.StatusUnprocessableEntity, "Already done", upperFirst(state.Message)
 	case pod.IsNotFound(err):
 		return http.StatusNotFound, "Page not found", "The page you asked for does not exist, or you are not allowed to see it."
 	case errors.Is(err, pod.ErrForbidden), errors.Is(err, pod.ErrRegistrationsClosed), errors.Is(err, posts.ErrIgnored),
