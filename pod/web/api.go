@@ -29,10 +29,10 @@ func (s *Server) apiRoutes() {
 	}
 	api := s.engine.Group("/api/v1", s.apiAuth)
 	api.GET("/user", s.requireScopes(oidcp.ScopeProfile), s.apiUser)
-	api.GET("/streams/main", s.requireScopes(oidcp.ScopePublicRead), s.apiMainStream)
-	s.apiPeopleRoutes(api)  // user, users, contacts, blocks, aspects, search, tag followings (api_people.go)
+	s.apiPeopleRoutes(api)  // user (PATCH), users, contacts, blocks, aspects (api_people.go)
 	s.apiPostRoutes(api)    // posts, comments, likes, reshares, interactions (api_posts.go)
-	s.apiPrivateRoutes(api) // notifications, conversations, photos, streams (api_private.go)
+	s.apiPrivateRoutes(api) // notifications, conversations, photos (api_private.go)
+	s.apiStreamRoutes(api)  // streams, search, tag followings (api_streams.go)
 }
 
 // apiNotImplemented answers the API paths this pod does not serve yet
