@@ -255,11 +255,14 @@ func (s *Server) apiUpdateUser(c *gin.Context) {
 			problems = append(problems, err.Error())
 		}
 	}
-	for key, dst := range map[string]*string{"bio": &in.Bio, "gender": &in.Gender, "location": &in.Location} {
-		v, present, err := paramString(params, key)
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"bio", &in.Bio}, {"gender", &in.Gender}, {"location", &in.Location}} {
+		v, present, err := paramString(params, f.key)
 		note(err)
 		if present && err == nil {
-			*dst = v
+			*f.dst = v
 		}
 	}
 	if v, present, err := paramString(params, "name"); err != nil {
@@ -279,11 +282,14 @@ func (s *Server) apiUpdateUser(c *gin.Context) {
 			in.BirthYear, in.BirthMonth, in.BirthDay = strconv.Itoa(d.Year()), strconv.Itoa(int(d.Month())), strconv.Itoa(d.Day())
 		}
 	}
-	for key, dst := range map[string]*bool{"searchable": &in.Searchable, "show_profile_info": &in.PublicDetails, "nsfw": &in.NSFW} {
-		v, present, err := paramBool(params, key)
+	for _, f := range []struct {
+		key string
+		dst *bool
+	}{{"searchable", &in.Searchable}, {"show_profile_info", &in.PublicDetails}, {"nsfw", &in.NSFW}} {
+		v, present, err := paramBool(params, f.key)
 		note(err)
 		if present && err == nil {
-			*dst = v
+			*f.dst = v
 		}
 	}
 	if tags, present, err := paramStrings(params, "tags"); err != nil {
