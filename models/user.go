@@ -78,6 +78,20 @@ func (s *Store) UpdateUserPassword(ctx context.Context, id int64, hash string) e
 	return rowsOrNotFound(res.Error, res.RowsAffected, "update password")
 }
 
+// UpdateUserPasswordKeepingApps stores a new password hash and, in the
+// same statement, binds the user's app authorizations that were live
+// under the old password to the new one (an app authorization ends on a
+// password change unless it is rebound: see GrantOIDCAuthorization).
+// Authorizations already ended by an earlier change stay ended.
+func (s *Store) UpdateUserPasswordKeepingApps(ctx context.Context, id int64, hash string) error {
+	res := s.conn(ctx).Exec(`WITH apps AS (
+  UPDATE oidc_authorizations a SET password_digest = sha256(convert_to(@hash, 'UTF8'))
+  FROM users u WHERE u.id = a.user_id AND u.id = @id AND a.password_digest = `+passwordDigest+`
+)
+UPDATE users SET encrypted_password = @hash, updated_at = now() WHERE id = @id`, map[string]any{"id": id, "hash": hash})
+	return rowsOrNotFound(res.Error, res.RowsAffected, "update password")
+}
+
 // UpdateUserEmail stores a new e-mail address.
 func (s *Store) UpdateUserEmail(ctx context.Context, id int64, email string) error {
 	res := s.conn(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"email": email, "updated_at": time.Now()})

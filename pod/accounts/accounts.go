@@ -323,10 +323,16 @@ type ChangePasswordInput struct {
 	PasswordConfirmation string
 	// KeepToken is the caller's own session, which stays signed in.
 	KeepToken string
+	// KeepOtherSessions is the user's "sign out everywhere" left
+	// unchecked: the user's other browser sessions and the apps they
+	// authorised keep working with the new password. By default (false)
+	// they all end.
+	KeepOtherSessions bool
 }
 
 // ChangePassword checks the current password, stores the new one and ends
-// every other session of the user.
+// every other session of the user and every app authorization, unless
+// in.KeepOtherSessions.
 func (a *Service) ChangePassword(ctx context.Context, userID int64, in ChangePasswordInput) error {
 	user, err := a.store.UserByID(ctx, userID)
 	if err != nil {
@@ -341,6 +347,13 @@ func (a *Service) ChangePassword(ctx context.Context, userID int64, in ChangePas
 	}
 	if err := inv.OrNil(); err != nil {
 		return err
+	}
+	if in.KeepOtherSessions {
+		hash, err := HashPassword(in.Password)
+		if err != nil {
+			return err
+		}
+		return a.store.UpdateUserPasswordKeepingApps(ctx, user.ID, hash)
 	}
 	return a.setPassword(ctx, user.ID, in.Password, in.KeepToken)
 }

@@ -52,6 +52,10 @@ type ProfileView struct {
 	Location    string
 	Gender      string
 	Birthday    string
+	// BioText is the bio's source (markdown), and BirthDate the birthday
+	// as an ISO 8601 date ("" when not set): the API's forms of them.
+	BioText   string
+	BirthDate string
 }
 
 // Profile returns the profile of the person with guid as viewer (nil when
@@ -158,10 +162,12 @@ func profileView(person *models.Person, p *models.Profile, isOwner, showPrivate 
 	if showPrivate {
 		v.ShowPrivate = true
 		v.Bio = markup.Render(p.Bio)
+		v.BioText = p.Bio
 		v.Location = p.Location
 		v.Gender = p.Gender
 		if p.Birthday != nil {
 			v.Birthday = p.Birthday.Format("January 2, 2006")
+			v.BirthDate = p.Birthday.Format("2006-01-02")
 		}
 	}
 	return v

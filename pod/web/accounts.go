@@ -198,12 +198,23 @@ func (s *Server) updateSettings(c *gin.Context) {
 	var err error
 	notice := "Your settings were saved."
 	if c.PostForm("form") == "password" || c.PostForm("user[current_password]") != "" {
-		notice = "Your password was changed. Other devices have been signed out."
+		// "Sign out everywhere": a hidden 0 before the checkbox, so the
+		// last value is the choice; a form without the field signs out
+		// everywhere (the safe default).
+		everywhere := true
+		if v := c.PostFormArray("user[sign_out_everywhere]"); len(v) > 0 {
+			everywhere = v[len(v)-1] == "1"
+		}
+		notice = "Your password was changed. Other devices and apps have been signed out."
+		if !everywhere {
+			notice = "Your password was changed. Your other devices and apps stay signed in."
+		}
 		err = s.app.Accounts.ChangePassword(ctx, sess.UserID, accounts.ChangePasswordInput{
 			Current:              c.PostForm("user[current_password]"),
 			Password:             c.PostForm("user[password]"),
 			PasswordConfirmation: c.PostForm("user[password_confirmation]"),
 			KeepToken:            c.GetString(ctxToken),
+			KeepOtherSessions:    !everywhere,
 		})
 	} else if c.PostForm("form") == "email_preferences" {
 		notice = "Your mail settings were saved."

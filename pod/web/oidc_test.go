@@ -509,7 +509,7 @@ func TestAPITokensEndWithTheAccount(t *testing.T) {
 	code, _, body := api(t, p, tok, "/api/v1/user")
 	wantAPIError(t, "no profile scope", code, body, http.StatusForbidden, "insufficient_scope")
 	// Paths not served yet: 501.
-	code, _, body = api(t, p, tok, "/api/v1/aspects")
+	code, _, body = api(t, p, tok, "/api/v1/no-such-endpoint")
 	wantAPIError(t, "not implemented", code, body, http.StatusNotImplemented, "")
 	// Expired a day later.
 	p.App.OIDC.SetClock(func() time.Time { return time.Now().Add(25 * time.Hour) })
