@@ -1,0 +1,11 @@
+-- +goose Up
+-- diaspora*'s API v1 names notifications by GUID (GET and PATCH
+-- /api/v1/notifications/:guid). Existing rows get one each; new rows get
+-- theirs from the default, in diaspora*'s form (32 hex digits), so no
+-- INSERT has to name it.
+ALTER TABLE notifications ADD COLUMN guid VARCHAR(255) NOT NULL DEFAULT replace(gen_random_uuid()::text, '-', '');
+CREATE UNIQUE INDEX notifications_guid_idx ON notifications (guid);
+
+-- +goose Down
+DROP INDEX IF EXISTS notifications_guid_idx;
+ALTER TABLE notifications DROP COLUMN IF EXISTS guid;
