@@ -189,5 +189,12 @@ func (a *Service) APICreate(ctx context.Context, s *pod.Session, subject, text s
 		}
 		ids = append(ids, p.ID)
 	}
-	return a.Create(ctx, s, Input{Subject: subject, Text: text, Recipients: ids})
+	cv, err := a.Create(ctx, s, Input{Subject: subject, Text: text, Recipients: ids})
+	var inv2 *pod.InvalidError
+	if errors.As(err, &inv2) && inv2.Fields["person_ids"] != "" {
+		// The web's message names the person by internal ID; the API's
+		// clients know people by GUID.
+		return nil, &pod.InvalidError{Fields: map[string]string{"recipients": "every recipient must be one of your mutual contacts (who share with you and with whom you share) and accept messages from you"}}
+	}
+	return cv, err
 }

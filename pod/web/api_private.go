@@ -51,18 +51,29 @@ func (s *Server) apiPrivateRoutes(api *gin.RouterGroup) {
 
 	cv := api.Group("/conversations", s.requireScopes(scopeConversations))
 	cv.GET("", s.apiConversations)
-	cv.POST("", s.apiCreateConversation)
+	cv.POST("", s.apiConversationLimit, s.apiCreateConversation)
 	cv.GET("/:guid", s.apiConversation)
 	cv.PATCH("/:guid", s.apiMarkConversation)
 	cv.PUT("/:guid", s.apiMarkConversation)
 	cv.DELETE("/:guid", s.apiHideConversation)
 	cv.GET("/:guid/messages", s.apiMessages)
-	cv.POST("/:guid/messages", s.apiCreateMessage)
+	cv.POST("/:guid/messages", s.apiConversationLimit, s.apiCreateMessage)
 
 	api.GET("/photos", s.requireScopes(oidcp.ScopePublicRead), s.apiPhotos)
 	api.GET("/photos/:guid", s.requireScopes(oidcp.ScopePublicRead), s.apiPhoto)
 	api.POST("/photos", s.requireScopes(scopePublicModify), s.apiUploadPhoto)
 	api.DELETE("/photos/:guid", s.requireScopes(scopePublicModify), s.apiDeletePhoto)
+}
+
+// apiConversationLimit counts starting a conversation or writing in one
+// against the same rate limit as the web's (pod.LimitConversations): 429
+// with Retry-After over it, and the handler does not run.
+func (s *Server) apiConversationLimit(c *gin.Context) {
+	if err := s.app.Core.CheckRateLimit(c.Request.Context(), pod.LimitConversations, apiSession(c).UserID, c.ClientIP()); err != nil {
+		s.apiFail(c, err)
+		return
+	}
+	c.Next()
 }
 
 // apiParams are the parameters of a request as diaspora*'s controllers

@@ -11,10 +11,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aspenpod/aspen/aspects"
+	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/posts"
+	"github.com/aspenpod/aspen/pod/web"
 )
 
 // befriend makes a and b mutual contacts (each adds the other to their
@@ -625,5 +628,45 @@ func TestAPIPhotos(t *testing.T) {
 	for _, m := range []string{"GET", "DELETE"} {
 		code, _, body = apiDo(t, p, all, m, "/api/v1/photos/"+pending, nil)
 		privWantError(t, m+" after delete", code, body, http.StatusNotFound)
+	}
+}
+
+// TestAPIConversationRateLimit: the API's new conversations and messages
+// count against the same limit as the web's: over it, a 429 with
+// Retry-After and nothing stored.
+func TestAPIConversationRateLimit(t *testing.T) {
+	p := podtest.NewReachable(t, func(o *pod.Options, _ *web.Options) {
+		o.RateLimits.Conversations = pod.RateLimit{Count: 2, Window: time.Minute}
+	})
+	alice, bob := p.NewUser(t, "alice"), p.NewUser(t, "bob")
+	privBefriend(t, p, alice, bob)
+	tok := apiTokenFor(t, p, "alice", "openid", "conversations")
+	code, _, body := apiDo(t, p, tok, "POST", "/api/v1/conversations", map[string]any{"subject": "s", "body": "b", "recipients": []string{bob.Session.GUID}})
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, body)
+	}
+	guid := privObj(t, body)["guid"].(string)
+	if code, _, body = apiDo(t, p, tok, "POST", "/api/v1/conversations/"+guid+"/messages", map[string]any{"body": "again"}); code != http.StatusCreated {
+		t.Fatalf("message: %d %v", code, body)
+	}
+	n, err := p.Store.Count(context.Background(), "SELECT count(*) FROM messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", p.Server.URL+"/api/v1/conversations/"+guid+"/messages", strings.NewReader(`{"body":"spam"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("third action: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	code, _, body = apiDo(t, p, tok, "POST", "/api/v1/conversations", map[string]any{"subject": "s", "body": "b", "recipients": []string{bob.Session.GUID}})
+	privWantError(t, "a new conversation over the limit", code, body, http.StatusTooManyRequests)
+	if m, _ := p.Store.Count(context.Background(), "SELECT count(*) FROM messages"); m != n {
+		t.Errorf("messages over the limit were stored: %d, was %d", m, n)
 	}
 }
