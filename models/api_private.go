@@ -101,17 +101,25 @@ type ConversationFilter struct {
 
 // APIConversations lists the conversations the local user v takes part
 // in, has not hidden and may see (not started by someone they ignore),
-// paged on their creation time as diaspora*'s API does.
-func (s *Store) APIConversations(ctx context.Context, v Viewer, f ConversationFilter, w TimeWindow) ([]ConversationRow, error) {
-	bound, order := w.cond("c.created_at")
+// paged on their creation time as diaspora*'s API does, then GUID: a
+// conversation's time has whole seconds, so several may share one, and
+// afterGUID ("" for none) places the bound among those of w.Time.
+func (s *Store) APIConversations(ctx context.Context, v Viewer, f ConversationFilter, w TimeWindow, afterGUID string) ([]ConversationRow, error) {
+	bound, order := "(c.created_at, c.guid) > (@wtime, @wguid)", "c.created_at, c.guid"
+	if w.Descending {
+		bound, order = "(c.created_at, c.guid) < (@wtime, @wguid)", "c.created_at DESC, c.guid DESC"
+	}
+	if afterGUID == "" && !w.Descending {
+		afterGUID = "~" // after every GUID of that time
+	}
 	var rows []ConversationRow
 	err := s.conn(ctx).Raw(`SELECT c.id, c.guid, c.author_id, c.subject, c.created_at, cv.last_message_at, cv.unread
 		FROM conversation_visibilities cv JOIN conversations c ON c.id = cv.conversation_id
 		WHERE cv.person_id = @person AND NOT cv.hidden AND (NOT @unread OR cv.unread > 0) AND c.created_at >= @since
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @user AND b.person_id = c.author_id) AND `+bound+`
-		ORDER BY `+order+`, c.id LIMIT @limit`,
+		ORDER BY `+order+` LIMIT @limit`,
 		map[string]any{"user": v.UserID, "person": v.PersonID, "unread": f.UnreadOnly, "since": f.CreatedSince,
-			"wtime": w.Time, "limit": w.Limit}).Scan(&rows).Error
+			"wtime": w.Time, "wguid": afterGUID, "limit": w.Limit}).Scan(&rows).Error
 	return rows, translate(err, "conversations")
 }
 

@@ -26,6 +26,10 @@ type APIQuery struct {
 	Time       time.Time
 	Descending bool
 	Limit      int
+	// GUID places the bound among the conversations created at Time
+	// (which has whole seconds): "" is before (Descending) or after all
+	// of them.
+	GUID string
 }
 
 // APIList lists the viewer's conversations, paged on their creation time.
@@ -37,7 +41,7 @@ func (a *Service) APIList(ctx context.Context, s *pod.Session, q APIQuery) ([]Co
 	if w.Limit <= 0 || w.Limit > 100 {
 		w.Limit = PageSize
 	}
-	rows, err := a.store.APIConversations(ctx, pod.Viewer(s), models.ConversationFilter{UnreadOnly: q.UnreadOnly, CreatedSince: q.Since}, w)
+	rows, err := a.store.APIConversations(ctx, pod.Viewer(s), models.ConversationFilter{UnreadOnly: q.UnreadOnly, CreatedSince: q.Since}, w, q.GUID)
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,7 @@ func (s *Server) apiPrivateRoutes(api *gin.RouterGroup) {
 	n.GET("", s.apiNotifications)
 	n.GET("/:guid", s.apiNotification)
 	n.PATCH("/:guid", s.apiMarkNotification)
+	n.PUT("/:guid", s.apiMarkNotification)
 
 	cv := api.Group("/conversations", s.requireScopes(scopeConversations))
 	cv.GET("", s.apiConversations)
@@ -337,7 +338,10 @@ func (s *Server) apiMessageJSON(m conversations.MessageView) gin.H {
 
 // apiConversations is GET /api/v1/conversations: the user's conversations
 // (not hidden), time-paged on their creation; only_unread and only_after
-// (created since).
+// (created since). A conversation's time has whole seconds, so the Link
+// header's before= and after= carry a before_guid= or after_guid= that
+// places the bound among conversations of the same second (a client that
+// sends only the time gets diaspora*'s paging).
 func (s *Server) apiConversations(c *gin.Context) {
 	page, ok := apiTimePager(c)
 	if !ok {
@@ -348,21 +352,53 @@ func (s *Server) apiConversations(c *gin.Context) {
 		apiError(c, http.StatusUnprocessableEntity, "only_after must be a date or time like 2019-01-31T12:00:00.000Z")
 		return
 	}
+	tie := c.Query("after_guid")
+	if page.Descending {
+		tie = c.Query("before_guid")
+		if c.Query("before") == "" {
+			tie = ""
+		}
+	}
+	if len(tie) > 255 || strings.ContainsFunc(tie, func(r rune) bool { return r <= ' ' || r == '~' || r > '~' }) {
+		apiError(c, http.StatusUnprocessableEntity, "before_guid and after_guid must be conversation GUIDs")
+		return
+	}
 	unread, _ := paramBool(map[string]any{"u": c.Query("only_unread")}, "u")
 	list, err := s.app.Conversations.APIList(c.Request.Context(), apiSession(c), conversations.APIQuery{
-		UnreadOnly: unread, Since: since, Time: page.Time, Descending: page.Descending, Limit: page.PerPage})
+		UnreadOnly: unread, Since: since, Time: page.Time, Descending: page.Descending, Limit: page.PerPage, GUID: tie})
 	if err != nil {
 		s.apiFailAs(c, err, msgConversationNotFound, msgConversationBad)
 		return
 	}
 	out := make([]gin.H, 0, len(list))
-	times := make([]time.Time, 0, len(list))
 	for _, cv := range list {
 		out = append(out, s.apiConversationJSON(cv))
-		times = append(times, cv.CreatedAt)
 	}
-	s.apiTimeLinks(c, page, times, true)
+	if len(list) > 0 {
+		// The list is in the page's order: its last item is where the
+		// next page goes on, its first where the previous one turns back.
+		first, last := list[0], list[len(list)-1]
+		prevKey, nextKey := "after", "before"
+		if !page.Descending {
+			prevKey, nextKey = "before", "after"
+		}
+		c.Header("Link", s.apiKeyedLink(c, "previous", prevKey, first.CreatedAt, first.GUID)+", "+
+			s.apiKeyedLink(c, "next", nextKey, last.CreatedAt, last.GUID))
+	}
 	c.JSON(http.StatusOK, out)
+}
+
+// apiKeyedLink is one Link header entry of a list paged on time then
+// GUID: the request's URL with key=time and key_guid=guid.
+func (s *Server) apiKeyedLink(c *gin.Context, rel, key string, t time.Time, guid string) string {
+	u := *c.Request.URL
+	v := u.Query()
+	for _, k := range []string{"access_token", "page", "before", "after", "before_guid", "after_guid"} {
+		v.Del(k)
+	}
+	v.Set(key, apiTime(t))
+	v.Set(key+"_guid", guid)
+	return "<" + s.absURL(u.Path+"?"+v.Encode()) + `>; rel="` + rel + `"`
 }
 
 // apiCreateConversation is POST /api/v1/conversations with subject, body

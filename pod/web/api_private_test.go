@@ -387,6 +387,31 @@ func TestAPIConversations(t *testing.T) {
 	if l := privGUIDs(privList(t, body)); code != http.StatusOK || len(l) != 2 || !privHas(l, guid) {
 		t.Errorf("bob's list: %d %v", code, l)
 	}
+	// Paging: one per page, newest first; the next link leads to the other.
+	code, hdr, body := apiDo(t, p, w.bobTok, "GET", "/api/v1/conversations?per_page=1", nil)
+	first := privGUIDs(privList(t, body))
+	m := privNextLink.FindStringSubmatch(hdr.Get("Link"))
+	if code != http.StatusOK || len(first) != 1 || m == nil {
+		t.Fatalf("first page: %d %v %q", code, first, hdr.Get("Link"))
+	}
+	next, _ := url.Parse(m[1])
+	// (Both were created in the same second: the link's GUID places the
+	// bound between them.)
+	code, hdr, body = apiDo(t, p, w.bobTok, "GET", next.RequestURI(), nil)
+	if second := privGUIDs(privList(t, body)); code != http.StatusOK || len(second) != 1 || second[0] == first[0] {
+		t.Errorf("second page: %d %v after %v", code, second, first)
+	}
+	prev := regexp.MustCompile(`<([^>]+)>; rel="previous"`).FindStringSubmatch(hdr.Get("Link"))
+	if prev == nil {
+		t.Fatalf("no previous link: %q", hdr.Get("Link"))
+	}
+	back, _ := url.Parse(prev[1])
+	code, _, body = apiDo(t, p, w.bobTok, "GET", back.RequestURI(), nil)
+	if again := privGUIDs(privList(t, body)); code != http.StatusOK || len(again) != 1 || again[0] != first[0] {
+		t.Errorf("previous page: %d %v, want %v", code, again, first)
+	}
+	code, _, body = apiDo(t, p, w.bobTok, "GET", "/api/v1/conversations?before=2999-01-01T00:00:00Z&before_guid=a~b", nil)
+	privWantError(t, "a bad before_guid", code, body, http.StatusUnprocessableEntity)
 	code, _, body = apiDo(t, p, w.bobTok, "GET", "/api/v1/conversations/"+guid, nil)
 	sameShape(t, "show", example(t, "conversations.md", "Get information about a single conversation").Response, body)
 	if code != http.StatusOK || privObj(t, body)["read"] != false || privObj(t, body)["subject"] != "Cake recipe" {
@@ -413,7 +438,7 @@ func TestAPIConversations(t *testing.T) {
 	if !bodies["Hey bob, here it is"] || !bodies["Thanks!"] {
 		t.Errorf("messages: %v", bodies)
 	}
-	code, hdr, body := apiDo(t, p, w.aliceTok, "GET", "/api/v1/conversations/"+guid+"/messages?per_page=1&page=2", nil)
+	code, hdr, body = apiDo(t, p, w.aliceTok, "GET", "/api/v1/conversations/"+guid+"/messages?per_page=1&page=2", nil)
 	if l2 := privList(t, body); code != http.StatusOK || len(l2) != 1 || l2[0]["guid"] != l[1]["guid"] ||
 		!strings.Contains(hdr.Get("Link"), `rel="previous"`) || strings.Contains(hdr.Get("Link"), `rel="next"`) {
 		t.Errorf("messages page 2: %d %v %q", code, body, hdr.Get("Link"))
