@@ -13,19 +13,28 @@ import (
 // visibleSQL for posts, participation for conversations.
 
 // TimeWindow is one page of a time-paged list: items strictly older
-// (Descending) or strictly newer than Time, at most Limit.
+// (Descending) or strictly newer than (Time, GUID), at most Limit. Items
+// are ordered by time, then GUID, so items of the same time are neither
+// lost nor repeated between pages; GUID "" is before (Descending) or
+// after every GUID of Time, which makes Time alone diaspora*'s bound.
 type TimeWindow struct {
 	Time       time.Time
+	GUID       string
 	Descending bool
 	Limit      int
 }
 
-// cond is the SQL bound and order of the window over column col.
-func (w TimeWindow) cond(col string) (where, order string) {
+// cond is the SQL bound and order of the window over the columns col and
+// guidCol, with its arguments added to args.
+func (w TimeWindow) cond(col, guidCol string, args map[string]any) (where, order string) {
+	args["wtime"], args["wguid"], args["limit"] = w.Time, w.GUID, w.Limit
 	if w.Descending {
-		return col + " < @wtime", col + " DESC"
+		return "(" + col + ", " + guidCol + ") < (@wtime, @wguid)", col + " DESC, " + guidCol + " DESC"
 	}
-	return col + " > @wtime", col + " ASC"
+	if w.GUID == "" {
+		args["wguid"] = "~" // after every GUID (they are ASCII letters and digits)
+	}
+	return "(" + col + ", " + guidCol + ") > (@wtime, @wguid)", col + ", " + guidCol
 }
 
 // APINotificationRow is a notification as the API shows it: the post it
@@ -61,11 +70,11 @@ type NotificationFilter struct {
 // ones (those belong to conversations). A notification about a post is
 // only listed while the user may see the post, as on the web.
 func (s *Store) APINotifications(ctx context.Context, v Viewer, f NotificationFilter, w TimeWindow) ([]APINotificationRow, error) {
-	bound, order := w.cond("n.updated_at")
 	args := v.args(map[string]any{"unread": f.UnreadOnly, "typ": f.Type, "since": f.UpdatedSince, "guid": f.GUID,
-		"wtime": w.Time, "limit": w.Limit, "shown": NotificationActorsShown, "pm": NotifyPrivateMessage})
+		"shown": NotificationActorsShown, "pm": NotifyPrivateMessage})
+	bound, order := w.cond("n.updated_at", "n.guid", args)
 	if f.GUID != "" {
-		bound, order = "true", "n.id"
+		bound, order, args["limit"] = "true", "n.id", 1
 	}
 	var rows []APINotificationRow
 	err := s.conn(ctx).Raw(`SELECT n.id, n.guid, n.type, n.unread, n.created_at, n.updated_at,
@@ -79,7 +88,7 @@ func (s *Store) APINotifications(ctx context.Context, v Viewer, f NotificationFi
 		WHERE n.user_id = @vuser AND n.type <> @pm AND (NOT @unread OR n.unread) AND (@typ = '' OR n.type = @typ)
 		AND n.updated_at >= @since AND (@guid = '' OR n.guid = @guid)
 		AND (n.post_id IS NULL OR `+visibleSQL+`) AND `+bound+`
-		ORDER BY `+order+`, n.id LIMIT @limit`, args).Scan(&rows).Error
+		ORDER BY `+order+` LIMIT @limit`, args).Scan(&rows).Error
 	return rows, translate(err, "notifications")
 }
 
@@ -101,25 +110,17 @@ type ConversationFilter struct {
 
 // APIConversations lists the conversations the local user v takes part
 // in, has not hidden and may see (not started by someone they ignore),
-// paged on their creation time as diaspora*'s API does, then GUID: a
-// conversation's time has whole seconds, so several may share one, and
-// afterGUID ("" for none) places the bound among those of w.Time.
-func (s *Store) APIConversations(ctx context.Context, v Viewer, f ConversationFilter, w TimeWindow, afterGUID string) ([]ConversationRow, error) {
-	bound, order := "(c.created_at, c.guid) > (@wtime, @wguid)", "c.created_at, c.guid"
-	if w.Descending {
-		bound, order = "(c.created_at, c.guid) < (@wtime, @wguid)", "c.created_at DESC, c.guid DESC"
-	}
-	if afterGUID == "" && !w.Descending {
-		afterGUID = "~" // after every GUID of that time
-	}
+// paged on their creation time as diaspora*'s API does (then GUID: a
+// conversation's time has whole seconds, so several may share one).
+func (s *Store) APIConversations(ctx context.Context, v Viewer, f ConversationFilter, w TimeWindow) ([]ConversationRow, error) {
+	args := map[string]any{"user": v.UserID, "person": v.PersonID, "unread": f.UnreadOnly, "since": f.CreatedSince}
+	bound, order := w.cond("c.created_at", "c.guid", args)
 	var rows []ConversationRow
 	err := s.conn(ctx).Raw(`SELECT c.id, c.guid, c.author_id, c.subject, c.created_at, cv.last_message_at, cv.unread
 		FROM conversation_visibilities cv JOIN conversations c ON c.id = cv.conversation_id
 		WHERE cv.person_id = @person AND NOT cv.hidden AND (NOT @unread OR cv.unread > 0) AND c.created_at >= @since
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @user AND b.person_id = c.author_id) AND `+bound+`
-		ORDER BY `+order+` LIMIT @limit`,
-		map[string]any{"user": v.UserID, "person": v.PersonID, "unread": f.UnreadOnly, "since": f.CreatedSince,
-			"wtime": w.Time, "wguid": afterGUID, "limit": w.Limit}).Scan(&rows).Error
+		ORDER BY `+order+` LIMIT @limit`, args).Scan(&rows).Error
 	return rows, translate(err, "conversations")
 }
 
@@ -169,11 +170,11 @@ func (s *Store) MessagesPage(ctx context.Context, v Viewer, conversationID int64
 // posts), paged on created_at; publicOnly keeps only photos of public
 // posts.
 func (s *Store) OwnPhotos(ctx context.Context, personID int64, publicOnly bool, w TimeWindow) ([]Photo, error) {
-	bound, order := w.cond("ph.created_at")
+	args := map[string]any{"person": personID, "pub": publicOnly}
+	bound, order := w.cond("ph.created_at", "ph.guid", args)
 	var rows []Photo
 	err := s.conn(ctx).Raw(`SELECT ph.* FROM photos ph WHERE ph.author_id = @person AND (NOT @pub OR (ph.public AND ph.post_id IS NOT NULL))
-		AND `+bound+` ORDER BY `+order+`, ph.id LIMIT @limit`,
-		map[string]any{"person": personID, "pub": publicOnly, "wtime": w.Time, "limit": w.Limit}).Scan(&rows).Error
+		AND `+bound+` ORDER BY `+order+` LIMIT @limit`, args).Scan(&rows).Error
 	return rows, translate(err, "own photos")
 }
 

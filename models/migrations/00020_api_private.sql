@@ -10,7 +10,7 @@ CREATE UNIQUE INDEX notifications_guid_idx ON notifications (guid);
 
 -- GET /api/v1/photos pages all of a user's photos, pending ones too, by
 -- upload time (photos_author_idx covers posted photos only).
-CREATE INDEX photos_author_all_idx ON photos (author_id, created_at DESC, id);
+CREATE INDEX photos_author_all_idx ON photos (author_id, created_at DESC, guid DESC);
 
 -- +goose Down
 DROP INDEX IF EXISTS photos_author_all_idx;

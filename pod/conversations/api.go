@@ -37,11 +37,11 @@ func (a *Service) APIList(ctx context.Context, s *pod.Session, q APIQuery) ([]Co
 	if err := pod.RequireUser(s); err != nil {
 		return nil, err
 	}
-	w := models.TimeWindow{Time: q.Time, Descending: q.Descending, Limit: q.Limit}
+	w := models.TimeWindow{Time: q.Time, GUID: q.GUID, Descending: q.Descending, Limit: q.Limit}
 	if w.Limit <= 0 || w.Limit > 100 {
 		w.Limit = PageSize
 	}
-	rows, err := a.store.APIConversations(ctx, pod.Viewer(s), models.ConversationFilter{UnreadOnly: q.UnreadOnly, CreatedSince: q.Since}, w, q.GUID)
+	rows, err := a.store.APIConversations(ctx, pod.Viewer(s), models.ConversationFilter{UnreadOnly: q.UnreadOnly, CreatedSince: q.Since}, w)
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,9 @@ type APIQuery struct {
 	Time       time.Time
 	Descending bool
 	Limit      int
+	// GUID places the bound among notifications of the same Time ("":
+	// before, when Descending, or after all of them).
+	GUID string
 }
 
 // APINotifications lists the user's notifications for the API. An
@@ -75,7 +78,7 @@ func (a *Service) APINotifications(ctx context.Context, s *pod.Session, q APIQue
 		}
 		f.Type = typ
 	}
-	w := models.TimeWindow{Time: q.Time, Descending: q.Descending, Limit: q.Limit}
+	w := models.TimeWindow{Time: q.Time, GUID: q.GUID, Descending: q.Descending, Limit: q.Limit}
 	if w.Limit <= 0 || w.Limit > 100 {
 		w.Limit = 15
 	}

@@ -17,13 +17,13 @@ import (
 // OwnPhotos lists the signed-in user's photos (pending ones and those of
 // their posts), paged on their upload time; a public-only session gets
 // only the photos of public posts. The page holds the photos uploaded
-// strictly before (descending) or after t, at most limit (1 to 100; else
-// 15).
-func (a *Service) OwnPhotos(ctx context.Context, s *pod.Session, t time.Time, descending bool, limit int) ([]pod.PhotoView, error) {
+// strictly before (descending) or after (t, guid), in that order, at most
+// limit (1 to 100; else 15); guid "" is before or after all photos of t.
+func (a *Service) OwnPhotos(ctx context.Context, s *pod.Session, t time.Time, guid string, descending bool, limit int) ([]pod.PhotoView, error) {
 	if err := pod.RequireUser(s); err != nil {
 		return nil, err
 	}
-	w := models.TimeWindow{Time: t, Descending: descending, Limit: limit}
+	w := models.TimeWindow{Time: t, GUID: guid, Descending: descending, Limit: limit}
 	if w.Limit <= 0 || w.Limit > 100 {
 		w.Limit = 15
 	}

@@ -236,6 +236,65 @@ func (s *Server) apiFailAs(c *gin.Context, err error, notFound, invalid string) 
 	}
 }
 
+// apiKeyedPager reads a time-paged list's bounds (apiTimePager) and the
+// before_guid or after_guid that this pod's Link headers add: the lists
+// here are ordered by time, then GUID, and the GUID places the bound
+// among items of the same time (conversations have whole seconds, and
+// the notifications of one event share their time), so that none is lost
+// between pages. A client that sends only the time gets diaspora*'s
+// paging.
+func apiKeyedPager(c *gin.Context) (apiTimePage, string, bool) {
+	page, ok := apiTimePager(c)
+	if !ok {
+		return page, "", false
+	}
+	tie := ""
+	if page.Descending && c.Query("before") != "" {
+		tie = c.Query("before_guid")
+	} else if !page.Descending {
+		tie = c.Query("after_guid")
+	}
+	if len(tie) > 255 || strings.ContainsFunc(tie, func(r rune) bool { return r <= ' ' || r >= '~' }) {
+		apiError(c, http.StatusUnprocessableEntity, "before_guid and after_guid must be GUIDs")
+		return page, "", false
+	}
+	return page, tie, true
+}
+
+// apiKey is the paging key of a listed item.
+type apiKey struct {
+	Time time.Time
+	GUID string
+}
+
+// apiKeyedLinks sets the Link header of a list read with apiKeyedPager
+// from its items' keys, in the page's order: next goes on after the last
+// one, previous turns back before the first; none for an empty page.
+// The times have microseconds, so that the bound is exact.
+func (s *Server) apiKeyedLinks(c *gin.Context, page apiTimePage, keys []apiKey) {
+	if len(keys) == 0 {
+		return
+	}
+	prev, next := "after", "before"
+	if !page.Descending {
+		prev, next = "before", "after"
+	}
+	c.Header("Link", s.apiKeyedLink(c, "previous", prev, keys[0])+", "+s.apiKeyedLink(c, "next", next, keys[len(keys)-1]))
+}
+
+// apiKeyedLink is one Link header entry of a keyed list: the request's
+// URL with key=time and key_guid=guid.
+func (s *Server) apiKeyedLink(c *gin.Context, rel, key string, k apiKey) string {
+	u := *c.Request.URL
+	v := u.Query()
+	for _, x := range []string{"access_token", "page", "before", "after", "before_guid", "after_guid"} {
+		v.Del(x)
+	}
+	v.Set(key, k.Time.UTC().Format("2006-01-02T15:04:05.000000Z07:00"))
+	v.Set(key+"_guid", k.GUID)
+	return "<" + s.absURL(u.Path+"?"+v.Encode()) + `>; rel="` + rel + `"`
+}
+
 // --- Notifications (scope notifications) ---
 
 // apiNotificationJSON is diaspora*'s NotificationPresenter#as_api_json:
@@ -258,11 +317,11 @@ func (s *Server) apiNotificationJSON(n notifications.APINotification) gin.H {
 }
 
 // apiNotifications is GET /api/v1/notifications: time-paged on the time
-// of each notification's newest event; only_unread, only_after (a date
-// or time; the notifications updated since) and type (diaspora*'s type
-// names; an unknown one is a 422).
+// of each notification's newest event (apiKeyedPager); only_unread,
+// only_after (a date or time; the notifications updated since) and type
+// (diaspora*'s type names; an unknown one is a 422).
 func (s *Server) apiNotifications(c *gin.Context) {
-	page, ok := apiTimePager(c)
+	page, tie, ok := apiKeyedPager(c)
 	if !ok {
 		return
 	}
@@ -273,18 +332,18 @@ func (s *Server) apiNotifications(c *gin.Context) {
 	}
 	unread, _ := paramBool(map[string]any{"u": c.Query("only_unread")}, "u")
 	list, err := s.app.Notifications.APINotifications(c.Request.Context(), apiSession(c), notifications.APIQuery{
-		UnreadOnly: unread, Type: c.Query("type"), Since: since, Time: page.Time, Descending: page.Descending, Limit: page.PerPage})
+		UnreadOnly: unread, Type: c.Query("type"), Since: since, Time: page.Time, Descending: page.Descending, Limit: page.PerPage, GUID: tie})
 	if err != nil {
 		s.apiFailAs(c, err, msgNotificationNotFound, msgNotificationBad)
 		return
 	}
 	out := make([]gin.H, 0, len(list))
-	times := make([]time.Time, 0, len(list))
+	keys := make([]apiKey, 0, len(list))
 	for _, n := range list {
 		out = append(out, s.apiNotificationJSON(n))
-		times = append(times, n.UpdatedAt)
+		keys = append(keys, apiKey{n.UpdatedAt, n.GUID})
 	}
-	s.apiTimeLinks(c, page, times, true)
+	s.apiKeyedLinks(c, page, keys)
 	c.JSON(http.StatusOK, out)
 }
 
@@ -337,30 +396,16 @@ func (s *Server) apiMessageJSON(m conversations.MessageView) gin.H {
 }
 
 // apiConversations is GET /api/v1/conversations: the user's conversations
-// (not hidden), time-paged on their creation; only_unread and only_after
-// (created since). A conversation's time has whole seconds, so the Link
-// header's before= and after= carry a before_guid= or after_guid= that
-// places the bound among conversations of the same second (a client that
-// sends only the time gets diaspora*'s paging).
+// (not hidden), time-paged on their creation (apiKeyedPager); only_unread
+// and only_after (created since).
 func (s *Server) apiConversations(c *gin.Context) {
-	page, ok := apiTimePager(c)
+	page, tie, ok := apiKeyedPager(c)
 	if !ok {
 		return
 	}
 	since, ok := apiSince(c)
 	if !ok {
 		apiError(c, http.StatusUnprocessableEntity, "only_after must be a date or time like 2019-01-31T12:00:00.000Z")
-		return
-	}
-	tie := c.Query("after_guid")
-	if page.Descending {
-		tie = c.Query("before_guid")
-		if c.Query("before") == "" {
-			tie = ""
-		}
-	}
-	if len(tie) > 255 || strings.ContainsFunc(tie, func(r rune) bool { return r <= ' ' || r == '~' || r > '~' }) {
-		apiError(c, http.StatusUnprocessableEntity, "before_guid and after_guid must be conversation GUIDs")
 		return
 	}
 	unread, _ := paramBool(map[string]any{"u": c.Query("only_unread")}, "u")
@@ -371,34 +416,13 @@ func (s *Server) apiConversations(c *gin.Context) {
 		return
 	}
 	out := make([]gin.H, 0, len(list))
+	keys := make([]apiKey, 0, len(list))
 	for _, cv := range list {
 		out = append(out, s.apiConversationJSON(cv))
+		keys = append(keys, apiKey{cv.CreatedAt, cv.GUID})
 	}
-	if len(list) > 0 {
-		// The list is in the page's order: its last item is where the
-		// next page goes on, its first where the previous one turns back.
-		first, last := list[0], list[len(list)-1]
-		prevKey, nextKey := "after", "before"
-		if !page.Descending {
-			prevKey, nextKey = "before", "after"
-		}
-		c.Header("Link", s.apiKeyedLink(c, "previous", prevKey, first.CreatedAt, first.GUID)+", "+
-			s.apiKeyedLink(c, "next", nextKey, last.CreatedAt, last.GUID))
-	}
+	s.apiKeyedLinks(c, page, keys)
 	c.JSON(http.StatusOK, out)
-}
-
-// apiKeyedLink is one Link header entry of a list paged on time then
-// GUID: the request's URL with key=time and key_guid=guid.
-func (s *Server) apiKeyedLink(c *gin.Context, rel, key string, t time.Time, guid string) string {
-	u := *c.Request.URL
-	v := u.Query()
-	for _, k := range []string{"access_token", "page", "before", "after", "before_guid", "after_guid"} {
-		v.Del(k)
-	}
-	v.Set(key, apiTime(t))
-	v.Set(key+"_guid", guid)
-	return "<" + s.absURL(u.Path+"?"+v.Encode()) + `>; rel="` + rel + `"`
 }
 
 // apiCreateConversation is POST /api/v1/conversations with subject, body
@@ -525,25 +549,25 @@ func (s *Server) apiPhotoJSON(v pod.PhotoView) gin.H {
 }
 
 // apiPhotos is GET /api/v1/photos (public:read): the user's own photos,
-// time-paged on their upload; pending ones and those of limited posts
-// only with private:read.
+// time-paged on their upload (apiKeyedPager); pending ones and those of
+// limited posts only with private:read.
 func (s *Server) apiPhotos(c *gin.Context) {
-	page, ok := apiTimePager(c)
+	page, tie, ok := apiKeyedPager(c)
 	if !ok {
 		return
 	}
-	list, err := s.app.Photos.OwnPhotos(c.Request.Context(), apiSession(c), page.Time, page.Descending, page.PerPage)
+	list, err := s.app.Photos.OwnPhotos(c.Request.Context(), apiSession(c), page.Time, tie, page.Descending, page.PerPage)
 	if err != nil {
 		s.apiFailAs(c, err, msgPhotoNotFound, msgPhotoBad)
 		return
 	}
 	out := make([]gin.H, 0, len(list))
-	times := make([]time.Time, 0, len(list))
+	keys := make([]apiKey, 0, len(list))
 	for _, v := range list {
 		out = append(out, s.apiPhotoJSON(v))
-		times = append(times, v.CreatedAt)
+		keys = append(keys, apiKey{v.CreatedAt, v.GUID})
 	}
-	s.apiTimeLinks(c, page, times, true)
+	s.apiKeyedLinks(c, page, keys)
 	c.JSON(http.StatusOK, out)
 }
 

@@ -278,7 +278,11 @@ func TestAPINotifications(t *testing.T) {
 		t.Errorf("only_unread=false: %d %v", code, body)
 	}
 
-	// Paging: one per page, the next link leads to the rest.
+	// Paging: one per page, the next link leads to the rest, also when
+	// the notifications share their time (those of one event do).
+	if err := p.Store.Exec(ctx, `UPDATE notifications SET updated_at = '2026-01-02 03:04:05.123456+00' WHERE user_id = (SELECT owner_id FROM people WHERE guid = ?)`, alice.Session.GUID); err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]bool{}
 	path := "/api/v1/notifications?per_page=1"
 	for i := 0; path != "" && i < 10; i++ {
@@ -298,6 +302,11 @@ func TestAPINotifications(t *testing.T) {
 	}
 	if len(seen) != 4 {
 		t.Errorf("paging one by one saw %d notifications, want 4", len(seen))
+	}
+	// Backwards from the oldest: after= pages go the other way.
+	code, _, body = apiDo(t, p, full, "GET", "/api/v1/notifications?per_page=10&after=2000-01-01T00:00:00Z", nil)
+	if l := privList(t, body); code != http.StatusOK || len(l) != 4 {
+		t.Errorf("after=: %d %v", code, body)
 	}
 
 	// Scope: every endpoint needs notifications.
@@ -609,9 +618,28 @@ func TestAPIPhotos(t *testing.T) {
 	if l := privGUIDs(privList(t, body)); code != http.StatusOK || len(l) != 1 || l[0] != pubPhoto {
 		t.Errorf("alice's photos without private:read: %d %v, want only %s", code, l, pubPhoto)
 	}
-	code, _, body = apiDo(t, p, all, "GET", "/api/v1/photos?per_page=2", nil)
-	if code != http.StatusOK || len(privList(t, body)) != 2 {
-		t.Errorf("per_page=2: %d %v", code, body)
+	seen := map[string]bool{}
+	path := "/api/v1/photos?per_page=2"
+	for i := 0; path != "" && i < 10; i++ {
+		code, hdr, body := apiDo(t, p, all, "GET", path, nil)
+		l := privList(t, body)
+		if code != http.StatusOK || len(l) > 2 {
+			t.Fatalf("page %s: %d %v", path, code, body)
+		}
+		for _, g := range privGUIDs(l) {
+			if seen[g] {
+				t.Errorf("photo %s on two pages", g)
+			}
+			seen[g] = true
+		}
+		path = ""
+		if m := privNextLink.FindStringSubmatch(hdr.Get("Link")); m != nil && len(l) > 0 {
+			u, _ := url.Parse(m[1])
+			path = u.RequestURI()
+		}
+	}
+	if len(seen) != 5 {
+		t.Errorf("paging saw %d photos, want 5", len(seen))
 	}
 
 	// Show: who may see the post sees the photo; a limited one only with
