@@ -37,7 +37,7 @@ func uploadLimit(c *gin.Context) int64 {
 	switch c.Request.URL.Path {
 	case "/user/import":
 		return archiveUploadLimit
-	case "/photos":
+	case "/photos", "/api/v1/photos":
 		return photos.MaxBytes + formBodyLimit
 	case "/status_messages":
 		if strings.HasPrefix(c.ContentType(), "multipart/") {
