@@ -77,12 +77,12 @@ func (s *Server) apiConversationLimit(c *gin.Context) {
 	c.Next()
 }
 
-// apiParams are the parameters of a request as diaspora*'s controllers
+// privParams are the parameters of a request as diaspora*'s controllers
 // see them: the query, then a JSON object body or form fields (a field
 // named "x[]" is read as "x"). Form values are strings or, when repeated,
 // lists of strings; JSON values keep their types. A body that is not
 // what its Content-Type says is a 400 (answered; ok false).
-func apiParams(c *gin.Context) (map[string]any, bool) {
+func privParams(c *gin.Context) (map[string]any, bool) {
 	out := map[string]any{}
 	put := func(k string, vs []string) {
 		list := strings.HasSuffix(k, "[]")
@@ -147,9 +147,9 @@ func apiParams(c *gin.Context) (map[string]any, bool) {
 	return out, true
 }
 
-// paramString is a parameter that is a string (a JSON number or boolean
+// privString is a parameter that is a string (a JSON number or boolean
 // as its text); ok is false when it is missing or of another kind.
-func paramString(p map[string]any, key string) (string, bool) {
+func privString(p map[string]any, key string) (string, bool) {
 	switch v := p[key].(type) {
 	case string:
 		return v, true
@@ -160,8 +160,8 @@ func paramString(p map[string]any, key string) (string, bool) {
 	return "", false
 }
 
-// paramStrings is a parameter that is a list of strings (or one string).
-func paramStrings(p map[string]any, key string) ([]string, bool) {
+// privStrings is a parameter that is a list of strings (or one string).
+func privStrings(p map[string]any, key string) ([]string, bool) {
 	switch v := p[key].(type) {
 	case string:
 		return []string{v}, true
@@ -179,10 +179,10 @@ func paramStrings(p map[string]any, key string) ([]string, bool) {
 	return nil, false
 }
 
-// paramBool casts a parameter as Rails' ActiveModel::Type::Boolean does:
+// privBool casts a parameter as Rails' ActiveModel::Type::Boolean does:
 // missing or blank is not set; false, 0, "0", "f", "false", "off" (any
 // case) are false; anything else is true.
-func paramBool(p map[string]any, key string) (value, set bool) {
+func privBool(p map[string]any, key string) (value, set bool) {
 	switch v := p[key].(type) {
 	case nil:
 		return false, false
@@ -216,9 +216,9 @@ func apiSince(c *gin.Context) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// apiFailAs maps a use case error as apiFail does, with diaspora*'s
+// privFailAs maps a use case error as apiFail does, with diaspora*'s
 // messages for a 404 and a 422 of this endpoint.
-func (s *Server) apiFailAs(c *gin.Context, err error, notFound, invalid string) {
+func (s *Server) privFailAs(c *gin.Context, err error, notFound, invalid string) {
 	var inv *pod.InvalidError
 	switch {
 	case pod.IsNotFound(err):
@@ -330,11 +330,11 @@ func (s *Server) apiNotifications(c *gin.Context) {
 		apiError(c, http.StatusUnprocessableEntity, msgNotificationBad)
 		return
 	}
-	unread, _ := paramBool(map[string]any{"u": c.Query("only_unread")}, "u")
+	unread, _ := privBool(map[string]any{"u": c.Query("only_unread")}, "u")
 	list, err := s.app.Notifications.APINotifications(c.Request.Context(), apiSession(c), notifications.APIQuery{
 		UnreadOnly: unread, Type: c.Query("type"), Since: since, Time: page.Time, Descending: page.Descending, Limit: page.PerPage, GUID: tie})
 	if err != nil {
-		s.apiFailAs(c, err, msgNotificationNotFound, msgNotificationBad)
+		s.privFailAs(c, err, msgNotificationNotFound, msgNotificationBad)
 		return
 	}
 	out := make([]gin.H, 0, len(list))
@@ -353,7 +353,7 @@ func (s *Server) apiNotifications(c *gin.Context) {
 func (s *Server) apiNotification(c *gin.Context) {
 	n, err := s.app.Notifications.APINotification(c.Request.Context(), apiSession(c), c.Param("guid"))
 	if err != nil {
-		s.apiFailAs(c, err, msgNotificationNotFound, msgNotificationBad)
+		s.privFailAs(c, err, msgNotificationNotFound, msgNotificationBad)
 		return
 	}
 	c.JSON(http.StatusOK, s.apiNotificationJSON(*n))
@@ -363,17 +363,17 @@ func (s *Server) apiNotification(c *gin.Context) {
 // true or false: 204, as diaspora*'s controller answers; a missing read
 // is a 422.
 func (s *Server) apiMarkNotification(c *gin.Context) {
-	p, ok := apiParams(c)
+	p, ok := privParams(c)
 	if !ok {
 		return
 	}
-	read, set := paramBool(p, "read")
+	read, set := privBool(p, "read")
 	if !set {
 		apiError(c, http.StatusUnprocessableEntity, msgNotificationBad)
 		return
 	}
 	if err := s.app.Notifications.MarkAPINotification(c.Request.Context(), apiSession(c), c.Param("guid"), read); err != nil {
-		s.apiFailAs(c, err, msgNotificationNotFound, msgNotificationBad)
+		s.privFailAs(c, err, msgNotificationNotFound, msgNotificationBad)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -408,11 +408,11 @@ func (s *Server) apiConversations(c *gin.Context) {
 		apiError(c, http.StatusUnprocessableEntity, "only_after must be a date or time like 2019-01-31T12:00:00.000Z")
 		return
 	}
-	unread, _ := paramBool(map[string]any{"u": c.Query("only_unread")}, "u")
+	unread, _ := privBool(map[string]any{"u": c.Query("only_unread")}, "u")
 	list, err := s.app.Conversations.APIList(c.Request.Context(), apiSession(c), conversations.APIQuery{
 		UnreadOnly: unread, Since: since, Time: page.Time, Descending: page.Descending, Limit: page.PerPage, GUID: tie})
 	if err != nil {
-		s.apiFailAs(c, err, msgConversationNotFound, msgConversationBad)
+		s.privFailAs(c, err, msgConversationNotFound, msgConversationBad)
 		return
 	}
 	out := make([]gin.H, 0, len(list))
@@ -430,20 +430,20 @@ func (s *Server) apiConversations(c *gin.Context) {
 // contacts, as on the web: 201 with the conversation; anything missing or
 // not allowed is a 422 and nothing is stored.
 func (s *Server) apiCreateConversation(c *gin.Context) {
-	p, ok := apiParams(c)
+	p, ok := privParams(c)
 	if !ok {
 		return
 	}
-	subject, ok1 := paramString(p, "subject")
-	body, ok2 := paramString(p, "body")
-	rcpts, ok3 := paramStrings(p, "recipients")
+	subject, ok1 := privString(p, "subject")
+	body, ok2 := privString(p, "body")
+	rcpts, ok3 := privStrings(p, "recipients")
 	if !ok1 || !ok2 || !ok3 {
 		apiError(c, http.StatusUnprocessableEntity, msgConversationBad)
 		return
 	}
 	cv, err := s.app.Conversations.APICreate(c.Request.Context(), apiSession(c), subject, body, rcpts)
 	if err != nil {
-		s.apiFailAs(c, err, msgConversationBad, msgConversationBad)
+		s.privFailAs(c, err, msgConversationBad, msgConversationBad)
 		return
 	}
 	c.JSON(http.StatusCreated, s.apiConversationJSON(*cv))
@@ -453,7 +453,7 @@ func (s *Server) apiCreateConversation(c *gin.Context) {
 func (s *Server) apiConversation(c *gin.Context) {
 	cv, err := s.app.Conversations.APIConversation(c.Request.Context(), apiSession(c), c.Param("guid"))
 	if err != nil {
-		s.apiFailAs(c, err, msgConversationNotFound, msgConversationBad)
+		s.privFailAs(c, err, msgConversationNotFound, msgConversationBad)
 		return
 	}
 	c.JSON(http.StatusOK, s.apiConversationJSON(*cv))
@@ -462,18 +462,18 @@ func (s *Server) apiConversation(c *gin.Context) {
 // apiMarkConversation is PATCH /api/v1/conversations/:guid with read true
 // or false: the conversation as it is then; a missing read is a 422.
 func (s *Server) apiMarkConversation(c *gin.Context) {
-	p, ok := apiParams(c)
+	p, ok := privParams(c)
 	if !ok {
 		return
 	}
-	read, set := paramBool(p, "read")
+	read, set := privBool(p, "read")
 	if !set {
 		apiError(c, http.StatusUnprocessableEntity, msgConversationUpdate)
 		return
 	}
 	cv, err := s.app.Conversations.APIMarkRead(c.Request.Context(), apiSession(c), c.Param("guid"), read)
 	if err != nil {
-		s.apiFailAs(c, err, msgConversationNotFound, msgConversationUpdate)
+		s.privFailAs(c, err, msgConversationNotFound, msgConversationUpdate)
 		return
 	}
 	c.JSON(http.StatusOK, s.apiConversationJSON(*cv))
@@ -484,7 +484,7 @@ func (s *Server) apiMarkConversation(c *gin.Context) {
 // 404 here, as on diaspora*, until someone writes in it.
 func (s *Server) apiHideConversation(c *gin.Context) {
 	if err := s.app.Conversations.APIHide(c.Request.Context(), apiSession(c), c.Param("guid")); err != nil {
-		s.apiFailAs(c, err, msgConversationNotFound, msgConversationBad)
+		s.privFailAs(c, err, msgConversationNotFound, msgConversationBad)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -499,7 +499,7 @@ func (s *Server) apiMessages(c *gin.Context) {
 	}
 	list, err := s.app.Conversations.APIMessages(c.Request.Context(), apiSession(c), c.Param("guid"), page.Offset(), page.PerPage+1)
 	if err != nil {
-		s.apiFailAs(c, err, msgConversationNotFound, msgConversationBad)
+		s.privFailAs(c, err, msgConversationNotFound, msgConversationBad)
 		return
 	}
 	more := len(list) > page.PerPage
@@ -517,11 +517,11 @@ func (s *Server) apiMessages(c *gin.Context) {
 // apiCreateMessage is POST /api/v1/conversations/:guid/messages with a
 // body: 201 with the message, federated as on the web.
 func (s *Server) apiCreateMessage(c *gin.Context) {
-	p, ok := apiParams(c)
+	p, ok := privParams(c)
 	if !ok {
 		return
 	}
-	body, ok := paramString(p, "body")
+	body, ok := privString(p, "body")
 	if !ok {
 		// diaspora*'s message has a typographic apostrophe here.
 		apiError(c, http.StatusUnprocessableEntity, "Couldn’t accept or process the conversation")
@@ -529,7 +529,7 @@ func (s *Server) apiCreateMessage(c *gin.Context) {
 	}
 	m, err := s.app.Conversations.APIReply(c.Request.Context(), apiSession(c), c.Param("guid"), body)
 	if err != nil {
-		s.apiFailAs(c, err, msgConversationNotFound, "Couldn’t accept or process the conversation")
+		s.privFailAs(c, err, msgConversationNotFound, "Couldn’t accept or process the conversation")
 		return
 	}
 	c.JSON(http.StatusCreated, s.apiMessageJSON(*m))
@@ -558,7 +558,7 @@ func (s *Server) apiPhotos(c *gin.Context) {
 	}
 	list, err := s.app.Photos.OwnPhotos(c.Request.Context(), apiSession(c), page.Time, tie, page.Descending, page.PerPage)
 	if err != nil {
-		s.apiFailAs(c, err, msgPhotoNotFound, msgPhotoBad)
+		s.privFailAs(c, err, msgPhotoNotFound, msgPhotoBad)
 		return
 	}
 	out := make([]gin.H, 0, len(list))
@@ -577,7 +577,7 @@ func (s *Server) apiPhotos(c *gin.Context) {
 func (s *Server) apiPhoto(c *gin.Context) {
 	v, err := s.app.Photos.PhotoByGUID(c.Request.Context(), apiSession(c), c.Param("guid"))
 	if err != nil {
-		s.apiFailAs(c, err, msgPhotoNotFound, msgPhotoBad)
+		s.privFailAs(c, err, msgPhotoNotFound, msgPhotoBad)
 		return
 	}
 	c.JSON(http.StatusOK, s.apiPhotoJSON(*v))
@@ -593,11 +593,11 @@ func (s *Server) apiPhoto(c *gin.Context) {
 // private). set_profile_photo true also makes it the profile picture.
 func (s *Server) apiUploadPhoto(c *gin.Context) {
 	g := apiGrant(c)
-	p, ok := apiParams(c)
+	p, ok := privParams(c)
 	if !ok {
 		return
 	}
-	aspectIDs, _ := paramString(p, "aspect_ids")
+	aspectIDs, _ := privString(p, "aspect_ids")
 	if aspectIDs != "public" && !g.Has(scopePrivateModify) {
 		c.Header("WWW-Authenticate", `Bearer realm="OpenID Connect", error="insufficient_scope", scope="`+scopePrivateModify+`"`)
 		apiError(c, http.StatusForbidden, "insufficient_scope")
@@ -623,12 +623,12 @@ func (s *Server) apiUploadPhoto(c *gin.Context) {
 	sess := apiSession(c)
 	v, err := s.app.Photos.Upload(ctx, sess, bytes.NewReader(data))
 	if err != nil {
-		s.apiFailAs(c, err, msgPhotoNotFound, msgPhotoBad)
+		s.privFailAs(c, err, msgPhotoNotFound, msgPhotoBad)
 		return
 	}
-	if profile, _ := paramBool(p, "set_profile_photo"); profile {
+	if profile, _ := privBool(p, "set_profile_photo"); profile {
 		if err := s.app.Profiles.SetAvatar(ctx, sess.UserID, bytes.NewReader(data)); err != nil {
-			s.apiFailAs(c, err, msgPhotoNotFound, msgPhotoBad)
+			s.privFailAs(c, err, msgPhotoNotFound, msgPhotoBad)
 			return
 		}
 	}
@@ -642,7 +642,7 @@ func (s *Server) apiUploadPhoto(c *gin.Context) {
 func (s *Server) apiDeletePhoto(c *gin.Context) {
 	err := s.app.Photos.DeleteOwnByGUID(c.Request.Context(), apiSession(c), c.Param("guid"), apiGrant(c).Has(scopePrivateModify))
 	if err != nil {
-		s.apiFailAs(c, err, msgPhotoNotFound, "Not allowed to delete the photo")
+		s.privFailAs(c, err, msgPhotoNotFound, "Not allowed to delete the photo")
 		return
 	}
 	c.Status(http.StatusNoContent)
