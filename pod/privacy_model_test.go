@@ -526,11 +526,18 @@ func (m *model) desc(pi int) string {
 // outcome classifies a use case's error.
 func outcome(err error) string {
 	var inv *pod.InvalidError
+	var state *pod.StateError
 	switch {
 	case err == nil:
 		return "ok"
 	case errors.Is(err, pod.ErrNotFound):
 		return "not found"
+	// Undoing what is not there (unliking) is what the web answers 404
+	// for; doing twice (liking, resharing) what it answers 422 for.
+	case errors.As(err, &state) && state.Gone:
+		return "not found"
+	case errors.As(err, &state):
+		return "invalid"
 	case errors.Is(err, posts.ErrIgnored):
 		return "ignored"
 	case errors.Is(err, pod.ErrForbidden):
