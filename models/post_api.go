@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -150,4 +151,20 @@ func (s *Store) MentionsOf(ctx context.Context, postIDs []int64) (map[int64][]Pe
 		out[r.PostID] = append(out[r.PostID], r.PersonRow)
 	}
 	return out, translate(err, "mentions")
+}
+
+// CommentRowOf loads one comment of a post with its author, unless the
+// viewer ignores its author (as CommentsOf).
+func (s *Store) CommentRowOf(ctx context.Context, v Viewer, postID, commentID int64) (*CommentRow, error) {
+	var rows []CommentRow
+	err := s.conn(ctx).Raw(commentRowSQL+` WHERE c.post_id = @post AND c.id = @id
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = @vuser AND b.person_id = c.author_id)`,
+		v.args(map[string]any{"post": postID, "id": commentID})).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "comment")
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("comment: %w", ErrNotFound)
+	}
+	return &rows[0], nil
 }

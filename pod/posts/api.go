@@ -210,20 +210,15 @@ func (a *Service) APICommentOf(ctx context.Context, s *pod.Session, postKey stri
 	if err != nil {
 		return nil, err
 	}
-	rows, err := a.store.CommentsOf(ctx, pod.Viewer(s), p.ID)
+	r, err := a.store.CommentRowOf(ctx, pod.Viewer(s), p.ID, commentID)
+	if err != nil {
+		return nil, pod.NotFoundAs(err, ErrNoSuchComment)
+	}
+	cs, err := a.apiComments(ctx, s, p, []models.CommentRow{*r})
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range rows {
-		if r.ID == commentID {
-			cs, err := a.apiComments(ctx, s, p, []models.CommentRow{r})
-			if err != nil {
-				return nil, err
-			}
-			return &cs[0], nil
-		}
-	}
-	return nil, ErrNoSuchComment
+	return &cs[0], nil
 }
 
 // LikesPage is a page of the likes of a visible post (commentKey "") or
@@ -233,6 +228,9 @@ func (a *Service) LikesPage(ctx context.Context, s *pod.Session, postKey, commen
 	p, err := a.visiblePost(ctx, a.store, s, postKey)
 	if err != nil {
 		return nil, false, err
+	}
+	if offset < 0 || limit < 1 {
+		return []pod.LikeView{}, false, nil // a page number so large it overflowed
 	}
 	var cid int64
 	if commentKey != "" {
@@ -272,6 +270,9 @@ func (a *Service) ResharesPage(ctx context.Context, s *pod.Session, postKey stri
 	p, err := a.visiblePost(ctx, a.store, s, postKey)
 	if err != nil {
 		return nil, false, err
+	}
+	if offset < 0 || limit < 1 {
+		return []ReshareView{}, false, nil // a page number so large it overflowed
 	}
 	rows, err := a.store.ResharesPage(ctx, pod.Viewer(s), p.ID, offset, limit+1)
 	if err != nil {

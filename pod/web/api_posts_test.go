@@ -465,6 +465,11 @@ func TestAPIReshares(t *testing.T) {
 		t.Errorf("page 2 of 2: %d %v, Link %q", code, got, h.Get("Link"))
 	}
 	w.do(t, w.bobFull, "GET", reshares+"?page=x", nil, 422, "")
+	for _, path := range []string{reshares, "/api/v1/posts/" + w.pub.GUID + "/likes"} {
+		if got := w.do(t, w.bobFull, "GET", path+"?page=922337203685477581&per_page=100", nil, 200, ""); len(got.([]any)) != 0 {
+			t.Errorf("a page far beyond the end: %v", got)
+		}
+	}
 	w.do(t, w.bobFull, "GET", "/api/v1/posts/"+w.limited.GUID+"/reshares", nil, 200, "")
 	w.do(t, w.bobPublic, "GET", "/api/v1/posts/"+w.limited.GUID+"/reshares", nil, 404, "Post with provided guid could not be found")
 	w.do(t, w.eveFull, "GET", "/api/v1/posts/"+w.limited.GUID+"/reshares", nil, 404, "Post with provided guid could not be found")
