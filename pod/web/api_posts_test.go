@@ -19,6 +19,7 @@ import (
 	"github.com/aspenpod/aspen/pod/polls"
 	"github.com/aspenpod/aspen/pod/posts"
 	"github.com/aspenpod/aspen/pod/streams"
+	"github.com/aspenpod/aspen/pod/tasks"
 )
 
 // postsWorld is a pod where alice shares with bob (her Family aspect) and
@@ -547,4 +548,46 @@ func TestAPIPostInteractions(t *testing.T) {
 	if poll["participation_count"] != 2.0 || poll["already_participated"] != true || poll["poll_answers"].([]any)[0].(map[string]any)["vote_count"] != 2.0 {
 		t.Errorf("poll after two votes: %v", poll)
 	}
+}
+
+// TestAPIWritesFederate checks that the API's writes go through the web's
+// use cases and so through the outbox: each leaves the federation event
+// the web's would, and a refused write leaves none.
+func TestAPIWritesFederate(t *testing.T) {
+	w := newPostsWorld(t)
+	count := func(typ string) int {
+		t.Helper()
+		var n int
+		if err := w.p.Store.Scalar(context.Background(), &n, `SELECT count(*) FROM outbox WHERE task_type = '`+typ+`'`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	check := func(what, typ string, before, want int) {
+		t.Helper()
+		if got := count(typ); got-before != want {
+			t.Errorf("%s: %d new %s events, want %d", what, got-before, typ, want)
+		}
+	}
+	n := count(tasks.TypePostPublished)
+	got := w.do(t, w.bobFull, "POST", "/api/v1/posts", map[string]any{"body": "federated", "public": true}, 200, "")
+	w.do(t, w.bobFull, "POST", "/api/v1/posts", map[string]any{"body": "refused", "public": false}, 422, "")
+	check("create", tasks.TypePostPublished, n, 1)
+	n = count(tasks.TypePostPublished)
+	w.do(t, w.eveFull, "POST", "/api/v1/posts/"+w.pub.GUID+"/reshares", nil, 200, "")
+	w.do(t, w.eveFull, "POST", "/api/v1/posts/"+w.pub.GUID+"/reshares", nil, 409, "")
+	check("reshare", tasks.TypePostPublished, n, 1)
+	n = count(tasks.TypeCommentAdded)
+	w.do(t, w.bobFull, "POST", "/api/v1/posts/"+w.limited.GUID+"/comments", map[string]any{"body": "hi"}, 201, "")
+	w.do(t, w.bobFull, "POST", "/api/v1/posts/"+w.limited.GUID+"/comments", map[string]any{"body": ""}, 422, "")
+	check("comment", tasks.TypeCommentAdded, n, 1)
+	n = count(tasks.TypeLikeAdded)
+	w.do(t, w.bobFull, "POST", "/api/v1/posts/"+w.limited.GUID+"/likes", nil, 204, "")
+	w.do(t, w.bobFull, "POST", "/api/v1/posts/"+w.limited.GUID+"/likes", nil, 409, "")
+	check("like", tasks.TypeLikeAdded, n, 1)
+	n = count(tasks.TypeRetracted)
+	w.do(t, w.bobFull, "DELETE", "/api/v1/posts/"+w.limited.GUID+"/likes", nil, 204, "")
+	w.do(t, w.bobFull, "DELETE", "/api/v1/posts/"+got.(map[string]any)["guid"].(string), nil, 204, "")
+	w.do(t, w.bobFull, "DELETE", "/api/v1/posts/"+w.pub.GUID, nil, 403, "")
+	check("unlike and delete", tasks.TypeRetracted, n, 2)
 }
