@@ -230,6 +230,21 @@ func TestAPICreatePost(t *testing.T) {
 	// The photo is no longer pending: it cannot go into a second post.
 	w.do(t, w.bobFull, "POST", "/api/v1/posts", map[string]any{"body": "again", "public": true, "photos": []any{photo.GUID}}, 422, "")
 
+	// diaspora*'s own specs post forms, the token among the fields.
+	resp, err := http.PostForm(w.p.Server.URL+"/api/v1/posts", url.Values{"access_token": {w.bobFull}, "body": {"From a form"},
+		"public": {"true"}, "poll[question]": {"Form?"}, "poll[poll_answers][]": {"Yes", "No"},
+		"location[address]": {"Here"}, "location[lat]": {"1"}, "location[lng]": {"2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var form map[string]any
+	json.NewDecoder(resp.Body).Decode(&form)
+	resp.Body.Close()
+	if poll, _ := form["poll"].(map[string]any); resp.StatusCode != 200 || form["body"] != "From a form" || poll == nil || len(poll["poll_answers"].([]any)) != 2 ||
+		form["location"].(map[string]any)["lng"] != 2.0 {
+		t.Errorf("form post: %d %v", resp.StatusCode, form)
+	}
+
 	// A limited post, with private:modify; alice is not in bob's Family,
 	// so she cannot read it; bob's own stream has it.
 	if _, err := w.p.App.Contacts.AddToAspect(ctx, w.bob.Session, w.bob.Aspects["Family"], w.eve.Session.PersonID); err != nil {
