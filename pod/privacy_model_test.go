@@ -1353,6 +1353,17 @@ func (m *model) checkPosts(v int, full bool) {
 		if !full && !m.touched[pi] && (pi+v+m.checks)%4 != 0 {
 			continue
 		}
+		if v != signedOut {
+			// An API token without private:read (Session.PublicOnly)
+			// opens public posts only, its user's own included.
+			api := *s
+			api.PublicOnly = true
+			_, _, err := m.p.App.Posts.PostWithState(ctx, &api, p.guid)
+			if want := m.canSee(v, p) && p.public; want != (err == nil) || err != nil && !errors.Is(err, pod.ErrNotFound) {
+				m.failf("%s opens %s as an API reader without private:read: %v, want visible %v", m.viewerName(v), m.desc(pi), err, want)
+				return
+			}
+		}
 		page, err := m.p.App.Posts.Post(ctx, s, p.guid)
 		if !m.canSee(v, p) {
 			if !errors.Is(err, pod.ErrNotFound) {
