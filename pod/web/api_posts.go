@@ -26,6 +26,13 @@ import (
 // web's: a token without private:read acts with a PublicOnly session, to
 // which limited posts do not exist (404, where diaspora* sometimes says
 // 422: that would tell the app a limited post exists).
+//
+// Where this differs from diaspora*, and why: an unknown post is 404 for
+// a reshare too (diaspora* says 422 there, its documentation 404); a
+// limited post is 404 for every endpoint of a token without private:read
+// (diaspora*'s likes answer 422, and its reshares list and post deletion
+// tell such a token that the post exists); 422 messages say what was
+// wrong after diaspora*'s words ("Failed to create the post: ...").
 
 // Scope names of the post endpoints.
 const (
