@@ -17,9 +17,11 @@ import (
 
 // visibleSQL is the SQL form of aspects.CanSee for posts aliased p:
 // public, or written by the viewer, or shared with the viewer when it was
-// posted. Its parameters are @vuser and @vperson.
-const visibleSQL = `(p.public OR p.author_id = @vperson OR EXISTS (
-	SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = @vuser))`
+// posted. Its parameters are @vuser, @vperson and @vpriv (Viewer.args):
+// a viewer that is PublicOnly (an API token without private:read) sees
+// public posts only, its own limited posts included.
+const visibleSQL = `(p.public OR (@vpriv AND (p.author_id = @vperson OR EXISTS (
+	SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = @vuser))))`
 
 // notFilteredSQL drops posts the viewer hid and posts by people the viewer
 // ignores.

@@ -526,11 +526,18 @@ func (m *model) desc(pi int) string {
 // outcome classifies a use case's error.
 func outcome(err error) string {
 	var inv *pod.InvalidError
+	var state *pod.StateError
 	switch {
 	case err == nil:
 		return "ok"
 	case errors.Is(err, pod.ErrNotFound):
 		return "not found"
+	// Undoing what is not there (unliking) is what the web answers 404
+	// for; doing twice (liking, resharing) what it answers 422 for.
+	case errors.As(err, &state) && state.Gone:
+		return "not found"
+	case errors.As(err, &state):
+		return "invalid"
 	case errors.Is(err, posts.ErrIgnored):
 		return "ignored"
 	case errors.Is(err, pod.ErrForbidden):
@@ -1345,6 +1352,17 @@ func (m *model) checkPosts(v int, full bool) {
 	for pi, p := range m.posts {
 		if !full && !m.touched[pi] && (pi+v+m.checks)%4 != 0 {
 			continue
+		}
+		if v != signedOut {
+			// An API token without private:read (Session.PublicOnly)
+			// opens public posts only, its user's own included.
+			api := *s
+			api.PublicOnly = true
+			_, _, err := m.p.App.Posts.PostWithState(ctx, &api, p.guid)
+			if want := m.canSee(v, p) && p.public; want != (err == nil) || err != nil && !errors.Is(err, pod.ErrNotFound) {
+				m.failf("%s opens %s as an API reader without private:read: %v, want visible %v", m.viewerName(v), m.desc(pi), err, want)
+				return
+			}
 		}
 		page, err := m.p.App.Posts.Post(ctx, s, p.guid)
 		if !m.canSee(v, p) {

@@ -32,7 +32,7 @@ type ReportInput struct {
 }
 
 // Report files a report of a post or comment the reporter can see, once
-// per person and item. Moderators get a mail when the pod sends mail.
+// per person and item (a second is pod.AlreadyDone). Moderators get a mail when the pod sends mail.
 // An item the reporter cannot see is ErrNotFound, as if it did not exist.
 func (a *Service) Report(ctx context.Context, s *pod.Session, in ReportInput) error {
 	if err := pod.RequireUser(s); err != nil {
@@ -90,7 +90,7 @@ func (a *Service) Report(ctx context.Context, s *pod.Session, in ReportInput) er
 		return nil
 	})
 	if errors.Is(err, models.ErrConflict) {
-		return &pod.InvalidError{Message: "you have reported this " + in.ItemType + " already: the moderators have it"}
+		return pod.AlreadyDone("you have reported this " + in.ItemType + " already: the moderators have it")
 	}
 	return err
 }

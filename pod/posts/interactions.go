@@ -179,7 +179,7 @@ func (a *Service) DeleteComment(ctx context.Context, s *pod.Session, commentID i
 }
 
 // Like likes a visible post (commentID 0) or one of its comments. Liking
-// twice is an InvalidError.
+// twice is pod.AlreadyDone (the web's 422, the API's 409).
 func (a *Service) Like(ctx context.Context, s *pod.Session, postKey string, commentID int64) (*pod.LikeView, error) {
 	if err := pod.RequireUser(s); err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func (a *Service) Like(ctx context.Context, s *pod.Session, postKey string, comm
 		like = &models.Like{GUID: pod.NewGUID(), PostID: p.ID, CommentID: cid, AuthorID: s.PersonID, Positive: true, CreatedAt: time.Now().UTC()}
 		if err := tx.CreateLike(ctx, like); err != nil {
 			if errors.Is(err, models.ErrConflict) {
-				return &pod.InvalidError{Message: "you already like this"}
+				return pod.AlreadyDone("you already like this")
 			}
 			return err
 		}
@@ -230,7 +230,8 @@ func (a *Service) Like(ctx context.Context, s *pod.Session, postKey string, comm
 	return &pod.LikeView{ID: like.ID, GUID: like.GUID, Author: pod.PersonView{ID: s.PersonID, GUID: s.GUID, DiasporaID: s.Username + "@" + a.opt.Host, Name: s.Username}}, nil
 }
 
-// Unlike removes the viewer's like of a visible post or comment.
+// Unlike removes the viewer's like of a visible post or comment. Without
+// one it is pod.NothingToUndo (the web's 404, the API's 410).
 func (a *Service) Unlike(ctx context.Context, s *pod.Session, postKey string, commentID int64) error {
 	if err := pod.RequireUser(s); err != nil {
 		return err
@@ -242,7 +243,7 @@ func (a *Service) Unlike(ctx context.Context, s *pod.Session, postKey string, co
 		}
 		l, err := tx.LikeOf(ctx, p.ID, commentID, s.PersonID)
 		if err != nil {
-			return pod.NotFoundAs(err, pod.ErrNotFound)
+			return pod.NotFoundAs(err, pod.NothingToUndo("you do not like this"))
 		}
 		if err := tx.DeleteLike(ctx, l.ID); err != nil {
 			return err
@@ -278,7 +279,8 @@ func (a *Service) Likes(ctx context.Context, s *pod.Session, postKey string) ([]
 
 // Reshare reshares a public post; resharing a reshare reshares its
 // original. Limited posts cannot be reshared (the answer does not tell a
-// non-reader that the post exists), nor one's own, nor twice.
+// non-reader that the post exists), nor one's own (InvalidErrors), nor
+// twice (pod.AlreadyDone).
 func (a *Service) Reshare(ctx context.Context, s *pod.Session, rootKey string) (*pod.PostView, error) {
 	if err := pod.RequireUser(s); err != nil {
 		return nil, err
@@ -304,7 +306,7 @@ func (a *Service) Reshare(ctx context.Context, s *pod.Session, rootKey string) (
 			return &pod.InvalidError{Message: "you cannot reshare your own post"}
 		}
 		if _, err := tx.ReshareOf(ctx, root.ID, s.PersonID); err == nil {
-			return &pod.InvalidError{Message: "you already reshared this post"}
+			return pod.AlreadyDone("you already reshared this post")
 		} else if !errors.Is(err, models.ErrNotFound) {
 			return err
 		}
@@ -314,7 +316,7 @@ func (a *Service) Reshare(ctx context.Context, s *pod.Session, rootKey string) (
 			RootID: &root.ID, RootGUID: &guid, CreatedAt: now, UpdatedAt: now, InteractedAt: now}
 		if err := tx.CreatePost(ctx, reshare); err != nil {
 			if errors.Is(err, models.ErrConflict) {
-				return &pod.InvalidError{Message: "you already reshared this post"}
+				return pod.AlreadyDone("you already reshared this post")
 			}
 			return err
 		}
@@ -345,16 +347,5 @@ func (a *Service) Participate(ctx context.Context, s *pod.Session, postKey strin
 	if err != nil {
 		return err
 	}
-	if on {
-		return a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
-			if err := tx.AddParticipation(ctx, p.ID, s.PersonID); err != nil {
-				return err
-			}
-			if author, err := tx.PersonByID(ctx, p.AuthorID); err == nil && !author.Local() {
-				out.Add(&tasks.Participated{UserID: s.UserID, PostID: p.ID})
-			}
-			return nil
-		})
-	}
-	return a.store.RemoveParticipation(ctx, p.ID, s.PersonID)
+	return a.participate(ctx, s, p, on)
 }

@@ -309,7 +309,12 @@ func (a *Service) DeletePost(ctx context.Context, s *pod.Session, key string) er
 	if p.AuthorID != s.PersonID {
 		return pod.ErrForbidden
 	}
-	err = a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
+	return a.deletePost(ctx, s, p)
+}
+
+// deletePost deletes the viewer's post p and federates its retraction.
+func (a *Service) deletePost(ctx context.Context, s *pod.Session, p *models.Post) error {
+	err := a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
 		// The retraction goes where the post went: resolve that before the
 		// audience snapshot is deleted with the post.
 		rcpts, err := a.core.PostAudience(ctx, p)
