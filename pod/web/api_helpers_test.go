@@ -272,3 +272,17 @@ func TestAPIExamplesParse(t *testing.T) {
 		t.Errorf("create aspect: %+v", create)
 	}
 }
+
+// apiGUIDs lists the guid of every object of an API list answer.
+func apiGUIDs(t *testing.T, body any) []string {
+	t.Helper()
+	arr, ok := body.([]any)
+	if !ok {
+		t.Fatalf("not a list: %v", body)
+	}
+	out := make([]string, 0, len(arr))
+	for _, x := range arr {
+		out = append(out, x.(map[string]any)["guid"].(string))
+	}
+	return out
+}

@@ -18,20 +18,6 @@ import (
 	"github.com/aspenpod/aspen/pod/profiles"
 )
 
-// apiGUIDs lists the guid of each object of a JSON array answer.
-func apiGUIDs(t *testing.T, body any) []string {
-	t.Helper()
-	arr, ok := body.([]any)
-	if !ok {
-		t.Fatalf("not a list: %v", body)
-	}
-	out := []string{}
-	for _, x := range arr {
-		out = append(out, x.(map[string]any)["guid"].(string))
-	}
-	return out
-}
-
 // nextLink is the path and query of the Link header's rel="next", or "".
 func nextLink(t *testing.T, h http.Header) string {
 	t.Helper()

@@ -77,21 +77,8 @@ func (w *postsWorld) do(t *testing.T, token, method, path string, body any, want
 	return got
 }
 
-func apiGUIDs(t *testing.T, body any) []string {
-	t.Helper()
-	arr, ok := body.([]any)
-	if !ok {
-		t.Fatalf("not a list: %v", body)
-	}
-	out := make([]string, 0, len(arr))
-	for _, x := range arr {
-		out = append(out, x.(map[string]any)["guid"].(string))
-	}
-	return out
-}
-
 // nextLink is the path and query of the Link header's rel="next".
-func nextLink(h http.Header) string {
+func postsNextLink(h http.Header) string {
 	m := regexp.MustCompile(`<([^>]+)>; rel="next"`).FindStringSubmatch(h.Get("Link"))
 	if m == nil {
 		return ""
@@ -329,7 +316,7 @@ func TestAPIComments(t *testing.T) {
 	if g := apiGUIDs(t, got); code != 200 || !slices.Equal(g, []string{first["guid"].(string)}) {
 		t.Fatalf("page 1: %d %v", code, g)
 	}
-	next := nextLink(h)
+	next := postsNextLink(h)
 	if next == "" {
 		t.Fatalf("no next link: %q", h.Get("Link"))
 	}
@@ -393,10 +380,10 @@ func TestAPILikes(t *testing.T) {
 		t.Errorf("likes: %v", got)
 	}
 	code, h, got := apiDo(t, w.p, w.aliceFull, "GET", likes+"?per_page=1", nil)
-	if code != 200 || len(got.([]any)) != 1 || nextLink(h) == "" {
+	if code != 200 || len(got.([]any)) != 1 || postsNextLink(h) == "" {
 		t.Errorf("per_page=1: %d %v, Link %q", code, got, h.Get("Link"))
 	}
-	if _, _, got := apiDo(t, w.p, w.aliceFull, "GET", nextLink(h), nil); len(got.([]any)) != 1 {
+	if _, _, got := apiDo(t, w.p, w.aliceFull, "GET", postsNextLink(h), nil); len(got.([]any)) != 1 {
 		t.Errorf("page 2: %v", got)
 	}
 	w.do(t, w.bobFull, "DELETE", likes, nil, 204, "")
@@ -477,7 +464,7 @@ func TestAPIReshares(t *testing.T) {
 		t.Errorf("reshares (own first): %v", got)
 	}
 	code, h, got := apiDo(t, w.p, w.aliceFull, "GET", reshares+"?per_page=1&page=2", nil)
-	if code != 200 || len(got.([]any)) != 1 || !regexp.MustCompile(`rel="previous"`).MatchString(h.Get("Link")) || nextLink(h) != "" {
+	if code != 200 || len(got.([]any)) != 1 || !regexp.MustCompile(`rel="previous"`).MatchString(h.Get("Link")) || postsNextLink(h) != "" {
 		t.Errorf("page 2 of 2: %d %v, Link %q", code, got, h.Get("Link"))
 	}
 	w.do(t, w.bobFull, "GET", reshares+"?page=x", nil, 422, "")

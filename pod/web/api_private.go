@@ -27,8 +27,6 @@ import (
 const (
 	scopeNotifications = "notifications"
 	scopeConversations = "conversations"
-	scopePublicModify  = "public:modify"
-	scopePrivateModify = "private:modify"
 )
 
 // diaspora*'s error messages of these endpoints.
