@@ -77,7 +77,7 @@ func (w *postsWorld) do(t *testing.T, token, method, path string, body any, want
 	return got
 }
 
-// nextLink is the path and query of the Link header's rel="next".
+// postsNextLink is the path and query of the Link header's rel="next".
 func postsNextLink(h http.Header) string {
 	m := regexp.MustCompile(`<([^>]+)>; rel="next"`).FindStringSubmatch(h.Get("Link"))
 	if m == nil {
