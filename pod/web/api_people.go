@@ -415,9 +415,8 @@ func (s *Server) apiUserPosts(c *gin.Context) {
 	out := make([]gin.H, 0, len(sp.Posts))
 	times := make([]time.Time, 0, len(sp.Posts))
 	for _, p := range sp.Posts {
-		// The person stream's visibility does not read the session's
-		// PublicOnly: without private:read a limited post is left out
-		// here, and the page's links still move past it.
+		// The visibility rule already leaves limited posts out of a
+		// PublicOnly session's pages; this check keeps it so.
 		times = append(times, p.CreatedAt)
 		if !p.Public && !g.Has(oidcp.ScopePrivateRead) {
 			continue
