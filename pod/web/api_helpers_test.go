@@ -286,3 +286,21 @@ func apiGUIDs(t *testing.T, body any) []string {
 	}
 	return out
 }
+
+// TestAPIBadTextAnswersInTheAPIShape: text that is not valid UTF-8 in an
+// API request's query, or a NUL byte in its JSON body, is refused at the edge with
+// diaspora*'s {code, message}, not the web's HTML error page, and changes
+// nothing.
+func TestAPIBadTextAnswersInTheAPIShape(t *testing.T) {
+	p := podtest.NewReachable(t)
+	p.NewUser(t, "alice")
+	tok := apiTokenFor(t, p, "alice", "openid", "public:read", "public:modify")
+	code, _, body := apiDo(t, p, tok, "GET", "/api/v1/streams/main?x=%ff", nil)
+	wantAPIError(t, "bad query", code, body, http.StatusUnprocessableEntity, "")
+	before := countRows(t, p, "posts")
+	code, _, body = apiDo(t, p, tok, "POST", "/api/v1/posts", map[string]any{"body": "a\x00b", "public": true})
+	wantAPIError(t, "NUL in JSON text", code, body, http.StatusUnprocessableEntity, "")
+	if after := countRows(t, p, "posts"); after != before {
+		t.Errorf("posts went from %d to %d", before, after)
+	}
+}

@@ -44,18 +44,22 @@ func (s *Server) checkInput(c *gin.Context) {
 		c.Next()
 		return
 	}
+	fail := s.fail
+	if strings.HasPrefix(r.URL.Path, "/api/v1/") {
+		fail = s.apiFail // API clients get diaspora*'s {code, message}
+	}
 	if !cleanText(r.URL.Path) {
-		s.fail(c, pod.ErrNotFound)
+		fail(c, pod.ErrNotFound)
 		c.Abort()
 		return
 	}
 	if err := checkValues(r.URL.Query()); err != nil {
-		s.fail(c, err)
+		fail(c, err)
 		c.Abort()
 		return
 	}
 	if err := checkBody(c); err != nil {
-		s.fail(c, err)
+		fail(c, err)
 		c.Abort()
 		return
 	}
