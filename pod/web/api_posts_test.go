@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -90,26 +88,6 @@ func postsNextLink(h http.Header) string {
 // postShapeOptional: the documentation's example has a typo
 // ("reshated") and a provider name that posts made on the web lack.
 var postShapeOptional = []string{"provider_display_name", "own_interaction_state.reshated"}
-
-// commentsExample is a documented answer of comments.md, whose "Get
-// comments for a post" JSON has a trailing comma (in the documentation as
-// copied, unchanged), which example() refuses: read leniently here.
-func commentsExample(t *testing.T, title string) any {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "api-documentation", "comments.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile("(?s)## " + regexp.QuoteMeta(title) + "\\n.*?### Response\\s*~~~json\\n(.*?)~~~").FindSubmatch(b)
-	if m == nil {
-		t.Fatalf("comments.md: no example for %q", title)
-	}
-	var v any
-	if err := json.Unmarshal(regexp.MustCompile(`,(\s*[\]}])`).ReplaceAll(m[1], []byte("$1")), &v); err != nil {
-		t.Fatalf("comments.md: %v", err)
-	}
-	return v
-}
 
 func TestAPIShowPost(t *testing.T) {
 	w := newPostsWorld(t)
@@ -285,7 +263,7 @@ func TestAPIComments(t *testing.T) {
 	ctx := context.Background()
 	base := "/api/v1/posts/" + w.pub.GUID + "/comments"
 	got := w.do(t, w.bobFull, "POST", base, map[string]any{"body": "First, @{alice@" + w.p.Opt.Host + "}!"}, 201, "")
-	sameShape(t, "new comment", commentsExample(t, "Add a comment to a post"), got)
+	sameShape(t, "new comment", example(t, "comments.md", "Add a comment to a post").Response, got)
 	first := got.(map[string]any)
 	if mp := first["mentioned_people"].([]any); len(mp) != 1 || mp[0].(map[string]any)["guid"] != w.alice.Session.GUID {
 		t.Errorf("mentioned_people: %v", first["mentioned_people"])
@@ -308,7 +286,7 @@ func TestAPIComments(t *testing.T) {
 	}
 	// The list: oldest first by default, time-paged with Link headers.
 	got = w.do(t, w.eveFull, "GET", base, nil, 200, "")
-	sameShape(t, "comments", commentsExample(t, "Get comments for a post"), got)
+	sameShape(t, "comments", example(t, "comments.md", "Get comments for a post").Response, got)
 	if g := apiGUIDs(t, got); !slices.Equal(g, []string{first["guid"].(string), second["guid"].(string)}) {
 		t.Errorf("comments: %v", g)
 	}
