@@ -1,0 +1,266 @@
+package streams_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aspenpod/aspen/aspects"
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/models/modeltest"
+	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/federate"
+	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/posts"
+	"github.com/aspenpod/aspen/pod/profiles"
+	"github.com/aspenpod/aspen/pod/streams"
+)
+
+// twoProcesses is a pod and a second `pod serve` of it: another App with
+// its own store (connection pool, change hook) and its own head cache,
+// over the same database and Redis prefix.
+func twoProcesses(t *testing.T) (*podtest.Pod, *podtest.Pod) {
+	t.Helper()
+	p1 := podtest.New(t)
+	st2, err := models.Open(context.Background(), modeltest.DSN(modeltest.PackageDBName("")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st2.Close() })
+	return p1, podtest.Start(t, st2, p1.Opt.RedisPrefix)
+}
+
+// headOf reads the main stream's first page through the head cache.
+func headOf(t *testing.T, p *podtest.Pod, s *pod.Session) *streams.HeadPage {
+	t.Helper()
+	h, err := p.App.Streams.MainHead(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// guidsIn lists the GUIDs of an encoded page.
+func guidsIn(t *testing.T, body []byte) []string {
+	t.Helper()
+	var ps []struct {
+		GUID string `json:"guid"`
+	}
+	if err := json.Unmarshal(body, &ps); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.GUID
+	}
+	return out
+}
+
+// fresh is the first page straight from the database, encoded as the
+// handler encodes it.
+func fresh(t *testing.T, p *podtest.Pod, s *pod.Session) []byte {
+	t.Helper()
+	page, err := p.App.Streams.Stream(context.Background(), s, streams.StreamQuery{Kind: streams.StreamMain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(page.Posts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// agree checks that both processes serve exactly the fresh page (from
+// their caches or rebuilt), and then serve it from their caches.
+func agree(t *testing.T, what string, s *pod.Session, ps ...*podtest.Pod) []string {
+	t.Helper()
+	want := fresh(t, ps[0], s)
+	for i, p := range ps {
+		if got := headOf(t, p, s); !bytes.Equal(got.JSON, want) {
+			t.Fatalf("%s: process %d serves a stale page:\n got %s\nwant %s", what, i+1, got.JSON, want)
+		}
+		if got := headOf(t, p, s); !got.Cached || !bytes.Equal(got.JSON, want) {
+			t.Fatalf("%s: process %d: second read cached=%v, same=%v", what, i+1, got.Cached, bytes.Equal(got.JSON, want))
+		}
+	}
+	return guidsIn(t, want)
+}
+
+func TestHeadCacheFollowsEveryChangeAcrossProcesses(t *testing.T) {
+	p1, p2 := twoProcesses(t)
+	ctx := context.Background()
+	alice, bob, carol := p1.NewUser(t, "alice"), p1.NewUser(t, "bob"), p1.NewUser(t, "carol")
+	if _, err := p1.App.Contacts.AddToAspect(ctx, bob.Session, bob.Aspects["Friends"], alice.Session.PersonID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p1.App.Contacts.AddToAspect(ctx, bob.Session, bob.Aspects["Work"], carol.Session.PersonID); err != nil {
+		t.Fatal(err)
+	}
+	post := func(p *podtest.Pod, u *podtest.User, text string) *pod.PostView {
+		t.Helper()
+		pv, err := p.App.Posts.CreatePost(ctx, u.Session, posts.PostInput{Text: text, Audience: aspects.Selection{Public: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pv
+	}
+	first := post(p1, alice, "first")
+	fromCarol := post(p1, carol, "carol's")
+	if g := agree(t, "start", bob.Session, p1, p2); !slices.Contains(g, first.GUID) || !slices.Contains(g, fromCarol.GUID) {
+		t.Fatalf("bob's head = %v", g)
+	}
+
+	// A new post reaches bob through the fan-out of the other process.
+	second := post(p2, alice, "second")
+	if g := agree(t, "new post", bob.Session, p1, p2); g[0] != second.GUID {
+		t.Fatalf("new post missing: %v", g)
+	}
+	// A comment (counters, last comments) and a like, by others.
+	if _, err := p2.App.Posts.Comment(ctx, carol.Session, second.GUID, "nice"); err != nil {
+		t.Fatal(err)
+	}
+	agree(t, "comment", bob.Session, p1, p2)
+	if _, err := p1.App.Posts.Like(ctx, carol.Session, second.GUID, 0); err != nil {
+		t.Fatal(err)
+	}
+	agree(t, "like", bob.Session, p1, p2)
+	// bob's own like (the per-reader part).
+	if _, err := p2.App.Posts.Like(ctx, bob.Session, first.GUID, 0); err != nil {
+		t.Fatal(err)
+	}
+	agree(t, "own like", bob.Session, p1, p2)
+	// The commenter renames herself.
+	if err := p2.App.Profiles.UpdateProfile(ctx, carol.Session.UserID, profiles.ProfileInput{FirstName: "Caroline", Searchable: true}); err != nil {
+		t.Fatal(err)
+	}
+	agree(t, "profile", bob.Session, p1, p2)
+	// Deletion.
+	if err := p2.App.Posts.DeletePost(ctx, alice.Session, second.GUID); err != nil {
+		t.Fatal(err)
+	}
+	if g := agree(t, "delete", bob.Session, p1, p2); slices.Contains(g, second.GUID) {
+		t.Fatal("a deleted post is still served")
+	}
+	// Hide.
+	if err := p2.App.Posts.HidePost(ctx, bob.Session, first.GUID, true); err != nil {
+		t.Fatal(err)
+	}
+	if g := agree(t, "hide", bob.Session, p1, p2); slices.Contains(g, first.GUID) {
+		t.Fatal("a hidden post is still served")
+	}
+	if err := p1.App.Posts.HidePost(ctx, bob.Session, first.GUID, false); err != nil {
+		t.Fatal(err)
+	}
+	if g := agree(t, "unhide", bob.Session, p1, p2); !slices.Contains(g, first.GUID) {
+		t.Fatal("an unhidden post did not come back")
+	}
+	// Ignore.
+	if _, err := p2.App.Contacts.Block(ctx, bob.Session, carol.Session.PersonID); err != nil {
+		t.Fatal(err)
+	}
+	if g := agree(t, "ignore", bob.Session, p1, p2); slices.Contains(g, fromCarol.GUID) {
+		t.Fatal("an ignored author's post is still served")
+	}
+	// Aspect change: alice leaves bob's aspects.
+	if _, err := p2.App.Contacts.RemoveFromAspect(ctx, bob.Session, 0, bob.Aspects["Friends"], alice.Session.PersonID); err != nil {
+		t.Fatal(err)
+	}
+	if g := agree(t, "aspect", bob.Session, p1, p2); slices.Contains(g, first.GUID) {
+		t.Fatalf("a post of someone no longer in an aspect is still served: %v", g)
+	}
+	if _, err := p1.App.Contacts.AddToAspect(ctx, bob.Session, bob.Aspects["Family"], alice.Session.PersonID); err != nil {
+		t.Fatal(err)
+	}
+	if g := agree(t, "aspect back", bob.Session, p1, p2); !slices.Contains(g, first.GUID) {
+		t.Fatalf("a post of someone put back in an aspect is missing: %v", g)
+	}
+}
+
+func TestHeadCacheDropsABlockedPodsPosts(t *testing.T) {
+	p1, p2 := twoProcesses(t)
+	ctx := context.Background()
+	bob := p1.NewUser(t, "bob")
+	st := p1.Store
+	remote := &models.Person{GUID: "remote-guid-1", DiasporaID: "zed@remote.example", PodHost: "remote.example", SerializedPublicKey: "x"}
+	if err := st.CreatePerson(ctx, remote); err != nil {
+		t.Fatal(err)
+	}
+	c, err := st.EnsureContact(ctx, bob.Session.UserID, remote.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetContactFlags(ctx, c.ID, false, true); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	rp := &models.Post{GUID: "remote-post-1", AuthorID: remote.ID, Type: models.TypeStatusMessage, Public: true, Text: "from afar",
+		TextHTML: "<p>from afar</p>", CreatedAt: now, UpdatedAt: now, InteractedAt: now}
+	if err := st.CreatePost(ctx, rp); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FanOut(ctx, rp); err != nil {
+		t.Fatal(err)
+	}
+	if g := agree(t, "before", bob.Session, p1, p2); !slices.Contains(g, rp.GUID) {
+		t.Fatalf("the remote post is not in bob's head: %v", g)
+	}
+	if err := p2.App.Federate.OperatorBlockPod(ctx, federate.BlockInput{Domain: "remote.example", Severity: models.SeverityBlock}); err != nil {
+		t.Fatal(err)
+	}
+	if g := agree(t, "pod block", bob.Session, p1, p2); slices.Contains(g, rp.GUID) {
+		t.Fatal("a blocked pod's post is still served")
+	}
+}
+
+// TestHeadCachePrivacy: the cache never shows a limited post to someone
+// outside its audience, nor to a PublicOnly session (an API token without
+// private:read) of someone inside it, whichever page was cached first.
+func TestHeadCachePrivacy(t *testing.T) {
+	p1, p2 := twoProcesses(t)
+	ctx := context.Background()
+	alice, bob, dave := p1.NewUser(t, "alice"), p1.NewUser(t, "bob"), p1.NewUser(t, "dave")
+	for _, u := range []*podtest.User{bob, dave} {
+		if _, err := p1.App.Contacts.AddToAspect(ctx, u.Session, u.Aspects["Friends"], alice.Session.PersonID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// alice shares with bob only.
+	if _, err := p1.App.Contacts.AddToAspect(ctx, alice.Session, alice.Aspects["Family"], bob.Session.PersonID); err != nil {
+		t.Fatal(err)
+	}
+	public, err := p1.App.Posts.CreatePost(ctx, alice.Session, posts.PostInput{Text: "for all", Audience: aspects.Selection{Public: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobOnly := *bob.Session
+	bobOnly.PublicOnly = true
+	// The PublicOnly page is cached first, then the full one.
+	if g := agree(t, "public only, before", &bobOnly, p1, p2); !slices.Contains(g, public.GUID) {
+		t.Fatalf("public post missing: %v", g)
+	}
+	limited, err := p2.App.Posts.CreatePost(ctx, alice.Session, posts.PostInput{Text: "family only", Audience: aspects.Selection{Aspects: []int64{alice.Aspects["Family"]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := agree(t, "bob", bob.Session, p1, p2); !slices.Contains(g, limited.GUID) {
+		t.Fatalf("bob, in the audience, misses the limited post: %v", g)
+	}
+	for _, p := range []*podtest.Pod{p1, p2} {
+		for range 2 {
+			if g := guidsIn(t, headOf(t, p, &bobOnly).JSON); slices.Contains(g, limited.GUID) || !slices.Contains(g, public.GUID) {
+				t.Fatalf("bob's PublicOnly session gets %v (limited %s)", g, limited.GUID)
+			}
+			if g := guidsIn(t, headOf(t, p, dave.Session).JSON); slices.Contains(g, limited.GUID) || !slices.Contains(g, public.GUID) {
+				t.Fatalf("dave, outside the audience, gets %v (limited %s)", g, limited.GUID)
+			}
+		}
+	}
+	if _, err := p1.App.Streams.MainHead(ctx, nil); !errors.Is(err, pod.ErrUnauthenticated) {
+		t.Fatalf("signed out: %v", err)
+	}
+}
