@@ -27,6 +27,7 @@ type Profile struct {
 
 // CreateProfile inserts a profile.
 func (s *Store) CreateProfile(ctx context.Context, p *Profile) error {
+	defer s.touchPeople(ctx, p.PersonID)
 	return translate(s.conn(ctx).Create(p).Error, "create profile")
 }
 
