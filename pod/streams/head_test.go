@@ -300,6 +300,14 @@ func BenchmarkMainHead(b *testing.B) {
 			}
 		}
 	})
+	b.Run("miss", func(b *testing.B) { // a change to the reader's stream, then the rebuild
+		for b.Loop() {
+			p.Store.Touched(ctx, models.Change{Users: []int64{reader.Session.UserID}})
+			if h, err := p.App.Streams.MainHead(ctx, reader.Session); err != nil || h.Cached {
+				b.Fatal(err, h.Cached)
+			}
+		}
+	})
 	b.Run("database", func(b *testing.B) {
 		for b.Loop() {
 			page, err := p.App.Streams.Stream(ctx, reader.Session, streams.StreamQuery{Kind: streams.StreamMain})
