@@ -147,6 +147,11 @@ func (h *HeadCache) Invalidate(ctx context.Context, c models.Change) {
 	}
 }
 
+// headBuilt, when set (tests only), runs after a page was read from the
+// database and before its versions are read: where a concurrent write
+// would land in the worst case.
+var headBuilt func()
+
 // HeadPage is the encoded first page of a main stream.
 type HeadPage struct {
 	// JSON is the page's posts as a JSON array, as c.JSON(page.Posts)
@@ -194,6 +199,9 @@ func (a *Service) MainHead(ctx context.Context, sess *pod.Session) (*HeadPage, e
 	page, err := a.buildHead(ctx, sess)
 	if err != nil {
 		return nil, err
+	}
+	if headBuilt != nil {
+		headBuilt()
 	}
 	ne := &headEntry{built: time.Now(), keys: page.deps, body: page.JSON, next: page.Next, nextMaxTime: page.NextMaxTime}
 	ne.keys[0] = h.clockKey()

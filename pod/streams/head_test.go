@@ -217,6 +217,41 @@ func TestHeadCacheDropsABlockedPodsPosts(t *testing.T) {
 	}
 }
 
+// TestHeadCacheKeepsNoPageAWriteRacedWith: a comment that commits after a
+// page was read from the database, but before the page's versions are
+// read, must not leave the (stale) page cached.
+func TestHeadCacheKeepsNoPageAWriteRacedWith(t *testing.T) {
+	p1, p2 := twoProcesses(t)
+	ctx := context.Background()
+	alice, bob := p1.NewUser(t, "alice"), p1.NewUser(t, "bob")
+	if _, err := p1.App.Contacts.AddToAspect(ctx, bob.Session, bob.Aspects["Friends"], alice.Session.PersonID); err != nil {
+		t.Fatal(err)
+	}
+	pv, err := p1.App.Posts.CreatePost(ctx, alice.Session, posts.PostInput{Text: "raced", Audience: aspects.Selection{Public: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raced := false
+	streams.SetHeadBuilt(func() {
+		if !raced {
+			raced = true
+			if _, err := p2.App.Posts.Comment(ctx, alice.Session, pv.GUID, "meanwhile"); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	defer streams.SetHeadBuilt(nil)
+	headOf(t, p1, bob.Session) // built before the comment, served once
+	if !raced {
+		t.Fatal("the hook did not run")
+	}
+	streams.SetHeadBuilt(nil)
+	if got, want := headOf(t, p1, bob.Session), fresh(t, p1, bob.Session); !bytes.Equal(got.JSON, want) {
+		t.Fatalf("a page built before a racing write was kept (cached=%v):\n got %s\nwant %s", got.Cached, got.JSON, want)
+	}
+	agree(t, "after the race", bob.Session, p1, p2)
+}
+
 // TestHeadCachePrivacy: the cache never shows a limited post to someone
 // outside its audience, nor to a PublicOnly session (an API token without
 // private:read) of someone inside it, whichever page was cached first.
