@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -102,6 +103,8 @@ type HeadCache struct {
 
 	mu      sync.Mutex
 	entries map[headKey]*headEntry
+	// retrying: a lost change is being retried (retryEpoch).
+	retrying atomic.Bool
 }
 
 func newHeadCache(rdb *redis.Client, prefix string, log *slog.Logger) *HeadCache {
@@ -116,9 +119,12 @@ func (h *HeadCache) personKey(id int64) string    { return h.prefix + "sh:h:" + 
 func (h *HeadCache) key(u int64, po bool) headKey { return headKey{user: u, publicOnly: po} }
 
 // Invalidate bumps the version keys of a committed change (models.Store's
-// OnChange hook). If Redis cannot be reached the change is logged and this
-// process drops its pages; other processes' pages stay stale for at most
-// headMaxAge.
+// OnChange hook). If Redis cannot be reached the change is logged, this
+// process drops its pages, and the pod-wide epoch is bumped as soon as
+// Redis answers again (retryEpoch). Every process that tried to check a
+// page during the outage has dropped its pages too; one that did not may
+// serve a page the lost change made stale until that retry lands (within
+// headRetryEvery of Redis answering), and never longer than headMaxAge.
 func (h *HeadCache) Invalidate(ctx context.Context, c models.Change) {
 	keys := make([]string, 0, 2+len(c.Users)+len(c.Posts)+len(c.People))
 	keys = append(keys, h.clockKey())
@@ -139,12 +145,48 @@ func (h *HeadCache) Invalidate(ctx context.Context, c models.Change) {
 	}
 	// The write has committed: bump even if the caller's request ends now.
 	ctx = context.WithoutCancel(ctx)
-	if err := bumpScript.Run(ctx, h.rdb, keys, int64(headVersionTTL/time.Second), time.Now().UnixMicro()).Err(); err != nil {
-		h.log.Error("stream head cache: a change could not be recorded; this process drops its cached pages", "err", err)
-		h.mu.Lock()
-		clear(h.entries)
-		h.mu.Unlock()
+	if err := h.bump(ctx, keys); err != nil {
+		h.log.Error("stream head cache: a change could not be recorded; every cached page is dropped as soon as Redis answers", "err", err)
+		h.dropAll()
+		h.retryEpoch()
 	}
+}
+
+func (h *HeadCache) bump(ctx context.Context, keys []string) error {
+	return bumpScript.Run(ctx, h.rdb, keys, int64(headVersionTTL/time.Second), time.Now().UnixMicro()).Err()
+}
+
+// dropAll forgets this process's pages.
+func (h *HeadCache) dropAll() {
+	h.mu.Lock()
+	clear(h.entries)
+	h.mu.Unlock()
+}
+
+// headRetryEvery is how often a lost change is retried as an epoch bump.
+const headRetryEvery = 200 * time.Millisecond
+
+// retryEpoch bumps the pod-wide epoch, in the background, as soon as Redis
+// answers again: a change whose bump was lost makes every page stale, in
+// every process (those that tried to check a page meanwhile have dropped
+// theirs already).
+func (h *HeadCache) retryEpoch() {
+	if !h.retrying.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer h.retrying.Store(false)
+		for {
+			time.Sleep(headRetryEvery)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			err := h.bump(ctx, []string{h.clockKey(), h.epochKey()})
+			cancel()
+			if err == nil {
+				h.log.Info("stream head cache: Redis answers again; every cached page was invalidated")
+				return
+			}
+		}
+	}()
 }
 
 // headBuilt, when set (tests only), runs after a page was read from the
@@ -186,7 +228,10 @@ func (a *Service) MainHead(ctx context.Context, sess *pod.Session) (*HeadPage, e
 	}
 	vals, err := h.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
-		// No check possible: the database answers, nothing is kept.
+		// No check possible: the database answers, nothing is kept, and
+		// what this process kept is dropped (changes made meanwhile may
+		// not have been recorded).
+		h.dropAll()
 		return a.uncachedHead(ctx, sess)
 	}
 	if e != nil && len(vals) == len(e.vals) && sameVersions(vals[1:], e.vals[1:]) {

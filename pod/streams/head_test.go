@@ -355,3 +355,39 @@ func BenchmarkMainHead(b *testing.B) {
 		}
 	})
 }
+
+// TestHeadCacheRedisOutage: a change made while Redis is away (its bump
+// lost) is never hidden by a cached page: the writing process reads the
+// database meanwhile, and once Redis is back the epoch is bumped, so the
+// other process, which kept its page through the outage, rebuilds it.
+func TestHeadCacheRedisOutage(t *testing.T) {
+	rs := podtest.StartRedis(t)
+	t.Setenv("POD_TEST_REDIS_URL", rs.URL(0))
+	p1, p2 := twoProcesses(t)
+	ctx := context.Background()
+	alice, bob := p1.NewUser(t, "alice"), p1.NewUser(t, "bob")
+	if _, err := p1.App.Contacts.AddToAspect(ctx, bob.Session, bob.Aspects["Friends"], alice.Session.PersonID); err != nil {
+		t.Fatal(err)
+	}
+	pv, err := p1.App.Posts.CreatePost(ctx, alice.Session, posts.PostInput{Text: "soon hidden", Audience: aspects.Selection{Public: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := agree(t, "before", bob.Session, p1, p2); !slices.Contains(g, pv.GUID) {
+		t.Fatalf("bob's head = %v", g)
+	}
+	rs.Stop(t)
+	if err := p1.Store.HidePost(ctx, bob.Session.UserID, pv.ID); err != nil {
+		t.Fatal(err)
+	}
+	if g := guidsIn(t, headOf(t, p1, bob.Session).JSON); slices.Contains(g, pv.GUID) {
+		t.Fatal("with Redis away, the writing process served its cached page")
+	}
+	rs.Start(t)
+	podtest.Eventually(t, 10*time.Second, func() bool {
+		return !slices.Contains(guidsIn(t, headOf(t, p2, bob.Session).JSON), pv.GUID)
+	}, "the other process still serves the hidden post after Redis came back")
+	if g := agree(t, "after", bob.Session, p1, p2); slices.Contains(g, pv.GUID) {
+		t.Fatal("hidden post served")
+	}
+}
