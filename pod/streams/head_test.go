@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -390,4 +391,36 @@ func TestHeadCacheRedisOutage(t *testing.T) {
 	if g := agree(t, "after", bob.Session, p1, p2); slices.Contains(g, pv.GUID) {
 		t.Fatal("hidden post served")
 	}
+}
+
+// BenchmarkPostUpkeep is what the head cache adds to posting: a public post
+// by an author 100 local users have in an aspect, with the store's change
+// hook (the fan-out returns its readers, one Lua script bumps their
+// versions) and without it.
+func BenchmarkPostUpkeep(b *testing.B) {
+	p := podtest.New(b)
+	ctx := context.Background()
+	author := p.NewUser(b, "author")
+	for i := range 100 {
+		u := p.NewUser(b, fmt.Sprintf("reader%d", i))
+		if _, err := p.App.Contacts.AddToAspect(ctx, u.Session, u.Aspects["Friends"], author.Session.PersonID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	hook := streams.HeadInvalidate(p.App.Streams)
+	for _, mode := range []string{"with-cache", "without", "with-cache", "without"} {
+		b.Run(mode, func(b *testing.B) {
+			if mode == "without" {
+				p.Store.OnChange(nil)
+			} else {
+				p.Store.OnChange(hook)
+			}
+			for b.Loop() {
+				if _, err := p.App.Posts.CreatePost(ctx, author.Session, posts.PostInput{Text: "hello", Audience: aspects.Selection{Public: true}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	p.Store.OnChange(hook)
 }
