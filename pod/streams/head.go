@@ -259,7 +259,7 @@ func (a *Service) MainHead(ctx context.Context, sess *pod.Session) (*HeadPage, e
 	ne.vals = make([]string, len(depVals))
 	for i, v := range depVals[1:] {
 		s, _ := v.(string)
-		if n, ok := versionOf(v); ok && n > c0 {
+		if n, ok := versionOf(v); !ok || n > c0 {
 			return &page.HeadPage, nil // changed while we read: serve, do not keep
 		}
 		ne.vals[i+1] = s
