@@ -57,6 +57,7 @@ func (s *Store) RecordMigration(ctx context.Context, m *AccountMigration) error 
 
 // tombstonePerson closes a person and empties their profile.
 func (s *Store) tombstonePerson(ctx context.Context, id int64) error {
+	defer s.touchAll(ctx) // broad: every cached stream page is stale
 	if err := s.conn(ctx).Exec(`UPDATE people SET closed_account = true, updated_at = now() WHERE id = ?`, id).Error; err != nil {
 		return translate(err, "close person")
 	}
@@ -73,6 +74,7 @@ func (s *Store) tombstonePerson(ctx context.Context, id int64) error {
 // new person's own user (a local newID) with oldID is dropped: nobody is
 // their own contact.
 func (s *Store) RepointContacts(ctx context.Context, oldID, newID int64) error {
+	defer s.touchAll(ctx) // broad: every cached stream page is stale
 	args := map[string]any{"old": oldID, "new": newID}
 	for _, q := range []string{
 		`DELETE FROM contacts WHERE person_id = @old AND user_id = (SELECT owner_id FROM people WHERE id = @new)`,
@@ -107,6 +109,7 @@ func (s *Store) RepointContacts(ctx context.Context, oldID, newID int64) error {
 // adjusted, as diaspora*'s eliminate_person_duplicates does.
 // remotePhotoPath, if set, is where the photos of oldID now live.
 func (s *Store) RepointContent(ctx context.Context, oldID, newID int64, remotePhotoPath string) error {
+	defer s.touchAll(ctx) // broad: every cached stream page is stale
 	args := map[string]any{"old": oldID, "new": newID, "path": remotePhotoPath}
 	for _, q := range []string{
 		// One reshare per person and post.
@@ -195,6 +198,7 @@ func (s *Store) AccountDeletionOf(ctx context.Context, personID int64) (*Account
 // and, for a local user, the account is locked. It reports false when the
 // account was closed already (nothing is changed then).
 func (s *Store) StartAccountDeletion(ctx context.Context, personID int64) (bool, error) {
+	defer s.touchAll(ctx) // broad: every cached stream page is stale
 	res := s.conn(ctx).Exec(`INSERT INTO account_deletions (person_id) VALUES (?) ON CONFLICT DO NOTHING`, personID)
 	if res.Error != nil {
 		return false, translate(res.Error, "start account deletion")
@@ -252,6 +256,7 @@ func (s *Store) PodRecipients(ctx context.Context, podIDs []int64) ([]RemoteReci
 // foreign keys cascade) and returns how many it deleted. Posts they
 // reshared lose the count.
 func (s *Store) DeletePostsOf(ctx context.Context, personID int64, limit int) (int64, error) {
+	defer s.touchAll(ctx) // broad: every cached stream page is stale
 	var n int64
 	err := s.conn(ctx).Raw(`
 		WITH d AS (DELETE FROM posts WHERE id IN (SELECT id FROM posts WHERE author_id = @p ORDER BY id LIMIT @n)
@@ -270,6 +275,7 @@ func (s *Store) DeletePostsOf(ctx context.Context, personID int64, limit int) (i
 // profile. Comments, likes and poll votes stay (shown as a deleted
 // account's), as on diaspora*.
 func (s *Store) PurgePerson(ctx context.Context, personID int64) error {
+	defer s.touchAll(ctx) // broad: every cached stream page is stale
 	for _, q := range []string{
 		`DELETE FROM photos WHERE author_id = @p`,
 		`DELETE FROM mentions WHERE person_id = @p`,
@@ -296,6 +302,7 @@ func (s *Store) PurgePerson(ctx context.Context, personID int64) error {
 // e-mail address and password are replaced, admin rights end.
 // passwordHash is a hash of a random password nobody knows.
 func (s *Store) PurgeUser(ctx context.Context, userID int64, passwordHash string) error {
+	defer s.touchAll(ctx) // broad: every cached stream page is stale
 	args := map[string]any{"u": userID, "pw": passwordHash, "email": fmt.Sprintf("deleted-%d@deleted.invalid", userID)}
 	for _, q := range []string{
 		`DELETE FROM share_visibilities WHERE user_id = @u`,

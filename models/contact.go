@@ -284,6 +284,7 @@ func (s *Store) Contacts(ctx context.Context, userID int64, f ContactFilter) ([]
 
 // CreateBlock records that a user ignores a person; blocking twice is fine.
 func (s *Store) CreateBlock(ctx context.Context, userID, personID int64) (*Block, error) {
+	defer s.touchUsers(ctx, userID)
 	b := Block{UserID: userID, PersonID: personID}
 	if err := s.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&b).Error; err != nil {
 		return nil, translate(err, "block")
@@ -294,6 +295,7 @@ func (s *Store) CreateBlock(ctx context.Context, userID, personID int64) (*Block
 
 // DeleteBlock removes one of the user's blocks.
 func (s *Store) DeleteBlock(ctx context.Context, userID, blockID int64) error {
+	defer s.touchUsers(ctx, userID)
 	res := s.conn(ctx).Where("id = ? AND user_id = ?", blockID, userID).Delete(&Block{})
 	return rowsOrNotFound(res.Error, res.RowsAffected, "unblock")
 }

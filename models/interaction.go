@@ -35,6 +35,7 @@ type Like struct {
 
 // CreateComment inserts a comment.
 func (s *Store) CreateComment(ctx context.Context, c *Comment) error {
+	defer s.touchPosts(ctx, c.PostID)
 	return translate(s.conn(ctx).Create(c).Error, "create comment")
 }
 
@@ -47,12 +48,15 @@ func (s *Store) CommentByID(ctx context.Context, id int64) (*Comment, error) {
 
 // DeleteComment removes a comment and its likes.
 func (s *Store) DeleteComment(ctx context.Context, id int64) error {
-	res := s.conn(ctx).Exec(`DELETE FROM comments WHERE id = ?`, id)
-	return rowsOrNotFound(res.Error, res.RowsAffected, "delete comment")
+	var posts []int64
+	res := s.conn(ctx).Raw(`DELETE FROM comments WHERE id = ? RETURNING post_id`, id).Scan(&posts)
+	s.touchPosts(ctx, posts...)
+	return rowsOrNotFound(res.Error, int64(len(posts)), "delete comment")
 }
 
 // CreateLike inserts a like; a second like by the same person is ErrConflict.
 func (s *Store) CreateLike(ctx context.Context, l *Like) error {
+	defer s.touchPosts(ctx, l.PostID)
 	return translate(s.conn(ctx).Create(l).Error, "create like")
 }
 
@@ -78,13 +82,18 @@ func (s *Store) LikeOf(ctx context.Context, postID, commentID, personID int64) (
 
 // DeleteLike removes a like.
 func (s *Store) DeleteLike(ctx context.Context, id int64) error {
-	res := s.conn(ctx).Exec(`DELETE FROM likes WHERE id = ?`, id)
-	return rowsOrNotFound(res.Error, res.RowsAffected, "delete like")
+	var posts []int64
+	res := s.conn(ctx).Raw(`DELETE FROM likes WHERE id = ? RETURNING post_id`, id).Scan(&posts)
+	s.touchPosts(ctx, posts...)
+	return rowsOrNotFound(res.Error, int64(len(posts)), "delete like")
 }
 
 // AddCommentLikes changes a comment's like counter.
 func (s *Store) AddCommentLikes(ctx context.Context, commentID int64, n int) error {
-	return translate(s.conn(ctx).Exec(`UPDATE comments SET likes_count = likes_count + ? WHERE id = ?`, n, commentID).Error, "comment likes")
+	var posts []int64
+	err := s.conn(ctx).Raw(`UPDATE comments SET likes_count = likes_count + ? WHERE id = ? RETURNING post_id`, n, commentID).Scan(&posts).Error
+	s.touchPosts(ctx, posts...)
+	return translate(err, "comment likes")
 }
 
 // CommentRow is a comment with its author's name and picture.

@@ -126,6 +126,7 @@ func (s *Store) SetModerator(ctx context.Context, id int64, on bool) error {
 // SetLocked locks or unlocks an account; unlocking also approves a
 // pending sign-up.
 func (s *Store) SetLocked(ctx context.Context, id int64, locked bool) error {
+	defer s.touchAll(ctx) // broad: every cached stream page is stale
 	u := map[string]any{"locked": locked, "updated_at": time.Now()}
 	if !locked {
 		u["pending_approval"] = false
@@ -276,6 +277,7 @@ func (s *Store) ModeratedPods(ctx context.Context) ([]ModeratedPod, error) {
 // SaveModeratedPod blocks or silences a domain (replacing an earlier
 // decision about it) and brings people, posts and streams in line.
 func (s *Store) SaveModeratedPod(ctx context.Context, m *ModeratedPod) error {
+	defer s.touchAll(ctx) // broad: every cached stream page is stale
 	err := s.conn(ctx).Raw(`INSERT INTO moderated_pods (domain, subdomains, severity, reason, created_by_id)
 		VALUES (lower(@domain), @sub, @sev, @reason, @by)
 		ON CONFLICT (lower(domain)) DO UPDATE SET subdomains = EXCLUDED.subdomains, severity = EXCLUDED.severity,
@@ -292,6 +294,7 @@ func (s *Store) SaveModeratedPod(ctx context.Context, m *ModeratedPod) error {
 // DeleteModeratedPod lifts the decision about a domain and brings people,
 // posts and streams back.
 func (s *Store) DeleteModeratedPod(ctx context.Context, domain string) error {
+	defer s.touchAll(ctx) // broad: every cached stream page is stale
 	res := s.conn(ctx).Exec(`DELETE FROM moderated_pods WHERE lower(domain) = lower(?)`, domain)
 	if err := rowsOrNotFound(res.Error, res.RowsAffected, "delete moderated pod"); err != nil {
 		return err
@@ -305,6 +308,7 @@ func (s *Store) DeleteModeratedPod(ctx context.Context, domain string) error {
 // rules) for people no longer blocked. Contacts are never touched, so
 // lifting a block restores everything.
 func (s *Store) ApplyPodStates(ctx context.Context) error {
+	defer s.touchAll(ctx) // broad: every cached stream page is stale
 	var changed []struct {
 		ID       int64
 		Old, New int16

@@ -82,6 +82,7 @@ func (s *Store) TouchRemotePerson(ctx context.Context, id int64, podHost string)
 // closed, their profile emptied and every contact with them removed.
 func (s *Store) CloseRemotePerson(ctx context.Context, id int64) error {
 	return s.Tx(ctx, func(tx *Store) error {
+		defer tx.touchPeople(ctx, id)
 		if err := tx.conn(ctx).Exec(`UPDATE people SET closed_account = true, updated_at = now() WHERE id = ? AND owner_id IS NULL`, id).Error; err != nil {
 			return translate(err, "close person")
 		}

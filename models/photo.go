@@ -111,6 +111,7 @@ func (s *Store) AttachPhotos(ctx context.Context, authorID int64, post *Post, id
 	if res.Error != nil {
 		return translate(res.Error, "attach photos")
 	}
+	s.touchPosts(ctx, post.ID)
 	if res.RowsAffected != int64(len(ids)) {
 		return fmt.Errorf("attach photos: %d of %d are pending photos of the author: %w", res.RowsAffected, len(ids), ErrNotFound)
 	}
@@ -144,6 +145,7 @@ func (s *Store) PersonPhotos(ctx context.Context, v Viewer, personID int64, befo
 // fetched. It reports false when the photo is gone or no longer waits
 // (deleted meanwhile): the caller then deletes the files it made.
 func (s *Store) SetPhotoReady(ctx context.Context, id int64, mediaID, ext string, w, h int) (bool, error) {
+	defer s.touchPhotoPost(ctx, id)
 	res := s.conn(ctx).Exec(`UPDATE photos SET state = 'ready', media_id = ?, ext = ?, width = ?, height = ?, raw_key = ''
 		WHERE id = ? AND state IN ('processing', 'fetching')`, mediaID, ext, w, h, id)
 	return res.RowsAffected == 1, translate(res.Error, "photo ready")
@@ -151,6 +153,7 @@ func (s *Store) SetPhotoReady(ctx context.Context, id int64, mediaID, ext string
 
 // SetPhotoFailed records that a photo could not be processed or fetched.
 func (s *Store) SetPhotoFailed(ctx context.Context, id int64) error {
+	defer s.touchPhotoPost(ctx, id)
 	return translate(s.conn(ctx).Exec(`UPDATE photos SET state = 'failed', raw_key = ''
 		WHERE id = ? AND state IN ('processing', 'fetching')`, id).Error, "photo failed")
 }
@@ -207,4 +210,14 @@ func (s *Store) UpsertReceivedPhoto(ctx context.Context, p *Photo) (bool, error)
 		return false, err
 	}
 	return true, s.CreatePhoto(ctx, p)
+}
+
+// touchPhotoPost reports a change to the post of photo id, if it has one.
+func (s *Store) touchPhotoPost(ctx context.Context, id int64) {
+	var posts []int64
+	if err := s.conn(ctx).Raw(`SELECT post_id FROM photos WHERE id = ? AND post_id IS NOT NULL`, id).Scan(&posts).Error; err != nil {
+		s.touchAll(ctx) // unknown post: every page is stale, to be safe
+		return
+	}
+	s.touchPosts(ctx, posts...)
 }

@@ -139,8 +139,11 @@ func (s *Store) AddPollParticipation(ctx context.Context, v *PollParticipation) 
 		if err := tx.conn(ctx).Create(v).Error; err != nil {
 			return translate(err, "create poll participation")
 		}
-		res := tx.conn(ctx).Exec(`UPDATE poll_answers SET vote_count = vote_count + 1 WHERE id = ? AND poll_id = ?`, v.PollAnswerID, v.PollID)
-		return rowsOrNotFound(res.Error, res.RowsAffected, "count vote")
+		var posts []int64
+		res := tx.conn(ctx).Raw(`UPDATE poll_answers SET vote_count = vote_count + 1 WHERE id = ? AND poll_id = ?
+			RETURNING (SELECT post_id FROM polls WHERE id = poll_id)`, v.PollAnswerID, v.PollID).Scan(&posts)
+		tx.touchPosts(ctx, posts...)
+		return rowsOrNotFound(res.Error, int64(len(posts)), "count vote")
 	})
 }
 
@@ -247,6 +250,7 @@ func (s *Store) EventByGUID(ctx context.Context, guid string) (*Event, error) {
 // same person replaces the first (people change their minds), a repeated
 // GUID changes nothing.
 func (s *Store) AddEventParticipation(ctx context.Context, p *EventParticipation) error {
+	defer s.touchEventPost(ctx, p.EventID)
 	return translate(s.conn(ctx).Exec(`INSERT INTO event_participations (guid, event_id, author_id, status, signed_xml, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (event_id, author_id) DO UPDATE SET guid = EXCLUDED.guid, status = EXCLUDED.status,
@@ -306,4 +310,14 @@ func ofPosts[T any](ctx context.Context, s *Store, table string, postIDs []int64
 	}
 	err := s.conn(ctx).Raw(`SELECT * FROM `+table+` WHERE post_id = ANY(?::bigint[])`, int64Array(postIDs)).Scan(&rows).Error
 	return rows, translate(err, table)
+}
+
+// touchEventPost reports a change to the post of event id.
+func (s *Store) touchEventPost(ctx context.Context, id int64) {
+	var posts []int64
+	if err := s.conn(ctx).Raw(`SELECT post_id FROM events WHERE id = ?`, id).Scan(&posts).Error; err != nil {
+		s.touchAll(ctx)
+		return
+	}
+	s.touchPosts(ctx, posts...)
 }

@@ -101,6 +101,9 @@ func (s *Store) CanSeePost(ctx context.Context, v Viewer, postID int64) (bool, e
 // comments, likes and notifications go with it.
 func (s *Store) DeletePost(ctx context.Context, id int64) error {
 	res := s.conn(ctx).Exec(`DELETE FROM posts WHERE id = ?`, id)
+	if res.Error == nil && res.RowsAffected > 0 {
+		s.touchPosts(ctx, id)
+	}
 	return rowsOrNotFound(res.Error, res.RowsAffected, "delete post")
 }
 
@@ -203,8 +206,13 @@ func (s *Store) AddMentions(ctx context.Context, p *Post, personIDs []int64) err
 // tags, is mentioned in it or is in its audience, unless they ignore the
 // author (StreamEntriesSQL).
 func (s *Store) FanOut(ctx context.Context, p *Post) error {
-	return translate(s.conn(ctx).Exec(StreamEntriesSQL("p.id = @post", "", EntriesMerge),
-		map[string]any{"post": p.ID}).Error, "fan out")
+	var users []int64
+	if err := s.conn(ctx).Raw(StreamEntriesSQL("p.id = @post", "", EntriesMerge)+"\nRETURNING user_id",
+		map[string]any{"post": p.ID}).Scan(&users).Error; err != nil {
+		return translate(err, "fan out")
+	}
+	s.touch(ctx, Change{Users: users, Posts: []int64{p.ID}})
+	return nil
 }
 
 // BackfillAuthor puts into a user's stream the posts of a person they just
@@ -225,12 +233,14 @@ func (s *Store) DropAuthorReason(ctx context.Context, userID, personID int64) er
 }
 
 func (s *Store) dropEmptyEntries(ctx context.Context, userID int64) error {
+	defer s.touchUsers(ctx, userID)
 	return translate(s.conn(ctx).Exec(`DELETE FROM stream_entries WHERE user_id = ? AND reasons = 0`, userID).Error, "drop entries")
 }
 
 // DropAuthorEntries removes every entry of an author from a user's stream
 // (the user ignores them).
 func (s *Store) DropAuthorEntries(ctx context.Context, userID, personID int64) error {
+	defer s.touchUsers(ctx, userID)
 	return translate(s.conn(ctx).Exec(`DELETE FROM stream_entries WHERE user_id = ? AND author_id = ?`, userID, personID).Error, "drop author entries")
 }
 
@@ -254,6 +264,7 @@ func (s *Store) RecomputeTagReason(ctx context.Context, userID int64) error {
 
 // HidePost hides a post from a user's streams.
 func (s *Store) HidePost(ctx context.Context, userID, postID int64) error {
+	defer s.touchUsers(ctx, userID)
 	if err := s.conn(ctx).Exec(`INSERT INTO post_hides (user_id, post_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, userID, postID).Error; err != nil {
 		return translate(err, "hide post")
 	}
@@ -263,6 +274,7 @@ func (s *Store) HidePost(ctx context.Context, userID, postID int64) error {
 // UnhidePost shows a hidden post again, in the main stream too if it
 // belongs there.
 func (s *Store) UnhidePost(ctx context.Context, userID, personID, postID int64) error {
+	defer s.touchUsers(ctx, userID)
 	if err := s.conn(ctx).Exec(`DELETE FROM post_hides WHERE user_id = ? AND post_id = ?`, userID, postID).Error; err != nil {
 		return translate(err, "unhide post")
 	}
@@ -278,6 +290,7 @@ func (s *Store) RestoreAuthorEntries(ctx context.Context, userID, personID, auth
 // restoreEntries recomputes the main stream entries of one user for the
 // posts matching where (StreamEntriesSQL for that user alone).
 func (s *Store) restoreEntries(ctx context.Context, userID int64, where string, args map[string]any) error {
+	defer s.touchUsers(ctx, userID)
 	m := map[string]any{"ruser": userID}
 	for k, v := range args {
 		m[k] = v
@@ -292,6 +305,7 @@ func (s *Store) AddCounters(ctx context.Context, postID int64, comments, likes, 
 	if comments > 0 || likes > 0 || reshares > 0 {
 		q += `, interacted_at = now()`
 	}
+	defer s.touchPosts(ctx, postID)
 	return translate(s.conn(ctx).Exec(q+` WHERE id = ?`, comments, likes, reshares, postID).Error, "post counters")
 }
 

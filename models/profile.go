@@ -27,6 +27,7 @@ type Profile struct {
 
 // CreateProfile inserts a profile.
 func (s *Store) CreateProfile(ctx context.Context, p *Profile) error {
+	defer s.touchPeople(ctx, p.PersonID)
 	return translate(s.conn(ctx).Create(p).Error, "create profile")
 }
 
@@ -40,6 +41,7 @@ func (s *Store) ProfileOf(ctx context.Context, personID int64) (*Profile, error)
 // SaveProfile writes every field of an existing profile.
 func (s *Store) SaveProfile(ctx context.Context, p *Profile) error {
 	p.UpdatedAt = time.Now().UTC()
+	defer s.touchPeople(ctx, p.PersonID)
 	res := s.conn(ctx).Model(&Profile{}).Where("id = ?", p.ID).Select("*").Omit("id", "person_id", "created_at").Updates(p)
 	return rowsOrNotFound(res.Error, res.RowsAffected, "save profile")
 }

@@ -30,6 +30,10 @@ var (
 // Store is the pod's access to PostgreSQL.
 type Store struct {
 	db *gorm.DB
+	// hook is told about committed changes (OnChange); pending collects
+	// them inside a transaction.
+	hook    *changeHook
+	pending *pendingChanges
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -66,7 +70,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		sqlDB.Close()
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, hook: &changeHook{}}, nil
 }
 
 // withDefaultParam adds key=value to a postgres:// URL unless it has key.
@@ -105,9 +109,19 @@ func (s *Store) Ping(ctx context.Context) error {
 // Tx runs fn in one transaction; fn's Store works inside it. An error or
 // panic rolls everything back.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx})
+	if s.pending != nil { // nested: a savepoint; the outer commit reports
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			return fn(&Store{db: tx, hook: s.hook, pending: s.pending})
+		})
+	}
+	p := &pendingChanges{}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx, hook: s.hook, pending: p})
 	})
+	if err == nil {
+		s.hook.tell(ctx, p.c)
+	}
+	return err
 }
 
 // conn starts a fresh session bound to ctx.

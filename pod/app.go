@@ -188,6 +188,10 @@ func (a *Core) Sealer() *models.KeySealer { return a.sealer }
 // markers).
 func (a *Core) Redis() *redis.Client { return a.rdb }
 
+// RedisKey is key with this pod's Redis prefix, for use cases that keep
+// their own state in Redis (the stream head cache).
+func (a *Core) RedisKey(key string) string { return a.redisPrefix + key }
+
 // Queue returns the job queue, nil when none is configured.
 func (a *Core) Queue() Enqueuer { return a.queue }
 

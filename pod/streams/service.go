@@ -12,7 +12,18 @@ import (
 type Service struct {
 	core  *pod.Core
 	store *models.Store
+	// head is the main stream's first-page cache (nil without Redis).
+	head *HeadCache
 }
 
-// New builds the stream use cases over core.
-func New(core *pod.Core) *Service { return &Service{core: core, store: core.Store()} }
+// New builds the stream use cases over core. With Redis, the main
+// stream's first pages are cached (see MainHead), and the store reports
+// its changes to the cache.
+func New(core *pod.Core) *Service {
+	s := &Service{core: core, store: core.Store()}
+	if rdb := core.Redis(); rdb != nil {
+		s.head = newHeadCache(rdb, core.RedisKey(""), core.Log())
+		s.store.OnChange(s.head.Invalidate)
+	}
+	return s
+}
