@@ -526,9 +526,14 @@ func (m *model) desc(pi int) string {
 // outcome classifies a use case's error.
 func outcome(err error) string {
 	var inv *pod.InvalidError
+	var state *pod.StateError
 	switch {
 	case err == nil:
 		return "ok"
+	case errors.As(err, &state) && state.Gone:
+		return "nothing to undo"
+	case errors.As(err, &state):
+		return "already done"
 	case errors.Is(err, pod.ErrNotFound):
 		return "not found"
 	case errors.Is(err, posts.ErrIgnored):
@@ -1256,7 +1261,7 @@ func (m *model) opUnfollowTag() {
 	what := fmt.Sprintf("%s unfollows %s", U.name, tag)
 	err := m.p.App.Streams.UnfollowTag(ctx, U.s, tag)
 	if !U.follows[tag] {
-		m.expect(what, err, "not found")
+		m.expect(what, err, "nothing to undo")
 		return
 	}
 	m.expect(what, err, "ok")
