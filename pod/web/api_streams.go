@@ -257,6 +257,9 @@ func (s *Server) apiSearchTags(c *gin.Context) {
 	if more {
 		names = names[:page.PerPage]
 	}
+	if names == nil {
+		names = []string{}
+	}
 	s.apiIndexLinks(c, page, more)
 	c.JSON(http.StatusOK, names)
 }
