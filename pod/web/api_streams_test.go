@@ -200,33 +200,19 @@ var nextLinkRE = regexp.MustCompile(`<([^>]+)>; rel="next"`)
 // a page: every post once, newest first, and before= takes an ISO time.
 func TestAPIStreamPaging(t *testing.T) {
 	w := newStreamsWorld(t)
-	var got []string
-	path := "/api/v1/streams/main?per_page=1"
-	for range 10 {
-		code, h, body := apiDo(t, w.p, w.aliceFull, "GET", path, nil)
-		if code != http.StatusOK {
-			t.Fatalf("%s: %d %v", path, code, body)
-		}
-		page := body.([]any)
-		if len(page) == 0 {
-			break
-		}
-		if len(page) != 1 {
-			t.Fatalf("%s: %d posts", path, len(page))
-		}
-		got = append(got, page[0].(map[string]any)["guid"].(string))
-		m := nextLinkRE.FindStringSubmatch(h.Get("Link"))
-		if m == nil || strings.Contains(h.Get("Link"), "previous") || strings.Contains(m[1], "access_token") {
-			t.Fatalf("%s: Link %q", path, h.Get("Link"))
-		}
-		u, _ := url.Parse(m[1])
-		if u.Query().Get("per_page") != "1" || u.Query().Get("before") == "" {
-			t.Fatalf("next link %s", m[1])
-		}
-		path = u.RequestURI()
+	if got := followNext(t, w, "/api/v1/streams/main?per_page=1"); !slices.Equal(got, []string{w.bLim, w.bPub, w.aLim, w.aPub}) {
+		t.Errorf("main pages: %v, want newest first %v", got, []string{w.bLim, w.bPub, w.aLim, w.aPub})
 	}
-	if want := []string{w.bLim, w.bPub, w.aLim, w.aPub}; !slices.Equal(got, want) {
-		t.Errorf("pages: %v, want newest first %v", got, want)
+	// The activity stream pages by last interaction: bob's comment on
+	// alice's public post brings it first.
+	if _, err := w.p.App.Posts.Comment(context.Background(), w.bob.Session, w.aPub, "late"); err != nil {
+		t.Fatal(err)
+	}
+	if got := followNext(t, w, "/api/v1/streams/activity?per_page=1"); !slices.Equal(got, []string{w.aPub, w.aLim}) {
+		t.Errorf("activity pages: %v, want %v", got, []string{w.aPub, w.aLim})
+	}
+	if got := followNext(t, w, "/api/v1/search/posts?tag=test&per_page=3"); len(got) != 4 || len(sorted(got...)) != 4 {
+		t.Errorf("post search pages: %v", got)
 	}
 	// before= in diaspora*'s format (milliseconds): what is older.
 	pv, err := w.p.App.Posts.Post(context.Background(), w.alice.Session, w.bPub)
@@ -238,6 +224,41 @@ func TestAPIStreamPaging(t *testing.T) {
 	if g := apiGUIDs(t, body); !slices.Equal(g, sorted(w.aPub, w.aLim)) {
 		t.Errorf("before %s: %v", before, g)
 	}
+}
+
+// followNext reads path as alice (with private:read) and follows the
+// next links to the end: the GUIDs in the order read, none twice.
+func followNext(t *testing.T, w *streamsWorld, path string) []string {
+	t.Helper()
+	var got []string
+	for range 10 {
+		code, h, body := apiDo(t, w.p, w.aliceFull, "GET", path, nil)
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d %v", path, code, body)
+		}
+		page := body.([]any)
+		if len(page) == 0 {
+			return got
+		}
+		for _, x := range page {
+			g := x.(map[string]any)["guid"].(string)
+			if slices.Contains(got, g) {
+				t.Fatalf("%s repeats %s", path, g)
+			}
+			got = append(got, g)
+		}
+		m := nextLinkRE.FindStringSubmatch(h.Get("Link"))
+		if m == nil || strings.Contains(h.Get("Link"), "previous") || strings.Contains(m[1], "access_token") {
+			t.Fatalf("%s: Link %q", path, h.Get("Link"))
+		}
+		u, _ := url.Parse(m[1])
+		if u.Query().Get("per_page") == "" || u.Query().Get("before") == "" {
+			t.Fatalf("next link %s", m[1])
+		}
+		path = u.RequestURI()
+	}
+	t.Fatalf("%s: more than 10 pages", path)
+	return nil
 }
 
 // TestAPISearchUsers is diaspora*'s search_controller_spec for users:
