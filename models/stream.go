@@ -145,7 +145,7 @@ func pageArgs(v Viewer, c Cursor, limit int, extra map[string]any) map[string]an
 func (s *Store) MainStream(ctx context.Context, v Viewer, c Cursor, limit int) ([]PostRow, error) {
 	return s.page(ctx, `SELECT se.post_id, se.created_at AS sort_at FROM stream_entries se
 		WHERE se.user_id = @vuser AND (se.created_at, se.post_id) < (@ct, @cid)
-		AND (@vpriv OR EXISTS (SELECT 1 FROM posts pp WHERE pp.id = se.post_id AND pp.public))
+		AND `+entryVisibleSQL+`
 		ORDER BY se.created_at DESC, se.post_id DESC LIMIT @limit`, pageArgs(v, c, limit, nil))
 }
 
@@ -154,7 +154,7 @@ func (s *Store) MainStream(ctx context.Context, v Viewer, c Cursor, limit int) (
 // It is empty unless every selected aspect is the user's.
 func (s *Store) AspectStream(ctx context.Context, v Viewer, aspectIDs []int64, c Cursor, limit int) ([]PostRow, error) {
 	return s.page(ctx, `SELECT se.post_id, se.created_at AS sort_at FROM stream_entries se
-		WHERE se.user_id = @vuser AND (se.created_at, se.post_id) < (@ct, @cid)
+		WHERE se.user_id = @vuser AND (se.created_at, se.post_id) < (@ct, @cid) AND `+entryVisibleSQL+`
 		AND (SELECT count(*) FROM aspects a WHERE a.user_id = @vuser AND a.id = ANY(CAST(@aspects AS bigint[])))
 			= cardinality(CAST(@aspects AS bigint[]))
 		AND ((`+hasReasonSQL(aspects.ReasonAspect)+` AND se.author_id IN (

@@ -18,10 +18,16 @@ import (
 // visibleSQL is the SQL form of aspects.CanSee for posts aliased p:
 // public, or written by the viewer, or shared with the viewer when it was
 // posted. Its parameters are @vuser, @vperson and @vpriv (Viewer.args):
-// a viewer that is PublicOnly (an API token without private:read) sees
-// public posts only, its own limited posts included.
+// without @vpriv (an API token without private:read, Viewer.PublicOnly)
+// only public posts are visible, the viewer's own included.
 const visibleSQL = `(p.public OR (@vpriv AND (p.author_id = @vperson OR EXISTS (
 	SELECT 1 FROM share_visibilities sv WHERE sv.post_id = p.id AND sv.user_id = @vuser))))`
+
+// entryVisibleSQL is visibleSQL for the main-stream entries aliased se
+// (MainStream, AspectStream): an entry is written only for a reader of
+// its post (StreamEntriesSQL), so only Viewer.PublicOnly (@vpriv false)
+// narrows it, to public posts.
+const entryVisibleSQL = `(@vpriv OR EXISTS (SELECT 1 FROM posts pp WHERE pp.id = se.post_id AND pp.public))`
 
 // notFilteredSQL drops posts the viewer hid and posts by people the viewer
 // ignores.

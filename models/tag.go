@@ -55,16 +55,16 @@ func (s *Store) FollowsTag(ctx context.Context, userID, tagID int64) (bool, erro
 }
 
 // SearchTags lists tag names starting with a prefix, by name, that the
-// viewer may know of: tags on at least one post the viewer may read (the
+// viewer may know of (from offset, at most limit): tags on at least one post the viewer may read (the
 // stream visibility rule, visibleSQL) and tags the viewer follows. A tag
 // used only in limited posts stays unknown outside their audiences.
-func (s *Store) SearchTags(ctx context.Context, v Viewer, prefix string, limit int) ([]string, error) {
+func (s *Store) SearchTags(ctx context.Context, v Viewer, prefix string, offset, limit int) ([]string, error) {
 	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix) + "%"
 	var names []string
 	err := s.conn(ctx).Raw(`SELECT t.name FROM tags t WHERE t.name LIKE @like
 		AND (EXISTS (SELECT 1 FROM tag_followings tf WHERE tf.tag_id = t.id AND tf.user_id = @vuser)
 			OR EXISTS (SELECT 1 FROM taggings tg JOIN posts p ON p.id = tg.post_id
 				WHERE tg.tag_id = t.id AND `+visibleSQL+` LIMIT 1))
-		ORDER BY t.name LIMIT @limit`, v.args(map[string]any{"like": like, "limit": limit})).Scan(&names).Error
+		ORDER BY t.name OFFSET @offset LIMIT @limit`, v.args(map[string]any{"like": like, "offset": offset, "limit": limit})).Scan(&names).Error
 	return names, translate(err, "search tags")
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Rate limits against spam: how many of one kind of action a person, and
@@ -108,8 +110,29 @@ func (a *Core) CheckRateLimit(ctx context.Context, kind string, userID int64, cl
 // may take (see CheckRateLimit).
 const AddressFactor = 5
 
+// AllowAndGet is Allow for one subject that also reads the string at
+// key, in the same Redis round trip (the API's token check: the cached
+// grant and the authorization's request count). raw is nil when key does
+// not exist; the count is made either way.
+func (a *Core) AllowAndGet(ctx context.Context, what, subject string, l RateLimit, key string) (raw []byte, err error) {
+	var get *redis.StringCmd
+	err = a.countActionWith(ctx, what, []string{subject}, l, func(pipe redis.Pipeliner) { get = pipe.Get(ctx, key) })
+	if get != nil {
+		if b, gerr := get.Bytes(); gerr == nil {
+			raw = b
+		}
+	}
+	return raw, err
+}
+
 // countAction counts one action for every subject in one Redis round trip.
 func (a *Core) countAction(ctx context.Context, kind string, subjects []string, l RateLimit) error {
+	return a.countActionWith(ctx, kind, subjects, l, nil)
+}
+
+// countActionWith is countAction with more commands in its round trip:
+// also adds them to the pipeline.
+func (a *Core) countActionWith(ctx context.Context, kind string, subjects []string, l RateLimit, also func(redis.Pipeliner)) error {
 	pipe := a.rdb.TxPipeline()
 	incrs := make([]interface{ Val() int64 }, len(subjects))
 	ttls := make([]interface{ Val() time.Duration }, len(subjects))
@@ -119,7 +142,10 @@ func (a *Core) countAction(ctx context.Context, kind string, subjects []string, 
 		pipe.ExpireNX(ctx, key, l.Window)
 		ttls[i] = pipe.PTTL(ctx, key)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	if also != nil {
+		also(pipe) // after the counts: a missing key's redis.Nil comes last
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("rate limit: %w", err)
 	}
 	var wait time.Duration

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -38,7 +41,7 @@ import (
 // users, aspects, tags, posts and deep-page cursors, to run the floor and
 // to count SQL statements.
 
-const benchUsage = `usage: podload bench [--url URL] [--clients N] [--duration D] [--users N] [--pid PID] [--scenarios main,aspect,tag,deep,post,cursor]`
+const benchUsage = `usage: podload bench [--url URL] [--clients N] [--duration D] [--users N] [--pid PID] [--scenarios main,aspect,tag,deep,post,cursor,api]`
 
 type benchOptions struct {
 	URL           string
@@ -62,10 +65,15 @@ type benchUser struct {
 	ID, PersonID int64
 	Username     string
 	Cookie       string
-	Aspects      []int64         // aspects with members
-	Deep         []int64         // max_time (epoch seconds) of pages 21, 41, 61
-	Cursors      []models.Cursor // exact cursors of the same pages (before=)
-	Posts        []benchPost
+	// Tokens are API v1 access tokens of the user (public:read,
+	// private:read, contacts:read), one per bench app, for the api
+	// scenario: the pod limits requests per authorization (an app of a
+	// user), so the load is spread over several apps.
+	Tokens  []string
+	Aspects []int64         // aspects with members
+	Deep    []int64         // max_time (epoch seconds) of pages 21, 41, 61
+	Cursors []models.Cursor // exact cursors of the same pages (before=)
+	Posts   []benchPost
 }
 
 type benchPost struct {
@@ -77,6 +85,7 @@ type benchPost struct {
 type benchRequest struct {
 	user  *benchUser
 	path  string
+	token string // an API token of the user, sent instead of the session cookie
 	floor func(ctx context.Context, st *models.Store) (int, error)
 }
 
@@ -129,7 +138,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.PID, "pid", 0, "process ID of `pod serve`, to report its resident memory")
 	fs.IntVar(&o.SQLSample, "sql-sample", 300, "requests per scenario for counting SQL statements (0: skip)")
 	fs.StringVar(&o.Tag, "tag", "", "tag of the tag stream (default: the most used)")
-	scen := fs.String("scenarios", "main,aspect,tag,deep,post", "scenarios to run (also: cursor, deep pages by before=)")
+	scen := fs.String("scenarios", "main,aspect,tag,deep,post", "scenarios to run (also: cursor, deep pages by before=; api, the main stream through the API v1; a scenario may be repeated, to alternate)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed for picking users and pages")
 	fs.DurationVar(&o.StatsWait, "stats-wait", 11*time.Second, "wait for PostgreSQL backends to flush their statistics (10s when idle)")
 	if err := fs.Parse(args); err != nil {
@@ -191,6 +200,11 @@ func runBench(ctx context.Context, dsn string, o benchOptions, out io.Writer) er
 	}
 	if err := b.signIn(ctx); err != nil {
 		return err
+	}
+	if slices.Contains(o.Scenarios, "api") {
+		if err := b.apiTokens(ctx); err != nil {
+			return err
+		}
 	}
 	var results []*benchResult
 	for _, name := range o.Scenarios {
@@ -347,6 +361,49 @@ func (b *bencher) signIn(ctx context.Context) error {
 	return nil
 }
 
+// benchAPIApps is how many bench apps each user authorises: the pod
+// allows an authorization 300 API requests in 5 minutes
+// (oidcp.APIRateLimit), and a bench run makes more.
+const benchAPIApps = 4
+
+// apiTokens gives every picked user an API v1 access token (public:read,
+// private:read, contacts:read) for each of benchAPIApps bench apps,
+// written to the database as the token endpoint writes it (the bench
+// drives no browser through the consent page). The tokens live an hour.
+func (b *bencher) apiTokens(ctx context.Context) error {
+	const scopes = "openid public:read private:read contacts:read"
+	for range benchAPIApps {
+		var raw [16]byte
+		crand.Read(raw[:])
+		client := &models.OIDCClient{ClientID: "podload-" + hex.EncodeToString(raw[:]), ClientName: "podload bench",
+			RedirectURIs: `["https://podload.invalid/cb"]`, ResponseTypes: `["code"]`, GrantTypes: `["authorization_code"]`,
+			Contacts: `[]`, ApplicationType: "web", TokenEndpointAuthMethod: "none", SubjectType: "public"}
+		if err := b.st.CreateOIDCClient(ctx, client); err != nil {
+			return fmt.Errorf("bench: api client: %w", err)
+		}
+		client, err := b.st.OIDCClientByClientID(ctx, client.ClientID)
+		if err != nil {
+			return fmt.Errorf("bench: api client: %w", err)
+		}
+		for _, u := range b.users {
+			authz, err := b.st.GrantOIDCAuthorization(ctx, u.ID, client.ID, scopes)
+			if err != nil {
+				return fmt.Errorf("bench: api authorization of %s: %w", u.Username, err)
+			}
+			var tok [32]byte
+			crand.Read(tok[:])
+			token := hex.EncodeToString(tok[:])
+			sum := sha256.Sum256([]byte(token))
+			if err := b.st.CreateOIDCAccessToken(ctx, &models.OIDCAccessToken{TokenHash: sum[:], AuthorizationID: authz.ID,
+				Scopes: scopes, ExpiresAt: time.Now().Add(time.Hour).UTC()}); err != nil {
+				return fmt.Errorf("bench: api token of %s: %w", u.Username, err)
+			}
+			u.Tokens = append(u.Tokens, token)
+		}
+	}
+	return nil
+}
+
 func (b *bencher) user(r *rand.Rand) *benchUser { return b.users[r.IntN(len(b.users))] }
 
 func viewerOf(u *benchUser) models.Viewer { return models.Viewer{UserID: u.ID, PersonID: u.PersonID} }
@@ -396,6 +453,14 @@ func (b *bencher) scenario(name string) (*benchScenario, error) {
 				return len(rows), err
 			}}
 		}}, nil
+	case "api":
+		return &benchScenario{name: "api", desc: "GET /api/v1/streams/main (first page, a token with private:read)", next: func(r *rand.Rand) benchRequest {
+			u := b.user(r)
+			return benchRequest{user: u, path: "/api/v1/streams/main", token: u.Tokens[r.IntN(len(u.Tokens))], floor: func(ctx context.Context, st *models.Store) (int, error) {
+				rows, err := st.MainStream(ctx, viewerOf(u), models.Cursor{}, models.PageSize)
+				return len(rows), err
+			}}
+		}}, nil
 	case "post":
 		return &benchScenario{name: "post", desc: "GET /posts/GUID.json (a post the user sees)", next: func(r *rand.Rand) benchRequest {
 			u := b.user(r)
@@ -410,9 +475,13 @@ func (b *bencher) scenario(name string) (*benchScenario, error) {
 }
 
 // get fetches one page as the request's user and checks it.
-func (b *bencher) get(ctx context.Context, u *benchUser, path string, body *bytes.Buffer) error {
+func (b *bencher) get(ctx context.Context, u *benchUser, path, token string, body *bytes.Buffer) error {
 	req, _ := http.NewRequestWithContext(ctx, "GET", b.o.URL+path, nil)
-	req.Header.Set("Cookie", u.Cookie)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	} else {
+		req.Header.Set("Cookie", u.Cookie)
+	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := b.client.Do(req)
 	if err != nil {
@@ -483,7 +552,7 @@ func (b *bencher) runScenario(ctx context.Context, sc *benchScenario) (*benchRes
 	res := &benchResult{name: sc.name, desc: sc.desc}
 	httpFn := func(ctx context.Context, r *rand.Rand, buf *bytes.Buffer) error {
 		req := sc.next(r)
-		return b.get(ctx, req.user, req.path, buf)
+		return b.get(ctx, req.user, req.path, req.token, buf)
 	}
 	floorFn := func(ctx context.Context, r *rand.Rand, _ *bytes.Buffer) error {
 		_, err := sc.next(r).floor(ctx, b.st)
@@ -558,7 +627,7 @@ func (b *bencher) countSQL(ctx context.Context, results []*benchResult) error {
 		posts := 0
 		for i := 0; i < b.o.SQLSample; i++ {
 			req := sc.next(r)
-			if err := b.get(ctx, req.user, req.path, &buf); err != nil {
+			if err := b.get(ctx, req.user, req.path, req.token, &buf); err != nil {
 				return fmt.Errorf("bench %s: %w", res.name, err)
 			}
 			var arr []json.RawMessage

@@ -370,17 +370,23 @@ func BenchmarkServe(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close(ctx)
-	bn := &bencher{o: benchOptions{Users: 20, Seed: 1, Password: "password1"}, db: db, out: io.Discard}
+	bn := &bencher{o: benchOptions{Users: 20, Seed: 1, Password: "password1"}, db: db, st: e.Store, out: io.Discard}
 	if err := bn.pickUsers(ctx); err != nil {
 		b.Fatal(err)
 	}
-	serve := func(method, path, body, cookie, xff string) *httptest.ResponseRecorder {
+	if err := bn.apiTokens(ctx); err != nil {
+		b.Fatal(err)
+	}
+	serve := func(method, path, body, cookie, xff string, token ...string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.RemoteAddr = "127.0.0.1:40000"
 		if body != "" {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		req.Header.Set("Cookie", cookie)
+		if len(token) > 0 && token[0] != "" {
+			req.Header.Set("Authorization", "Bearer "+token[0])
+		}
 		req.Header.Set("X-Forwarded-For", xff)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
@@ -407,7 +413,7 @@ func BenchmarkServe(b *testing.B) {
 		}
 		u.Cookie = strings.Join(cookies, "; ")
 	}
-	for _, name := range []string{"main", "aspect", "tag", "deep", "post"} {
+	for _, name := range []string{"main", "api", "aspect", "tag", "deep", "post"} {
 		sc, err := bn.scenario(name)
 		if err != nil {
 			b.Fatal(err)
@@ -418,7 +424,11 @@ func BenchmarkServe(b *testing.B) {
 				r := rand.New(rand.NewPCG(1, seq.Add(1)))
 				for pb.Next() {
 					req := sc.next(r)
-					if w := serve("GET", req.path, "", req.user.Cookie, "198.18.201.1"); w.Code != http.StatusOK {
+					cookie := req.user.Cookie
+					if req.token != "" {
+						cookie = "" // an API client has no session
+					}
+					if w := serve("GET", req.path, "", cookie, "198.18.201.1", req.token); w.Code != http.StatusOK {
 						b.Errorf("GET %s: %d %.200s", req.path, w.Code, w.Body.String())
 						return
 					}

@@ -47,13 +47,30 @@ func (a *Service) Authenticate(ctx context.Context, token string, limit pod.Rate
 	if _, err := hex.DecodeString(token); err != nil {
 		return nil, ErrInvalidToken
 	}
-	g, err := a.grant(ctx, hashSecret(token))
-	if err != nil {
-		return nil, err
-	}
-	if limit.Count > 0 {
-		if err := a.core.Allow(ctx, "api", fmt.Sprintf("authz:%d", g.AuthorizationID), limit.Count, limit.Window); err != nil {
+	hash := hashSecret(token)
+	var g *models.OIDCGrant
+	if id, ok := a.authzOf.Load(string(hash)); ok && limit.Count > 0 {
+		// A token seen before: its cached grant and its authorization's
+		// request count in one Redis round trip.
+		raw, err := a.core.AllowAndGet(ctx, "api", fmt.Sprintf("authz:%d", id), limit, a.grantKey(hash))
+		if err != nil {
 			return nil, err
+		}
+		if g = a.cachedGrant(raw); g == nil || g.AuthorizationID != id.(int64) {
+			if g, err = a.grant(ctx, hash); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		var err error
+		if g, err = a.grant(ctx, hash); err != nil {
+			return nil, err
+		}
+		a.rememberAuthz(hash, g.AuthorizationID)
+		if limit.Count > 0 {
+			if err := a.core.Allow(ctx, "api", fmt.Sprintf("authz:%d", g.AuthorizationID), limit.Count, limit.Window); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return &Grant{
@@ -176,15 +193,44 @@ func (a *Service) Revoke(ctx context.Context, s *pod.Session, id int64) error {
 // password), so the TTL only bounds memory and the last-use precision.
 const grantCacheTTL = time.Minute
 
+// maxAuthzOf bounds authzOf: past it, the map starts again.
+const maxAuthzOf = 100_000
+
+// rememberAuthz notes which authorization a token belongs to (a token
+// never moves; whether it is still valid is the cache's and the
+// database's to say).
+func (a *Service) rememberAuthz(hash []byte, id int64) {
+	if a.authzCount.Add(1) > maxAuthzOf {
+		a.authzOf.Clear()
+		a.authzCount.Store(1)
+	}
+	a.authzOf.Store(string(hash), id)
+}
+
+// grantKey is the Redis key of a token's cached check.
+func (a *Service) grantKey(hash []byte) string { return a.redisKey("cache", hex.EncodeToString(hash)) }
+
+// cachedGrant decodes a cached token check; nil when there is none or it
+// expired.
+func (a *Service) cachedGrant(raw []byte) *models.OIDCGrant {
+	if raw == nil {
+		return nil
+	}
+	var g models.OIDCGrant
+	if json.Unmarshal(raw, &g) == nil && g.ExpiresAt != nil && a.now().Before(*g.ExpiresAt) {
+		return &g
+	}
+	return nil
+}
+
 // grant checks a token by its hash: from the Redis cache (no SQL on a
 // warm cache), else from the database, which also notes the use.
 func (a *Service) grant(ctx context.Context, hash []byte) (*models.OIDCGrant, error) {
-	key := a.redisKey("cache", hex.EncodeToString(hash))
+	key := a.grantKey(hash)
 	now := a.now()
 	if raw, err := a.core.Redis().Get(ctx, key).Bytes(); err == nil {
-		var g models.OIDCGrant
-		if json.Unmarshal(raw, &g) == nil && g.ExpiresAt != nil && now.Before(*g.ExpiresAt) {
-			return &g, nil
+		if g := a.cachedGrant(raw); g != nil {
+			return g, nil
 		}
 	}
 	g, err := a.store.OIDCGrantByAccessToken(ctx, hash, now)

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -58,6 +59,11 @@ type Service struct {
 	keys  []signingKey
 	// now is the clock (tests move it).
 	now func() time.Time
+	// authzOf maps a checked token's hash to its authorization's ID, so
+	// that a warm check reads the cache and counts the request in one
+	// Redis round trip (Authenticate); authzCount bounds it.
+	authzOf    sync.Map
+	authzCount atomic.Int64
 }
 
 // New builds the provider for the pod's base URL (the issuer). Plain http

@@ -3,6 +3,7 @@ package streams
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -33,6 +34,9 @@ type StreamQuery struct {
 	// MaxTime is diaspora*'s page parameter (epoch seconds); used when
 	// Before is empty.
 	MaxTime int64
+	// BeforeTime, when set and Before is empty, asks for the items
+	// strictly older than it (the API's before=, diaspora*'s time pager).
+	BeforeTime time.Time
 	// AspectIDs selects aspects for the aspects stream (none: all).
 	AspectIDs []int64
 	// Tag names the tag of a tag stream.
@@ -65,6 +69,8 @@ func (a *Service) Stream(ctx context.Context, sess *pod.Session, q StreamQuery) 
 			return nil, err
 		}
 		cur = c
+	} else if !q.BeforeTime.IsZero() {
+		cur = models.Cursor{Time: q.BeforeTime.UTC(), ID: math.MinInt64} // (t, id) < (T, min): t < T
 	} else if q.MaxTime > 0 {
 		cur = models.Cursor{Time: time.Unix(q.MaxTime, 0).UTC()}
 	}

@@ -10,7 +10,19 @@ import (
 )
 
 // FollowTag follows a tag: its visible posts join the user's stream.
+// Following a tag again changes nothing.
 func (a *Service) FollowTag(ctx context.Context, s *pod.Session, name string) (int64, string, error) {
+	return a.followTag(ctx, s, name, false)
+}
+
+// FollowTagOnce is FollowTag for the API: following a tag the user
+// already follows is a pod.AlreadyDone (409), and nothing changes.
+func (a *Service) FollowTagOnce(ctx context.Context, s *pod.Session, name string) (string, error) {
+	_, tag, err := a.followTag(ctx, s, name, true)
+	return tag, err
+}
+
+func (a *Service) followTag(ctx context.Context, s *pod.Session, name string, once bool) (int64, string, error) {
 	if err := pod.RequireUser(s); err != nil {
 		return 0, "", err
 	}
@@ -24,6 +36,13 @@ func (a *Service) FollowTag(ctx context.Context, s *pod.Session, name string) (i
 		if err != nil {
 			return err
 		}
+		if once {
+			if followed, err := tx.FollowsTag(ctx, s.UserID, ids[0]); err != nil {
+				return err
+			} else if followed {
+				return pod.AlreadyDone("already following this tag")
+			}
+		}
 		if id, err = tx.FollowTag(ctx, s.UserID, ids[0]); err != nil {
 			return err
 		}
@@ -32,7 +51,8 @@ func (a *Service) FollowTag(ctx context.Context, s *pod.Session, name string) (i
 	return id, tag, err
 }
 
-// UnfollowTag stops following a tag (by name).
+// UnfollowTag stops following a tag (by name); a tag the user does not
+// follow is a pod.NothingToUndo (API 410, web 404).
 func (a *Service) UnfollowTag(ctx context.Context, s *pod.Session, name string) error {
 	if err := pod.RequireUser(s); err != nil {
 		return err
@@ -44,10 +64,10 @@ func (a *Service) UnfollowTag(ctx context.Context, s *pod.Session, name string) 
 	return a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
 		id, err := tx.TagByName(ctx, tag)
 		if err != nil {
-			return pod.NotFoundAs(err, pod.ErrNotFound)
+			return pod.NotFoundAs(err, pod.NothingToUndo("not following this tag"))
 		}
 		if err := tx.UnfollowTag(ctx, s.UserID, id); err != nil {
-			return pod.NotFoundAs(err, pod.ErrNotFound)
+			return pod.NotFoundAs(err, pod.NothingToUndo("not following this tag"))
 		}
 		return tx.RecomputeTagReason(ctx, s.UserID)
 	})
@@ -105,5 +125,17 @@ func (a *Service) SearchTags(ctx context.Context, s *pod.Session, q string, limi
 	if _, ok := pod.NormalizeTag(q); !ok {
 		return nil, &pod.InvalidError{Fields: map[string]string{"q": "may contain only letters, digits, '_' and '-'"}}
 	}
-	return a.store.SearchTags(ctx, pod.Viewer(s), q, limit)
+	return a.store.SearchTags(ctx, pod.Viewer(s), q, 0, limit)
+}
+
+// SearchTagsPage is SearchTags for the API (diaspora*'s tag search): the
+// tags starting with q, by name, from offset, at most limit (1..100).
+// An empty q, or one that cannot start a tag name, is a
+// *pod.InvalidError.
+func (a *Service) SearchTagsPage(ctx context.Context, s *pod.Session, q string, offset, limit int) ([]string, error) {
+	q = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(q), "#"))
+	if _, ok := pod.NormalizeTag(q); !ok || q == "" {
+		return nil, &pod.InvalidError{Fields: map[string]string{"query": "may contain only letters, digits, '_' and '-'"}}
+	}
+	return a.store.SearchTags(ctx, pod.Viewer(s), q, max(offset, 0), min(max(limit, 1), 100))
 }

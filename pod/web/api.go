@@ -12,7 +12,6 @@ import (
 
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/oidcp"
-	"github.com/aspenpod/aspen/pod/streams"
 )
 
 // diaspora*'s API v1 (issue 16) under /api/v1: every request carries an
@@ -198,52 +197,6 @@ func (s *Server) apiUser(c *gin.Context) {
 			d, _ := strconv.Atoi(in.BirthDay)
 			out["birthday"] = time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
 		}
-	}
-	c.JSON(http.StatusOK, out)
-}
-
-// apiMainStream is GET /api/v1/streams/main (public:read; limited posts
-// only with private:read): the stream use case with the token's user as
-// viewer. Paging: before= takes the cursor of the next link (the Link
-// header, rel="next"), per_page 1..100 (default 15).
-func (s *Server) apiMainStream(c *gin.Context) {
-	g := apiGrant(c)
-	limit := 15
-	if v := c.Query("per_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			apiError(c, http.StatusUnprocessableEntity, "per_page must be a number from 1 to 100")
-			return
-		}
-		limit = min(n, 100)
-	}
-	q := streams.StreamQuery{Kind: streams.StreamMain, Limit: limit}
-	if b := c.Query("before"); b != "" {
-		if t, err := time.Parse(time.RFC3339Nano, b); err == nil {
-			q.MaxTime = t.Unix()
-		} else {
-			q.Before = b
-		}
-	}
-	page, err := s.app.Streams.Stream(c.Request.Context(), apiSession(c), q)
-	if err != nil {
-		s.apiFail(c, err)
-		return
-	}
-	out := make([]gin.H, 0, len(page.Posts))
-	for _, p := range page.Posts {
-		if !p.Public && !g.Has(oidcp.ScopePrivateRead) {
-			continue // the query leaves them out already; never show one
-		}
-		out = append(out, s.apiPost(p))
-	}
-	if len(page.Posts) == limit {
-		next := *c.Request.URL
-		v := next.Query()
-		v.Del("access_token")
-		v.Set("before", page.Posts[len(page.Posts)-1].Cursor)
-		next.RawQuery = v.Encode()
-		c.Header("Link", "<"+s.absURL(next.Path+"?"+next.RawQuery)+`>; rel="next"`)
 	}
 	c.JSON(http.StatusOK, out)
 }
