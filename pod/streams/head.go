@@ -80,6 +80,7 @@ return c`)
 type headKey struct {
 	user       int64
 	publicOnly bool
+	format     string
 }
 
 // headEntry is one reader's encoded first page and what it was built from.
@@ -93,6 +94,9 @@ type headEntry struct {
 	next string
 	// nextMaxTime is the page's NextMaxTime.
 	nextMaxTime int64
+	// oldest and count are HeadPage's.
+	oldest time.Time
+	count  int
 }
 
 // HeadCache is the main stream's first-page cache (see the comment above).
@@ -116,7 +120,9 @@ func (h *HeadCache) epochKey() string             { return h.prefix + "sh:e" }
 func (h *HeadCache) userKey(id int64) string      { return h.prefix + "sh:u:" + strconv.FormatInt(id, 10) }
 func (h *HeadCache) postKey(id int64) string      { return h.prefix + "sh:p:" + strconv.FormatInt(id, 10) }
 func (h *HeadCache) personKey(id int64) string    { return h.prefix + "sh:h:" + strconv.FormatInt(id, 10) }
-func (h *HeadCache) key(u int64, po bool) headKey { return headKey{user: u, publicOnly: po} }
+func (h *HeadCache) key(u int64, po bool, f string) headKey {
+	return headKey{user: u, publicOnly: po, format: f}
+}
 
 // Invalidate bumps the version keys of a committed change (models.Store's
 // OnChange hook). If Redis cannot be reached the change is logged, this
@@ -202,21 +208,43 @@ type HeadPage struct {
 	// Next and NextMaxTime are StreamPage's.
 	Next        string
 	NextMaxTime int64
+	// Oldest is the stream-order time of the page's last post (its
+	// cursor's time) and Count the number of posts: an API page's Link.
+	Oldest time.Time
+	Count  int
 	// Cached: served from the cache without SQL.
 	Cached bool
+}
+
+// HeadSize is the number of posts on the head page (a stream's default
+// page size).
+const HeadSize = models.PageSize
+
+// HeadFormat is one encoding of the head page, cached apart from the
+// others: the web's (the zero HeadFormat: the post views as JSON) or the
+// API's post objects. Encode must depend only on the posts it is given
+// (and constants such as the pod's URL).
+type HeadFormat struct {
+	Name   string
+	Encode func([]pod.PostView) ([]byte, error)
 }
 
 // MainHead is the first page (default size) of sess's main stream,
 // encoded as JSON, from the head cache when it is still current.
 func (a *Service) MainHead(ctx context.Context, sess *pod.Session) (*HeadPage, error) {
+	return a.MainHeadAs(ctx, sess, HeadFormat{})
+}
+
+// MainHeadAs is MainHead in another encoding.
+func (a *Service) MainHeadAs(ctx context.Context, sess *pod.Session, f HeadFormat) (*HeadPage, error) {
 	if sess == nil {
 		return nil, pod.ErrUnauthenticated
 	}
 	h := a.head
 	if h == nil {
-		return a.uncachedHead(ctx, sess)
+		return a.uncachedHead(ctx, sess, f)
 	}
-	k := h.key(sess.UserID, sess.PublicOnly)
+	k := h.key(sess.UserID, sess.PublicOnly, f.Name)
 	h.mu.Lock()
 	e := h.entries[k]
 	h.mu.Unlock()
@@ -232,23 +260,24 @@ func (a *Service) MainHead(ctx context.Context, sess *pod.Session) (*HeadPage, e
 		// what this process kept is dropped (changes made meanwhile may
 		// not have been recorded).
 		h.dropAll()
-		return a.uncachedHead(ctx, sess)
+		return a.uncachedHead(ctx, sess, f)
 	}
 	if e != nil && len(vals) == len(e.vals) && sameVersions(vals[1:], e.vals[1:]) {
-		return &HeadPage{JSON: e.body, Next: e.next, NextMaxTime: e.nextMaxTime, Cached: true}, nil
+		return &HeadPage{JSON: e.body, Next: e.next, NextMaxTime: e.nextMaxTime, Oldest: e.oldest, Count: e.count, Cached: true}, nil
 	}
 	c0, ok := versionOf(vals[0])
 	if !ok {
-		return a.uncachedHead(ctx, sess)
+		return a.uncachedHead(ctx, sess, f)
 	}
-	page, err := a.buildHead(ctx, sess)
+	page, err := a.buildHead(ctx, sess, f)
 	if err != nil {
 		return nil, err
 	}
 	if headBuilt != nil {
 		headBuilt()
 	}
-	ne := &headEntry{built: time.Now(), keys: page.deps, body: page.JSON, next: page.Next, nextMaxTime: page.NextMaxTime}
+	ne := &headEntry{built: time.Now(), keys: page.deps, body: page.JSON, next: page.Next, nextMaxTime: page.NextMaxTime,
+		oldest: page.Oldest, count: page.Count}
 	ne.keys[0] = h.clockKey()
 	ne.keys[1] = h.epochKey()
 	ne.keys[2] = h.userKey(sess.UserID)
@@ -277,8 +306,8 @@ func (a *Service) MainHead(ctx context.Context, sess *pod.Session) (*HeadPage, e
 }
 
 // uncachedHead builds the page from the database and keeps nothing.
-func (a *Service) uncachedHead(ctx context.Context, sess *pod.Session) (*HeadPage, error) {
-	b, err := a.buildHead(ctx, sess)
+func (a *Service) uncachedHead(ctx context.Context, sess *pod.Session, f HeadFormat) (*HeadPage, error) {
+	b, err := a.buildHead(ctx, sess, f)
 	if err != nil {
 		return nil, err
 	}
@@ -293,16 +322,29 @@ type builtHead struct {
 }
 
 // buildHead reads and encodes the first page from the database.
-func (a *Service) buildHead(ctx context.Context, sess *pod.Session) (*builtHead, error) {
+func (a *Service) buildHead(ctx context.Context, sess *pod.Session, f HeadFormat) (*builtHead, error) {
 	page, err := a.Stream(ctx, sess, StreamQuery{Kind: StreamMain})
 	if err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(page.Posts)
+	encode := f.Encode
+	if encode == nil {
+		encode = func(posts []pod.PostView) ([]byte, error) { return json.Marshal(posts) }
+	}
+	body, err := encode(page.Posts)
 	if err != nil {
 		return nil, err
 	}
-	b := &builtHead{HeadPage: HeadPage{JSON: body, Next: page.Next, NextMaxTime: page.NextMaxTime}}
+	b := &builtHead{HeadPage: HeadPage{JSON: body, Next: page.Next, NextMaxTime: page.NextMaxTime, Count: len(page.Posts)}}
+	for _, p := range page.Posts {
+		at := p.CreatedAt
+		if cur, err := pod.DecodeCursor(p.Cursor); err == nil {
+			at = cur.Time
+		}
+		if b.Oldest.IsZero() || at.Before(b.Oldest) {
+			b.Oldest = at
+		}
+	}
 	if a.head == nil {
 		return b, nil
 	}

@@ -258,12 +258,16 @@ func (s *Server) apiPost(p pod.PostView) gin.H {
 	return out
 }
 
+// apiDefaultPerPage is diaspora*'s page size (its code's; its
+// documentation says 20), also the streams' default.
+const apiDefaultPerPage = 15
+
 // apiPerPage reads per_page as diaspora*'s pagers do: default 15, at
 // least 1, at most 100; anything not a number is a 422.
 func apiPerPage(c *gin.Context) (int, bool) {
 	v := c.Query("per_page")
 	if v == "" {
-		return 15, true
+		return apiDefaultPerPage, true
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {

@@ -58,6 +58,10 @@ func (s *Server) apiStream(kind string) gin.HandlerFunc {
 		if !ok {
 			return
 		}
+		if kind == streams.StreamMain && c.Query("before") == "" && page.PerPage == streams.HeadSize {
+			s.apiMainHead(c)
+			return
+		}
 		q := streams.StreamQuery{Kind: kind, Limit: page.PerPage, BeforeTime: page.Time}
 		if kind == streams.StreamAspects && c.Query("aspect_ids") != "" {
 			if err := json.Unmarshal([]byte(c.Query("aspect_ids")), &q.AspectIDs); err != nil {
@@ -110,6 +114,35 @@ func (s *Server) apiPostsPage(c *gin.Context, q streams.StreamQuery, previous bo
 		c.Header("Link", strings.Join(links, ", "))
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// apiHeadFormat encodes the main stream's first page as the API's post
+// objects, for the head cache (streams.MainHeadAs).
+func (s *Server) apiHeadFormat() streams.HeadFormat {
+	return streams.HeadFormat{Name: "api/v1", Encode: func(posts []pod.PostView) ([]byte, error) {
+		out := make([]apiPostJSON, 0, len(posts))
+		for _, p := range posts {
+			out = append(out, s.apiPostStruct(p))
+		}
+		return json.Marshal(out)
+	}}
+}
+
+// apiMainHead answers the main stream's first page (default size) from
+// the head cache, as /stream.json's: a warm page costs no SQL. A token
+// without private:read has a page of its own (the session is PublicOnly),
+// built without limited posts.
+func (s *Server) apiMainHead(c *gin.Context) {
+	head, err := s.app.Streams.MainHeadAs(c.Request.Context(), apiSession(c), s.apiHeadFormat())
+	if err != nil {
+		s.apiFail(c, err)
+		return
+	}
+	if head.Count > 0 {
+		c.Header("Link", s.apiLink(c, "next", "before", apiTimeMicro(head.Oldest)))
+	}
+	c.Header("X-Cache", cacheStatus(head.Cached))
+	c.Data(http.StatusOK, "application/json; charset=utf-8", head.JSON)
 }
 
 // apiTimeMicro is apiTime with microseconds (still ISO 8601).

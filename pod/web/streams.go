@@ -97,6 +97,7 @@ func (s *Server) showStream(c *gin.Context, q streams.StreamQuery, def streamDef
 		if next := nextURL(c, head.Next); next != "" {
 			c.Header("Link", "<"+next+`>; rel="next"`)
 		}
+		c.Header("X-Cache", cacheStatus(head.Cached))
 		c.Data(http.StatusOK, "application/json; charset=utf-8", head.JSON)
 		return
 	}
@@ -212,4 +213,13 @@ func (s *Server) searchTags(c *gin.Context) {
 		out[i] = gin.H{"name": n}
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// cacheStatus is the X-Cache header of a page the head cache answered:
+// "hit" when it was served without SQL, "miss" when it was built.
+func cacheStatus(hit bool) string {
+	if hit {
+		return "hit"
+	}
+	return "miss"
 }
