@@ -115,11 +115,11 @@ func newHeadCache(rdb *redis.Client, prefix string, log *slog.Logger) *HeadCache
 	return &HeadCache{rdb: rdb, prefix: prefix, log: log, entries: map[headKey]*headEntry{}}
 }
 
-func (h *HeadCache) clockKey() string             { return h.prefix + "sh:clock" }
-func (h *HeadCache) epochKey() string             { return h.prefix + "sh:e" }
-func (h *HeadCache) userKey(id int64) string      { return h.prefix + "sh:u:" + strconv.FormatInt(id, 10) }
-func (h *HeadCache) postKey(id int64) string      { return h.prefix + "sh:p:" + strconv.FormatInt(id, 10) }
-func (h *HeadCache) personKey(id int64) string    { return h.prefix + "sh:h:" + strconv.FormatInt(id, 10) }
+func (h *HeadCache) clockKey() string          { return h.prefix + "sh:clock" }
+func (h *HeadCache) epochKey() string          { return h.prefix + "sh:e" }
+func (h *HeadCache) userKey(id int64) string   { return h.prefix + "sh:u:" + strconv.FormatInt(id, 10) }
+func (h *HeadCache) postKey(id int64) string   { return h.prefix + "sh:p:" + strconv.FormatInt(id, 10) }
+func (h *HeadCache) personKey(id int64) string { return h.prefix + "sh:h:" + strconv.FormatInt(id, 10) }
 func (h *HeadCache) key(u int64, po bool, f string) headKey {
 	return headKey{user: u, publicOnly: po, format: f}
 }
