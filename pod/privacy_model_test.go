@@ -533,14 +533,11 @@ func outcome(err error) string {
 	switch {
 	case err == nil:
 		return "ok"
-	case errors.As(err, &state) && state.Gone:
-		return "nothing to undo"
-	case errors.As(err, &state):
-		return "already done"
 	case errors.Is(err, pod.ErrNotFound):
 		return "not found"
-	// Undoing what is not there (unliking) is what the web answers 404
-	// for; doing twice (liking, resharing) what it answers 422 for.
+	// Undoing what is not there (unliking, unfollowing a tag) is what the
+	// web answers 404 for; doing twice (liking, resharing) what it answers
+	// 422 for.
 	case errors.As(err, &state) && state.Gone:
 		return "not found"
 	case errors.As(err, &state):
@@ -1270,7 +1267,7 @@ func (m *model) opUnfollowTag() {
 	what := fmt.Sprintf("%s unfollows %s", U.name, tag)
 	err := m.p.App.Streams.UnfollowTag(ctx, U.s, tag)
 	if !U.follows[tag] {
-		m.expect(what, err, "nothing to undo")
+		m.expect(what, err, "not found")
 		return
 	}
 	m.expect(what, err, "ok")
