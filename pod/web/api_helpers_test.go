@@ -222,20 +222,31 @@ func apiTokenFor(t *testing.T, p *podtest.Pod, user string, scopes ...string) st
 // the decoded JSON answer (nil for an empty body).
 func apiDo(t *testing.T, p *podtest.Pod, token, method, path string, body any) (int, http.Header, any) {
 	t.Helper()
+	if body == nil {
+		return apiSend(t, p, token, method, path, "", nil)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apiSend(t, p, token, method, path, "application/json", b)
+}
+
+// apiSend calls the API with a raw body of the given content type (no
+// body and no Content-Type when ctype is empty), with a bearer token
+// unless token is empty, and decodes the JSON answer as apiDo.
+func apiSend(t *testing.T, p *podtest.Pod, token, method, path, ctype string, body []byte) (int, http.Header, any) {
+	t.Helper()
 	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
+	if ctype != "" {
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequest(method, p.Server.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -33,30 +32,6 @@ func privBefriend(t *testing.T, p *podtest.Pod, a, b *podtest.User) {
 	}
 }
 
-// apiSend calls the API with a raw body of the given content type.
-func privSend(t *testing.T, p *podtest.Pod, token, method, path, ctype string, body []byte) (int, http.Header, any) {
-	t.Helper()
-	req, err := http.NewRequest(method, p.Server.URL+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", ctype)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var out any
-	if len(bytes.TrimSpace(b)) > 0 {
-		if err := json.Unmarshal(b, &out); err != nil {
-			t.Fatalf("%s %s: %d, not JSON: %s", method, path, resp.StatusCode, b)
-		}
-	}
-	return resp.StatusCode, resp.Header, out
-}
-
 // apiUpload posts a multipart form: the file as "image" (none when nil)
 // and the fields.
 func privUpload(t *testing.T, p *podtest.Pod, token string, file []byte, fields url.Values) (int, any) {
@@ -76,7 +51,7 @@ func privUpload(t *testing.T, p *podtest.Pod, token string, file []byte, fields 
 		fw.Write(file)
 	}
 	w.Close()
-	code, _, body := privSend(t, p, token, http.MethodPost, "/api/v1/photos", w.FormDataContentType(), buf.Bytes())
+	code, _, body := apiSend(t, p, token, http.MethodPost, "/api/v1/photos", w.FormDataContentType(), buf.Bytes())
 	return code, body
 }
 
@@ -263,7 +238,7 @@ func TestAPINotifications(t *testing.T) {
 			t.Errorf("after patch read=%v: %v", read, body)
 		}
 	}
-	code, _, body = privSend(t, p, full, "PATCH", "/api/v1/notifications/"+g, "application/x-www-form-urlencoded", []byte("read=true"))
+	code, _, body = apiSend(t, p, full, "PATCH", "/api/v1/notifications/"+g, "application/x-www-form-urlencoded", []byte("read=true"))
 	if code != http.StatusNoContent {
 		t.Errorf("form patch: %d %v", code, body)
 	}
@@ -384,7 +359,7 @@ func TestAPIConversations(t *testing.T) {
 	}
 	// A form body, as diaspora*'s own clients post.
 	form := url.Values{"subject": {"By form"}, "body": {"hello"}, "recipients[]": {w.bob.Session.GUID}}
-	code, _, body = privSend(t, p, w.aliceTok, "POST", "/api/v1/conversations", "application/x-www-form-urlencoded", []byte(form.Encode()))
+	code, _, body = apiSend(t, p, w.aliceTok, "POST", "/api/v1/conversations", "application/x-www-form-urlencoded", []byte(form.Encode()))
 	if code != http.StatusCreated || privObj(t, body)["subject"] != "By form" {
 		t.Errorf("form create: %d %v", code, body)
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -203,21 +202,7 @@ func mustRequest(t *testing.T, u string) *http.Request {
 // api calls the API with a bearer token and decodes the JSON answer.
 func api(t *testing.T, p *podtest.Pod, token, path string) (int, http.Header, any) {
 	t.Helper()
-	req := mustRequest(t, p.Server.URL+path)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var out any
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("GET %s: %d, not JSON: %s", path, resp.StatusCode, b)
-	}
-	return resp.StatusCode, resp.Header, out
+	return apiDo(t, p, token, http.MethodGet, path, nil)
 }
 
 // wantAPIError checks diaspora*'s error shape.
