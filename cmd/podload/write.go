@@ -341,7 +341,11 @@ func (b *bencher) runWrite(ctx context.Context) (*writeResult, error) {
 	res.stats = stats
 	res.cpuLoad = b.cpuNow(ctx).since(before)
 	res.loadAvg[1] = loadAvg1()
-	b.progress("write", "http", o.WriteClients, stats)
+	fmt.Fprintf(b.out, "write   http  %2d clients: %7.1f posts/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n",
+		o.WriteClients, stats.rate(), ms(stats.pct(0.5)), ms(stats.pct(0.99)), stats.errs)
+	if stats.firstErr != "" {
+		fmt.Fprintf(b.out, "write   first error: %s\n", stats.firstErr)
+	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
