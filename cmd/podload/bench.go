@@ -41,7 +41,7 @@ import (
 // users, aspects, tags, posts and deep-page cursors, to run the floor and
 // to count SQL statements.
 
-const benchUsage = `usage: podload bench [--url URL] [--clients N] [--duration D] [--users N] [--pid PID] [--scenarios main,aspect,tag,deep,post,cursor,api]`
+const benchUsage = `usage: podload bench [--url URL] [--clients N] [--duration D] [--users N] [--pid PID] [--scenarios main,aspect,tag,deep,post,cursor,api,write] [--write-clients N] [--limited F] [--drain-timeout D]`
 
 type benchOptions struct {
 	URL           string
@@ -58,6 +58,13 @@ type benchOptions struct {
 	Scenarios     []string
 	Seed          uint64
 	StatsWait     time.Duration
+	// The write scenario's: posting clients, the fraction of limited
+	// posts, how long to wait for the background work, and the pod's
+	// Redis (its job queues).
+	WriteClients int
+	Limited      float64
+	DrainTimeout time.Duration
+	RedisURL     string
 }
 
 // benchUser is one signed-in seeded user and what the scenarios ask for.
@@ -65,6 +72,8 @@ type benchUser struct {
 	ID, PersonID int64
 	Username     string
 	Cookie       string
+	CSRF         string // the form token of the session (write scenario)
+	XFF          string // the user's own client address
 	// Tokens are API v1 access tokens of the user (public:read,
 	// private:read, contacts:read), one per bench app, for the api
 	// scenario: the pod limits requests per authorization (an app of a
@@ -138,13 +147,17 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.PID, "pid", 0, "process ID of `pod serve`, to report its resident memory")
 	fs.IntVar(&o.SQLSample, "sql-sample", 300, "requests per scenario for counting SQL statements (0: skip)")
 	fs.StringVar(&o.Tag, "tag", "", "tag of the tag stream (default: the most used)")
-	scen := fs.String("scenarios", "main,aspect,tag,deep,post", "scenarios to run (also: cursor, deep pages by before=; api, the main stream through the API v1; a scenario may be repeated, to alternate)")
+	scen := fs.String("scenarios", "main,aspect,tag,deep,post", "scenarios to run (also: cursor, deep pages by before=; api, the main stream through the API v1; write, posting then waiting for the background work; a scenario may be repeated, to alternate)")
+	fs.IntVar(&o.WriteClients, "write-clients", 4, "concurrent posting clients of the write scenario")
+	fs.Float64Var(&o.Limited, "limited", 0.33, "fraction of the write scenario's posts limited to one aspect (the rest public)")
+	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 10*time.Minute, "how long the write scenario waits for the background work after the last post")
+	fs.StringVar(&o.RedisURL, "redis-url", "", "the pod's Redis, to read its job queues (default: POD_REDIS_URL)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed for picking users and pages")
 	fs.DurationVar(&o.StatsWait, "stats-wait", 11*time.Second, "wait for PostgreSQL backends to flush their statistics (10s when idle)")
 	if err := fs.Parse(args); err != nil {
 		return usageError("bench: " + err.Error())
 	}
-	if fs.NArg() > 0 || o.Clients < 1 || o.Users < 1 || o.Duration <= 0 {
+	if fs.NArg() > 0 || o.Clients < 1 || o.Users < 1 || o.Duration <= 0 || o.WriteClients < 1 || o.Limited < 0 || o.Limited > 1 {
 		return usageError("bench: bad arguments\n" + benchUsage)
 	}
 	o.URL = strings.TrimRight(o.URL, "/")
@@ -152,6 +165,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg, err := wire.LoadConfig()
 	if err != nil {
 		return err
+	}
+	if o.RedisURL == "" {
+		o.RedisURL = cfg.RedisURL
 	}
 	return runBench(ctx, cfg.DatabaseURL, o, stdout)
 }
@@ -165,6 +181,7 @@ type bencher struct {
 	tagID  int64
 	tag    string
 	out    io.Writer
+	idleKB int64 // the pod's VmRSS when the bench started (kB)
 }
 
 func runBench(ctx context.Context, dsn string, o benchOptions, out io.Writer) error {
@@ -193,6 +210,7 @@ func runBench(ctx context.Context, dsn string, o benchOptions, out io.Writer) er
 	idleRSS := ""
 	if o.PID != 0 {
 		idleRSS = procstat.RSS(o.PID)
+		b.idleKB, _, _ = readMem(o.PID)
 		fmt.Fprintf(out, "pod serve (pid %d) before the bench: %s\n", o.PID, idleRSS)
 	}
 	if err := b.pickUsers(ctx); err != nil {
@@ -206,8 +224,9 @@ func runBench(ctx context.Context, dsn string, o benchOptions, out io.Writer) er
 			return err
 		}
 	}
+	reads, write := writeScenarioNamed(o.Scenarios)
 	var results []*benchResult
-	for _, name := range o.Scenarios {
+	for _, name := range reads {
 		sc, err := b.scenario(name)
 		if err != nil {
 			return err
@@ -218,12 +237,24 @@ func runBench(ctx context.Context, dsn string, o benchOptions, out io.Writer) er
 		}
 		results = append(results, res)
 	}
-	if o.SQLSample > 0 {
+	if o.SQLSample > 0 && len(results) > 0 {
 		if err := b.countSQL(ctx, results); err != nil {
 			return err
 		}
 	}
-	b.report(results, idleRSS, time.Since(started))
+	var wres *writeResult
+	if write {
+		if wres, err = b.runWrite(ctx); err != nil {
+			return err
+		}
+	}
+	if len(results) > 0 {
+		b.report(results, idleRSS, time.Since(started))
+	}
+	if wres != nil {
+		b.reportWrite(wres)
+		fmt.Fprintf(b.out, "bench took %s\n", time.Since(started).Round(time.Second))
+	}
 	return nil
 }
 
@@ -324,6 +355,7 @@ func (b *bencher) signIn(ctx context.Context) error {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		u.XFF = xff
 		m := csrfMetaRE.FindSubmatch(body)
 		if resp.StatusCode != http.StatusOK || m == nil {
 			return fmt.Errorf("bench: GET /users/sign_in: status %d, no csrf-token meta tag", resp.StatusCode)
@@ -332,7 +364,10 @@ func (b *bencher) signIn(ctx context.Context) error {
 		for _, c := range resp.Cookies() {
 			cookies = append(cookies, c.Name+"="+c.Value)
 		}
-		form := url.Values{"user[username]": {u.Username}, "user[password]": {b.o.Password}, "authenticity_token": {html.UnescapeString(string(m[1]))}}
+		// The token is the HMAC of the CSRF cookie, which sign-in keeps:
+		// the session's forms carry the same one.
+		u.CSRF = html.UnescapeString(string(m[1]))
+		form := url.Values{"user[username]": {u.Username}, "user[password]": {b.o.Password}, "authenticity_token": {u.CSRF}}
 		req, _ = http.NewRequestWithContext(ctx, "POST", b.o.URL+"/users/sign_in", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Cookie", strings.Join(cookies, "; "))
