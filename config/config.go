@@ -97,7 +97,8 @@ type Config struct {
 	ConfirmSignups bool
 	// RateLimits bound the actions spammers repeat, per person (and five
 	// times that per client address): POD_RATELIMIT_POSTS, _COMMENTS,
-	// _LIKES, _CONVERSATIONS and _SIGNUPS (per address), each "N/window"
+	// _LIKES, _CONVERSATIONS, _SIGNUPS (per address) and _API (per app
+	// authorization), each "N/window"
 	// such as "30/1m", or "off".
 	RateLimits RateLimits
 }
@@ -111,6 +112,9 @@ type RateLimit struct {
 // RateLimits are the POD_RATELIMIT_* settings.
 type RateLimits struct {
 	Posts, Comments, Likes, Conversations, SignUps RateLimit
+	// API is per app authorization (an app of a user), on every /api/v1
+	// request.
+	API RateLimit
 }
 
 // parseRateLimit reads "N/window" (e.g. "30/1m") or "off".
@@ -235,6 +239,7 @@ func parse(get func(string) string) (Config, error) {
 			Likes:         RateLimit{60, time.Minute},
 			Conversations: RateLimit{10, time.Minute},
 			SignUps:       RateLimit{5, time.Hour},
+			API:           RateLimit{300, 5 * time.Minute},
 		},
 	}
 	var errs []error
@@ -326,7 +331,7 @@ func parse(get func(string) string) (Config, error) {
 	boolean("POD_CONFIRM_SIGNUPS", &c.ConfirmSignups)
 	for name, dst := range map[string]*RateLimit{"POD_RATELIMIT_POSTS": &c.RateLimits.Posts, "POD_RATELIMIT_COMMENTS": &c.RateLimits.Comments,
 		"POD_RATELIMIT_LIKES": &c.RateLimits.Likes, "POD_RATELIMIT_CONVERSATIONS": &c.RateLimits.Conversations,
-		"POD_RATELIMIT_SIGNUPS": &c.RateLimits.SignUps} {
+		"POD_RATELIMIT_SIGNUPS": &c.RateLimits.SignUps, "POD_RATELIMIT_API": &c.RateLimits.API} {
 		if v := strings.TrimSpace(get(name)); v != "" {
 			l, err := parseRateLimit(v)
 			if err != nil {

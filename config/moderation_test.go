@@ -7,7 +7,7 @@ import (
 )
 
 func TestRateLimitsAndApproval(t *testing.T) {
-	c, err := Load(env(map[string]string{"POD_REGISTRATIONS": "Approval", "POD_RATELIMIT_COMMENTS": "5/30s", "POD_RATELIMIT_LIKES": "off"}))
+	c, err := Load(env(map[string]string{"POD_REGISTRATIONS": "Approval", "POD_RATELIMIT_COMMENTS": "5/30s", "POD_RATELIMIT_LIKES": "off", "POD_RATELIMIT_API": "1000/1m"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -15,7 +15,7 @@ func TestRateLimitsAndApproval(t *testing.T) {
 		t.Errorf("registrations %q", c.Registrations)
 	}
 	if c.RateLimits.Comments != (RateLimit{5, 30 * time.Second}) || c.RateLimits.Likes != (RateLimit{}) ||
-		c.RateLimits.Posts != (RateLimit{20, time.Minute}) || c.RateLimits.SignUps != (RateLimit{5, time.Hour}) {
+		c.RateLimits.Posts != (RateLimit{20, time.Minute}) || c.RateLimits.SignUps != (RateLimit{5, time.Hour}) || c.RateLimits.API != (RateLimit{1000, time.Minute}) {
 		t.Errorf("rate limits %+v", c.RateLimits)
 	}
 	for _, bad := range []string{"30", "x/1m", "0/1m", "5/1ms", "5/48h", "5/soon"} {

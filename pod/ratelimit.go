@@ -29,6 +29,8 @@ type RateLimits struct {
 	Likes         RateLimit
 	Conversations RateLimit
 	SignUps       RateLimit
+	// API bounds the /api/v1 requests of one app authorization.
+	API RateLimit
 }
 
 // Kinds of rate-limited actions (the names of RateLimits' fields as the
@@ -39,6 +41,7 @@ const (
 	LimitLikes         = "likes"
 	LimitConversations = "conversations"
 	LimitSignUps       = "signups"
+	LimitAPI           = "api"
 )
 
 // RateLimitFor returns the configured limit of a kind of action.
@@ -55,6 +58,8 @@ func (a *Core) RateLimitFor(kind string) RateLimit {
 		return l.Conversations
 	case LimitSignUps:
 		return l.SignUps
+	case LimitAPI:
+		return l.API
 	}
 	return RateLimit{}
 }

@@ -398,7 +398,7 @@ func (b *bencher) signIn(ctx context.Context) error {
 
 // benchAPIApps is how many bench apps each user authorises: the pod
 // allows an authorization 300 API requests in 5 minutes
-// (oidcp.APIRateLimit), and a bench run makes more.
+// by default (POD_RATELIMIT_API), and a bench run makes more.
 const benchAPIApps = 4
 
 // apiTokens gives every picked user an API v1 access token (public:read,

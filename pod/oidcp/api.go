@@ -32,10 +32,6 @@ func (g *Grant) Has(scope string) bool { return slices.Contains(g.Scopes, scope)
 // token, or one whose user is locked, closed or changed the password.
 var ErrInvalidToken = fmt.Errorf("invalid_token: the access token is unknown, expired or revoked: %w", pod.ErrUnauthenticated)
 
-// APIRateLimit is how many API requests one authorization (an app for a
-// user) may make per window.
-var APIRateLimit = pod.RateLimit{Count: 300, Window: 5 * time.Minute}
-
 // Authenticate checks an API access token and counts the request against
 // the authorization's rate limit (a RateLimitError when over it). The
 // token is looked up by its hash; its authorization must be live (see

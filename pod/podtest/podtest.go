@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -55,6 +56,12 @@ type Pod struct {
 
 // Option changes a test pod's settings before it starts.
 type Option func(*pod.Options, *web.Options)
+
+// APIRateLimit limits each app authorization to count /api/v1 requests
+// per window (test pods have no limit otherwise).
+func APIRateLimit(count int, window time.Duration) Option {
+	return func(o *pod.Options, _ *web.Options) { o.RateLimits.API = pod.RateLimit{Count: count, Window: window} }
+}
 
 // ClosedRegistrations makes sign-up need an invite.
 func ClosedRegistrations() Option {

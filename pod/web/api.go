@@ -92,7 +92,7 @@ func (s *Server) apiAuth(c *gin.Context) {
 		apiError(c, http.StatusUnauthorized, "Missing access token")
 		return
 	}
-	g, err := s.app.OIDC.Authenticate(c.Request.Context(), tok, oidcp.APIRateLimit)
+	g, err := s.app.OIDC.Authenticate(c.Request.Context(), tok, s.app.Core.RateLimitFor(pod.LimitAPI))
 	if err != nil {
 		s.apiFail(c, err)
 		return

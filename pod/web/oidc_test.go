@@ -21,7 +21,6 @@ import (
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/pod/accounts"
-	"github.com/aspenpod/aspen/pod/oidcp"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/posts"
 )
@@ -602,11 +601,8 @@ func TestAPIMainStreamNeedsPrivateReadForLimitedPosts(t *testing.T) {
 }
 
 func TestAPIRateLimitPerAuthorization(t *testing.T) {
-	p := podtest.NewReachable(t)
+	p := podtest.NewReachable(t, podtest.APIRateLimit(3, 5*time.Minute))
 	p.NewUser(t, "busy")
-	old := oidcp.APIRateLimit
-	oidcp.APIRateLimit.Count = 3
-	t.Cleanup(func() { oidcp.APIRateLimit = old })
 	first := registerApp(t, p, "busy", nil, "openid", "public:read").token().AccessToken
 	for i := 0; i < 3; i++ {
 		if code, _, body := api(t, p, first, "/api/v1/streams/main"); code != http.StatusOK {

@@ -157,7 +157,7 @@ func Setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode Migrat
 // rateLimits converts the configured limits into the use cases' terms.
 func rateLimits(r config.RateLimits) pod.RateLimits {
 	c := func(l config.RateLimit) pod.RateLimit { return pod.RateLimit{Count: l.Count, Window: l.Window} }
-	return pod.RateLimits{Posts: c(r.Posts), Comments: c(r.Comments), Likes: c(r.Likes), Conversations: c(r.Conversations), SignUps: c(r.SignUps)}
+	return pod.RateLimits{Posts: c(r.Posts), Comments: c(r.Comments), Likes: c(r.Likes), Conversations: c(r.Conversations), SignUps: c(r.SignUps), API: c(r.API)}
 }
 
 func dbError(cfg config.Config, err error) error {
