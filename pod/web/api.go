@@ -34,10 +34,13 @@ func (s *Server) apiRoutes() {
 	s.apiStreamRoutes(api)  // streams, search, tag followings (api_streams.go)
 }
 
-// apiNotImplemented answers the API paths this pod does not serve yet
-// (the server's NoRoute calls it first): 501 after the token check.
-// It reports whether the path was an API path.
-func (s *Server) apiNotImplemented(c *gin.Context) bool {
+// apiNoRoute answers a request under /api/v1 that matches no endpoint
+// (an unknown path, or a known one with another method; the server's
+// NoRoute calls it first): after the token check, 404 in diaspora*'s
+// error shape, as its router answers. Every endpoint of diaspora*'s API
+// v1 is served, so none is "not implemented". It reports whether the
+// path was an API path.
+func (s *Server) apiNoRoute(c *gin.Context) bool {
 	if s.app.OIDC == nil || (c.Request.URL.Path != "/api/v1" && !strings.HasPrefix(c.Request.URL.Path, "/api/v1/")) {
 		return false
 	}
@@ -45,7 +48,11 @@ func (s *Server) apiNotImplemented(c *gin.Context) bool {
 	if c.IsAborted() {
 		return true
 	}
-	apiError(c, http.StatusNotImplemented, "This API endpoint is not supported by this pod yet")
+	path := c.Request.URL.Path
+	if len(path) > 200 {
+		path = path[:200] + "…"
+	}
+	apiError(c, http.StatusNotFound, "No such API endpoint: "+c.Request.Method+" "+path)
 	return true
 }
 

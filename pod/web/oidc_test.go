@@ -492,9 +492,12 @@ func TestAPITokensEndWithTheAccount(t *testing.T) {
 	// A scope not granted: 403 insufficient_scope.
 	code, _, body := api(t, p, tok, "/api/v1/user")
 	wantAPIError(t, "no profile scope", code, body, http.StatusForbidden, "insufficient_scope")
-	// Paths not served yet: 501.
+	// Unknown paths, and known ones with another method: 404 in the
+	// API's shape (never a 5xx: the client is wrong).
 	code, _, body = api(t, p, tok, "/api/v1/no-such-endpoint")
-	wantAPIError(t, "not implemented", code, body, http.StatusNotImplemented, "")
+	wantAPIError(t, "unknown endpoint", code, body, http.StatusNotFound, "No such API endpoint: GET /api/v1/no-such-endpoint")
+	code, _, body = apiDo(t, p, tok, http.MethodDelete, "/api/v1/user", nil)
+	wantAPIError(t, "a known path with another method", code, body, http.StatusNotFound, "No such API endpoint: DELETE /api/v1/user")
 	// Expired a day later.
 	p.App.OIDC.SetClock(func() time.Time { return time.Now().Add(25 * time.Hour) })
 	code, _, body = api(t, p, tok, "/api/v1/streams/main")

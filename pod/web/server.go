@@ -76,7 +76,7 @@ func New(app *app.App, opt Options, log *slog.Logger) (*Server, error) {
 		opt.Extra(e)
 	}
 	e.NoRoute(func(c *gin.Context) {
-		if s.apiNotImplemented(c) { // /api/v1 paths not served yet (api.go)
+		if s.apiNoRoute(c) { // unknown /api/v1 paths (api.go)
 			return
 		}
 		s.fail(c, pod.ErrNotFound)
