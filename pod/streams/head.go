@@ -305,6 +305,25 @@ func (a *Service) MainHeadAs(ctx context.Context, sess *pod.Session, f HeadForma
 	return &page.HeadPage, nil
 }
 
+// PageTimes are the oldest and newest stream-order times of a page's
+// posts: each post's cursor time (interacted_at on the activity stream),
+// or its creation time when it has no cursor. Zero for an empty page.
+func PageTimes(posts []pod.PostView) (oldest, newest time.Time) {
+	for _, p := range posts {
+		at := p.CreatedAt
+		if cur, err := pod.DecodeCursor(p.Cursor); err == nil {
+			at = cur.Time
+		}
+		if oldest.IsZero() || at.Before(oldest) {
+			oldest = at
+		}
+		if at.After(newest) {
+			newest = at
+		}
+	}
+	return oldest, newest
+}
+
 // uncachedHead builds the page from the database and keeps nothing.
 func (a *Service) uncachedHead(ctx context.Context, sess *pod.Session, f HeadFormat) (*HeadPage, error) {
 	b, err := a.buildHead(ctx, sess, f)
@@ -335,16 +354,8 @@ func (a *Service) buildHead(ctx context.Context, sess *pod.Session, f HeadFormat
 	if err != nil {
 		return nil, err
 	}
-	b := &builtHead{HeadPage: HeadPage{JSON: body, Next: page.Next, NextMaxTime: page.NextMaxTime, Count: len(page.Posts)}}
-	for _, p := range page.Posts {
-		at := p.CreatedAt
-		if cur, err := pod.DecodeCursor(p.Cursor); err == nil {
-			at = cur.Time
-		}
-		if b.Oldest.IsZero() || at.Before(b.Oldest) {
-			b.Oldest = at
-		}
-	}
+	oldest, _ := PageTimes(page.Posts)
+	b := &builtHead{HeadPage: HeadPage{JSON: body, Next: page.Next, NextMaxTime: page.NextMaxTime, Oldest: oldest, Count: len(page.Posts)}}
 	if a.head == nil {
 		return b, nil
 	}

@@ -406,14 +406,3 @@ func (s *Server) apiLink(c *gin.Context, rel, key, value string) string {
 	v.Set(key, value)
 	return "<" + s.absURL(u.Path+"?"+v.Encode()) + `>; rel="` + rel + `"`
 }
-
-// apiBind decodes a request body into dst: JSON, or form fields for
-// clients that post forms (gin's form binding: dst's form tags). A body
-// that cannot be read is a 400 (answered here; it reports false).
-func apiBind(c *gin.Context, dst any) bool {
-	if err := c.ShouldBind(dst); err != nil {
-		apiError(c, http.StatusBadRequest, "The request body could not be read: "+err.Error())
-		return false
-	}
-	return true
-}

@@ -84,7 +84,6 @@ func (s *Server) apiPostsPage(c *gin.Context, q streams.StreamQuery, previous bo
 	}
 	g := apiGrant(c)
 	out := make([]apiPostJSON, 0, len(pg.Posts))
-	var oldest, newest time.Time
 	for _, p := range pg.Posts {
 		if !p.Public && !g.Has(oidcp.ScopePrivateRead) {
 			// The visibility SQL leaves them out already (Viewer.PublicOnly);
@@ -93,18 +92,11 @@ func (s *Server) apiPostsPage(c *gin.Context, q streams.StreamQuery, previous bo
 			continue
 		}
 		out = append(out, s.apiPostStruct(p))
-		at := p.CreatedAt
-		if cur, err := pod.DecodeCursor(p.Cursor); err == nil {
-			at = cur.Time // the stream's own order: interacted_at for the activity stream
-		}
-		if oldest.IsZero() || at.Before(oldest) {
-			oldest = at
-		}
-		if at.After(newest) {
-			newest = at
-		}
 	}
 	if len(pg.Posts) > 0 {
+		// The page's times in the stream's own order (interacted_at for
+		// the activity stream).
+		oldest, newest := streams.PageTimes(pg.Posts)
 		// Microseconds, the database's precision: a link in milliseconds
 		// would skip the posts of the page's last millisecond.
 		links := []string{s.apiLink(c, "next", "before", apiTimeMicro(oldest))}
@@ -317,9 +309,10 @@ func (s *Server) apiTagFollowings(c *gin.Context) {
 // (diaspora*'s messages).
 func (s *Server) apiFollowTag(c *gin.Context) {
 	var in struct {
-		Name string `json:"name" form:"name"`
+		Name string `json:"name"`
 	}
-	if !apiBind(c, &in) {
+	if err := bind(c, &in); err != nil {
+		apiError(c, http.StatusBadRequest, "The request body could not be read: "+err.Error())
 		return
 	}
 	if _, err := s.app.Streams.FollowTagOnce(c.Request.Context(), apiSession(c), in.Name); err != nil {

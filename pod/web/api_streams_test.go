@@ -464,6 +464,8 @@ func TestAPITagFollowings(t *testing.T) {
 		{"follow twice", rw, "POST", "/api/v1/tag_followings", map[string]any{"name": "tag3"}, 409, "Already following this tag"},
 		{"no name", rw, "POST", "/api/v1/tag_followings", map[string]any{}, 422, "Failed to process the tag followings request"},
 		{"bad name", rw, "POST", "/api/v1/tag_followings", map[string]any{"name": "no spaces"}, 422, "Failed to process the tag followings request"},
+		{"a name that is not text", rw, "POST", "/api/v1/tag_followings", map[string]any{"name": 5}, 400, ""},
+		{"a list for a name", rw, "POST", "/api/v1/tag_followings", map[string]any{"name": []string{"a", "b"}}, 400, ""},
 		{"follow without tags:modify", ro, "POST", "/api/v1/tag_followings", map[string]any{"name": "tag9"}, 403, "insufficient_scope"},
 		{"unfollow not followed", rw, "DELETE", "/api/v1/tag_followings/never", nil, 410, "Not following this tag"},
 		{"unfollow unknown", rw, "DELETE", "/api/v1/tag_followings/" + fmt.Sprint(time.Now().UnixNano()), nil, 410, "Not following this tag"},
