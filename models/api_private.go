@@ -96,6 +96,9 @@ func (s *Store) APINotifications(ctx context.Context, v Viewer, f NotificationFi
 // or unread; another user's, a private_message one or an unknown GUID is
 // ErrNotFound.
 func (s *Store) SetNotificationUnreadByGUID(ctx context.Context, userID int64, guid string, unread bool) error {
+	if unread {
+		defer s.touch(ctx, Change{Notified: []int64{userID}})
+	}
 	res := s.conn(ctx).Exec(`UPDATE notifications SET unread = ? WHERE guid = ? AND user_id = ? AND type <> ?`,
 		unread, guid, userID, NotifyPrivateMessage)
 	return rowsOrNotFound(res.Error, res.RowsAffected, "mark notification")

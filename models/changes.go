@@ -17,6 +17,10 @@ type Change struct {
 	Posts []int64
 	// People whose profile or account changed.
 	People []int64
+	// Notified are users with a notification that became unread (a new
+	// one, or one marked unread again): a cached post page, which marks
+	// the reader's notifications about its post read, must be rebuilt.
+	Notified []int64
 	// All: something broad changed (moderation, pod states, account moves
 	// and deletions): every cached page is stale.
 	All bool
@@ -24,7 +28,7 @@ type Change struct {
 
 // Empty reports whether c names nothing.
 func (c *Change) Empty() bool {
-	return !c.All && len(c.Users) == 0 && len(c.Posts) == 0 && len(c.People) == 0
+	return !c.All && len(c.Users) == 0 && len(c.Posts) == 0 && len(c.People) == 0 && len(c.Notified) == 0
 }
 
 func (c *Change) merge(o Change) {
@@ -32,11 +36,12 @@ func (c *Change) merge(o Change) {
 	c.Users = append(c.Users, o.Users...)
 	c.Posts = append(c.Posts, o.Posts...)
 	c.People = append(c.People, o.People...)
+	c.Notified = append(c.Notified, o.Notified...)
 }
 
 // compact sorts and dedups c's lists.
 func (c *Change) compact() {
-	for _, l := range []*[]int64{&c.Users, &c.Posts, &c.People} {
+	for _, l := range []*[]int64{&c.Users, &c.Posts, &c.People, &c.Notified} {
 		slices.Sort(*l)
 		*l = slices.Compact(*l)
 	}

@@ -37,6 +37,7 @@ func (s *Store) Notify(ctx context.Context, userID int64, typ string, postID, pe
 // since the actor's last event. A second event of the same actor on an
 // unread notification is not (README, Mail: no mail storms).
 func (s *Store) NotifyEvent(ctx context.Context, userID int64, typ string, postID, commentID, personID *int64, actor int64) (news bool, err error) {
+	defer s.touch(ctx, Change{Notified: []int64{userID}})
 	db := s.conn(ctx)
 	var prev []bool
 	if err := db.Raw(`SELECT unread FROM notifications WHERE user_id = ? AND type = ? AND COALESCE(post_id, 0) = COALESCE(?::bigint, 0)
@@ -130,6 +131,9 @@ func (s *Store) UnreadCounts(ctx context.Context, v Viewer) (map[string]int, err
 
 // SetNotificationUnread marks one of the user's notifications read or unread.
 func (s *Store) SetNotificationUnread(ctx context.Context, userID, id int64, unread bool) error {
+	if unread {
+		defer s.touch(ctx, Change{Notified: []int64{userID}})
+	}
 	res := s.conn(ctx).Exec(`UPDATE notifications SET unread = ? WHERE id = ? AND user_id = ?`, unread, id, userID)
 	return rowsOrNotFound(res.Error, res.RowsAffected, "mark notification")
 }
