@@ -18,6 +18,7 @@ import (
 	"github.com/aspenpod/aspen/pod/moderation"
 	"github.com/aspenpod/aspen/pod/notifications"
 	"github.com/aspenpod/aspen/pod/oidcp"
+	"github.com/aspenpod/aspen/pod/pagecache"
 	"github.com/aspenpod/aspen/pod/photos"
 	"github.com/aspenpod/aspen/pod/polls"
 	"github.com/aspenpod/aspen/pod/posts"
@@ -41,6 +42,9 @@ type App struct {
 	Archives      *archives.Service
 	Documents     *documents.Service
 	Moderation    *moderation.Service
+	// Pages caches encoded stream and post pages (nil without Redis);
+	// the store reports its changes to it.
+	Pages *pagecache.Cache
 	// OIDC is the OpenID Connect provider and the API's tokens (nil if
 	// the pod's URL makes no issuer; the log says why).
 	OIDC *oidcp.Service
@@ -49,12 +53,17 @@ type App struct {
 // New builds the application.
 func New(opt pod.Options, d pod.Deps) *App {
 	core := pod.New(opt, d)
+	pages := pagecache.New(core.Redis(), core.RedisKey(""), core.Log())
+	if pages != nil {
+		core.Store().OnChange(pages.Invalidate)
+	}
 	a := &App{
 		Core:          core,
+		Pages:         pages,
 		Accounts:      accounts.New(core),
 		Profiles:      profiles.New(core),
-		Posts:         posts.New(core),
-		Streams:       streams.New(core),
+		Posts:         posts.New(core, pages),
+		Streams:       streams.New(core, pages),
 		Notifications: notifications.New(core),
 		Photos:        photos.New(core),
 		Polls:         polls.New(core),

@@ -9,6 +9,7 @@ import (
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/pagecache"
 	"github.com/aspenpod/aspen/pod/polls"
 	"github.com/aspenpod/aspen/pod/tasks"
 )
@@ -373,4 +374,60 @@ func (a *Service) visiblePost(ctx context.Context, tx *models.Store, s *pod.Sess
 		return nil, pod.NotFoundAs(err, pod.ErrNotFound)
 	}
 	return p, nil
+}
+
+// PostFormat is one encoding of a post's page (the web's JSON, the API's
+// post object), cached apart from the others. Encode must depend only on
+// the page it is given (and constants such as the pod's URL).
+type PostFormat struct {
+	Name   string
+	Encode func(*PostPage) ([]byte, error)
+}
+
+// EncodedPost is a post's page encoded by a PostFormat.
+type EncodedPost struct {
+	Body []byte
+	// Cached: served from the page cache without SQL.
+	Cached bool
+}
+
+// PostAs is the page of the post key (GUID or ID) as s may see it, encoded
+// by f, from the page cache when nothing it shows changed since it was
+// built: the post and its original, its comments and likes, the people
+// they name, s's blocks, hides and unread notifications (opening the page
+// marks those about the post read, so the page is rebuilt while one is
+// unread). The author's own page, which shows how its delivery goes, is
+// always built. Anyone who may not see the post gets ErrNotFound, as from
+// Post.
+func (a *Service) PostAs(ctx context.Context, s *pod.Session, key string, f PostFormat) (*EncodedPost, error) {
+	k := pagecache.Key{Name: "post|" + f.Name + "|" + key}
+	if s != nil {
+		k.User, k.PublicOnly = s.UserID, s.PublicOnly
+	}
+	page, cached, err := a.pages.Get(ctx, k, func(ctx context.Context) (*pagecache.Built, error) {
+		pp, err := a.Post(ctx, s, key)
+		if err != nil {
+			return nil, err
+		}
+		body, err := f.Encode(pp)
+		if err != nil {
+			return nil, err
+		}
+		b := &pagecache.Built{Page: pagecache.Page{Body: body}, NoKeep: pp.Post.Own}
+		if s != nil {
+			b.Deps.Reader, b.Deps.Notices = s.UserID, true
+		}
+		b.Deps.PostView(&pp.Post)
+		for _, c := range pp.Comments {
+			b.Deps.Person(c.Author.ID)
+		}
+		for _, l := range pp.Likes {
+			b.Deps.Person(l.Author.ID)
+		}
+		return b, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &EncodedPost{Body: page.Body, Cached: cached}, nil
 }

@@ -7,6 +7,7 @@ package posts
 import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/pagecache"
 )
 
 // Service holds the post use cases.
@@ -14,9 +15,12 @@ type Service struct {
 	core  *pod.Core
 	opt   pod.Options
 	store *models.Store
+	// pages caches encoded post pages (nil: none).
+	pages *pagecache.Cache
 }
 
-// New builds the post use cases over core.
-func New(core *pod.Core) *Service {
-	return &Service{core: core, opt: core.Options(), store: core.Store()}
+// New builds the post use cases over core, with post pages cached in
+// pages (see PostAs; nil caches nothing).
+func New(core *pod.Core, pages *pagecache.Cache) *Service {
+	return &Service{core: core, opt: core.Options(), store: core.Store(), pages: pages}
 }

@@ -35,10 +35,16 @@ func twoProcesses(t *testing.T) (*podtest.Pod, *podtest.Pod) {
 	return p1, podtest.Start(t, st2, p1.Opt.RedisPrefix)
 }
 
-// headOf reads the main stream's first page through the head cache.
+// headOf reads the main stream's first page through the page cache.
 func headOf(t *testing.T, p *podtest.Pod, s *pod.Session) *streams.HeadPage {
 	t.Helper()
-	h, err := p.App.Streams.MainHead(context.Background(), s)
+	return pageOf(t, p, s, streams.StreamQuery{Kind: streams.StreamMain})
+}
+
+// pageOf reads a main-stream page through the page cache.
+func pageOf(t *testing.T, p *podtest.Pod, s *pod.Session, q streams.StreamQuery) *streams.HeadPage {
+	t.Helper()
+	h, err := p.App.Streams.MainPageAs(context.Background(), s, q, streams.HeadFormat{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +71,13 @@ func guidsIn(t *testing.T, body []byte) []string {
 // handler encodes it.
 func fresh(t *testing.T, p *podtest.Pod, s *pod.Session) []byte {
 	t.Helper()
-	page, err := p.App.Streams.Stream(context.Background(), s, streams.StreamQuery{Kind: streams.StreamMain})
+	return freshAt(t, p, s, streams.StreamQuery{Kind: streams.StreamMain})
+}
+
+// freshAt is the page q straight from the database.
+func freshAt(t *testing.T, p *podtest.Pod, s *pod.Session, q streams.StreamQuery) []byte {
+	t.Helper()
+	page, err := p.App.Streams.Stream(context.Background(), s, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,16 +88,22 @@ func fresh(t *testing.T, p *podtest.Pod, s *pod.Session) []byte {
 	return b
 }
 
-// agree checks that both processes serve exactly the fresh page (from
-// their caches or rebuilt), and then serve it from their caches.
+// agree checks that both processes serve exactly the fresh first page
+// (from their caches or rebuilt), and then serve it from their caches.
 func agree(t *testing.T, what string, s *pod.Session, ps ...*podtest.Pod) []string {
 	t.Helper()
-	want := fresh(t, ps[0], s)
+	return agreeAt(t, what, s, streams.StreamQuery{Kind: streams.StreamMain}, ps...)
+}
+
+// agreeAt is agree for the page q.
+func agreeAt(t *testing.T, what string, s *pod.Session, q streams.StreamQuery, ps ...*podtest.Pod) []string {
+	t.Helper()
+	want := freshAt(t, ps[0], s, q)
 	for i, p := range ps {
-		if got := headOf(t, p, s); !bytes.Equal(got.JSON, want) {
+		if got := pageOf(t, p, s, q); !bytes.Equal(got.JSON, want) {
 			t.Fatalf("%s: process %d serves a stale page:\n got %s\nwant %s", what, i+1, got.JSON, want)
 		}
-		if got := headOf(t, p, s); !got.Cached || !bytes.Equal(got.JSON, want) {
+		if got := pageOf(t, p, s, q); !got.Cached || !bytes.Equal(got.JSON, want) {
 			t.Fatalf("%s: process %d: second read cached=%v, same=%v", what, i+1, got.Cached, bytes.Equal(got.JSON, want))
 		}
 	}
@@ -233,7 +251,7 @@ func TestHeadCacheKeepsNoPageAWriteRacedWith(t *testing.T) {
 		t.Fatal(err)
 	}
 	raced := false
-	streams.SetHeadBuilt(func() {
+	p1.App.Pages.SetBuiltHook(func() {
 		if !raced {
 			raced = true
 			if _, err := p2.App.Posts.Comment(ctx, alice.Session, pv.GUID, "meanwhile"); err != nil {
@@ -241,12 +259,12 @@ func TestHeadCacheKeepsNoPageAWriteRacedWith(t *testing.T) {
 			}
 		}
 	})
-	defer streams.SetHeadBuilt(nil)
+	defer p1.App.Pages.SetBuiltHook(nil)
 	headOf(t, p1, bob.Session) // built before the comment, served once
 	if !raced {
 		t.Fatal("the hook did not run")
 	}
-	streams.SetHeadBuilt(nil)
+	p1.App.Pages.SetBuiltHook(nil)
 	if got, want := headOf(t, p1, bob.Session), fresh(t, p1, bob.Session); !bytes.Equal(got.JSON, want) {
 		t.Fatalf("a page built before a racing write was kept (cached=%v):\n got %s\nwant %s", got.Cached, got.JSON, want)
 	}
@@ -407,7 +425,7 @@ func BenchmarkPostUpkeep(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	hook := streams.HeadInvalidate(p.App.Streams)
+	hook := p.App.Pages.Invalidate
 	for _, mode := range []string{"with-cache", "without", "with-cache", "without"} {
 		b.Run(mode, func(b *testing.B) {
 			if mode == "without" {
@@ -423,4 +441,108 @@ func BenchmarkPostUpkeep(b *testing.B) {
 		})
 	}
 	p.Store.OnChange(hook)
+}
+
+// TestPageCacheDeepPages: deeper main-stream pages (a before= cursor or
+// diaspora*'s max_time) are cached like the first one and follow every
+// change to what they show, in both processes: a comment, a like, the
+// commenter's rename, a deletion, a hide and an ignore; a
+// limited post on a deep page never reaches someone outside its audience
+// nor the PublicOnly session of someone inside it.
+func TestPageCacheDeepPages(t *testing.T) {
+	p1, p2 := twoProcesses(t)
+	ctx := context.Background()
+	alice, bob, carol, dave := p1.NewUser(t, "alice"), p1.NewUser(t, "bob"), p1.NewUser(t, "carol"), p1.NewUser(t, "dave")
+	for _, u := range []*podtest.User{bob, dave} {
+		for _, other := range []*podtest.User{alice, carol} {
+			if _, err := p1.App.Contacts.AddToAspect(ctx, u.Session, u.Aspects["Friends"], other.Session.PersonID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := p1.App.Contacts.AddToAspect(ctx, carol.Session, carol.Aspects["Family"], bob.Session.PersonID); err != nil {
+		t.Fatal(err)
+	}
+	create := func(u *podtest.User, text string, sel aspects.Selection) *pod.PostView {
+		t.Helper()
+		pv, err := p1.App.Posts.CreatePost(ctx, u.Session, posts.PostInput{Text: text, Audience: sel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pv
+	}
+	public := aspects.Selection{Public: true}
+	mentioning := create(alice, "hello @{dave; dave@"+p1.Opt.Host+"}", public)
+	limited := create(carol, "for bob's eyes", aspects.Selection{Aspects: []int64{carol.Aspects["Family"]}})
+	fromCarol := create(carol, "carol, public", public)
+	for i := range 2 * models.PageSize {
+		create(alice, fmt.Sprintf("filler %d", i), public)
+	}
+	first := pageOf(t, p1, bob.Session, streams.StreamQuery{Kind: streams.StreamMain})
+	if first.Next == "" {
+		t.Fatal("bob's stream has one page only")
+	}
+	deep := streams.StreamQuery{Kind: streams.StreamMain, Before: first.Next}
+	second := pageOf(t, p1, bob.Session, deep)
+	if second.NextMaxTime == 0 && second.Count < models.PageSize {
+		t.Fatalf("bob's second page has %d posts", second.Count)
+	}
+	third := streams.StreamQuery{Kind: streams.StreamMain, Before: second.Next}
+	byMaxTime := streams.StreamQuery{Kind: streams.StreamMain, MaxTime: second.NextMaxTime + 1}
+	g := agreeAt(t, "third page", bob.Session, third, p1, p2)
+	if !slices.Contains(g, mentioning.GUID) || !slices.Contains(g, limited.GUID) || !slices.Contains(g, fromCarol.GUID) {
+		t.Fatalf("bob's third page %v lacks the oldest posts", g)
+	}
+	agreeAt(t, "max_time page", bob.Session, byMaxTime, p1, p2)
+
+	if _, err := p2.App.Posts.Comment(ctx, dave.Session, mentioning.GUID, "deep comment"); err != nil {
+		t.Fatal(err)
+	}
+	agreeAt(t, "comment", bob.Session, third, p1, p2)
+	if _, err := p1.App.Posts.Like(ctx, bob.Session, fromCarol.GUID, 0); err != nil {
+		t.Fatal(err)
+	}
+	agreeAt(t, "own like", bob.Session, third, p1, p2)
+	if err := p2.App.Profiles.UpdateProfile(ctx, dave.Session.UserID, profiles.ProfileInput{FirstName: "David", Searchable: true}); err != nil {
+		t.Fatal(err)
+	}
+	agreeAt(t, "commenter renamed", bob.Session, third, p1, p2)
+	agreeAt(t, "max_time page, after the rename", bob.Session, byMaxTime, p1, p2)
+	// A new post changes nothing below the cursor, but must not break it.
+	create(alice, "newest", public)
+	agreeAt(t, "new post", bob.Session, third, p1, p2)
+
+	// The page from carol's public post down, as the API asks for it.
+	oldest := streams.StreamQuery{Kind: streams.StreamMain, BeforeTime: fromCarol.CreatedAt.Add(time.Microsecond)}
+	if g := agreeAt(t, "oldest posts", bob.Session, oldest, p1, p2); !slices.Contains(g, limited.GUID) {
+		t.Fatalf("bob misses the limited post: %v", g)
+	}
+	for _, s := range []*pod.Session{dave.Session, func() *pod.Session { o := *bob.Session; o.PublicOnly = true; return &o }()} {
+		for _, p := range []*podtest.Pod{p1, p2} {
+			for range 2 {
+				if g := guidsIn(t, pageOf(t, p, s, oldest).JSON); slices.Contains(g, limited.GUID) || !slices.Contains(g, fromCarol.GUID) {
+					t.Fatalf("user %d (PublicOnly %v) gets %v on a deep page (limited %s)", s.UserID, s.PublicOnly, g, limited.GUID)
+				}
+			}
+		}
+	}
+
+	if err := p2.App.Posts.DeletePost(ctx, alice.Session, mentioning.GUID); err != nil {
+		t.Fatal(err)
+	}
+	if g := agreeAt(t, "delete", bob.Session, third, p1, p2); slices.Contains(g, mentioning.GUID) {
+		t.Fatal("a deleted post is still served on a deep page")
+	}
+	if err := p1.App.Posts.HidePost(ctx, bob.Session, fromCarol.GUID, true); err != nil {
+		t.Fatal(err)
+	}
+	if g := agreeAt(t, "hide", bob.Session, third, p1, p2); slices.Contains(g, fromCarol.GUID) {
+		t.Fatal("a hidden post is still served on a deep page")
+	}
+	if _, err := p2.App.Contacts.Block(ctx, bob.Session, carol.Session.PersonID); err != nil {
+		t.Fatal(err)
+	}
+	if g := agreeAt(t, "ignore", bob.Session, oldest, p1, p2); slices.Contains(g, limited.GUID) {
+		t.Fatal("an ignored author's post is still served on a deep page")
+	}
 }

@@ -6,24 +6,19 @@ package streams
 import (
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/pagecache"
 )
 
 // Service holds the stream use cases.
 type Service struct {
 	core  *pod.Core
 	store *models.Store
-	// head is the main stream's first-page cache (nil without Redis).
-	head *HeadCache
+	// pages caches the main stream's pages (nil: none).
+	pages *pagecache.Cache
 }
 
-// New builds the stream use cases over core. With Redis, the main
-// stream's first pages are cached (see MainHead), and the store reports
-// its changes to the cache.
-func New(core *pod.Core) *Service {
-	s := &Service{core: core, store: core.Store()}
-	if rdb := core.Redis(); rdb != nil {
-		s.head = newHeadCache(rdb, core.RedisKey(""), core.Log())
-		s.store.OnChange(s.head.Invalidate)
-	}
-	return s
+// New builds the stream use cases over core, with the main stream's pages
+// cached in pages (see MainPageAs; nil caches nothing).
+func New(core *pod.Core, pages *pagecache.Cache) *Service {
+	return &Service{core: core, store: core.Store(), pages: pages}
 }

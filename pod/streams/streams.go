@@ -56,23 +56,29 @@ type StreamPage struct {
 	NextMaxTime int64
 }
 
+// cursorOf is the position q asks for: older than its Before cursor, its
+// BeforeTime or its MaxTime (the zero Cursor: the newest page).
+func cursorOf(q StreamQuery) (models.Cursor, error) {
+	switch {
+	case q.Before != "":
+		return pod.DecodeCursor(q.Before)
+	case !q.BeforeTime.IsZero():
+		return models.Cursor{Time: q.BeforeTime.UTC(), ID: math.MinInt64}, nil // (t, id) < (T, min): t < T
+	case q.MaxTime > 0:
+		return models.Cursor{Time: time.Unix(q.MaxTime, 0).UTC()}, nil
+	}
+	return models.Cursor{}, nil
+}
+
 // Stream reads one page of a stream for viewer (nil: signed out, who may
 // read only the public, tag and person streams). It costs three SQL
 // statements: the page with authors and reshared originals, the last
 // comments, and the viewer's own likes and reshares.
 func (a *Service) Stream(ctx context.Context, sess *pod.Session, q StreamQuery) (*StreamPage, error) {
 	v := pod.Viewer(sess)
-	var cur models.Cursor
-	if q.Before != "" {
-		c, err := pod.DecodeCursor(q.Before)
-		if err != nil {
-			return nil, err
-		}
-		cur = c
-	} else if !q.BeforeTime.IsZero() {
-		cur = models.Cursor{Time: q.BeforeTime.UTC(), ID: math.MinInt64} // (t, id) < (T, min): t < T
-	} else if q.MaxTime > 0 {
-		cur = models.Cursor{Time: time.Unix(q.MaxTime, 0).UTC()}
+	cur, err := cursorOf(q)
+	if err != nil {
+		return nil, err
 	}
 	switch q.Kind {
 	case StreamPublic, StreamTag, StreamPerson:
@@ -82,7 +88,6 @@ func (a *Service) Stream(ctx context.Context, sess *pod.Session, q StreamQuery) 
 		}
 	}
 	var rows []models.PostRow
-	var err error
 	switch q.Kind {
 	case StreamMain:
 		rows, err = a.store.MainStream(ctx, v, cur, q.Limit)

@@ -58,11 +58,14 @@ func (s *Server) apiStream(kind string) gin.HandlerFunc {
 		if !ok {
 			return
 		}
-		if kind == streams.StreamMain && c.Query("before") == "" && page.PerPage == streams.HeadSize {
-			s.apiMainHead(c)
+		q := streams.StreamQuery{Kind: kind, Limit: page.PerPage, BeforeTime: page.Time}
+		if kind == streams.StreamMain {
+			if c.Query("before") == "" {
+				q.BeforeTime = time.Time{} // the first page, whatever the clock says
+			}
+			s.apiMainPage(c, q)
 			return
 		}
-		q := streams.StreamQuery{Kind: kind, Limit: page.PerPage, BeforeTime: page.Time}
 		if kind == streams.StreamAspects && c.Query("aspect_ids") != "" {
 			if err := json.Unmarshal([]byte(c.Query("aspect_ids")), &q.AspectIDs); err != nil {
 				apiError(c, http.StatusUnprocessableEntity, "aspect_ids must be a JSON array of aspect IDs, like [1,2]")
@@ -108,8 +111,8 @@ func (s *Server) apiPostsPage(c *gin.Context, q streams.StreamQuery, previous bo
 	c.JSON(http.StatusOK, out)
 }
 
-// apiHeadFormat encodes the main stream's first page as the API's post
-// objects, for the head cache (streams.MainHeadAs).
+// apiHeadFormat encodes main-stream pages as the API's post objects, for
+// the page cache (streams.MainPageAs).
 func (s *Server) apiHeadFormat() streams.HeadFormat {
 	return streams.HeadFormat{Name: "api/v1", Encode: func(posts []pod.PostView) ([]byte, error) {
 		out := make([]apiPostJSON, 0, len(posts))
@@ -120,12 +123,12 @@ func (s *Server) apiHeadFormat() streams.HeadFormat {
 	}}
 }
 
-// apiMainHead answers the main stream's first page (default size) from
-// the head cache, as /stream.json's: a warm page costs no SQL. A token
-// without private:read has a page of its own (the session is PublicOnly),
-// built without limited posts.
-func (s *Server) apiMainHead(c *gin.Context) {
-	head, err := s.app.Streams.MainHeadAs(c.Request.Context(), apiSession(c), s.apiHeadFormat())
+// apiMainPage answers a page of the main stream from the page cache, as
+// /stream.json's: a warm page costs no SQL. A token without private:read
+// has pages of its own (the session is PublicOnly), built without limited
+// posts.
+func (s *Server) apiMainPage(c *gin.Context, q streams.StreamQuery) {
+	head, err := s.app.Streams.MainPageAs(c.Request.Context(), apiSession(c), q, s.apiHeadFormat())
 	if err != nil {
 		s.apiFail(c, err)
 		return

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"maps"
 	"net/http"
@@ -147,6 +148,20 @@ func (s *Server) createPost(c *gin.Context) {
 }
 
 func (s *Server) showPost(c *gin.Context) {
+	if wantsJSON(c) {
+		// From the page cache when nothing the page shows has changed.
+		sess := session(c)
+		js, err := s.app.Posts.PostAs(c.Request.Context(), sess, postKey(c), posts.PostFormat{Name: "web", Encode: func(page *posts.PostPage) ([]byte, error) {
+			return json.Marshal(postJSONOf(sess, page))
+		}})
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Header("X-Cache", cacheStatus(js.Cached))
+		c.Data(http.StatusOK, "application/json; charset=utf-8", js.Body)
+		return
+	}
 	page, err := s.app.Posts.Post(c.Request.Context(), session(c), postKey(c))
 	if err != nil {
 		s.fail(c, err)
@@ -154,18 +169,6 @@ func (s *Server) showPost(c *gin.Context) {
 	}
 	// The raw delivery errors are for admins; the author reads Message.
 	page.Deliveries = posts.DeliveriesFor(session(c), page.Deliveries)
-	if wantsJSON(c) {
-		js := postJSON{PostView: page.Post}
-		if page.Post.Own {
-			d := page.Deliveries
-			if d == nil {
-				d = []posts.DeliveryStatus{}
-			}
-			js.Deliveries = &d
-		}
-		c.JSON(http.StatusOK, js)
-		return
-	}
 	s.render(c, http.StatusOK, "post", postPage{Base: s.base(c), PostPage: *page})
 }
 
@@ -174,6 +177,20 @@ func (s *Server) showPost(c *gin.Context) {
 type postJSON struct {
 	pod.PostView
 	Deliveries *[]posts.DeliveryStatus `json:"deliveries,omitempty"`
+}
+
+// postJSONOf is page's JSON as sess sees it: the raw delivery errors are
+// for admins, the author reads their messages.
+func postJSONOf(sess *pod.Session, page *posts.PostPage) postJSON {
+	js := postJSON{PostView: page.Post}
+	if page.Post.Own {
+		d := posts.DeliveriesFor(sess, page.Deliveries)
+		if d == nil {
+			d = []posts.DeliveryStatus{}
+		}
+		js.Deliveries = &d
+	}
+	return js
 }
 
 func (s *Server) deletePost(c *gin.Context) {

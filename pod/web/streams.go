@@ -86,10 +86,10 @@ func (s *Server) streamHandler(def streamDef) gin.HandlerFunc {
 func (s *Server) showStream(c *gin.Context, q streams.StreamQuery, def streamDef, pub *publisherView) {
 	ctx := c.Request.Context()
 	sess := session(c)
-	if sess != nil && q.Kind == streams.StreamMain && q.Before == "" && q.MaxTime == 0 && q.Limit == 0 && wantsJSON(c) {
-		// The main stream's first page, the most read of all, comes from
-		// the head cache when nothing it shows has changed.
-		head, err := s.app.Streams.MainHead(ctx, sess)
+	if sess != nil && q.Kind == streams.StreamMain && wantsJSON(c) {
+		// The main stream's pages, the most read of all, come from the
+		// page cache when nothing they show has changed.
+		head, err := s.app.Streams.MainPageAs(ctx, sess, q, streams.HeadFormat{})
 		if err != nil {
 			s.fail(c, err)
 			return
