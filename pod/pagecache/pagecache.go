@@ -324,6 +324,9 @@ func (c *Cache) Get(ctx context.Context, k Key, build func(context.Context) (*Bu
 		c.mu.Unlock()
 		return e.page, true, nil
 	}
+	if e != nil {
+		c.forget(e) // stale: rebuilt below, or gone (the post was deleted)
+	}
 	c0, ok := versionOf(vals[0])
 	if !ok {
 		return c.buildOnly(ctx, build)
@@ -394,6 +397,16 @@ func (c *Cache) keep(e *entry) {
 		c.lru.Remove(last)
 		delete(c.entries, last.Value.(*entry).key)
 	}
+}
+
+// forget drops e if it is still cached.
+func (c *Cache) forget(e *entry) {
+	c.mu.Lock()
+	if c.entries[e.key] == e {
+		c.lru.Remove(e.lru)
+		delete(c.entries, e.key)
+	}
+	c.mu.Unlock()
 }
 
 // sameVersions compares MGET's answer with recorded values.
