@@ -73,6 +73,9 @@ type Config struct {
 	AvatarMaxBytes int64
 	// KeyPoolSize is how many pre-generated key pairs are kept ready for sign-ups.
 	KeyPoolSize int
+	// PageCacheMB is how much memory each process may give to cached
+	// stream and post pages (0: none are cached).
+	PageCacheMB int
 	// InviteCount is how many sign-ups one user's invite code allows.
 	InviteCount int
 	// LogLevel is debug, info, warn or error.
@@ -226,6 +229,7 @@ func parse(get func(string) string) (Config, error) {
 		AutoMigrate:       true,
 		AvatarMaxBytes:    5 << 20,
 		KeyPoolSize:       4,
+		PageCacheMB:       16,
 		InviteCount:       25,
 		LogLevel:          "info",
 		LogFormat:         "text",
@@ -288,6 +292,7 @@ func parse(get func(string) string) (Config, error) {
 	str("POD_LOG_FORMAT", &c.LogFormat)
 	integer("POD_RSA_BITS", &c.RSABits, 1024, 8192)
 	integer("POD_KEY_POOL_SIZE", &c.KeyPoolSize, 0, 1000)
+	integer("POD_PAGE_CACHE_MB", &c.PageCacheMB, 0, 4096)
 	integer("POD_INVITE_COUNT", &c.InviteCount, 0, 100000)
 	integer("POD_WORKER_CONCURRENCY", &c.WorkerConcurrency, 1, 1000)
 	avatarMB := int(c.AvatarMaxBytes >> 20)

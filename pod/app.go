@@ -82,6 +82,9 @@ type Options struct {
 	RSABits int
 	// KeyPoolSize is how many key pairs to keep ready.
 	KeyPoolSize int
+	// PageCacheBytes bounds the memory of this process's page cache
+	// (package pagecache; 0: no page is cached).
+	PageCacheBytes int64
 	// RegistrationsOpen lets anyone sign up; otherwise an invite is needed.
 	RegistrationsOpen bool
 	// InviteCount is the number of sign-ups one invite code allows.

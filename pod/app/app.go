@@ -53,7 +53,7 @@ type App struct {
 // New builds the application.
 func New(opt pod.Options, d pod.Deps) *App {
 	core := pod.New(opt, d)
-	pages := pagecache.New(core.Redis(), core.RedisKey(""), core.Log())
+	pages := pagecache.New(core.Redis(), core.RedisKey(""), core.Log(), opt.PageCacheBytes)
 	if pages != nil {
 		core.Store().OnChange(pages.Invalidate)
 	}

@@ -61,9 +61,9 @@ const (
 	// valid it looks (a bump lost while Redis was unreachable is stale for
 	// at most this long).
 	maxAge = 5 * time.Minute
-	// maxEntries bounds the pages one process keeps (a stream page is about
-	// 20 kB); the least recently served goes first.
-	maxEntries = 512
+	// entryOverhead is what an entry costs beside its body and keys (the
+	// struct, the map and list slots, the values).
+	entryOverhead = 256
 	// retryEvery is how often a lost change is retried as an epoch bump.
 	retryEvery = 200 * time.Millisecond
 )
@@ -173,6 +173,15 @@ type entry struct {
 	lru  *list.Element
 }
 
+// size is about what e holds in memory.
+func (e *entry) size() int64 {
+	n := int64(entryOverhead + len(e.page.Body) + len(e.key.Name))
+	for i := range e.keys {
+		n += int64(len(e.keys[i]) + len(e.vals[i]) + 32)
+	}
+	return n
+}
+
 // Cache is one process's page cache (see the package comment). A nil
 // *Cache caches nothing: every page is built.
 type Cache struct {
@@ -180,9 +189,13 @@ type Cache struct {
 	prefix string
 	log    *slog.Logger
 
+	// maxBytes bounds the memory of the kept pages (see entry.size).
+	maxBytes int64
+
 	mu      sync.Mutex
 	entries map[Key]*entry
 	lru     *list.List // of *entry, most recently served first
+	size    int64      // of the kept entries
 	// retrying: a lost change is being retried (retryEpoch).
 	retrying atomic.Bool
 	// built, when set (tests only), runs after a page was read from the
@@ -191,13 +204,14 @@ type Cache struct {
 	built atomic.Pointer[func()]
 }
 
-// New returns a cache over Redis with keys under prefix, or nil without
-// Redis.
-func New(rdb *redis.Client, prefix string, log *slog.Logger) *Cache {
-	if rdb == nil {
+// New returns a cache over Redis with keys under prefix that keeps at most
+// maxBytes of pages (the least recently served go first), or nil (no
+// cache) without Redis or room.
+func New(rdb *redis.Client, prefix string, log *slog.Logger, maxBytes int64) *Cache {
+	if rdb == nil || maxBytes <= 0 {
 		return nil
 	}
-	return &Cache{rdb: rdb, prefix: prefix, log: log, entries: map[Key]*entry{}, lru: list.New()}
+	return &Cache{rdb: rdb, prefix: prefix, log: log, maxBytes: maxBytes, entries: map[Key]*entry{}, lru: list.New()}
 }
 
 func (c *Cache) clockKey() string           { return c.prefix + "sh:clock" }
@@ -251,6 +265,7 @@ func (c *Cache) dropAll() {
 	c.mu.Lock()
 	clear(c.entries)
 	c.lru.Init()
+	c.size = 0
 	c.mu.Unlock()
 }
 
@@ -382,29 +397,38 @@ func (c *Cache) keysOf(d Deps) []string {
 	return appendKeys(keys, d.people, c.personKey)
 }
 
-// keep stores a page, evicting the least recently served beyond
-// maxEntries.
+// keep stores a page, evicting the least recently served pages beyond
+// maxBytes. A page larger than an eighth of maxBytes is not kept: it
+// would push out many others.
 func (c *Cache) keep(e *entry) {
+	if e.size() > c.maxBytes/8 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old := c.entries[e.key]; old != nil {
-		c.lru.Remove(old.lru)
+		c.remove(old)
 	}
 	e.lru = c.lru.PushFront(e)
 	c.entries[e.key] = e
-	for c.lru.Len() > maxEntries {
-		last := c.lru.Back()
-		c.lru.Remove(last)
-		delete(c.entries, last.Value.(*entry).key)
+	c.size += e.size()
+	for c.size > c.maxBytes && c.lru.Len() > 0 {
+		c.remove(c.lru.Back().Value.(*entry))
 	}
+}
+
+// remove drops a kept entry (c.mu held).
+func (c *Cache) remove(e *entry) {
+	c.lru.Remove(e.lru)
+	delete(c.entries, e.key)
+	c.size -= e.size()
 }
 
 // forget drops e if it is still cached.
 func (c *Cache) forget(e *entry) {
 	c.mu.Lock()
 	if c.entries[e.key] == e {
-		c.lru.Remove(e.lru)
-		delete(c.entries, e.key)
+		c.remove(e)
 	}
 	c.mu.Unlock()
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,8 +17,9 @@ import (
 	"github.com/aspenpod/aspen/pod/podtest"
 )
 
-// pagecacheTestCache is a cache over the test Redis with a fresh prefix.
-func pagecacheTestCache(t *testing.T) *pagecache.Cache {
+// pagecacheTestCache is a cache of maxBytes over the test Redis with a
+// fresh prefix.
+func pagecacheTestCache(t *testing.T, maxBytes int64) *pagecache.Cache {
 	t.Helper()
 	opt, err := redis.ParseURL(podtest.RedisURL())
 	if err != nil {
@@ -26,16 +28,16 @@ func pagecacheTestCache(t *testing.T) *pagecache.Cache {
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
 	prefix := "pagecache-test-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
-	return pagecache.New(rdb, prefix, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return pagecache.New(rdb, prefix, slog.New(slog.NewTextHandler(io.Discard, nil)), maxBytes)
 }
 
-// pagecacheGet reads page name of user 1, which depends on post 7; it
-// reports whether it was built.
-func pagecacheGet(t *testing.T, c *pagecache.Cache, name string) (body string, built bool) {
+// pagecacheGet reads page name of user 1 (a body of size bytes), which
+// depends on post 7; it reports whether it was built.
+func pagecacheGet(t *testing.T, c *pagecache.Cache, name string, size int) (body string, built bool) {
 	t.Helper()
 	p, cached, err := c.Get(context.Background(), pagecache.Key{User: 1, Name: name}, func(context.Context) (*pagecache.Built, error) {
 		built = true
-		b := &pagecache.Built{Page: pagecache.Page{Body: []byte("page " + name)}}
+		b := &pagecache.Built{Page: pagecache.Page{Body: []byte(strings.Repeat("x", size))}}
 		b.Deps.Reader = 1
 		b.Deps.Post(7)
 		return b, nil
@@ -49,32 +51,39 @@ func pagecacheGet(t *testing.T, c *pagecache.Cache, name string) (body string, b
 	return string(p.Body), built
 }
 
-// TestPageCacheKeepsTheMostRecentlyServed: the cache holds at most 512
-// pages; beyond that the least recently served page goes, and one served
-// recently stays.
+// TestPageCacheKeepsTheMostRecentlyServed: the cache holds at most its
+// budget of bytes; beyond it the least recently served pages go, one
+// served all along stays, and a page larger than an eighth of the budget
+// is never kept (nor pushes others out).
 func TestPageCacheKeepsTheMostRecentlyServed(t *testing.T) {
-	c := pagecacheTestCache(t)
-	for i := range 512 {
-		pagecacheGet(t, c, fmt.Sprint(i))
+	c := pagecacheTestCache(t, 16<<10) // about ten 1 kB pages
+	for i := range 20 {
+		pagecacheGet(t, c, fmt.Sprint(i), 1000)
+		if _, built := pagecacheGet(t, c, "hot", 1000); built && i > 0 {
+			t.Fatalf("round %d: the page served every round was evicted", i)
+		}
 	}
-	if _, built := pagecacheGet(t, c, "0"); built {
-		t.Fatal("page 0 was not kept")
+	if _, built := pagecacheGet(t, c, "19", 1000); built {
+		t.Fatal("the newest page was not kept")
 	}
-	pagecacheGet(t, c, "512") // evicts page 1, the least recently served
-	if _, built := pagecacheGet(t, c, "0"); built {
-		t.Fatal("page 0, served recently, was evicted")
+	if _, built := pagecacheGet(t, c, "0", 1000); !built {
+		t.Fatal("the least recently served page was kept beyond the budget")
 	}
-	if _, built := pagecacheGet(t, c, "1"); !built {
-		t.Fatal("page 1, the least recently served, was kept beyond 512 pages")
+	pagecacheGet(t, c, "huge", 3<<10)
+	if _, built := pagecacheGet(t, c, "huge", 3<<10); !built {
+		t.Fatal("a page larger than an eighth of the budget was kept")
+	}
+	if _, built := pagecacheGet(t, c, "hot", 1000); built {
+		t.Fatal("a page too large to keep pushed out the others")
 	}
 }
 
 // TestPageCacheInvalidate: a change to the reader or to a post the page
 // shows has it built again; a change to anything else does not.
 func TestPageCacheInvalidate(t *testing.T) {
-	c := pagecacheTestCache(t)
+	c := pagecacheTestCache(t, 1<<20)
 	ctx := context.Background()
-	pagecacheGet(t, c, "p")
+	pagecacheGet(t, c, "p", 10)
 	for _, tc := range []struct {
 		ch    models.Change
 		stale bool
@@ -85,14 +94,14 @@ func TestPageCacheInvalidate(t *testing.T) {
 		{models.Change{All: true}, true},
 	} {
 		c.Invalidate(ctx, tc.ch)
-		if _, built := pagecacheGet(t, c, "p"); built != tc.stale {
+		if _, built := pagecacheGet(t, c, "p", 10); built != tc.stale {
 			t.Errorf("after %+v: built %v, want %v", tc.ch, built, tc.stale)
 		}
 	}
 	// A nil cache builds every time.
 	var none *pagecache.Cache
 	for range 2 {
-		if _, built := pagecacheGet(t, none, "p"); !built {
+		if _, built := pagecacheGet(t, none, "p", 10); !built {
 			t.Fatal("a nil cache served a page")
 		}
 	}

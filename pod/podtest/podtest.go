@@ -108,6 +108,7 @@ func Start(t testing.TB, st *models.Store, prefix string, opts ...Option) *Pod {
 	}
 	p, h := assemble(t, st, rdb, nil, pod.Options{
 		Host: "pod.test", BaseURL: "http://pod.test", RSABits: 1024, KeyPoolSize: 0,
+		PageCacheBytes:    16 << 20,
 		RegistrationsOpen: true, InviteCount: 5, AvatarMaxBytes: 1 << 20, RedisPrefix: prefix,
 		PodName: "testpod",
 	}, web.Options{PodName: "testpod", Secret: Secret}, opts, log, log)

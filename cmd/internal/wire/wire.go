@@ -140,6 +140,7 @@ func Setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode Migrat
 	}
 	e.App = app.New(pod.Options{
 		Host: cfg.Host, BaseURL: cfg.BaseURL(), RSABits: cfg.RSABits, KeyPoolSize: cfg.KeyPoolSize,
+		PageCacheBytes:    int64(cfg.PageCacheMB) << 20,
 		RegistrationsOpen: cfg.Registrations == config.RegistrationsOpen, InviteCount: cfg.InviteCount,
 		Approval:       cfg.Registrations == config.RegistrationsApproval,
 		RateLimits:     rateLimits(cfg.RateLimits),
