@@ -325,6 +325,10 @@ func (c *Cache) Get(ctx context.Context, k Key, build func(context.Context) (*Bu
 	}
 	vals, err := c.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
+		if ctx.Err() != nil {
+			// The request ended (the client went away): Redis is fine.
+			return Page{}, false, ctx.Err()
+		}
 		// No check possible: the database answers, nothing is kept, and
 		// what this process kept is dropped (changes made meanwhile may
 		// not have been recorded).

@@ -2,6 +2,7 @@ package pagecache_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -104,5 +105,26 @@ func TestPageCacheInvalidate(t *testing.T) {
 		if _, built := pagecacheGet(t, none, "p", 10); !built {
 			t.Fatal("a nil cache served a page")
 		}
+	}
+}
+
+// TestPageCacheKeepsPagesWhenARequestEnds: a request whose context ends
+// while its page is checked (the client went away) gets the context's
+// error and leaves the other pages cached; only Redis itself failing
+// drops them.
+func TestPageCacheKeepsPagesWhenARequestEnds(t *testing.T) {
+	c := pagecacheTestCache(t, 1<<20)
+	pagecacheGet(t, c, "kept", 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := c.Get(ctx, pagecache.Key{User: 1, Name: "kept"}, func(context.Context) (*pagecache.Built, error) {
+		t.Fatal("built for a request that had ended")
+		return nil, nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("ended request: %v", err)
+	}
+	if _, built := pagecacheGet(t, c, "kept", 10); built {
+		t.Fatal("a request that ended dropped the cached pages")
 	}
 }
