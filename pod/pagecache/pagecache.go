@@ -196,6 +196,10 @@ type Cache struct {
 	entries map[Key]*entry
 	lru     *list.List // of *entry, most recently served first
 	size    int64      // of the kept entries
+	// sweeping: a sweep of aged pages is scheduled (keep, sweep).
+	sweeping bool
+	// Counts since the last sweep's report.
+	hits, misses, evicted atomic.Int64
 	// retrying: a lost change is being retried (retryEpoch).
 	retrying atomic.Bool
 	// built, when set (tests only), runs after a page was read from the
@@ -336,6 +340,7 @@ func (c *Cache) Get(ctx context.Context, k Key, build func(context.Context) (*Bu
 		return c.buildOnly(ctx, build)
 	}
 	if e != nil && len(vals) == len(e.vals) && sameVersions(vals[1:], e.vals[1:]) {
+		c.hits.Add(1)
 		c.mu.Lock()
 		if c.entries[k] == e { // not dropped or evicted meanwhile
 			c.lru.MoveToFront(e.lru)
@@ -343,6 +348,7 @@ func (c *Cache) Get(ctx context.Context, k Key, build func(context.Context) (*Bu
 		c.mu.Unlock()
 		return e.page, true, nil
 	}
+	c.misses.Add(1)
 	if e != nil {
 		c.forget(e) // stale: rebuilt below, or gone (the post was deleted)
 	}
@@ -418,7 +424,36 @@ func (c *Cache) keep(e *entry) {
 	c.size += e.size()
 	for c.size > c.maxBytes && c.lru.Len() > 0 {
 		c.remove(c.lru.Back().Value.(*entry))
+		c.evicted.Add(1)
 	}
+	if !c.sweeping {
+		c.sweeping = true
+		time.AfterFunc(maxAge, c.sweep)
+	}
+}
+
+// sweep drops the pages older than maxAge (never served again: they would
+// be rebuilt), so that an idle process gives their memory back, and logs
+// what the cache did since the last sweep. It runs every maxAge while
+// pages are kept.
+func (c *Cache) sweep() {
+	c.mu.Lock()
+	aged := 0
+	for _, e := range c.entries {
+		if time.Since(e.built) >= maxAge {
+			c.remove(e)
+			aged++
+		}
+	}
+	pages, size := len(c.entries), c.size
+	c.sweeping = pages > 0
+	if c.sweeping {
+		time.AfterFunc(maxAge, c.sweep)
+	}
+	c.mu.Unlock()
+	hits, misses := c.hits.Swap(0), c.misses.Swap(0)
+	c.log.Info("page cache", "pages", pages, "bytes", size, "budget", c.maxBytes, "hits", hits, "misses", misses,
+		"evicted", c.evicted.Swap(0), "aged", aged)
 }
 
 // remove drops a kept entry (c.mu held).
