@@ -407,65 +407,74 @@ func (a *Service) receiveStatusMessage(ctx context.Context, e *entity.StatusMess
 	if a.retractedBefore(ctx, e.GUID, e.Author, "") {
 		return errRetracted
 	}
-	created, err := a.storePublicPost(ctx, e, author)
-	if err == nil && created == nil {
-		err = retryConflict(func() error {
-			return a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
-				created = nil
-				existing, err := tx.PostByGUID(ctx, e.GUID)
-				if err == nil {
-					if existing.AuthorID != author.ID {
-						return dropped("post %s exists with another author", e.GUID)
-					}
-					if existing.Public || rcpt == nil {
-						return nil // a repeated delivery
-					}
-					// The same limited post for one more user here (§7.7).
-					if err := tx.ShareWithLocal(ctx, existing.ID, []int64{rcpt.ID}); err != nil {
-						return err
-					}
-					return tx.FanOut(ctx, existing)
-				} else if !errors.Is(err, models.ErrNotFound) {
-					return err
-				}
-				post := fedhost.StatusMessagePost(e, author.ID)
-				mentioned, targets, err := a.core.ResolveMentions(ctx, tx, post.Text)
-				if err != nil {
-					return err
-				}
-				post.TextHTML, post.NSFW = string(pod.RenderText(post.Text, targets)), pod.ContainsTag(post.Text, "nsfw")
-				if err := tx.CreatePost(ctx, post); err != nil {
-					return err
-				}
-				if err := a.storeExtras(ctx, tx, e, post); err != nil {
-					return err
-				}
-				if !post.Public {
-					if err := tx.ShareWithLocal(ctx, post.ID, []int64{rcpt.ID}); err != nil {
-						return err
-					}
-				}
-				if err := a.receivePhotos(ctx, tx, out, post, e); err != nil {
-					return err
-				}
-				if err := a.core.Publish(ctx, tx, post, mentioned); err != nil {
-					return err
-				}
-				created = post
-				if post.Public {
-					return a.subscribe(ctx, tx, out, post)
-				}
-				return nil
-			})
-		})
-	}
-	if err == nil && created != nil {
-		if left := fedhost.LeftOut(e); left != "" {
-			a.log.Info("federation: received post stored without what this pod does not support yet",
-				"guid", created.GUID, "author", author.DiasporaID, "left_out", left)
+	if created, err := a.storePublicPost(ctx, e, author); err != nil || created != nil {
+		if created != nil {
+			a.logLeftOut(e, created, author)
 		}
+		return err
+	}
+	var created *models.Post
+	err := retryConflict(func() error {
+		return a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
+			created = nil
+			existing, err := tx.PostByGUID(ctx, e.GUID)
+			if err == nil {
+				if existing.AuthorID != author.ID {
+					return dropped("post %s exists with another author", e.GUID)
+				}
+				if existing.Public || rcpt == nil {
+					return nil // a repeated delivery
+				}
+				// The same limited post for one more user here (§7.7).
+				if err := tx.ShareWithLocal(ctx, existing.ID, []int64{rcpt.ID}); err != nil {
+					return err
+				}
+				return tx.FanOut(ctx, existing)
+			} else if !errors.Is(err, models.ErrNotFound) {
+				return err
+			}
+			post := fedhost.StatusMessagePost(e, author.ID)
+			mentioned, targets, err := a.core.ResolveMentions(ctx, tx, post.Text)
+			if err != nil {
+				return err
+			}
+			post.TextHTML, post.NSFW = string(pod.RenderText(post.Text, targets)), pod.ContainsTag(post.Text, "nsfw")
+			if err := tx.CreatePost(ctx, post); err != nil {
+				return err
+			}
+			if err := a.storeExtras(ctx, tx, e, post); err != nil {
+				return err
+			}
+			if !post.Public {
+				if err := tx.ShareWithLocal(ctx, post.ID, []int64{rcpt.ID}); err != nil {
+					return err
+				}
+			}
+			if err := a.receivePhotos(ctx, tx, out, post, e); err != nil {
+				return err
+			}
+			if err := a.core.Publish(ctx, tx, post, mentioned); err != nil {
+				return err
+			}
+			created = post
+			if post.Public {
+				return a.subscribe(ctx, tx, out, post)
+			}
+			return nil
+		})
+	})
+	if err == nil && created != nil {
+		a.logLeftOut(e, created, author)
 	}
 	return err
+}
+
+// logLeftOut tells the log what of a stored post this pod does not keep.
+func (a *Service) logLeftOut(e *entity.StatusMessage, created *models.Post, author *models.Person) {
+	if left := fedhost.LeftOut(e); left != "" {
+		a.log.Info("federation: received post stored without what this pod does not support yet",
+			"guid", created.GUID, "author", author.DiasporaID, "left_out", left)
+	}
 }
 
 // subscribe asks the author's pod of a received public post to relay what
