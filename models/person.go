@@ -2,8 +2,13 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Person is an identity the pod knows: one of its own users or a remote
@@ -51,9 +56,21 @@ func (s *Store) PersonByID(ctx context.Context, id int64) (*Person, error) {
 }
 
 // PersonByDiasporaID finds a person by diaspora ID, ignoring case.
+//
+// It reads the row straight from the connection (the pool, or the
+// transaction this Store is in), without gorm's statement building and
+// reflection: every received message looks its sender up.
 func (s *Store) PersonByDiasporaID(ctx context.Context, id string) (*Person, error) {
 	var p Person
-	err := s.conn(ctx).Where("lower(diaspora_id) = lower(?)", id).Take(&p).Error
+	if n, ok := ctx.Value(countKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+	err := s.db.Statement.ConnPool.QueryRowContext(ctx, `SELECT id, guid, diaspora_id, serialized_public_key, pod_host,
+		owner_id, closed_account, fetched_at, created_at, updated_at FROM people WHERE lower(diaspora_id) = lower($1) LIMIT 1`, id).
+		Scan(&p.ID, &p.GUID, &p.DiasporaID, &p.SerializedPublicKey, &p.PodHost, &p.OwnerID, &p.ClosedAccount, &p.FetchedAt, &p.CreatedAt, &p.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = gorm.ErrRecordNotFound
+	}
 	return &p, translate(err, "person by diaspora id")
 }
 

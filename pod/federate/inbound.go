@@ -176,29 +176,6 @@ func (a *Service) unknownTarget(ctx context.Context, env *envelope.Envelope) err
 	return &unknownTargetError{typ: x.TargetType, guid: x.TargetGUID}
 }
 
-// retractedBefore reports whether an object arriving now was retracted
-// before it came: deleted here (retracted), or named by a retraction that
-// came first (unknownTarget) whose author is the object's author and whose
-// sender was allowed to retract it: the author, or for a comment or like
-// the post's author (rootAuthor).
-func (a *Service) retractedBefore(ctx context.Context, guid, author, rootAuthor string) bool {
-	if a.core.Retracted(ctx, guid) {
-		return true
-	}
-	vals, err := a.rdb.SMembers(ctx, a.redisPrefix+"retracted-unseen:"+strings.ToLower(guid)).Result()
-	if err != nil {
-		return false
-	}
-	author, rootAuthor = strings.ToLower(author), strings.ToLower(rootAuthor)
-	for _, val := range vals {
-		by, sender, _ := strings.Cut(val, " ")
-		if by == author && (sender == author || rootAuthor != "" && sender == rootAuthor) {
-			return true
-		}
-	}
-	return false
-}
-
 // knownGUID reports whether a post, comment or like with the entity's GUID
 // is stored here.
 func (a *Service) knownGUID(ctx context.Context, e entity.Entity) bool {
@@ -252,7 +229,8 @@ func (a *Service) receive(ctx context.Context, body []byte, recipientGUID string
 	// A retraction never fetches its target: a missing one is remembered
 	// (unknownTarget).
 	retraction := strings.HasPrefix(strings.TrimSpace(string(env.Payload)), "<retraction")
-	proc := receive.Processor{Keys: a, Objects: objectLookup{a: a, sender: env.Sender, fetch: depth == 0 && !retraction, retraction: retraction}}
+	keys := &senderKeys{a: a}
+	proc := receive.Processor{Keys: keys, Objects: objectLookup{a: a, sender: env.Sender, fetch: depth == 0 && !retraction, retraction: retraction}}
 	res, err := proc.ProcessEnvelope(ctx, env, recipientGUID)
 	if errors.Is(err, errUnknownTarget) {
 		return env.Sender, a.unknownTarget(ctx, env)
@@ -260,7 +238,7 @@ func (a *Service) receive(ctx context.Context, body []byte, recipientGUID string
 	if err != nil {
 		return env.Sender, err
 	}
-	return env.Sender, a.apply(ctx, res, depth, rcpt, rcptUser)
+	return env.Sender, a.apply(ctx, res, depth, keys, rcpt, rcptUser)
 }
 
 // objectLookup answers the sender rules' questions about parents and
@@ -357,13 +335,14 @@ func (a *Service) objectInfo(ctx context.Context, typ, guid string) (*federation
 		RootLocal: root.OwnerID != nil, Public: post.Public}, nil
 }
 
-// apply stores a verified entity; rcpt and rcptUser are the local
-// recipient of a private delivery (nil on the public route).
-func (a *Service) apply(ctx context.Context, res *receive.Result, depth int, rcpt *models.Person, rcptUser *models.User) error {
+// apply stores a verified entity; keys found the keys that verified it (and
+// knows the sender); rcpt and rcptUser are the local recipient of a private
+// delivery (nil on the public route).
+func (a *Service) apply(ctx context.Context, res *receive.Result, depth int, keys *senderKeys, rcpt *models.Person, rcptUser *models.User) error {
 	if a.idBlocked(ctx, entity.AuthorOf(res.Entity)) {
 		return dropped("%s by %s: %v", res.Entity.EntityName(), entity.AuthorOf(res.Entity), errPodBlocked)
 	}
-	author, err := a.store.PersonByDiasporaID(ctx, entity.AuthorOf(res.Entity))
+	author, err := keys.author(ctx, entity.AuthorOf(res.Entity))
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return dropped("author %s is unknown", entity.AuthorOf(res.Entity))
@@ -428,6 +407,12 @@ func (a *Service) receiveStatusMessage(ctx context.Context, e *entity.StatusMess
 	if a.retractedBefore(ctx, e.GUID, e.Author, "") {
 		return errRetracted
 	}
+	if created, err := a.storePublicPost(ctx, e, author); err != nil || created != nil {
+		if created != nil {
+			a.logLeftOut(e, created, author)
+		}
+		return err
+	}
 	var created *models.Post
 	err := retryConflict(func() error {
 		return a.core.TxOut(ctx, func(tx *models.Store, out *pod.Outbox) error {
@@ -479,12 +464,17 @@ func (a *Service) receiveStatusMessage(ctx context.Context, e *entity.StatusMess
 		})
 	})
 	if err == nil && created != nil {
-		if left := fedhost.LeftOut(e); left != "" {
-			a.log.Info("federation: received post stored without what this pod does not support yet",
-				"guid", created.GUID, "author", author.DiasporaID, "left_out", left)
-		}
+		a.logLeftOut(e, created, author)
 	}
 	return err
+}
+
+// logLeftOut tells the log what of a stored post this pod does not keep.
+func (a *Service) logLeftOut(e *entity.StatusMessage, created *models.Post, author *models.Person) {
+	if left := fedhost.LeftOut(e); left != "" {
+		a.log.Info("federation: received post stored without what this pod does not support yet",
+			"guid", created.GUID, "author", author.DiasporaID, "left_out", left)
+	}
 }
 
 // subscribe asks the author's pod of a received public post to relay what

@@ -169,22 +169,28 @@ func (a *Service) saveRemotePerson(ctx context.Context, found *federation.Person
 // PublicKey implements federation.KeyStore: the key of a known person, or
 // of one discovered now. Parsed keys are cached.
 func (a *Service) PublicKey(ctx context.Context, diasporaID string) (*rsa.PublicKey, error) {
+	_, pub, err := a.personKey(ctx, diasporaID)
+	return pub, err
+}
+
+// personKey is PublicKey, returning the person too.
+func (a *Service) personKey(ctx context.Context, diasporaID string) (*models.Person, *rsa.PublicKey, error) {
 	p, err := a.RemotePerson(ctx, diasporaID, false)
 	if err != nil {
 		var inv *pod.InvalidError
 		if errors.As(err, &inv) {
-			return nil, federation.Errorf(federation.ErrKeyNotFound, "%q is not a diaspora ID", diasporaID)
+			return nil, nil, federation.Errorf(federation.ErrKeyNotFound, "%q is not a diaspora ID", diasporaID)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if p.ClosedAccount {
-		return nil, federation.Errorf(federation.ErrKeyNotFound, "%s closed their account", p.DiasporaID)
+		return nil, nil, federation.Errorf(federation.ErrKeyNotFound, "%s closed their account", p.DiasporaID)
 	}
 	pub, err := a.keys.Public(p.SerializedPublicKey)
 	if err != nil {
-		return nil, federation.Wrap(federation.ErrKeyNotFound, err, "key of %s", p.DiasporaID)
+		return nil, nil, federation.Wrap(federation.ErrKeyNotFound, err, "key of %s", p.DiasporaID)
 	}
-	return pub, nil
+	return p, pub, nil
 }
 
 // publicFetchLimit is how many recent public posts are fetched for a newly

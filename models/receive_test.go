@@ -1,0 +1,209 @@
+package models_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aspenpod/aspen/aspects"
+	"github.com/aspenpod/aspen/models"
+	"github.com/aspenpod/aspen/models/modeltest"
+)
+
+// receivedPostWorld: a remote author and four local users: one with the
+// author in an aspect, one following the post's tag, one with the author
+// in an aspect who ignores them, one with no tie to the post.
+type receivedPostWorld struct {
+	st                               *models.Store
+	author                           int64
+	inAspect, follower, ignorer, far int64
+}
+
+func receivedPostSetup(t *testing.T) *receivedPostWorld {
+	t.Helper()
+	ctx := context.Background()
+	st := modeltest.New(t)
+	w := &receivedPostWorld{st: st}
+	alice := &models.Person{GUID: guid(), DiasporaID: "alice@remote.test", PodHost: "remote.test"}
+	if err := st.CreatePerson(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	w.author = alice.ID
+	user := func(name string) int64 {
+		u := &models.User{Username: name, Email: name + "@example.org", EncryptedPassword: "x", SerializedPrivateKey: "x"}
+		if err := st.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		p := &models.Person{GUID: guid(), DiasporaID: name + "@received.test", PodHost: "received.test", OwnerID: &u.ID}
+		if err := st.CreatePerson(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		return u.ID
+	}
+	follow := func(userID int64) {
+		a := &models.Aspect{UserID: userID, Name: "Friends"}
+		if err := st.CreateAspect(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		c, err := st.EnsureContact(ctx, userID, alice.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.AddMembership(ctx, a.ID, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetContactFlags(ctx, c.ID, true, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.inAspect, w.follower, w.ignorer, w.far = user("inaspect"), user("follower"), user("ignorer"), user("far")
+	follow(w.inAspect)
+	follow(w.ignorer)
+	if _, err := st.CreateBlock(ctx, w.ignorer, alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	tags, err := st.EnsureTags(ctx, []string{"fastpath"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.FollowTag(ctx, w.follower, tags[0]); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *receivedPostWorld) post(text string) *models.Post {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	return &models.Post{GUID: guid(), AuthorID: w.author, Type: models.TypeStatusMessage, Public: true, Text: text,
+		TextHTML: "<p>" + text + "</p>", NSFW: true, CreatedAt: now, UpdatedAt: now, InteractedAt: now}
+}
+
+// stored describes what the database holds about a post, IDs left out.
+func (w *receivedPostWorld) stored(t *testing.T, p *models.Post) string {
+	t.Helper()
+	ctx := context.Background()
+	var row, entries, tags string
+	if err := w.st.Scalar(ctx, &row, `SELECT concat_ws('|', author_id, type, public, text, text_html, provider_display_name, nsfw,
+		comments_count, likes_count, reshares_count, pod_state, root_id, root_guid) FROM posts WHERE id = ?`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.Scalar(ctx, &entries, `SELECT COALESCE(string_agg(user_id || ':' || reasons || ':' || (author_id = ?) || ':' || (created_at = ?),
+		',' ORDER BY user_id), '') FROM stream_entries WHERE post_id = ?`, p.AuthorID, p.CreatedAt, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.Scalar(ctx, &tags, `SELECT COALESCE(string_agg(t.name || ':' || (tg.created_at = ?) || ':' || tg.public, ',' ORDER BY t.name), '')
+		FROM taggings tg JOIN tags t ON t.id = tg.tag_id WHERE tg.post_id = ?`, p.CreatedAt, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("post %s\nentries %s\ntags %s", row, entries, tags)
+}
+
+// TestStoreReceivedPublicPostAsTheGeneralPath: the receive job's one-round-
+// trip store of a public post leaves the same rows as the general path
+// (CreatePost, EnsureTags, AddTaggings, FanOut): the post, its taggings,
+// and stream entries for exactly the users the stream rules name (the
+// author in an aspect, a followed tag; not someone who ignores the author
+// or has no tie), and it reports the same change.
+func TestStoreReceivedPublicPostAsTheGeneralPath(t *testing.T) {
+	ctx := context.Background()
+	w := receivedPostSetup(t)
+	var mu sync.Mutex
+	var changes []models.Change
+	w.st.OnChange(func(_ context.Context, c models.Change) {
+		mu.Lock()
+		changes = append(changes, c)
+		mu.Unlock()
+	})
+	t.Cleanup(func() { w.st.OnChange(nil) })
+	tags := []string{"fastpath", "nsfw", "newtag" + guid()[:8]}
+
+	fast := w.post("fast #fastpath #nsfw")
+	ok, err := w.st.StoreReceivedPublicPost(ctx, fast, tags)
+	if err != nil || !ok || fast.ID == 0 {
+		t.Fatalf("StoreReceivedPublicPost = %v, %v (id %d), want stored", ok, err, fast.ID)
+	}
+	fastChange := changes
+
+	changes = nil
+	general := w.post("fast #fastpath #nsfw")
+	err = w.st.Tx(ctx, func(tx *models.Store) error {
+		if err := tx.CreatePost(ctx, general); err != nil {
+			return err
+		}
+		ids, err := tx.EnsureTags(ctx, tags)
+		if err != nil {
+			return err
+		}
+		if err := tx.AddTaggings(ctx, general, ids); err != nil {
+			return err
+		}
+		return tx.FanOut(ctx, general)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := w.stored(t, fast), w.stored(t, general)
+	if got != want {
+		t.Errorf("stored by the fast path:\n%s\nby the general path:\n%s", got, want)
+	}
+	wantEntries := fmt.Sprintf("entries %d:%d:true:true,%d:%d:true:true", w.inAspect, aspects.ReasonAspect, w.follower, aspects.ReasonTag)
+	if w.inAspect > w.follower {
+		wantEntries = fmt.Sprintf("entries %d:%d:true:true,%d:%d:true:true", w.follower, aspects.ReasonTag, w.inAspect, aspects.ReasonAspect)
+	}
+	if !slices.Contains(strings.Split(got, "\n"), wantEntries) {
+		t.Errorf("fast path stored\n%s\nwant %q", got, wantEntries)
+	}
+	if len(fastChange) != 1 || len(changes) != 1 {
+		t.Fatalf("changes reported: fast %+v, general %+v; want one each", fastChange, changes)
+	}
+	if !slices.Equal(fastChange[0].Users, changes[0].Users) || !slices.Equal(fastChange[0].Posts, []int64{fast.ID}) {
+		t.Errorf("fast path reported %+v, general path %+v", fastChange[0], changes[0])
+	}
+}
+
+// TestStoreReceivedPublicPostLeavesTheRestToTheGeneralPath: a GUID stored
+// already, or an author no local user has a contact with, stores nothing
+// (no post, tag, tagging or entry) and says so, for the general path to
+// handle.
+func TestStoreReceivedPublicPostLeavesTheRestToTheGeneralPath(t *testing.T) {
+	ctx := context.Background()
+	w := receivedPostSetup(t)
+	first := w.post("first #fastpath")
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, first, []string{"fastpath"}); err != nil || !ok {
+		t.Fatalf("first delivery: %v, %v", ok, err)
+	}
+	counts := func() string {
+		var s string
+		if err := w.st.Scalar(ctx, &s, `SELECT concat_ws(' ', (SELECT count(*) FROM posts), (SELECT count(*) FROM tags),
+			(SELECT count(*) FROM taggings), (SELECT count(*) FROM stream_entries))`); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := counts()
+
+	again := w.post("again #fastpath #" + "unseen" + guid()[:6])
+	again.GUID = first.GUID
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, again, []string{"fastpath", "unseen"}); err != nil || ok || again.ID != 0 {
+		t.Errorf("repeated GUID: stored %v, %v, id %d; want nothing stored", ok, err, again.ID)
+	}
+	stranger := &models.Person{GUID: guid(), DiasporaID: "stranger@remote.test", PodHost: "remote.test"}
+	if err := w.st.CreatePerson(ctx, stranger); err != nil {
+		t.Fatal(err)
+	}
+	lone := w.post("lone #fastpath #" + "lonetag")
+	lone.AuthorID = stranger.ID
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, lone, []string{"fastpath", "lonetag"}); err != nil || ok {
+		t.Errorf("author without local contact: stored %v, %v; want nothing stored", ok, err)
+	}
+	if after := counts(); after != before {
+		t.Errorf("posts, tags, taggings, entries: %s before, %s after", before, after)
+	}
+	if _, err := w.st.PostByGUID(ctx, lone.GUID); err == nil {
+		t.Error("the post of an author without local contact was stored")
+	}
+}
