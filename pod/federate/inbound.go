@@ -165,7 +165,7 @@ func (a *Service) unknownTarget(ctx context.Context, env *envelope.Envelope) err
 	}
 	// Every retraction of the GUID is kept (a set, not one value): a
 	// later one by someone else must not replace the author's.
-	key := a.redisPrefix + "retracted-unseen:" + strings.ToLower(x.TargetGUID)
+	key := a.unseenRetractionKey(x.TargetGUID)
 	val := strings.ToLower(x.Author) + " " + strings.ToLower(env.Sender)
 	pipe := a.rdb.TxPipeline()
 	pipe.SAdd(ctx, key, val)
@@ -888,4 +888,10 @@ func (a *Service) receiveParticipation(ctx context.Context, e *entity.Participat
 		}
 	}
 	return a.store.AddParticipation(ctx, p.ID, author.ID)
+}
+
+// unseenRetractionKey is the Redis set of the retractions received for a
+// GUID this pod had not seen yet (entries "author sender").
+func (a *Service) unseenRetractionKey(guid string) string {
+	return a.redisPrefix + "retracted-unseen:" + strings.ToLower(guid)
 }

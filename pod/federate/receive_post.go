@@ -74,8 +74,8 @@ func (k *senderKeys) author(ctx context.Context, diasporaID string) (*models.Per
 func (a *Service) retractedBefore(ctx context.Context, guid, author, rootAuthor string) bool {
 	guid = strings.ToLower(guid)
 	pipe := a.rdb.Pipeline()
-	deleted := pipe.Exists(ctx, a.core.RedisKey("retracted:"+guid))
-	unseen := pipe.SMembers(ctx, a.redisPrefix+"retracted-unseen:"+guid)
+	deleted := pipe.Exists(ctx, a.core.RetractedKey(guid))
+	unseen := pipe.SMembers(ctx, a.unseenRetractionKey(guid))
 	_, _ = pipe.Exec(ctx) // each command's own error is checked below
 	if n, err := deleted.Result(); err == nil && n > 0 {
 		return true
