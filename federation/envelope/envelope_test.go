@@ -324,3 +324,54 @@ func TestFastScannerAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestSealerSharesTheDocumentNotTheKeyEncryption: a Sealer's bodies for
+// several recipients (keys of 1024 and 2048 bits, each sealed for twice,
+// so that the prepared-key cache is used) each open with their own
+// recipient's key to the document, carry the same encrypted document and
+// differ in aes_key; a body does not open with another recipient's key.
+func TestSealerSharesTheDocumentNotTheKeyEncryption(t *testing.T) {
+	doc := vectors.Read(t, "generated/02_status_message_limited.envelope.xml")
+	keys := []*rsa.PrivateKey{vectors.PrivateKey(t, "bob_pod_b"), vectors.PrivateKey(t, "alice_pod_a"), vectors.PrivateKey(t, "alice_pod_c")}
+	s, err := NewSealer(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var encrypted string
+	aesKeys := map[string]bool{}
+	for round := 0; round < 2; round++ {
+		for i, k := range keys {
+			body, err := s.Seal(&k.PublicKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pb map[string]string
+			if err := json.Unmarshal(body, &pb); err != nil || len(pb) != 2 {
+				t.Fatalf("body %s: %v", body, err)
+			}
+			if encrypted == "" {
+				encrypted = pb["encrypted_magic_envelope"]
+			} else if pb["encrypted_magic_envelope"] != encrypted {
+				t.Fatal("the encrypted document differs between recipients of one Sealer")
+			}
+			if aesKeys[pb["aes_key"]] {
+				t.Fatal("an aes_key repeats (PKCS#1 v1.5 padding is random)")
+			}
+			aesKeys[pb["aes_key"]] = true
+			got, err := Open(body, k)
+			if err != nil || !bytes.Equal(got, doc) {
+				t.Fatalf("recipient %d, round %d: %v", i, round, err)
+			}
+			if _, err := Open(body, keys[(i+1)%len(keys)]); !errors.Is(err, federation.ErrDecryption) {
+				t.Fatalf("recipient %d's body opened with another key: %v", i, err)
+			}
+		}
+	}
+	if _, err := s.Seal(nil); !errors.Is(err, federation.ErrKeyNotFound) {
+		t.Fatalf("no key: %v", err)
+	}
+	// A 512-bit key is refused as crypto/rsa refuses it.
+	if _, err := s.Seal(&vectors.PrivateKey(t, "pkcs1_512").PublicKey); !errors.Is(err, federation.ErrInvalidKey) {
+		t.Fatalf("512-bit key: %v, want ErrInvalidKey", err)
+	}
+}

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/fips140"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"sync"
 
 	"github.com/aspenpod/aspen/federation"
 	"github.com/aspenpod/aspen/federation/entity"
+	"github.com/aspenpod/aspen/federation/envelope/internal/rsapub"
 )
 
 // PrivateContentType is the HTTP content type of a private envelope.
@@ -24,13 +27,34 @@ const MaxPrivateSize = (MaxEnvelopeSize+aes.BlockSize)*4/3 + 8192
 // with a random key and IV and PKCS#7 padding, the {"key","iv"} bundle
 // encrypted with the recipient's public key (RSAES-PKCS1-v1_5). It returns
 // the JSON body {"aes_key", "encrypted_magic_envelope"} for
-// POST /receive/users/:guid. Sealing costs one AES pass and one RSA
-// public-key operation: sign once with Sign/SignEntity, then seal per
-// recipient.
+// POST /receive/users/:guid. To seal one document for many recipients use
+// NewSealer: it encrypts the document once.
 func Seal(envelopeDoc []byte, recipient *rsa.PublicKey) ([]byte, error) {
 	if recipient == nil {
 		return nil, federation.Errorf(federation.ErrKeyNotFound, "no recipient key")
 	}
+	s, err := NewSealer(envelopeDoc)
+	if err != nil {
+		return nil, err
+	}
+	return s.Seal(recipient)
+}
+
+// Sealer seals one envelope document for many recipients: the document is
+// encrypted once, with one random AES key and IV, and each recipient's body
+// carries that {"key","iv"} bundle encrypted with their own public key. All
+// recipients may read the document, so sharing its encryption tells none of
+// them more (a recipient who opens another's body reads what they got
+// themselves); what stays per recipient is the RSA encryption, which only
+// its recipient's private key opens. A Sealer is safe for concurrent use.
+type Sealer struct {
+	bundle []byte // {"key":"<44>","iv":"<24>"}
+	tail   []byte // `","encrypted_magic_envelope":"<base64>"}`
+}
+
+// NewSealer encrypts envelopeDoc with a fresh random AES-256 key and IV
+// (CBC, PKCS#7 padding).
+func NewSealer(envelopeDoc []byte) (*Sealer, error) {
 	var secret [48]byte // 32 key bytes, 16 IV bytes
 	if _, err := rand.Read(secret[:]); err != nil {
 		return nil, err
@@ -45,24 +69,88 @@ func Seal(envelopeDoc []byte, recipient *rsa.PublicKey) ([]byte, error) {
 	}
 	cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, ct)
 
-	// {"key":"<44>","iv":"<24>"}
 	bundle := make([]byte, 0, 88)
 	bundle = append(bundle, `{"key":"`...)
 	bundle = base64.StdEncoding.AppendEncode(bundle, key)
 	bundle = append(bundle, `","iv":"`...)
 	bundle = base64.StdEncoding.AppendEncode(bundle, iv)
 	bundle = append(bundle, `"}`...)
-	encKey, err := rsa.EncryptPKCS1v15(rand.Reader, recipient, bundle)
+	const mid = `","encrypted_magic_envelope":"`
+	tail := make([]byte, 0, len(mid)+base64.StdEncoding.EncodedLen(len(ct))+2)
+	tail = append(tail, mid...)
+	tail = base64.StdEncoding.AppendEncode(tail, ct)
+	tail = append(tail, `"}`...)
+	return &Sealer{bundle: bundle, tail: tail}, nil
+}
+
+// Seal returns the private envelope body for one recipient: the key bundle
+// encrypted with their public key, and the encrypted document.
+func (s *Sealer) Seal(recipient *rsa.PublicKey) ([]byte, error) {
+	if recipient == nil {
+		return nil, federation.Errorf(federation.ErrKeyNotFound, "no recipient key")
+	}
+	encKey, err := encryptPKCS1v15(recipient, s.bundle)
 	if err != nil {
 		return nil, federation.Wrap(federation.ErrInvalidKey, err, "encrypt key bundle (recipient key of %d bits)", recipient.N.BitLen())
 	}
-	out := make([]byte, 0, base64.StdEncoding.EncodedLen(len(encKey))+base64.StdEncoding.EncodedLen(len(ct))+48)
-	out = append(out, `{"aes_key":"`...)
+	const head = `{"aes_key":"`
+	out := make([]byte, 0, len(head)+base64.StdEncoding.EncodedLen(len(encKey))+len(s.tail))
+	out = append(out, head...)
 	out = base64.StdEncoding.AppendEncode(out, encKey)
-	out = append(out, `","encrypted_magic_envelope":"`...)
-	out = base64.StdEncoding.AppendEncode(out, ct)
-	out = append(out, `"}`...)
+	out = append(out, s.tail...)
 	return out, nil
+}
+
+// encryptPKCS1v15 is rsa.EncryptPKCS1v15 with the recipient key's
+// Montgomery modulus kept between calls (see package rsapub: a 4096-bit
+// encryption costs about a third of crypto/rsa's). Keys rsapub does not
+// handle, and FIPS 140 mode, go to crypto/rsa.
+func encryptPKCS1v15(pub *rsa.PublicKey, msg []byte) ([]byte, error) {
+	if pub.N == nil || fips140.Enabled() {
+		return rsa.EncryptPKCS1v15(rand.Reader, pub, msg)
+	}
+	k := preparedKeys.get(pub)
+	if k == nil {
+		return rsa.EncryptPKCS1v15(rand.Reader, pub, msg)
+	}
+	return k.EncryptPKCS1v15(rand.Reader, msg)
+}
+
+// preparedKeys holds the recipient keys prepared by rsapub, by modulus (a
+// key's prepared form is only found for the same modulus and exponent, so
+// a *rsa.PublicKey changed or reused by the caller is never encrypted to
+// with another key's modulus). Emptied when full, like fedhost.Keys.
+var preparedKeys = &keyCache{max: 2000, m: map[string]*rsapub.PublicKey{}}
+
+type keyCache struct {
+	max int
+	mu  sync.Mutex
+	m   map[string]*rsapub.PublicKey // modulus bytes -> key (exponent 65537)
+}
+
+// get returns pub prepared, or nil when rsapub does not handle it.
+func (c *keyCache) get(pub *rsa.PublicKey) *rsapub.PublicKey {
+	if pub.E != 65537 {
+		return nil
+	}
+	id := string(pub.N.Bytes())
+	c.mu.Lock()
+	k, ok := c.m[id]
+	c.mu.Unlock()
+	if ok {
+		return k
+	}
+	k, err := rsapub.NewPublicKey(pub)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[id] = k
+	c.mu.Unlock()
+	return k
 }
 
 type privateBody struct {

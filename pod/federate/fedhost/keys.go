@@ -121,9 +121,17 @@ func (k *Keys) Seal(envelopeDoc []byte, recipientPEM string) ([]byte, error) {
 // their stored public keys: bodies[i] is for recipientPEMs[i], or errs[i]
 // says why not. The RSA operations run on up to GOMAXPROCS cores, so that
 // a post to many people reaches its first recipients sooner; the CPU
-// spent is the same as sealing one after the other.
+// spent is the same as sealing one after the other. The document is
+// encrypted once for all of them (envelope.Sealer).
 func (k *Keys) SealMany(envelopeDoc []byte, recipientPEMs []string) (bodies [][]byte, errs []error) {
 	bodies, errs = make([][]byte, len(recipientPEMs)), make([]error, len(recipientPEMs))
+	sealer, err := envelope.NewSealer(envelopeDoc)
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return bodies, errs
+	}
 	workers := min(runtime.GOMAXPROCS(0), (len(recipientPEMs)+sealPerWorker-1)/sealPerWorker)
 	var next atomic.Int64
 	seal := func() {
@@ -132,7 +140,12 @@ func (k *Keys) SealMany(envelopeDoc []byte, recipientPEMs []string) (bodies [][]
 			if i >= len(recipientPEMs) {
 				return
 			}
-			bodies[i], errs[i] = k.Seal(envelopeDoc, recipientPEMs[i])
+			pub, err := k.Public(recipientPEMs[i])
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			bodies[i], errs[i] = sealer.Seal(pub)
 		}
 	}
 	var wg sync.WaitGroup
