@@ -117,6 +117,19 @@ func Start(t testing.TB, st *models.Store, prefix string, opts ...Option) *Pod {
 	return p
 }
 
+// Twin starts a second process of p, as a second `pod serve` of the same
+// pod would be: another App with its own store (connection pool, change
+// hook) and its own page cache, over the same database and Redis prefix.
+func (p *Pod) Twin(t testing.TB) *Pod {
+	t.Helper()
+	st, err := models.Open(context.Background(), modeltest.DSN(modeltest.PackageDBName("")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return Start(t, st, p.Opt.RedisPrefix)
+}
+
 // Client is a browser-like client of one pod: it keeps cookies, does not
 // follow redirects, and fills in the CSRF token of the last page it saw.
 type Client struct {

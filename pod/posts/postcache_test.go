@@ -10,25 +10,11 @@ import (
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
-	"github.com/aspenpod/aspen/models/modeltest"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
 	"github.com/aspenpod/aspen/pod/posts"
 	"github.com/aspenpod/aspen/pod/profiles"
 )
-
-// postCacheProcesses is a pod and a second `pod serve` of it (another App
-// with its own store and page cache over the same database and Redis).
-func postCacheProcesses(t *testing.T) (*podtest.Pod, *podtest.Pod) {
-	t.Helper()
-	p1 := podtest.New(t)
-	st2, err := models.Open(context.Background(), modeltest.DSN(modeltest.PackageDBName("")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st2.Close() })
-	return p1, podtest.Start(t, st2, p1.Opt.RedisPrefix)
-}
 
 // postCacheFormat encodes a post page as JSON (the post view alone).
 var postCacheFormat = posts.PostFormat{Name: "test", Encode: func(p *posts.PostPage) ([]byte, error) {
@@ -82,7 +68,8 @@ func postCacheAgree(t *testing.T, what string, s *pod.Session, key string, ps ..
 // nobody signed out ever gets it, whichever page was cached first; the
 // author's own page (with its delivery report) is never cached.
 func TestPostPageCache(t *testing.T) {
-	p1, p2 := postCacheProcesses(t)
+	p1 := podtest.New(t)
+	p2 := p1.Twin(t)
 	ctx := context.Background()
 	alice, bob, carol, dave, eve := p1.NewUser(t, "alice"), p1.NewUser(t, "bob"), p1.NewUser(t, "carol"), p1.NewUser(t, "dave"), p1.NewUser(t, "eve")
 	for _, u := range []*podtest.User{bob, carol} {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/models"
-	"github.com/aspenpod/aspen/models/modeltest"
 	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/federate"
 	"github.com/aspenpod/aspen/pod/podtest"
@@ -21,18 +20,11 @@ import (
 	"github.com/aspenpod/aspen/pod/streams"
 )
 
-// twoProcesses is a pod and a second `pod serve` of it: another App with
-// its own store (connection pool, change hook) and its own head cache,
-// over the same database and Redis prefix.
+// twoProcesses is a pod and a second `pod serve` of it (podtest.Twin).
 func twoProcesses(t *testing.T) (*podtest.Pod, *podtest.Pod) {
 	t.Helper()
 	p1 := podtest.New(t)
-	st2, err := models.Open(context.Background(), modeltest.DSN(modeltest.PackageDBName("")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st2.Close() })
-	return p1, podtest.Start(t, st2, p1.Opt.RedisPrefix)
+	return p1, p1.Twin(t)
 }
 
 // headOf reads the main stream's first page through the page cache.
