@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aspenpod/aspen/federation"
+	"github.com/aspenpod/aspen/federation/internal/rsapub"
 )
 
 // RelayFields is embedded in the relayable entities (Comment, Like,
@@ -187,7 +188,7 @@ func VerifyString(pub *rsa.PublicKey, text string, sig []byte) error {
 		return federation.Errorf(federation.ErrKeyNotFound, "no public key")
 	}
 	h := sha256.Sum256([]byte(text))
-	return rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig)
+	return rsapub.VerifyPKCS1v15SHA256(pub, h[:], sig)
 }
 
 // DecodeBase64Lenient decodes standard (or URL-safe) base64 the way Ruby's

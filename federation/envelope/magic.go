@@ -20,6 +20,7 @@ import (
 
 	"github.com/aspenpod/aspen/federation"
 	"github.com/aspenpod/aspen/federation/entity"
+	"github.com/aspenpod/aspen/federation/internal/rsapub"
 )
 
 // Fixed values of a magic envelope.
@@ -575,7 +576,7 @@ func (e *Envelope) Verify(pub *rsa.PublicKey) error {
 	if !canonicalData(data, len(e.Payload)) {
 		data = base64.URLEncoding.EncodeToString(e.Payload)
 	}
-	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest(data), e.Signature); err != nil {
+	if err := rsapub.VerifyPKCS1v15SHA256(pub, digest(data), e.Signature); err != nil {
 		return federation.Errorf(federation.ErrInvalidSignature, "me:sig does not verify with the key of %s", e.Sender)
 	}
 	return nil

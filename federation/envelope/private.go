@@ -4,16 +4,14 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/fips140"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"sync"
 
 	"github.com/aspenpod/aspen/federation"
 	"github.com/aspenpod/aspen/federation/entity"
-	"github.com/aspenpod/aspen/federation/envelope/internal/rsapub"
+	"github.com/aspenpod/aspen/federation/internal/rsapub"
 )
 
 // PrivateContentType is the HTTP content type of a private envelope.
@@ -89,7 +87,7 @@ func (s *Sealer) Seal(recipient *rsa.PublicKey) ([]byte, error) {
 	if recipient == nil {
 		return nil, federation.Errorf(federation.ErrKeyNotFound, "no recipient key")
 	}
-	encKey, err := encryptPKCS1v15(recipient, s.bundle)
+	encKey, err := rsapub.EncryptPKCS1v15(rand.Reader, recipient, s.bundle)
 	if err != nil {
 		return nil, federation.Wrap(federation.ErrInvalidKey, err, "encrypt key bundle (recipient key of %d bits)", recipient.N.BitLen())
 	}
@@ -99,58 +97,6 @@ func (s *Sealer) Seal(recipient *rsa.PublicKey) ([]byte, error) {
 	out = base64.StdEncoding.AppendEncode(out, encKey)
 	out = append(out, s.tail...)
 	return out, nil
-}
-
-// encryptPKCS1v15 is rsa.EncryptPKCS1v15 with the recipient key's
-// Montgomery modulus kept between calls (see package rsapub: a 4096-bit
-// encryption costs about a third of crypto/rsa's). Keys rsapub does not
-// handle, and FIPS 140 mode, go to crypto/rsa.
-func encryptPKCS1v15(pub *rsa.PublicKey, msg []byte) ([]byte, error) {
-	if pub.N == nil || fips140.Enabled() {
-		return rsa.EncryptPKCS1v15(rand.Reader, pub, msg)
-	}
-	k := preparedKeys.get(pub)
-	if k == nil {
-		return rsa.EncryptPKCS1v15(rand.Reader, pub, msg)
-	}
-	return k.EncryptPKCS1v15(rand.Reader, msg)
-}
-
-// preparedKeys holds the recipient keys prepared by rsapub, by modulus (a
-// key's prepared form is only found for the same modulus and exponent, so
-// a *rsa.PublicKey changed or reused by the caller is never encrypted to
-// with another key's modulus). Emptied when full, like fedhost.Keys.
-var preparedKeys = &keyCache{max: 2000, m: map[string]*rsapub.PublicKey{}}
-
-type keyCache struct {
-	max int
-	mu  sync.Mutex
-	m   map[string]*rsapub.PublicKey // modulus bytes -> key (exponent 65537)
-}
-
-// get returns pub prepared, or nil when rsapub does not handle it.
-func (c *keyCache) get(pub *rsa.PublicKey) *rsapub.PublicKey {
-	if pub.E != 65537 {
-		return nil
-	}
-	id := string(pub.N.Bytes())
-	c.mu.Lock()
-	k, ok := c.m[id]
-	c.mu.Unlock()
-	if ok {
-		return k
-	}
-	k, err := rsapub.NewPublicKey(pub)
-	if err != nil {
-		return nil
-	}
-	c.mu.Lock()
-	if len(c.m) >= c.max {
-		clear(c.m)
-	}
-	c.m[id] = k
-	c.mu.Unlock()
-	return k
 }
 
 type privateBody struct {

@@ -2,11 +2,15 @@ package rsapub
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"math/big"
 	mrand "math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -120,6 +124,119 @@ func TestNewPublicKeyRefusesOddKeys(t *testing.T) {
 			t.Errorf("%s: %v, want ErrUnsupported", name, err)
 		}
 	}
+}
+
+// rsapubVerifyCases are a valid signature of hashed by priv and the ways
+// it can be wrong: every case but the first must be refused.
+func rsapubVerifyCases(priv *rsa.PrivateKey, hashed []byte) map[string][2][]byte {
+	sig, err := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, hashed)
+	if err != nil {
+		panic(err)
+	}
+	flip := func(b []byte, i int) []byte { c := bytes.Clone(b); c[i] ^= 1; return c }
+	n := priv.N.FillBytes(make([]byte, len(sig)))
+	nMinus1 := new(big.Int).Sub(priv.N, big.NewInt(1)).FillBytes(make([]byte, len(sig)))
+	one := make([]byte, len(sig))
+	one[len(one)-1] = 1
+	other := sha256.Sum256(append(bytes.Clone(hashed), 'x'))
+	return map[string][2][]byte{
+		"valid":                  {sig, hashed},
+		"signature bit flipped":  {flip(sig, len(sig)/2), hashed},
+		"last bit flipped":       {flip(sig, len(sig)-1), hashed},
+		"digest bit flipped":     {sig, flip(hashed, 0)},
+		"another digest":         {sig, other[:]},
+		"signature is n":         {n, hashed},
+		"signature is n-1":       {nMinus1, hashed},
+		"signature is 1":         {one, hashed},
+		"signature is 0":         {make([]byte, len(sig)), hashed},
+		"one byte short":         {sig[1:], hashed},
+		"a leading zero byte":    {append([]byte{0}, sig...), hashed},
+		"digest too short":       {sig, hashed[:20]},
+		"digest with extra byte": {sig, append(bytes.Clone(hashed), 0)},
+		"empty":                  {nil, nil},
+	}
+}
+
+// TestVerifyAgreesWithCryptoRSA: a signature is accepted exactly when
+// crypto/rsa.VerifyPKCS1v15 accepts it, for valid signatures and every
+// kind of wrong one, at each modulus size.
+func TestVerifyAgreesWithCryptoRSA(t *testing.T) {
+	for _, bits := range []int{1024, 2048, 3072, 4096} {
+		priv := rsapubKey(t, bits)
+		pub, err := NewPublicKey(&priv.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.Sum256([]byte(fmt.Sprint("message ", bits)))
+		for name, c := range rsapubVerifyCases(priv, h[:]) {
+			got := pub.VerifyPKCS1v15SHA256(c[1], c[0])
+			want := rsa.VerifyPKCS1v15(&priv.PublicKey, crypto.SHA256, c[1], c[0])
+			if (got == nil) != (want == nil) || (name == "valid") != (got == nil) {
+				t.Errorf("%d bits, %s: rsapub %v, crypto/rsa %v", bits, name, got, want)
+			}
+			if got != nil && !errors.Is(got, rsa.ErrVerification) {
+				t.Errorf("%d bits, %s: %v, want rsa.ErrVerification", bits, name, got)
+			}
+			if pkg := VerifyPKCS1v15SHA256(&priv.PublicKey, c[1], c[0]); (pkg == nil) != (got == nil) {
+				t.Errorf("%d bits, %s: the cached key says %v, the prepared one %v", bits, name, pkg, got)
+			}
+		}
+	}
+}
+
+// rsapubFuzzKey is the fuzz target's key, made once per process.
+var rsapubFuzzKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// FuzzVerifyAgreesWithCryptoRSA: for any signature and digest bytes (a
+// signature arrives from other pods), VerifyPKCS1v15SHA256 accepts exactly
+// what crypto/rsa accepts.
+func FuzzVerifyAgreesWithCryptoRSA(f *testing.F) {
+	priv := rsapubFuzzKey()
+	h := sha256.Sum256([]byte("seed"))
+	for _, c := range rsapubVerifyCases(priv, h[:]) {
+		f.Add(c[0], c[1])
+	}
+	pub, err := NewPublicKey(&priv.PublicKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, sig, hashed []byte) {
+		got := pub.VerifyPKCS1v15SHA256(hashed, sig)
+		want := rsa.VerifyPKCS1v15(&priv.PublicKey, crypto.SHA256, hashed, sig)
+		if (got == nil) != (want == nil) {
+			t.Fatalf("sig %x digest %x: rsapub %v, crypto/rsa %v", sig, hashed, got, want)
+		}
+	})
+}
+
+func BenchmarkVerify4096(b *testing.B) {
+	priv := rsapubKey(b, 4096)
+	pub, err := NewPublicKey(&priv.PublicKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := sha256.Sum256([]byte("bench"))
+	sig, _ := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, h[:])
+	b.Run("rsapub", func(b *testing.B) {
+		for b.Loop() {
+			if err := pub.VerifyPKCS1v15SHA256(h[:], sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("crypto-rsa", func(b *testing.B) {
+		for b.Loop() {
+			if err := rsa.VerifyPKCS1v15(&priv.PublicKey, crypto.SHA256, h[:], sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func BenchmarkEncrypt4096(b *testing.B) {
