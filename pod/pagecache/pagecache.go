@@ -210,9 +210,11 @@ type Cache struct {
 
 // New returns a cache over Redis with keys under prefix that keeps at most
 // maxBytes of pages (the least recently served go first), or nil (no
-// cache) without Redis or room.
+// cache) without Redis. With no room (maxBytes 0) it keeps no page but
+// still records changes (Invalidate), which the other processes' caches
+// depend on.
 func New(rdb *redis.Client, prefix string, log *slog.Logger, maxBytes int64) *Cache {
-	if rdb == nil || maxBytes <= 0 {
+	if rdb == nil {
 		return nil
 	}
 	return &Cache{rdb: rdb, prefix: prefix, log: log, maxBytes: maxBytes, entries: map[Key]*entry{}, lru: list.New()}
@@ -311,7 +313,7 @@ func (c *Cache) SetBuiltHook(fn func()) {
 // else builds it (and keeps it when no write raced with the build).
 // cached reports a page served without building.
 func (c *Cache) Get(ctx context.Context, k Key, build func(context.Context) (*Built, error)) (page Page, cached bool, err error) {
-	if c == nil {
+	if c == nil || c.maxBytes <= 0 {
 		b, err := build(ctx)
 		if err != nil {
 			return Page{}, false, err

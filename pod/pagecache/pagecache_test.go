@@ -22,13 +22,18 @@ import (
 // fresh prefix.
 func pagecacheTestCache(t *testing.T, maxBytes int64) *pagecache.Cache {
 	t.Helper()
+	return pagecacheOver(t, "pagecache-test-"+strconv.FormatInt(time.Now().UnixNano(), 36)+":", maxBytes)
+}
+
+// pagecacheOver is a cache of maxBytes over the test Redis under prefix.
+func pagecacheOver(t *testing.T, prefix string, maxBytes int64) *pagecache.Cache {
+	t.Helper()
 	opt, err := redis.ParseURL(podtest.RedisURL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
-	prefix := "pagecache-test-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
 	return pagecache.New(rdb, prefix, slog.New(slog.NewTextHandler(io.Discard, nil)), maxBytes)
 }
 
@@ -126,5 +131,27 @@ func TestPageCacheKeepsPagesWhenARequestEnds(t *testing.T) {
 	}
 	if _, built := pagecacheGet(t, c, "kept", 10); built {
 		t.Fatal("a request that ended dropped the cached pages")
+	}
+}
+
+// TestPageCacheWithoutRoomStillRecordsChanges: a process whose cache has
+// no room (POD_PAGE_CACHE_MB=0) keeps no page, but its changes still reach
+// the caches of the other processes of the same pod.
+func TestPageCacheWithoutRoomStillRecordsChanges(t *testing.T) {
+	prefix := "pagecache-test-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+	kept := pagecacheOver(t, prefix, 1<<20)
+	none := pagecacheOver(t, prefix, 0)
+	if none == nil {
+		t.Fatal("no cache at all for a process without room: its changes would be lost")
+	}
+	for range 2 {
+		if _, built := pagecacheGet(t, none, "p", 10); !built {
+			t.Fatal("a cache without room kept a page")
+		}
+	}
+	pagecacheGet(t, kept, "p", 10)
+	none.Invalidate(context.Background(), models.Change{Posts: []int64{7}})
+	if _, built := pagecacheGet(t, kept, "p", 10); !built {
+		t.Fatal("a change recorded by the process without room did not reach the other's cache")
 	}
 }
