@@ -43,7 +43,9 @@ package pod_test
 // command and every step so far.
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -1369,6 +1371,19 @@ func (m *model) checkPosts(v int, full bool) {
 			}
 		}
 		page, err := m.p.App.Posts.Post(ctx, s, p.guid)
+		// The same page through the page cache: found exactly when built,
+		// and exactly the page just built (never a stale one).
+		cached, cerr := m.p.App.Posts.PostAs(ctx, s, p.guid, modelPostFormat)
+		if (cerr == nil) != (err == nil) {
+			m.failf("%s opens %s through the page cache: %v, built: %v", m.viewerName(v), m.desc(pi), cerr, err)
+			return
+		}
+		if err == nil {
+			if want, _ := modelPostFormat.Encode(page); !bytes.Equal(cached.Body, want) {
+				m.failf("%s: the page cache serves a stale page of %s (cached %v):\n got %s\nwant %s", m.viewerName(v), m.desc(pi), cached.Cached, cached.Body, want)
+				return
+			}
+		}
 		if !m.canSee(v, p) {
 			if !errors.Is(err, pod.ErrNotFound) {
 				m.failf("%s opens %s: %v, want not found", m.viewerName(v), m.desc(pi), err)
@@ -1522,6 +1537,15 @@ func (m *model) checkStreams(v int, full bool) {
 		if err != nil {
 			m.failf("%s reads stream %s: %v", m.viewerName(v), m.qName(q), err)
 			return
+		}
+		if q.Kind == streams.StreamMain && s != nil {
+			// The same page through the page cache, exactly.
+			cached, err := m.p.App.Streams.MainPageAs(ctx, s, q, streams.HeadFormat{})
+			want, _ := json.Marshal(page.Posts)
+			if err != nil || !bytes.Equal(cached.JSON, want) {
+				m.failf("%s: the page cache serves stream %s stale (%v):\n got %s\nwant %s", m.viewerName(v), m.qName(q), err, cached.JSON, want)
+				return
+			}
 		}
 		var got []string
 		for i, pv := range page.Posts {
@@ -1748,3 +1772,13 @@ func (m *model) checkTables() {
 		return
 	}
 }
+
+// modelPostFormat encodes a post page (the view, all comments and likes)
+// for comparing the page cache's copy with a page just built.
+var modelPostFormat = posts.PostFormat{Name: "model", Encode: func(p *posts.PostPage) ([]byte, error) {
+	return json.Marshal(struct {
+		pod.PostView
+		Comments []pod.CommentView `json:"all_comments"`
+		Likes    []pod.LikeView    `json:"all_likes"`
+	}{p.Post, p.Comments, p.Likes})
+}}
