@@ -34,11 +34,7 @@ type HeadPage struct {
 	Cached bool
 }
 
-// HeadSize is the number of posts on the head page (a stream's default
-// page size).
-const HeadSize = models.PageSize
-
-// HeadFormat is one encoding of the head page, cached apart from the
+// HeadFormat is one encoding of main-stream pages, cached apart from the
 // others: the web's (the zero HeadFormat: the post views as JSON) or the
 // API's post objects. Encode must depend only on the posts it is given
 // (and constants such as the pod's URL).
@@ -51,11 +47,6 @@ type HeadFormat struct {
 // encoded as JSON, from the page cache when it is still current.
 func (a *Service) MainHead(ctx context.Context, sess *pod.Session) (*HeadPage, error) {
 	return a.MainPageAs(ctx, sess, StreamQuery{Kind: StreamMain}, HeadFormat{})
-}
-
-// MainHeadAs is MainHead in another encoding.
-func (a *Service) MainHeadAs(ctx context.Context, sess *pod.Session, f HeadFormat) (*HeadPage, error) {
-	return a.MainPageAs(ctx, sess, StreamQuery{Kind: StreamMain}, f)
 }
 
 // MainPageAs is the page q (any cursor and size; its Kind must be
