@@ -328,6 +328,23 @@ func (s *Server) apiIndexLinks(c *gin.Context, p apiIndexPage, hasMore bool) {
 	}
 }
 
+// apiIndexAnswer answers an index page whose items were read with one
+// more than its size (to tell whether another page follows): the first
+// PerPage items as a JSON array, each as item renders it, and the Link
+// header.
+func apiIndexAnswer[T any](s *Server, c *gin.Context, p apiIndexPage, items []T, item func(T) any) {
+	more := len(items) > p.PerPage
+	if more {
+		items = items[:p.PerPage]
+	}
+	out := make([]any, 0, len(items))
+	for _, it := range items {
+		out = append(out, item(it))
+	}
+	s.apiIndexLinks(c, p, more)
+	c.JSON(http.StatusOK, out)
+}
+
 // apiTimePage is a page of a time-paged list (streams, comments,
 // notifications, conversations, photos, post search): before= (newest
 // first, the default) or after= (oldest first), ISO 8601 times.

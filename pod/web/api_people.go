@@ -495,16 +495,7 @@ func (s *Server) apiUserContacts(c *gin.Context) {
 // apiContactList answers a page of contacts (fetched with one extra to
 // tell whether there is a next page) as diaspora*'s short profiles.
 func (s *Server) apiContactList(c *gin.Context, page apiIndexPage, cs []contacts.ContactView) {
-	more := len(cs) > page.PerPage
-	if more {
-		cs = cs[:page.PerPage]
-	}
-	out := make([]gin.H, 0, len(cs))
-	for _, cv := range cs {
-		out = append(out, s.apiPerson(cv.Person))
-	}
-	s.apiIndexLinks(c, page, more)
-	c.JSON(http.StatusOK, out)
+	apiIndexAnswer(s, c, page, cs, func(cv contacts.ContactView) any { return s.apiPerson(cv.Person) })
 }
 
 // apiBlock is POST /api/v1/users/:guid/block (contacts:modify): ignore

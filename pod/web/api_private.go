@@ -500,16 +500,7 @@ func (s *Server) apiMessages(c *gin.Context) {
 		s.privFailAs(c, err, msgConversationNotFound, msgConversationBad)
 		return
 	}
-	more := len(list) > page.PerPage
-	if more {
-		list = list[:page.PerPage]
-	}
-	out := make([]gin.H, 0, len(list))
-	for _, m := range list {
-		out = append(out, s.apiMessageJSON(m))
-	}
-	s.apiIndexLinks(c, page, more)
-	c.JSON(http.StatusOK, out)
+	apiIndexAnswer(s, c, page, list, func(m conversations.MessageView) any { return s.apiMessageJSON(m) })
 }
 
 // apiCreateMessage is POST /api/v1/conversations/:guid/messages with a

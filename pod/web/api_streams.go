@@ -250,16 +250,7 @@ func (s *Server) apiSearchUsers(c *gin.Context) {
 		s.apiFail(c, err)
 		return
 	}
-	more := len(people) > page.PerPage
-	if more {
-		people = people[:page.PerPage]
-	}
-	out := make([]gin.H, 0, len(people))
-	for _, p := range people {
-		out = append(out, s.apiPerson(p))
-	}
-	s.apiIndexLinks(c, page, more)
-	c.JSON(http.StatusOK, out)
+	apiIndexAnswer(s, c, page, people, func(p pod.PersonView) any { return s.apiPerson(p) })
 }
 
 // apiSearchTags is GET /api/v1/search/tags?query= (public:read): the
@@ -281,15 +272,7 @@ func (s *Server) apiSearchTags(c *gin.Context) {
 		s.apiFail(c, err)
 		return
 	}
-	more := len(names) > page.PerPage
-	if more {
-		names = names[:page.PerPage]
-	}
-	if names == nil {
-		names = []string{}
-	}
-	s.apiIndexLinks(c, page, more)
-	c.JSON(http.StatusOK, names)
+	apiIndexAnswer(s, c, page, names, func(n string) any { return n })
 }
 
 // apiTagFollowings is GET /api/v1/tag_followings (tags:read): the names
