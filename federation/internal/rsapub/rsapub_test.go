@@ -139,7 +139,7 @@ func rsapubVerifyCases(priv *rsa.PrivateKey, hashed []byte) map[string][2][]byte
 	one := make([]byte, len(sig))
 	one[len(one)-1] = 1
 	other := sha256.Sum256(append(bytes.Clone(hashed), 'x'))
-	return map[string][2][]byte{
+	cases := map[string][2][]byte{
 		"valid":                  {sig, hashed},
 		"signature bit flipped":  {flip(sig, len(sig)/2), hashed},
 		"last bit flipped":       {flip(sig, len(sig)-1), hashed},
@@ -155,11 +155,19 @@ func rsapubVerifyCases(priv *rsa.PrivateKey, hashed []byte) map[string][2][]byte
 		"digest with extra byte": {sig, append(bytes.Clone(hashed), 0)},
 		"empty":                  {nil, nil},
 	}
+	// The valid signature plus n, where that still has the modulus'
+	// length: the same value modulo n, refused only because it is not
+	// below n.
+	if plusN := new(big.Int).Add(new(big.Int).SetBytes(sig), priv.N); plusN.BitLen() <= 8*len(sig) {
+		cases["valid signature plus n"] = [2][]byte{plusN.FillBytes(make([]byte, len(sig))), hashed}
+	}
+	return cases
 }
 
 // TestVerifyAgreesWithCryptoRSA: a signature is accepted exactly when
 // crypto/rsa.VerifyPKCS1v15 accepts it, for valid signatures and every
-// kind of wrong one, at each modulus size.
+// kind of wrong one, at each modulus size: with the constant-time
+// arithmetic (1024 and 2048 bits) and with math/big (3072 and 4096).
 func TestVerifyAgreesWithCryptoRSA(t *testing.T) {
 	for _, bits := range []int{1024, 2048, 3072, 4096} {
 		priv := rsapubKey(t, bits)
@@ -167,8 +175,22 @@ func TestVerifyAgreesWithCryptoRSA(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := sha256.Sum256([]byte(fmt.Sprint("message ", bits)))
-		for name, c := range rsapubVerifyCases(priv, h[:]) {
+		if withBig := bits > 2048; (pub.nBig != nil) != withBig {
+			t.Fatalf("%d bits: verification with math/big is %v, want %v", bits, pub.nBig != nil, withBig)
+		}
+		// A message whose signature plus n has the modulus' length, so
+		// that the "plus n" case is there (most are).
+		var cases map[string][2][]byte
+		for i := 0; i < 100; i++ {
+			h := sha256.Sum256([]byte(fmt.Sprint("message ", bits, i)))
+			if cases = rsapubVerifyCases(priv, h[:]); len(cases[`valid signature plus n`][0]) > 0 {
+				break
+			}
+		}
+		if len(cases["valid signature plus n"][0]) == 0 {
+			t.Fatalf("%d bits: no signature plus n of the modulus' length in 100 messages", bits)
+		}
+		for name, c := range cases {
 			got := pub.VerifyPKCS1v15SHA256(c[1], c[0])
 			want := rsa.VerifyPKCS1v15(&priv.PublicKey, crypto.SHA256, c[1], c[0])
 			if (got == nil) != (want == nil) || (name == "valid") != (got == nil) {
@@ -184,33 +206,47 @@ func TestVerifyAgreesWithCryptoRSA(t *testing.T) {
 	}
 }
 
-// rsapubFuzzKey is the fuzz target's key, made once per process.
-var rsapubFuzzKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 1024)
-	if err != nil {
-		panic(err)
+// rsapubFuzzKeys are the fuzz target's keys, made once per process: 1024
+// bits (verified with the constant-time arithmetic) and 1280 (math/big).
+var rsapubFuzzKeys = sync.OnceValue(func() []*rsa.PrivateKey {
+	var out []*rsa.PrivateKey
+	for _, bits := range []int{1024, 1280} {
+		k, err := rsa.GenerateKey(rand.Reader, bits)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, k)
 	}
-	return k
+	return out
 })
 
 // FuzzVerifyAgreesWithCryptoRSA: for any signature and digest bytes (a
 // signature arrives from other pods), VerifyPKCS1v15SHA256 accepts exactly
-// what crypto/rsa accepts.
+// what crypto/rsa accepts, on both of its paths.
 func FuzzVerifyAgreesWithCryptoRSA(f *testing.F) {
-	priv := rsapubFuzzKey()
+	privs := rsapubFuzzKeys()
 	h := sha256.Sum256([]byte("seed"))
-	for _, c := range rsapubVerifyCases(priv, h[:]) {
-		f.Add(c[0], c[1])
+	var pubs []*PublicKey
+	for _, priv := range privs {
+		for _, c := range rsapubVerifyCases(priv, h[:]) {
+			f.Add(c[0], c[1])
+		}
+		pub, err := NewPublicKey(&priv.PublicKey)
+		if err != nil {
+			f.Fatal(err)
+		}
+		pubs = append(pubs, pub)
 	}
-	pub, err := NewPublicKey(&priv.PublicKey)
-	if err != nil {
-		f.Fatal(err)
+	if pubs[0].nBig != nil || pubs[1].nBig == nil {
+		f.Fatal("the fuzz keys do not cover both verification paths")
 	}
 	f.Fuzz(func(t *testing.T, sig, hashed []byte) {
-		got := pub.VerifyPKCS1v15SHA256(hashed, sig)
-		want := rsa.VerifyPKCS1v15(&priv.PublicKey, crypto.SHA256, hashed, sig)
-		if (got == nil) != (want == nil) {
-			t.Fatalf("sig %x digest %x: rsapub %v, crypto/rsa %v", sig, hashed, got, want)
+		for i, pub := range pubs {
+			got := pub.VerifyPKCS1v15SHA256(hashed, sig)
+			want := rsa.VerifyPKCS1v15(&privs[i].PublicKey, crypto.SHA256, hashed, sig)
+			if (got == nil) != (want == nil) {
+				t.Fatalf("%d bits, sig %x digest %x: rsapub %v, crypto/rsa %v", privs[i].N.BitLen(), sig, hashed, got, want)
+			}
 		}
 	})
 }
