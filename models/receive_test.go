@@ -23,12 +23,16 @@ type receivedPostWorld struct {
 	inAspect, follower, ignorer, far int64
 }
 
+// receivedKey stands for the remote author's stored key (PEM): the fast
+// path stores a post only when it was verified with the stored key.
+const receivedKey = "alice's key"
+
 func receivedPostSetup(t *testing.T) *receivedPostWorld {
 	t.Helper()
 	ctx := context.Background()
 	st := modeltest.New(t)
 	w := &receivedPostWorld{st: st}
-	alice := &models.Person{GUID: guid(), DiasporaID: "alice@remote.test", PodHost: "remote.test"}
+	alice := &models.Person{GUID: guid(), DiasporaID: "alice@remote.test", PodHost: "remote.test", SerializedPublicKey: receivedKey}
 	if err := st.CreatePerson(ctx, alice); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +126,7 @@ func TestStoreReceivedPublicPostAsTheGeneralPath(t *testing.T) {
 	tags := []string{"fastpath", "nsfw", "newtag" + guid()[:8]}
 
 	fast := w.post("fast #fastpath #nsfw")
-	ok, err := w.st.StoreReceivedPublicPost(ctx, fast, tags)
+	ok, err := w.st.StoreReceivedPublicPost(ctx, fast, tags, receivedKey)
 	if err != nil || !ok || fast.ID == 0 {
 		t.Fatalf("StoreReceivedPublicPost = %v, %v (id %d), want stored", ok, err, fast.ID)
 	}
@@ -166,14 +170,15 @@ func TestStoreReceivedPublicPostAsTheGeneralPath(t *testing.T) {
 }
 
 // TestStoreReceivedPublicPostLeavesTheRestToTheGeneralPath: a GUID stored
-// already, or an author no local user has a contact with, stores nothing
-// (no post, tag, tagging or entry) and says so, for the general path to
-// handle.
+// already, an author no local user has a contact with, a post verified
+// with another key than the author's stored one, or an author whose
+// account is closed, stores nothing (no post, tag, tagging or entry) and
+// says so, for the general path to handle.
 func TestStoreReceivedPublicPostLeavesTheRestToTheGeneralPath(t *testing.T) {
 	ctx := context.Background()
 	w := receivedPostSetup(t)
 	first := w.post("first #fastpath")
-	if ok, err := w.st.StoreReceivedPublicPost(ctx, first, []string{"fastpath"}); err != nil || !ok {
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, first, []string{"fastpath"}, receivedKey); err != nil || !ok {
 		t.Fatalf("first delivery: %v, %v", ok, err)
 	}
 	counts := func() string {
@@ -188,7 +193,7 @@ func TestStoreReceivedPublicPostLeavesTheRestToTheGeneralPath(t *testing.T) {
 
 	again := w.post("again #fastpath #" + "unseen" + guid()[:6])
 	again.GUID = first.GUID
-	if ok, err := w.st.StoreReceivedPublicPost(ctx, again, []string{"fastpath", "unseen"}); err != nil || ok || again.ID != 0 {
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, again, []string{"fastpath", "unseen"}, receivedKey); err != nil || ok || again.ID != 0 {
 		t.Errorf("repeated GUID: stored %v, %v, id %d; want nothing stored", ok, err, again.ID)
 	}
 	stranger := &models.Person{GUID: guid(), DiasporaID: "stranger@remote.test", PodHost: "remote.test"}
@@ -197,13 +202,26 @@ func TestStoreReceivedPublicPostLeavesTheRestToTheGeneralPath(t *testing.T) {
 	}
 	lone := w.post("lone #fastpath #" + "lonetag")
 	lone.AuthorID = stranger.ID
-	if ok, err := w.st.StoreReceivedPublicPost(ctx, lone, []string{"fastpath", "lonetag"}); err != nil || ok {
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, lone, []string{"fastpath", "lonetag"}, receivedKey); err != nil || ok {
 		t.Errorf("author without local contact: stored %v, %v; want nothing stored", ok, err)
+	}
+	oldKey := w.post("signed with a key alice no longer has #fastpath")
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, oldKey, []string{"fastpath"}, "alice's old key"); err != nil || ok {
+		t.Errorf("another key than the stored one: stored %v, %v; want nothing stored", ok, err)
+	}
+	if err := w.st.Exec(ctx, `UPDATE people SET closed_account = true WHERE id = ?`, w.author); err != nil {
+		t.Fatal(err)
+	}
+	closed := w.post("after alice closed her account #fastpath")
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, closed, []string{"fastpath"}, receivedKey); err != nil || ok {
+		t.Errorf("closed account: stored %v, %v; want nothing stored", ok, err)
 	}
 	if after := counts(); after != before {
 		t.Errorf("posts, tags, taggings, entries: %s before, %s after", before, after)
 	}
-	if _, err := w.st.PostByGUID(ctx, lone.GUID); err == nil {
-		t.Error("the post of an author without local contact was stored")
+	for _, p := range []*models.Post{lone, oldKey, closed} {
+		if _, err := w.st.PostByGUID(ctx, p.GUID); err == nil {
+			t.Errorf("post %q was stored", p.Text)
+		}
 	}
 }

@@ -104,3 +104,121 @@ func TestReceivedPublicPostFastPathAsGeneral(t *testing.T) {
 		t.Error("bob's main stream lacks the post, or dan's (who ignores alice) has it")
 	}
 }
+
+// TestSenderHintsNeverOutliveTheStoredKey: once alice has sent something,
+// her next message is verified without looking her up (fewer
+// statements), but a hint never lets through what her stored row refuses. When
+// another process changes her key (a migration) or closes her account,
+// writing only to the database, a post or a like signed with the old key
+// is refused, on the fast path and on the general one, and one signed
+// with the new key is stored until the account is closed.
+func TestSenderHintsNeverOutliveTheStoredKey(t *testing.T) {
+	p := newLanePod(t)
+	ctx := context.Background()
+	alice := newIdentity(t, "alice", "pod-hints.example")
+	person := seedRemote(t, p, alice, "https://pod-hints.example/")
+	bob := benchUser(t, p, "bob")
+	c, err := p.Store.EnsureContact(ctx, bob.s.UserID, person.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Store.SetContactFlags(ctx, c.ID, true, true); err != nil {
+		t.Fatal(err)
+	}
+	receive := func(payload []byte, signer identity) int64 {
+		t.Helper()
+		cctx, n := models.CountStatements(ctx)
+		_ = p.App.Federate.Receive(cctx, tasks.Receive{Body: signed(t, payload, signer)})
+		return n.Load()
+	}
+	post := func(text string) (string, []byte) {
+		guid := pod.NewGUID()
+		payload, err := entity.MarshalXML(&entity.StatusMessage{Author: alice.ID, GUID: guid, CreatedAt: time.Now().UTC(), Public: true, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return guid, payload
+	}
+	like := func(parent string, signer identity) (string, []byte) {
+		guid := pod.NewGUID()
+		l := &entity.Like{Author: alice.ID, GUID: guid, ParentGUID: parent, ParentType: "Post", Positive: true}
+		if err := entity.SignRelayable(l, signer.Key); err != nil {
+			t.Fatal(err)
+		}
+		payload, err := entity.MarshalXML(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return guid, payload
+	}
+	stored := func(table, guid string) bool {
+		return count(t, p, `SELECT count(*) FROM `+table+` WHERE guid = ?`, guid) == 1
+	}
+
+	first, payload := post("the first post: alice's row is looked up")
+	firstN := receive(payload, alice)
+	second, payload := post("the second post: alice is hinted")
+	secondN := receive(payload, alice)
+	if !stored("posts", first) || !stored("posts", second) {
+		t.Fatal("alice's posts were not stored")
+	}
+	if secondN >= firstN {
+		t.Errorf("the second post took %d statements, the first %d: the sender hint was not used", secondN, firstN)
+	}
+
+	// Each refusal below drops the hint, so every check starts from a
+	// fresh one: a post that is stored.
+	hinted := func(signer identity) {
+		t.Helper()
+		guid, payload := post("a post that leaves a hint")
+		if receive(payload, signer); !stored("posts", guid) {
+			t.Fatal("a post signed with alice's stored key was refused")
+		}
+	}
+	// Another process gives alice a new key, writing only to the database.
+	newKey := func() identity {
+		t.Helper()
+		id := newIdentity(t, "alice", "pod-hints.example")
+		id.GUID = alice.GUID
+		if err := p.Store.Exec(ctx, `UPDATE people SET serialized_public_key = ? WHERE id = ?`, publicPEM(t, id.Key), person.ID); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	setClosed := func(closed bool) {
+		t.Helper()
+		if err := p.Store.Exec(ctx, `UPDATE people SET closed_account = ? WHERE id = ?`, closed, person.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A new key: the general path (a like) and the fast path (a post)
+	// each meet a hint with the old one.
+	moved := newKey()
+	if guid, payload := like(first, alice); receive(payload, alice) >= 0 && stored("likes", guid) {
+		t.Error("a like signed with alice's old key was stored")
+	}
+	hinted(moved)
+	old := moved
+	moved = newKey()
+	if guid, payload := post("signed with the old key"); receive(payload, old) >= 0 && stored("posts", guid) {
+		t.Error("a post signed with alice's old key was stored")
+	}
+	liked, payload := like(first, moved)
+	if receive(payload, moved); !stored("likes", liked) {
+		t.Error("a like signed with alice's new key was refused")
+	}
+
+	// A closed account, the same way.
+	hinted(moved)
+	setClosed(true)
+	if guid, payload := like(second, moved); receive(payload, moved) >= 0 && stored("likes", guid) {
+		t.Error("a like by a closed account was stored")
+	}
+	setClosed(false)
+	hinted(moved)
+	setClosed(true)
+	if guid, payload := post("after the account was closed"); receive(payload, moved) >= 0 && stored("posts", guid) {
+		t.Error("a post by a closed account was stored")
+	}
+}

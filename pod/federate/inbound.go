@@ -226,19 +226,35 @@ func (a *Service) receive(ctx context.Context, body []byte, recipientGUID string
 			return env.Sender, err
 		}
 	}
+	keys, err := a.process(ctx, env, recipientGUID, depth, rcpt, rcptUser, true)
+	if errors.Is(err, errStaleHint) || err != nil && len(keys.hinted) > 0 {
+		// A sender hint was out of date, or a check failed with a hinted
+		// key that may be: again, with the stored keys.
+		_, err = a.process(ctx, env, recipientGUID, depth, rcpt, rcptUser, false)
+	}
+	return env.Sender, err
+}
+
+// process verifies a parsed envelope and applies it, with the sender hints
+// or without (senderKeys). It returns the keys it used.
+func (a *Service) process(ctx context.Context, env *envelope.Envelope, recipientGUID string, depth int,
+	rcpt *models.Person, rcptUser *models.User, hints bool) (*senderKeys, error) {
 	// A retraction never fetches its target: a missing one is remembered
 	// (unknownTarget).
 	retraction := strings.HasPrefix(strings.TrimSpace(string(env.Payload)), "<retraction")
-	keys := &senderKeys{a: a}
+	keys := &senderKeys{a: a, hints: hints}
 	proc := receive.Processor{Keys: keys, Objects: objectLookup{a: a, sender: env.Sender, fetch: depth == 0 && !retraction, retraction: retraction}}
 	res, err := proc.ProcessEnvelope(ctx, env, recipientGUID)
 	if errors.Is(err, errUnknownTarget) {
-		return env.Sender, a.unknownTarget(ctx, env)
+		if err := keys.confirm(ctx); err != nil {
+			return keys, err
+		}
+		return keys, a.unknownTarget(ctx, env)
 	}
 	if err != nil {
-		return env.Sender, err
+		return keys, err
 	}
-	return env.Sender, a.apply(ctx, res, depth, keys, rcpt, rcptUser)
+	return keys, a.apply(ctx, res, depth, keys, rcpt, rcptUser)
 }
 
 // objectLookup answers the sender rules' questions about parents and
@@ -349,6 +365,14 @@ func (a *Service) apply(ctx context.Context, res *receive.Result, depth int, key
 		}
 		return err
 	}
+	sm, post := res.Entity.(*entity.StatusMessage)
+	if !post {
+		// A status message may take the fast path, which checks the key
+		// itself; receiveStatusMessage confirms before the general path.
+		if err := keys.confirm(ctx); err != nil {
+			return err
+		}
+	}
 	if m, ok := res.Entity.(*entity.AccountMigration); ok {
 		return a.receiveMigration(ctx, m)
 	}
@@ -358,9 +382,10 @@ func (a *Service) apply(ctx context.Context, res *receive.Result, depth int, key
 		}
 		return dropped("%s claims to be by %s, a user of this pod", res.Entity.EntityName(), author.DiasporaID)
 	}
+	if post {
+		return a.receiveStatusMessage(ctx, sm, author, rcpt, keys)
+	}
 	switch e := res.Entity.(type) {
-	case *entity.StatusMessage:
-		return a.receiveStatusMessage(ctx, e, author, rcpt)
 	case *entity.Reshare:
 		return a.receiveReshare(ctx, e, author, depth)
 	case *entity.Comment:
@@ -400,7 +425,10 @@ func retryConflict(fn func() error) error {
 	return err
 }
 
-func (a *Service) receiveStatusMessage(ctx context.Context, e *entity.StatusMessage, author, rcpt *models.Person) error {
+// receiveStatusMessage stores a received post. keys may hold the author
+// unconfirmed (a sender hint): the fast path checks the key as it stores,
+// the general path runs after keys.confirm.
+func (a *Service) receiveStatusMessage(ctx context.Context, e *entity.StatusMessage, author, rcpt *models.Person, keys *senderKeys) error {
 	if !e.Public && rcpt == nil {
 		return dropped("limited post %s arrived on the public route", e.GUID)
 	}
@@ -411,6 +439,9 @@ func (a *Service) receiveStatusMessage(ctx context.Context, e *entity.StatusMess
 		if created != nil {
 			a.logLeftOut(e, created, author)
 		}
+		return err
+	}
+	if err := keys.confirm(ctx); err != nil {
 		return err
 	}
 	var created *models.Post

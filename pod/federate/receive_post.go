@@ -3,8 +3,10 @@ package federate
 import (
 	"context"
 	"crypto/rsa"
+	"errors"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/models"
@@ -20,6 +22,11 @@ import (
 // post; nil, with nothing stored, when the general path must run: the post
 // carries more, exists already, or its author has no local contact (then
 // the general path asks their pod for the thread, subscribe).
+//
+// The statement also checks that the author's account is open and that
+// their stored key is still author.SerializedPublicKey, the key the
+// envelope was verified with: the author may come from the sender hints
+// (senderKeys), unconfirmed.
 func (a *Service) storePublicPost(ctx context.Context, e *entity.StatusMessage, author *models.Person) (*models.Post, error) {
 	if !e.Public || len(e.Photos) > 0 || e.Poll != nil || e.Location != nil || e.Event != nil {
 		return nil, nil
@@ -30,7 +37,7 @@ func (a *Service) storePublicPost(ctx context.Context, e *entity.StatusMessage, 
 	post := fedhost.StatusMessagePost(e, author.ID)
 	tags := pod.ExtractTags(post.Text)
 	post.TextHTML, post.NSFW = string(pod.RenderText(post.Text, nil)), slices.Contains(tags, "nsfw")
-	stored, err := a.store.StoreReceivedPublicPost(ctx, post, tags)
+	stored, err := a.store.StoreReceivedPublicPost(ctx, post, tags, author.SerializedPublicKey)
 	if err != nil || !stored {
 		return nil, err
 	}
@@ -41,16 +48,36 @@ func (a *Service) storePublicPost(ctx context.Context, e *entity.StatusMessage, 
 // Service.PublicKey does and remembers the person of the last one, so that
 // applying the message does not look its author up again (the author is
 // the sender, whose key was just checked, for most entities).
+//
+// With hints, a remote person's key comes from the sender hints when they
+// have it, without asking the database: the person is then unconfirmed
+// (hinted) until confirm compares them with the stored row. Nothing is
+// changed on an unconfirmed key: the public-post fast path checks the key
+// in the statement that stores the post, every other change is preceded by
+// confirm. A stale hint (errStaleHint, or a check that fails with a hinted
+// key) makes the receive job run again without hints.
 type senderKeys struct {
 	a      *Service
+	hints  bool
 	person *models.Person
+	hinted []*models.Person // from the hints, not confirmed yet
 }
 
 // PublicKey implements federation.KeyStore.
 func (k *senderKeys) PublicKey(ctx context.Context, diasporaID string) (*rsa.PublicKey, error) {
+	if k.hints {
+		if p, pub := k.a.senderHints.get(diasporaID); p != nil {
+			k.person = p
+			k.hinted = append(k.hinted, p)
+			return pub, nil
+		}
+	}
 	p, pub, err := k.a.personKey(ctx, diasporaID)
 	if err == nil {
 		k.person = p
+		if !p.Local() {
+			k.a.senderHints.put(diasporaID, p, pub)
+		}
 	}
 	return pub, err
 }
@@ -62,6 +89,80 @@ func (k *senderKeys) author(ctx context.Context, diasporaID string) (*models.Per
 		return k.person, nil
 	}
 	return k.a.store.PersonByDiasporaID(ctx, diasporaID)
+}
+
+// confirm checks every hinted person against the database: same row, same
+// key, account open. It returns errStaleHint, and forgets the hint, when
+// one differs.
+func (k *senderKeys) confirm(ctx context.Context) error {
+	for _, p := range k.hinted {
+		stored, err := k.a.store.PersonByDiasporaID(ctx, p.DiasporaID)
+		if errors.Is(err, models.ErrNotFound) || err == nil && (stored.ID != p.ID ||
+			stored.SerializedPublicKey != p.SerializedPublicKey || stored.ClosedAccount) {
+			k.a.senderHints.forget(p.DiasporaID)
+			return errStaleHint
+		}
+		if err != nil {
+			return err
+		}
+	}
+	k.hinted = nil
+	return nil
+}
+
+// errStaleHint: a sender hint no longer matches the stored person.
+var errStaleHint = errors.New("sender hint out of date")
+
+// senderHints keeps, for up to maxSenderHints remote people who sent
+// something recently, their stored row and parsed key, so that a message
+// from them is verified without a database round trip. They are hints:
+// another process may have changed the person since (a new key after a
+// migration, a closed account), so senderKeys confirms a hint, or lets the
+// statement that stores the message check it, before anything changes.
+// Emptied when full.
+type senderHints struct {
+	mu sync.Mutex
+	m  map[string]senderHint // lower-case diaspora ID ->
+}
+
+type senderHint struct {
+	person models.Person
+	pub    *rsa.PublicKey
+}
+
+// maxSenderHints bounds the hints (about 1.5 kB each).
+const maxSenderHints = 2000
+
+// get returns a copy of the hinted person, and their key, or nil.
+func (h *senderHints) get(diasporaID string) (*models.Person, *rsa.PublicKey) {
+	id := strings.ToLower(diasporaID)
+	h.mu.Lock()
+	e, ok := h.m[id]
+	h.mu.Unlock()
+	if !ok {
+		return nil, nil
+	}
+	p := e.person
+	return &p, e.pub
+}
+
+func (h *senderHints) put(diasporaID string, p *models.Person, pub *rsa.PublicKey) {
+	if p.ClosedAccount || pub == nil {
+		return
+	}
+	id := strings.ToLower(diasporaID)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil || len(h.m) >= maxSenderHints {
+		h.m = map[string]senderHint{}
+	}
+	h.m[id] = senderHint{person: *p, pub: pub}
+}
+
+func (h *senderHints) forget(diasporaID string) {
+	h.mu.Lock()
+	delete(h.m, strings.ToLower(diasporaID))
+	h.mu.Unlock()
 }
 
 // retractedBefore reports whether an object arriving now was retracted

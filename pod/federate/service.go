@@ -47,6 +47,7 @@ type Service struct {
 	stats         FederationStats
 	inboxWarned   atomic.Int64 // when a received body last went to the outbox (Unix ns)
 	blocks        blockList    // the admins' decisions about other pods (pod_blocks.go)
+	senderHints   senderHints  // recent senders' rows and keys, unconfirmed (receive_post.go)
 }
 
 // New builds the federation layer over core; received comments and
