@@ -23,16 +23,19 @@ import (
 
 // insertReceivedPostSQL inserts the post unless its GUID exists already,
 // no local user has a contact with its author (then the general path must
-// decide about the participation, pod/federate's subscribe), or the
-// author's account is closed or their stored key is not the one the post
-// was verified with ($13). Parameters are typed: INSERT … SELECT does not
-// take types from the columns.
+// decide about the participation, pod/federate's subscribe), the author's
+// account is closed or their stored key is not the one the post was
+// verified with ($13), or the post was retracted before it came (deleted
+// here, or retracted by its author, $14, see RetractedBefore). Parameters
+// are typed: INSERT … SELECT does not take types from the columns.
 const insertReceivedPostSQL = `INSERT INTO posts (id, guid, author_id, type, public, text, text_html,
 		provider_display_name, nsfw, created_at, updated_at, interacted_at)
 	SELECT $1::bigint, $2::text, $3::bigint, $4::text, $5::boolean, $6::text, $7::text,
 		$8::text, $9::boolean, $10::timestamptz, $11::timestamptz, $12::timestamptz
 	WHERE EXISTS (SELECT 1 FROM contacts WHERE person_id = $3::bigint)
 		AND EXISTS (SELECT 1 FROM people WHERE id = $3::bigint AND serialized_public_key = $13::text AND NOT closed_account)
+		AND NOT EXISTS (SELECT 1 FROM retractions r WHERE r.guid = lower($2::text) AND r.expires_at > now()
+			AND (r.author = '' OR r.author = lower($14::text) AND r.sender = lower($14::text)))
 	ON CONFLICT (guid) DO NOTHING RETURNING id`
 
 // receivedTagsSQL is EnsureTags' insert, for an inserted post only.
@@ -66,17 +69,21 @@ func randomID() int64 {
 // main-stream entries (FanOut's rules) in one transaction and one round
 // trip, and reports whether it did. It stores nothing, and returns false,
 // when a post with its GUID exists, when no local user has a contact with
-// its author, or when the author's account is closed or their stored key
-// is not authorKey (the PEM the post was verified with): the caller then
-// takes the general path, which handles each. The post must carry no mentions, poll, location, event or photos
+// its author, when the author's account is closed or their stored key is
+// not author.SerializedPublicKey (the PEM the post was verified with), or
+// when the post was retracted before it came: the caller then takes the
+// general path, which handles each. The post must carry no mentions, poll, location, event or photos
 // (the general path stores those). p.ID is set when stored. It must not
 // run inside Tx.
-func (s *Store) StoreReceivedPublicPost(ctx context.Context, p *Post, tags []string, authorKey string) (bool, error) {
+func (s *Store) StoreReceivedPublicPost(ctx context.Context, p *Post, tags []string, author *Person) (bool, error) {
 	if s.pending != nil {
 		return false, errors.New("store received post: must not run inside a transaction")
 	}
 	if !p.Public || p.Type != TypeStatusMessage {
 		return false, errors.New("store received post: only public status messages")
+	}
+	if author == nil || author.ID != p.AuthorID {
+		return false, errors.New("store received post: the author is not the post's")
 	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
@@ -97,7 +104,7 @@ func (s *Store) StoreReceivedPublicPost(ctx context.Context, p *Post, tags []str
 		}
 		b := &pgx.Batch{}
 		b.Queue(insertReceivedPostSQL, id, p.GUID, p.AuthorID, p.Type, p.Public, p.Text, p.TextHTML,
-			p.ProviderDisplayName, p.NSFW, p.CreatedAt, p.UpdatedAt, p.InteractedAt, authorKey)
+			p.ProviderDisplayName, p.NSFW, p.CreatedAt, p.UpdatedAt, p.InteractedAt, author.SerializedPublicKey, author.DiasporaID)
 		if len(tags) > 0 {
 			b.Queue(receivedTagsSQL, tags, id)
 			b.Queue(receivedTaggingsSQL, tags, id)

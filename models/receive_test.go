@@ -20,6 +20,7 @@ import (
 type receivedPostWorld struct {
 	st                               *models.Store
 	author                           int64
+	alice                            *models.Person
 	inAspect, follower, ignorer, far int64
 }
 
@@ -36,7 +37,7 @@ func receivedPostSetup(t *testing.T) *receivedPostWorld {
 	if err := st.CreatePerson(ctx, alice); err != nil {
 		t.Fatal(err)
 	}
-	w.author = alice.ID
+	w.author, w.alice = alice.ID, alice
 	user := func(name string) int64 {
 		u := &models.User{Username: name, Email: name + "@example.org", EncryptedPassword: "x", SerializedPrivateKey: "x"}
 		if err := st.CreateUser(ctx, u); err != nil {
@@ -126,7 +127,7 @@ func TestStoreReceivedPublicPostAsTheGeneralPath(t *testing.T) {
 	tags := []string{"fastpath", "nsfw", "newtag" + guid()[:8]}
 
 	fast := w.post("fast #fastpath #nsfw")
-	ok, err := w.st.StoreReceivedPublicPost(ctx, fast, tags, receivedKey)
+	ok, err := w.st.StoreReceivedPublicPost(ctx, fast, tags, w.alice)
 	if err != nil || !ok || fast.ID == 0 {
 		t.Fatalf("StoreReceivedPublicPost = %v, %v (id %d), want stored", ok, err, fast.ID)
 	}
@@ -178,7 +179,7 @@ func TestStoreReceivedPublicPostLeavesTheRestToTheGeneralPath(t *testing.T) {
 	ctx := context.Background()
 	w := receivedPostSetup(t)
 	first := w.post("first #fastpath")
-	if ok, err := w.st.StoreReceivedPublicPost(ctx, first, []string{"fastpath"}, receivedKey); err != nil || !ok {
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, first, []string{"fastpath"}, w.alice); err != nil || !ok {
 		t.Fatalf("first delivery: %v, %v", ok, err)
 	}
 	counts := func() string {
@@ -193,7 +194,7 @@ func TestStoreReceivedPublicPostLeavesTheRestToTheGeneralPath(t *testing.T) {
 
 	again := w.post("again #fastpath #" + "unseen" + guid()[:6])
 	again.GUID = first.GUID
-	if ok, err := w.st.StoreReceivedPublicPost(ctx, again, []string{"fastpath", "unseen"}, receivedKey); err != nil || ok || again.ID != 0 {
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, again, []string{"fastpath", "unseen"}, w.alice); err != nil || ok || again.ID != 0 {
 		t.Errorf("repeated GUID: stored %v, %v, id %d; want nothing stored", ok, err, again.ID)
 	}
 	stranger := &models.Person{GUID: guid(), DiasporaID: "stranger@remote.test", PodHost: "remote.test"}
@@ -202,18 +203,20 @@ func TestStoreReceivedPublicPostLeavesTheRestToTheGeneralPath(t *testing.T) {
 	}
 	lone := w.post("lone #fastpath #" + "lonetag")
 	lone.AuthorID = stranger.ID
-	if ok, err := w.st.StoreReceivedPublicPost(ctx, lone, []string{"fastpath", "lonetag"}, receivedKey); err != nil || ok {
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, lone, []string{"fastpath", "lonetag"}, stranger); err != nil || ok {
 		t.Errorf("author without local contact: stored %v, %v; want nothing stored", ok, err)
 	}
 	oldKey := w.post("signed with a key alice no longer has #fastpath")
-	if ok, err := w.st.StoreReceivedPublicPost(ctx, oldKey, []string{"fastpath"}, "alice's old key"); err != nil || ok {
+	movedAlice := *w.alice
+	movedAlice.SerializedPublicKey = "alice's old key"
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, oldKey, []string{"fastpath"}, &movedAlice); err != nil || ok {
 		t.Errorf("another key than the stored one: stored %v, %v; want nothing stored", ok, err)
 	}
 	if err := w.st.Exec(ctx, `UPDATE people SET closed_account = true WHERE id = ?`, w.author); err != nil {
 		t.Fatal(err)
 	}
 	closed := w.post("after alice closed her account #fastpath")
-	if ok, err := w.st.StoreReceivedPublicPost(ctx, closed, []string{"fastpath"}, receivedKey); err != nil || ok {
+	if ok, err := w.st.StoreReceivedPublicPost(ctx, closed, []string{"fastpath"}, w.alice); err != nil || ok {
 		t.Errorf("closed account: stored %v, %v; want nothing stored", ok, err)
 	}
 	if after := counts(); after != before {
@@ -223,5 +226,68 @@ func TestStoreReceivedPublicPostLeavesTheRestToTheGeneralPath(t *testing.T) {
 		if _, err := w.st.PostByGUID(ctx, p.GUID); err == nil {
 			t.Errorf("post %q was stored", p.Text)
 		}
+	}
+}
+
+// TestStoreReceivedPublicPostRefusesRetracted: a post deleted here, or
+// retracted by its author before it came, is not stored by the fast path
+// (RetractedBefore says the same for the general path); a retraction sent
+// by someone else than the author does not keep the post out, and neither
+// does an expired one.
+func TestStoreReceivedPublicPostRefusesRetracted(t *testing.T) {
+	ctx := context.Background()
+	w := receivedPostSetup(t)
+	later := time.Now().Add(time.Hour)
+	deleted, byAuthor, byOther, expired := w.post("deleted here"), w.post("retracted by alice"), w.post("retracted by mallory"), w.post("retracted long ago")
+	if err := w.st.MarkRetracted(ctx, later, strings.ToUpper(deleted.GUID)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct {
+		p              *models.Post
+		sender         string
+		until          time.Time
+		wantRetracted  bool
+		wantStoredFast bool
+	}{
+		{deleted, "", later, true, false},
+		{byAuthor, "ALICE@remote.test", later, true, false},
+		{byOther, "mallory@remote.test", later, false, true},
+		{expired, "alice@remote.test", time.Now().Add(-time.Minute), false, true},
+	} {
+		if r.sender != "" {
+			if err := w.st.RememberRetraction(ctx, r.p.GUID, "alice@remote.test", r.sender, r.until); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := w.st.RetractedBefore(ctx, r.p.GUID, "Alice@remote.test", "")
+		if err != nil || got != r.wantRetracted {
+			t.Errorf("%q: RetractedBefore = %v, %v; want %v", r.p.Text, got, err, r.wantRetracted)
+		}
+		ok, err := w.st.StoreReceivedPublicPost(ctx, r.p, nil, w.alice)
+		if err != nil || ok != r.wantStoredFast {
+			t.Errorf("%q: stored %v, %v; want %v", r.p.Text, ok, err, r.wantStoredFast)
+		}
+	}
+	if ok, err := w.st.Retracted(ctx, deleted.GUID); err != nil || !ok {
+		t.Errorf("Retracted(deleted) = %v, %v", ok, err)
+	}
+	if ok, err := w.st.Retracted(ctx, byAuthor.GUID); err != nil || ok {
+		t.Errorf("Retracted(a GUID only retracted, never deleted here) = %v, %v", ok, err)
+	}
+	// A comment's retraction sent by the post's author counts for the
+	// comment when that author is given as the root author.
+	if err := w.st.RememberRetraction(ctx, "comment-guid", "carol@remote.test", "alice@remote.test", later); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := w.st.RetractedBefore(ctx, "comment-guid", "carol@remote.test", ""); ok {
+		t.Error("a comment retracted by someone else counts without a root author")
+	}
+	if ok, _ := w.st.RetractedBefore(ctx, "comment-guid", "carol@remote.test", "alice@remote.test"); !ok {
+		t.Error("a comment retracted by the post's author does not count")
+	}
+	// Remembering forgets expired rows on the way.
+	var left int64
+	if err := w.st.Scalar(ctx, &left, `SELECT count(*) FROM retractions WHERE expires_at <= now()`); err != nil || left != 0 {
+		t.Errorf("%d expired retractions left (%v)", left, err)
 	}
 }

@@ -3,8 +3,10 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aspenpod/aspen/aspects"
 	"github.com/aspenpod/aspen/federation/entity"
@@ -153,7 +155,7 @@ func TestReceivedPostLeftOutIsLogged(t *testing.T) {
 
 // TestRetractionOfUnknownTarget: a retraction for something this pod never
 // had is done at once (one log line, no retry, nothing left in the
-// queues), and the target arriving later is not applied, whatever other
+// queues, one row remembering it and no other), and the target arriving later is not applied, whatever other
 // retractions of it came meanwhile; a later target the retraction could
 // not have been valid for is.
 func TestRetractionOfUnknownTarget(t *testing.T) {
@@ -184,8 +186,10 @@ func TestRetractionOfUnknownTarget(t *testing.T) {
 		if drops := dropLines(e.p, off); len(drops) > 0 {
 			t.Errorf("%s dropped: %s", r.label, drops)
 		}
-		if diff := countsDiff(before, tableCounts(t, e.p)); diff != "" {
-			t.Errorf("%s changed rows: %s", r.label, diff)
+		// Remembered (one row), and nothing else changed.
+		want := fmt.Sprintf("retractions %d→%d", before["retractions"], before["retractions"]+1)
+		if diff := countsDiff(before, tableCounts(t, e.p)); diff != want {
+			t.Errorf("%s changed rows: %s, want %s", r.label, diff, want)
 		}
 	}
 	ins := asynq.NewInspector(asynq.RedisClientOpt{Addr: e.p.Redis.Options().Addr, DB: e.p.RedisDB})
@@ -281,5 +285,48 @@ func TestReceivedNSFWProfileMarksPosts(t *testing.T) {
 	}
 	if !reshare.NSFW {
 		t.Error("a reshare of an NSFW post is not marked NSFW")
+	}
+}
+
+// TestRetractionsMovedFromRedis: what a version before migration 00021
+// remembered about retractions in Redis (a GUID deleted here; retractions
+// of a GUID not seen yet) is moved to the database with its expiry, and
+// keeps the objects out as before; the keys are gone and a second run
+// moves nothing.
+func TestRetractionsMovedFromRedis(t *testing.T) {
+	p := newLanePod(t)
+	ctx := context.Background()
+	deleted, unseen := pod.NewGUID(), pod.NewGUID()
+	if err := p.Redis.Set(ctx, "pod:retracted:"+deleted, "1", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Redis.SAdd(ctx, "pod:retracted-unseen:"+unseen, "alice@pod-a.example alice@pod-a.example", "carol@pod-c.example mallory@pod-m.example").Err(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := p.App.Federate.MoveRedisRetractions(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("moved %d keys (%v), want 2", n, err)
+	}
+	if ok, err := p.Store.Retracted(ctx, deleted); err != nil || !ok {
+		t.Errorf("the GUID deleted here is not remembered: %v, %v", ok, err)
+	}
+	for _, c := range []struct {
+		author string
+		want   bool
+	}{{"alice@pod-a.example", true}, {"carol@pod-c.example", false}} {
+		if ok, err := p.Store.RetractedBefore(ctx, unseen, c.author, ""); err != nil || ok != c.want {
+			t.Errorf("retracted before it came, by %s: %v, %v; want %v", c.author, ok, err, c.want)
+		}
+	}
+	var expiry time.Time
+	if err := p.Store.Scalar(ctx, &expiry, `SELECT expires_at FROM retractions WHERE guid = ?`, strings.ToLower(deleted)); err != nil ||
+		expiry.Before(time.Now().Add(50*time.Minute)) || expiry.After(time.Now().Add(61*time.Minute)) {
+		t.Errorf("the deleted GUID is remembered until %v (%v), want in about an hour, as its key", expiry, err)
+	}
+	if keys, _ := p.Redis.Keys(ctx, "pod:retracted*").Result(); len(keys) > 0 {
+		t.Errorf("keys left in Redis: %v", keys)
+	}
+	if n, err := p.App.Federate.MoveRedisRetractions(ctx); err != nil || n != 0 {
+		t.Errorf("the second run moved %d keys (%v)", n, err)
 	}
 }

@@ -163,14 +163,9 @@ func (a *Service) unknownTarget(ctx context.Context, env *envelope.Envelope) err
 	if !ok {
 		return fmt.Errorf("%s is no retraction: %w", e.EntityName(), ErrDropped)
 	}
-	// Every retraction of the GUID is kept (a set, not one value): a
-	// later one by someone else must not replace the author's.
-	key := a.unseenRetractionKey(x.TargetGUID)
-	val := strings.ToLower(x.Author) + " " + strings.ToLower(env.Sender)
-	pipe := a.rdb.TxPipeline()
-	pipe.SAdd(ctx, key, val)
-	pipe.Expire(ctx, key, pod.RetractedTTL)
-	if _, err := pipe.Exec(ctx); err != nil {
+	// Every retraction of the GUID is kept (one row per author and
+	// sender): a later one by someone else must not replace the author's.
+	if err := a.store.RememberRetraction(ctx, x.TargetGUID, x.Author, env.Sender, time.Now().Add(pod.RetractedTTL)); err != nil {
 		a.log.Warn("cannot remember a retraction", "guid", x.TargetGUID, "err", err)
 	}
 	return &unknownTargetError{typ: x.TargetType, guid: x.TargetGUID}
@@ -432,14 +427,15 @@ func (a *Service) receiveStatusMessage(ctx context.Context, e *entity.StatusMess
 	if !e.Public && rcpt == nil {
 		return dropped("limited post %s arrived on the public route", e.GUID)
 	}
-	if a.retractedBefore(ctx, e.GUID, e.Author, "") {
-		return errRetracted
-	}
+	// The fast path checks the retractions itself, in its statement.
 	if created, err := a.storePublicPost(ctx, e, author); err != nil || created != nil {
 		if created != nil {
 			a.logLeftOut(e, created, author)
 		}
 		return err
+	}
+	if a.retractedBefore(ctx, e.GUID, e.Author, "") {
+		return errRetracted
 	}
 	if err := keys.confirm(ctx); err != nil {
 		return err
@@ -919,10 +915,4 @@ func (a *Service) receiveParticipation(ctx context.Context, e *entity.Participat
 		}
 	}
 	return a.store.AddParticipation(ctx, p.ID, author.ID)
-}
-
-// unseenRetractionKey is the Redis set of the retractions received for a
-// GUID this pod had not seen yet (entries "author sender").
-func (a *Service) unseenRetractionKey(guid string) string {
-	return a.redisPrefix + "retracted-unseen:" + strings.ToLower(guid)
 }

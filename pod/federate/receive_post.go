@@ -23,10 +23,11 @@ import (
 // carries more, exists already, or its author has no local contact (then
 // the general path asks their pod for the thread, subscribe).
 //
-// The statement also checks that the author's account is open and that
-// their stored key is still author.SerializedPublicKey, the key the
-// envelope was verified with: the author may come from the sender hints
-// (senderKeys), unconfirmed.
+// The statement also checks that the post was not retracted before it
+// came, that the author's account is open and that their stored key is
+// still author.SerializedPublicKey, the key the envelope was verified
+// with: the author may come from the sender hints (senderKeys),
+// unconfirmed.
 func (a *Service) storePublicPost(ctx context.Context, e *entity.StatusMessage, author *models.Person) (*models.Post, error) {
 	if !e.Public || len(e.Photos) > 0 || e.Poll != nil || e.Location != nil || e.Event != nil {
 		return nil, nil
@@ -37,7 +38,7 @@ func (a *Service) storePublicPost(ctx context.Context, e *entity.StatusMessage, 
 	post := fedhost.StatusMessagePost(e, author.ID)
 	tags := pod.ExtractTags(post.Text)
 	post.TextHTML, post.NSFW = string(pod.RenderText(post.Text, nil)), slices.Contains(tags, "nsfw")
-	stored, err := a.store.StoreReceivedPublicPost(ctx, post, tags, author.SerializedPublicKey)
+	stored, err := a.store.StoreReceivedPublicPost(ctx, post, tags, author)
 	if err != nil || !stored {
 		return nil, err
 	}
@@ -166,31 +167,13 @@ func (h *senderHints) forget(diasporaID string) {
 }
 
 // retractedBefore reports whether an object arriving now was retracted
-// before it came: deleted here (pod.Core.MarkRetracted's key), or named by
+// before it came (models.Store.RetractedBefore): deleted here, or named by
 // a retraction that came first (unknownTarget) whose author is the
 // object's author and whose sender was allowed to retract it: the author,
-// or for a comment or like the post's author (rootAuthor). Both are read
-// in one round trip to Redis; if Redis cannot answer, the object is taken
-// as not retracted, as pod.Core.Retracted does.
+// or for a comment or like the post's author (rootAuthor). If the
+// database cannot answer, the object is taken as not retracted, as
+// pod.Core.Retracted does.
 func (a *Service) retractedBefore(ctx context.Context, guid, author, rootAuthor string) bool {
-	guid = strings.ToLower(guid)
-	pipe := a.rdb.Pipeline()
-	deleted := pipe.Exists(ctx, a.core.RetractedKey(guid))
-	unseen := pipe.SMembers(ctx, a.unseenRetractionKey(guid))
-	_, _ = pipe.Exec(ctx) // each command's own error is checked below
-	if n, err := deleted.Result(); err == nil && n > 0 {
-		return true
-	}
-	vals, err := unseen.Result()
-	if err != nil {
-		return false
-	}
-	author, rootAuthor = strings.ToLower(author), strings.ToLower(rootAuthor)
-	for _, val := range vals {
-		by, sender, _ := strings.Cut(val, " ")
-		if by == author && (sender == author || rootAuthor != "" && sender == rootAuthor) {
-			return true
-		}
-	}
-	return false
+	ok, err := a.store.RetractedBefore(ctx, guid, author, rootAuthor)
+	return err == nil && ok
 }

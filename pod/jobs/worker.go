@@ -86,6 +86,15 @@ func StartWorker(app *app.App, redisOpt asynq.RedisConnOpt, o WorkerOptions) (*W
 			log.Warn("job failed", "type", t.Type(), "retry", retry, "max_retry", max, "err", err)
 		}),
 	})
+	// Retractions an earlier version remembered in Redis go to the
+	// database first, so that no late delivery slips between the two.
+	mctx, mcancel := context.WithTimeout(context.Background(), time.Minute)
+	if n, err := app.Federate.MoveRedisRetractions(mctx); err != nil {
+		log.Warn("retractions remembered in Redis not moved to the database; the next start tries again", "moved", n, "err", err)
+	} else if n > 0 {
+		log.Info("retractions remembered in Redis moved to the database", "keys", n)
+	}
+	mcancel()
 	if err := srv.Start(Mux(app, log)); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
