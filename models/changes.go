@@ -24,6 +24,12 @@ type Change struct {
 	// All: something broad changed (moderation, pod states, account moves
 	// and deletions): every cached page is stale.
 	All bool
+	// Additive: the write only added something that readers may now see
+	// (a received public post reaching streams), so that a page built
+	// before it is incomplete, never wrong; its record may come a moment
+	// late (pagecache batches these). A transaction's changes are never
+	// additive.
+	Additive bool
 }
 
 // Empty reports whether c names nothing.
@@ -33,6 +39,7 @@ func (c *Change) Empty() bool {
 
 func (c *Change) merge(o Change) {
 	c.All = c.All || o.All
+	c.Additive = false
 	c.Users = append(c.Users, o.Users...)
 	c.Posts = append(c.Posts, o.Posts...)
 	c.People = append(c.People, o.People...)

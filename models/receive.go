@@ -147,6 +147,7 @@ func (s *Store) StoreReceivedPublicPost(ctx context.Context, p *Post, tags []str
 		return false, nil
 	}
 	p.ID = id
-	s.touch(ctx, Change{Users: users, Posts: []int64{id}})
+	// A new public post only adds to streams: its record may be batched.
+	s.touch(ctx, Change{Users: users, Posts: []int64{id}, Additive: true})
 	return true, nil
 }

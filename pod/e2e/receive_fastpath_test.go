@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,7 +11,10 @@ import (
 	"github.com/aspenpod/aspen/federation/entity"
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/streams"
 	"github.com/aspenpod/aspen/pod/tasks"
+	"github.com/aspenpod/aspen/pod/web"
 )
 
 // fastPathStored describes what the pod holds about a received post, as
@@ -40,9 +44,10 @@ func fastPathStored(t *testing.T, st *models.Store, guid string) string {
 // takes), and it ends up exactly as the general path leaves a post: in the
 // main stream of the user with its author in an aspect and of the user
 // following its tag, not of the user who ignores the author; tagged, NSFW
-// by its #nsfw, no outbox task (a local contact relays the thread).
+// by its #nsfw, no outbox task (a local contact relays the thread); and
+// the main-stream page the cache kept is built again with it.
 func TestReceivedPublicPostFastPathAsGeneral(t *testing.T) {
-	p := newLanePod(t)
+	p := newLanePod(t, func(o *pod.Options, _ *web.Options) { o.PageCacheBytes = 1 << 20 })
 	ctx := context.Background()
 	alice := newIdentity(t, "alice", "pod-fastpath.example")
 	person := seedRemote(t, p, alice, "https://pod-fastpath.example/")
@@ -71,6 +76,16 @@ func TestReceivedPublicPostFastPathAsGeneral(t *testing.T) {
 	}
 	outbox := func() int64 { return count(t, p, `SELECT count(*) FROM outbox`) }
 	outboxBefore := outbox()
+	// bob's main stream, kept in the page cache before the posts arrive.
+	cachedHead := func() (*streams.HeadPage, error) {
+		return p.App.Streams.MainPageAs(ctx, bob.s, streams.StreamQuery{Kind: streams.StreamMain}, streams.HeadFormat{})
+	}
+	if _, err := cachedHead(); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := cachedHead(); err != nil || !h.Cached {
+		t.Fatalf("bob's main stream was not kept in the page cache: %v", err)
+	}
 
 	receive := func(text string) (guid string, statements int64) {
 		guid = pod.NewGUID()
@@ -85,6 +100,12 @@ func TestReceivedPublicPostFastPathAsGeneral(t *testing.T) {
 		return guid, n.Load()
 	}
 	fast, fastN := receive("A post #fastpathtag #nsfw")
+	// The fast path's change reaches the page cache (batched, so within
+	// moments): bob's kept page is built again and shows the post.
+	podtest.Eventually(t, 5*time.Second, func() bool {
+		h, err := cachedHead()
+		return err == nil && strings.Contains(string(h.JSON), fast)
+	}, "bob's cached main stream to show the post the fast path stored")
 	general, generalN := receive("A post #fastpathtag #nsfw for @{Nobody; nobody@nowhere.example}")
 	if fastN >= generalN {
 		t.Errorf("the post without mentions took %d statements, the one with a mention %d: no fast path", fastN, generalN)

@@ -48,10 +48,10 @@ func lane(t testing.TB) int {
 // newLanePod starts a pod on a free lane: Redis database 9 or 10 and the
 // database named after it ("vec9", "vec10"; emptied first), so that these
 // tests keep to two connection pools.
-func newLanePod(t testing.TB) *podtest.FedPod {
+func newLanePod(t testing.TB, opts ...podtest.Option) *podtest.FedPod {
 	t.Helper()
 	l := lane(t)
-	return podtest.NewFedPod(t, fmt.Sprintf("vec%d", l), l, fast)
+	return podtest.NewFedPod(t, fmt.Sprintf("vec%d", l), l, fast, opts...)
 }
 
 // vectorsDir is the conformance vectors' folder inside the repository

@@ -21,7 +21,10 @@
 //     mentioned people): their profile or their account closing.
 //
 // models.Store reports every committed write of these (models.Change) and
-// Invalidate bumps the keys. A bump sets every named key to the next value
+// Invalidate bumps the keys: at once, or, for an additive change (a
+// received public post reaching streams, which can only leave a kept page
+// incomplete, never wrong), together with the others that come within
+// additiveDelay, in one round trip. A bump sets every named key to the next value
 // of one pod-wide clock (a Redis counter), atomically. Before building a
 // page a process reads the clock (c0), then the database, then the page's
 // version keys: the page is kept only if every version is at most c0, so a
@@ -66,6 +69,10 @@ const (
 	entryOverhead = 256
 	// retryEvery is how often a lost change is retried as an epoch bump.
 	retryEvery = 200 * time.Millisecond
+	// additiveDelay is how long an additive change (models.Change.Additive)
+	// may wait to be recorded, with the others that come meanwhile, in one
+	// bump: a page kept before it lacks the new post for at most this long.
+	additiveDelay = 10 * time.Millisecond
 )
 
 // bumpScript sets KEYS[2..] to the next value of the clock KEYS[1]. A
@@ -202,6 +209,11 @@ type Cache struct {
 	hits, misses, evicted atomic.Int64
 	// retrying: a lost change is being retried (retryEpoch).
 	retrying atomic.Bool
+	// Additive changes waiting for their bump (flushAdditive), and whether
+	// one is scheduled.
+	addMu      sync.Mutex
+	addKeys    map[string]bool
+	addPending bool
 	// built, when set (tests only), runs after a page was read from the
 	// database and before its versions are read: where a concurrent write
 	// would land in the worst case.
@@ -253,13 +265,61 @@ func (c *Cache) Invalidate(ctx context.Context, ch models.Change) {
 	if len(keys) == 1 {
 		return
 	}
+	if ch.Additive && !ch.All {
+		c.later(keys[1:])
+		return
+	}
 	// The write has committed: bump even if the caller's request ends now.
-	ctx = context.WithoutCancel(ctx)
+	c.record(context.WithoutCancel(ctx), keys)
+}
+
+// record bumps keys (the clock first); if Redis cannot be reached, every
+// page is dropped here and, as soon as Redis answers, everywhere.
+func (c *Cache) record(ctx context.Context, keys []string) {
 	if err := c.bump(ctx, keys); err != nil {
 		c.log.Error("page cache: a change could not be recorded; every cached page is dropped as soon as Redis answers", "err", err)
 		c.dropAll()
 		c.retryEpoch()
 	}
+}
+
+// later queues the version keys of an additive change for one bump, with
+// those of the others that come within additiveDelay: when a pod receives
+// posts quickly, one round trip to Redis records many. A kept page that
+// lacks the new post is served until then; a page cannot show what it
+// should not, as the change only adds.
+func (c *Cache) later(keys []string) {
+	c.addMu.Lock()
+	defer c.addMu.Unlock()
+	if c.addKeys == nil {
+		c.addKeys = map[string]bool{}
+	}
+	for _, k := range keys {
+		c.addKeys[k] = true
+	}
+	if !c.addPending {
+		c.addPending = true
+		time.AfterFunc(additiveDelay, c.flushAdditive)
+	}
+}
+
+// flushAdditive records the queued additive changes in one bump.
+func (c *Cache) flushAdditive() {
+	c.addMu.Lock()
+	keys := make([]string, 1, 1+len(c.addKeys))
+	keys[0] = c.clockKey()
+	for k := range c.addKeys {
+		keys = append(keys, k)
+	}
+	clear(c.addKeys)
+	c.addPending = false
+	c.addMu.Unlock()
+	if len(keys) == 1 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c.record(ctx, keys)
 }
 
 func (c *Cache) bump(ctx context.Context, keys []string) error {

@@ -155,3 +155,47 @@ func TestPageCacheWithoutRoomStillRecordsChanges(t *testing.T) {
 		t.Fatal("a change recorded by the process without room did not reach the other's cache")
 	}
 }
+
+// TestPageCacheBatchesAdditiveChanges: additive changes (a received public
+// post reaching streams) are recorded together, in one bump for all that
+// come within a few milliseconds, and a kept page they concern is built
+// again once they are.
+func TestPageCacheBatchesAdditiveChanges(t *testing.T) {
+	prefix := "pagecache-test-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+	c := pagecacheOver(t, prefix, 1<<20)
+	opt, err := redis.ParseURL(podtest.RedisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx := context.Background()
+	clock := func() int64 {
+		n, err := rdb.Get(ctx, prefix+"sh:clock").Int64()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			t.Fatal(err)
+		}
+		return n
+	}
+	c.Invalidate(ctx, models.Change{Posts: []int64{999}}) // starts the clock
+	pagecacheGet(t, c, "p", 10)
+	before := clock()
+	const changes = 20
+	for i := range changes {
+		c.Invalidate(ctx, models.Change{Users: []int64{1, int64(100 + i)}, Posts: []int64{int64(1000 + i)}, Additive: true})
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, built := pagecacheGet(t, c, "p", 10); built {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the page was still served 5 s after an additive change to its reader")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The clock counts bumps.
+	if bumps := clock() - before; bumps < 1 || bumps > 3 {
+		t.Errorf("%d additive changes made %d bumps, want them batched into one (at most 3)", changes, bumps)
+	}
+}
