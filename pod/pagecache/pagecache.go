@@ -287,7 +287,9 @@ func (c *Cache) record(ctx context.Context, keys []string) {
 // those of the others that come within additiveDelay: when a pod receives
 // posts quickly, one round trip to Redis records many. A kept page that
 // lacks the new post is served until then; a page cannot show what it
-// should not, as the change only adds.
+// should not, as the change only adds. A process that stops before the
+// bump loses it: the other processes' kept pages then lack the post until
+// they are rebuilt for another reason, at most maxAge later.
 func (c *Cache) later(keys []string) {
 	c.addMu.Lock()
 	defer c.addMu.Unlock()
