@@ -26,16 +26,15 @@ import (
 // decide about the participation, pod/federate's subscribe), the author's
 // account is closed or their stored key is not the one the post was
 // verified with ($13), or the post was retracted before it came (deleted
-// here, or retracted by its author, $14, see RetractedBefore). Parameters
+// here, or retracted by its author, $14: retractedBefore). Parameters
 // are typed: INSERT … SELECT does not take types from the columns.
-const insertReceivedPostSQL = `INSERT INTO posts (id, guid, author_id, type, public, text, text_html,
+var insertReceivedPostSQL = `INSERT INTO posts (id, guid, author_id, type, public, text, text_html,
 		provider_display_name, nsfw, created_at, updated_at, interacted_at)
 	SELECT $1::bigint, $2::text, $3::bigint, $4::text, $5::boolean, $6::text, $7::text,
 		$8::text, $9::boolean, $10::timestamptz, $11::timestamptz, $12::timestamptz
 	WHERE EXISTS (SELECT 1 FROM contacts WHERE person_id = $3::bigint)
 		AND EXISTS (SELECT 1 FROM people WHERE id = $3::bigint AND serialized_public_key = $13::text AND NOT closed_account)
-		AND NOT EXISTS (SELECT 1 FROM retractions r WHERE r.guid = lower($2::text) AND r.expires_at > now()
-			AND (r.author = '' OR r.author = lower($14::text) AND r.sender = lower($14::text)))
+		AND NOT EXISTS (SELECT 1 FROM retractions r WHERE ` + retractedBefore("$2::text", "$14::text", "''") + `)
 	ON CONFLICT (guid) DO NOTHING RETURNING id`
 
 // receivedTagsSQL is EnsureTags' insert, for an inserted post only.

@@ -15,13 +15,15 @@ import (
 // a periodic job.
 const retractionSweep = 100
 
-// retractedBeforeSQL is the condition, on table r, that a GUID was deleted
+// retractedBefore is the condition, on table r, that a GUID was deleted
 // here or retracted before it came by author with a sender allowed to: the
-// author, or rootAuthor unless it is empty; not expired. It takes named
-// arguments guid, author and root_author. insertReceivedPostSQL repeats it
-// for a post (no root author) with positional ones.
-const retractedBeforeSQL = `r.guid = lower(@guid) AND r.expires_at > now() AND
-	(r.author = '' OR r.author = lower(@author) AND (r.sender = lower(@author) OR @root_author <> '' AND r.sender = lower(@root_author)))`
+// author, or rootAuthor unless it is empty; not expired. Its arguments are
+// SQL expressions (placeholders) for the three; RetractedBefore and
+// insertReceivedPostSQL both use it.
+func retractedBefore(guid, author, rootAuthor string) string {
+	return `r.guid = lower(` + guid + `) AND r.expires_at > now() AND
+	(r.author = '' OR r.author = lower(` + author + `) AND (r.sender = lower(` + author + `) OR ` + rootAuthor + ` <> '' AND r.sender = lower(` + rootAuthor + `)))`
+}
 
 // MarkRetracted remembers that objects with these GUIDs were deleted here,
 // until the given time.
@@ -71,7 +73,7 @@ func (s *Store) Retracted(ctx context.Context, guid string) (bool, error) {
 // comment or like, the post's author rootAuthor ("" for a post).
 func (s *Store) RetractedBefore(ctx context.Context, guid, author, rootAuthor string) (bool, error) {
 	var ok bool
-	err := s.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM retractions r WHERE `+retractedBeforeSQL+`)`,
+	err := s.conn(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM retractions r WHERE `+retractedBefore("@guid", "@author", "@root_author")+`)`,
 		map[string]any{"guid": guid, "author": author, "root_author": rootAuthor}).Scan(&ok).Error
 	return ok, translate(err, "retracted before")
 }
