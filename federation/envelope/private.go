@@ -28,9 +28,6 @@ const MaxPrivateSize = (MaxEnvelopeSize+aes.BlockSize)*4/3 + 8192
 // POST /receive/users/:guid. To seal one document for many recipients use
 // NewSealer: it encrypts the document once.
 func Seal(envelopeDoc []byte, recipient *rsa.PublicKey) ([]byte, error) {
-	if recipient == nil {
-		return nil, federation.Errorf(federation.ErrKeyNotFound, "no recipient key")
-	}
 	s, err := NewSealer(envelopeDoc)
 	if err != nil {
 		return nil, err
