@@ -222,9 +222,9 @@ func (a *Service) receive(ctx context.Context, body []byte, recipientGUID string
 		}
 	}
 	keys, err := a.process(ctx, env, recipientGUID, depth, rcpt, rcptUser, true)
-	if errors.Is(err, errStaleHint) || err != nil && len(keys.hinted) > 0 {
-		// A sender hint was out of date, or a check failed with a hinted
-		// key that may be: again, with the stored keys.
+	if err != nil && len(keys.hinted) > 0 {
+		// A sender hint was out of date (errStaleHint), or a check failed
+		// with a hinted key that may be: again, with the stored keys.
 		_, err = a.process(ctx, env, recipientGUID, depth, rcpt, rcptUser, false)
 	}
 	return env.Sender, err
