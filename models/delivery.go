@@ -206,10 +206,15 @@ type RemoteRecipient struct {
 	PodID      int64
 	PodHost    string
 	PodURL     string `gorm:"column:pod_url"`
+	// The pod's health when the recipients were read (Pod.OfflineSince,
+	// Pod.LastSuccessAt).
+	PodOfflineSince  *time.Time
+	PodLastSuccessAt *time.Time
 }
 
 const recipientCols = `pe.id AS person_id, pe.guid, pe.diaspora_id, pe.serialized_public_key AS public_key,
-	po.id AS pod_id, po.host AS pod_host, po.url AS pod_url`
+	po.id AS pod_id, po.host AS pod_host, po.url AS pod_url,
+	po.offline_since AS pod_offline_since, po.last_success_at AS pod_last_success_at`
 
 // recipients runs a query over people pe (joined to their pod po) whose
 // WHERE clause selects the recipients; closed accounts are left out.

@@ -108,6 +108,15 @@ type Options struct {
 	// given up until a periodic check finds it up (DefaultPodGiveUpAfter
 	// if 0).
 	PodGiveUpAfter time.Duration
+	// RetryUnit scales the federation retry schedule as the worker's
+	// (jobs.WorkerOptions.RetryUnit; a second if 0): the dispatch job
+	// queues the rest of a first delivery attempt it made itself after the
+	// first retry's delay.
+	RetryUnit time.Duration
+	// FirstAttemptBudget is how long a dispatch job goes on starting the
+	// first attempts at its deliveries itself before it queues the rest
+	// (DefaultFirstAttemptBudget if 0; tests shorten it).
+	FirstAttemptBudget time.Duration
 	// DiscoveryTTL is how long a remote person's discovery result is used
 	// before it is refreshed on demand (DefaultDiscoveryTTL if 0).
 	DiscoveryTTL time.Duration
@@ -166,6 +175,12 @@ func New(opt Options, d Deps) *Core {
 	}
 	if opt.DiscoveryTTL == 0 {
 		opt.DiscoveryTTL = DefaultDiscoveryTTL
+	}
+	if opt.RetryUnit == 0 {
+		opt.RetryUnit = time.Second
+	}
+	if opt.FirstAttemptBudget == 0 {
+		opt.FirstAttemptBudget = DefaultFirstAttemptBudget
 	}
 	c := &Core{opt: opt, store: d.Store, sealer: d.Sealer, rdb: d.Redis, queue: d.Queue, media: d.Media, log: log,
 		redisPrefix: opt.RedisPrefix}
@@ -303,6 +318,11 @@ func NewGUID() string {
 // search refreshes their profile. Keys are never refreshed: diaspora*
 // changes a key only through an account migration (§12.14).
 const DefaultDiscoveryTTL = 24 * time.Hour
+
+// DefaultFirstAttemptBudget is how long a dispatch job goes on starting
+// first delivery attempts before it queues the rest: a few slow pods
+// cannot keep it, and the worker slot it holds, for long.
+const DefaultFirstAttemptBudget = 20 * time.Second
 
 // DefaultPodGiveUpAfter is how long a pod may fail before deliveries to it
 // are given up until a periodic check finds it up again (diaspora*: 14 days).

@@ -21,12 +21,14 @@ import (
 // countingPod is a light remote pod on loopback: it answers 202 to every
 // POST, except the first `failures` POSTs to failPath, which get a 500,
 // and counts the POSTs it accepted per path and the connections opened.
+// With delay, it waits that long before it answers.
 type countingPod struct {
 	mu       sync.Mutex
 	accepted map[string]int
 	conns    int
 	failPath string
 	failures int
+	delay    time.Duration
 }
 
 func (c *countingPod) serve(t *testing.T) string {
@@ -48,6 +50,7 @@ func (c *countingPod) serve(t *testing.T) string {
 
 func (c *countingPod) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.Copy(io.Discard, r.Body)
+	time.Sleep(c.delay)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r.URL.Path == c.failPath && c.failures > 0 {

@@ -62,52 +62,107 @@ func (a *Service) DeliverPod(ctx context.Context, d tasks.DeliverPod, retry, max
 	if len(todo) == 0 {
 		return nil
 	}
+	r := a.attemptPod(ctx, podAttempt{podID: d.PodID, contentType: d.ContentType, items: todo,
+		offlineSince: target.OfflineSince, lastSuccessAt: target.LastSuccessAt, retry: retry, maxRetry: maxRetry})
+	switch {
+	case r.err != nil:
+		return r.err
+	case r.sendErr != nil && retry >= maxRetry:
+		return fmt.Errorf("%w: %w", r.sendErr, ErrDropped) // logged and recorded: finished
+	}
+	return r.sendErr
+}
+
+// podAttempt is one attempt at a pod's deliveries: the items not done yet,
+// the pod's health as last read, the attempts made before and the budget.
+type podAttempt struct {
+	podID                       int64
+	contentType                 string
+	items                       []tasks.DeliverItem
+	offlineSince, lastSuccessAt *time.Time
+	retry, maxRetry             int
+	// stopAt, when set, is the time after which no further POST starts
+	// (deliverNow's budget): the items left are returned untried.
+	stopAt time.Time
+}
+
+// podResult is what an attempt did. Every item tried is recorded: sent,
+// given up, or to be retried (retry).
+type podResult struct {
+	retry   []tasks.DeliverItem // failed, recorded as retrying
+	untried []tasks.DeliverItem // not tried (stopAt passed), nothing recorded
+	sendErr error               // the first failed POST's error
+	err     error               // not done: cannot record, or given up (ErrDropped)
+}
+
+// attemptPod posts each item's body in turn over the pod's keep-alive
+// connection and records the outcomes in batches (outcomes), unless the
+// pod is blocked or has been failing for longer than PodGiveUpAfter: then
+// every item is given up.
+func (a *Service) attemptPod(ctx context.Context, at podAttempt) podResult {
 	now := time.Now()
-	rec := &outcomes{a: a, podID: d.PodID,
-		podUp: target.OfflineSince == nil && target.LastSuccessAt != nil && now.Sub(*target.LastSuccessAt) < podUpFresh}
-	// finish gives up every delivery left: not sent, finished.
-	finish := func(msg string) error {
-		for _, it := range todo {
-			rec.add(models.DeliveryOutcome{TaskID: it.DeliveryID, State: models.DeliveryFailed, Attempts: retry, Error: msg}, 0, "")
+	rec := &outcomes{a: a, podID: at.podID,
+		podUp: at.offlineSince == nil && at.lastSuccessAt != nil && now.Sub(*at.lastSuccessAt) < podUpFresh}
+	// finish gives up every item: not sent, finished.
+	finish := func(msg string) podResult {
+		for _, it := range at.items {
+			rec.add(models.DeliveryOutcome{TaskID: it.DeliveryID, State: models.DeliveryFailed, Attempts: at.retry, Error: msg}, 0, "")
 		}
 		if err := rec.flush(ctx, true); err != nil {
-			return err
+			return podResult{err: err}
 		}
-		return fmt.Errorf("pod %d: %s: %w", d.PodID, msg, ErrDropped)
+		return podResult{err: fmt.Errorf("pod %d: %s: %w", at.podID, msg, ErrDropped)}
 	}
-	if a.urlBlocked(ctx, todo[0].URL) {
-		a.log.Info("federation: delivery to a blocked pod not sent", "url", todo[0].URL, "deliveries", len(todo))
+	if a.urlBlocked(ctx, at.items[0].URL) {
+		a.log.Info("federation: delivery to a blocked pod not sent", "url", at.items[0].URL, "deliveries", len(at.items))
 		return finish("not sent: " + errPodBlocked.Error())
 	}
-	if target.OfflineSince != nil && now.Sub(*target.OfflineSince) > a.opt.PodGiveUpAfter {
-		msg := "given up: the pod has been failing since " + target.OfflineSince.UTC().Format(time.RFC3339)
-		a.stats.GivenUp.Add(int64(len(todo)))
-		a.log.Warn("federation: delivery given up", "url", todo[0].URL, "deliveries", len(todo), "reason", msg)
+	if at.offlineSince != nil && now.Sub(*at.offlineSince) > a.opt.PodGiveUpAfter {
+		msg := "given up: the pod has been failing since " + at.offlineSince.UTC().Format(time.RFC3339)
+		a.stats.GivenUp.Add(int64(len(at.items)))
+		a.log.Warn("federation: delivery given up", "url", at.items[0].URL, "deliveries", len(at.items), "reason", msg)
 		return finish(msg)
 	}
 
-	last := retry >= maxRetry
+	last := at.retry >= at.maxRetry
 	failed := models.DeliveryRetrying
 	if last {
 		failed = models.DeliveryFailed
 	}
-	var firstErr error
-	for i, it := range todo {
-		_, err := a.http.Post(ctx, it.URL, d.ContentType, it.Body)
+	var res podResult
+	// fail records an item's failed attempt (health: what it shows of the
+	// pod, with msg).
+	fail := func(it tasks.DeliverItem, msg string, health int) {
+		podErr := ""
+		if health == models.PodHealthDown {
+			podErr = msg
+		}
+		rec.add(models.DeliveryOutcome{TaskID: it.DeliveryID, State: failed, Attempts: at.retry + 1, Error: msg}, health, podErr)
+		if last {
+			a.stats.GivenUp.Add(1)
+		} else {
+			res.retry = append(res.retry, it)
+		}
+	}
+	for i, it := range at.items {
+		if !at.stopAt.IsZero() && time.Now().After(at.stopAt) {
+			res.untried = at.items[i:]
+			break
+		}
+		_, err := a.http.Post(ctx, it.URL, at.contentType, it.Body)
 		if err == nil {
 			a.stats.Delivered.Add(1)
-			rec.add(models.DeliveryOutcome{TaskID: it.DeliveryID, State: models.DeliverySent, Attempts: retry + 1}, models.PodHealthUp, "")
+			rec.add(models.DeliveryOutcome{TaskID: it.DeliveryID, State: models.DeliverySent, Attempts: at.retry + 1}, models.PodHealthUp, "")
 			continue
 		}
 		a.stats.DeliveryErrors.Add(1)
-		if firstErr == nil {
-			firstErr = err
+		if res.sendErr == nil {
+			res.sendErr = err
 		}
 		msg := err.Error()
-		rec.add(models.DeliveryOutcome{TaskID: it.DeliveryID, State: failed, Attempts: retry + 1, Error: msg}, models.PodHealthDown, msg)
+		fail(it, msg, models.PodHealthDown)
 		if last {
-			a.stats.GivenUp.Add(1)
-			a.log.Warn("federation: delivery given up", "url", it.URL, "attempts", retry+1, "last_error", msg)
+			a.log.Warn("federation: delivery given up", "url", it.URL, "attempts", at.retry+1, "last_error", msg)
 		}
 		var herr *transport.HTTPError
 		if errors.As(err, &herr) && ctx.Err() == nil {
@@ -116,21 +171,13 @@ func (a *Service) DeliverPod(ctx context.Context, d tasks.DeliverPod, retry, max
 		// No answer (the pod is down, or the task's time is up): the
 		// other recipients there would fail the same way; they are
 		// counted as failed with it, and retried with it.
-		for _, rest := range todo[i+1:] {
-			if last {
-				a.stats.GivenUp.Add(1)
-			}
-			rec.add(models.DeliveryOutcome{TaskID: rest.DeliveryID, State: failed, Attempts: retry + 1, Error: "not tried: " + msg}, 0, "")
+		for _, rest := range at.items[i+1:] {
+			fail(rest, "not tried: "+msg, models.PodHealthUnchanged)
 		}
 		break
 	}
-	if err := rec.flush(ctx, true); err != nil {
-		return err
-	}
-	if firstErr != nil && last {
-		return fmt.Errorf("%w: %w", firstErr, ErrDropped) // logged and recorded: finished
-	}
-	return firstErr
+	res.err = rec.flush(ctx, true)
+	return res
 }
 
 // outcomes collects a per-pod delivery task's outcomes and records them in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -148,6 +149,10 @@ func (a *Service) send(ctx context.Context, o outgoing) error {
 	if len(targets) == 0 {
 		return nil
 	}
+	health := map[int64]podHealth{}
+	for _, r := range targets {
+		health[r.PodID] = podHealth{offlineSince: r.PodOfflineSince, lastSuccessAt: r.PodLastSuccessAt}
+	}
 	if o.sender.ClosedAccount && !o.closedSender {
 		a.log.Info("federation: nothing is sent for a closed account", "sender", o.sender.DiasporaID, "entity", o.entityType)
 		return nil
@@ -210,19 +215,30 @@ func (a *Service) send(ctx context.Context, o outgoing) error {
 		if err != nil {
 			return err
 		}
-		if err := a.queueDeliveries(ctx, o.key, rows, jobs, finished, maxRetry); err != nil {
+		if err := a.deliverNow(ctx, o.key, podTasks(o.key, rows, jobs, finished, health), maxRetry); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// queueDeliveries queues one task per pod (rows[i] is the record of
-// jobs[i]) carrying the bodies of its recipients, leaving out the
-// deliveries finished already. A task's ID hashes all its recipients,
-// finished or not, so that a dispatch run again queues the same task.
-func (a *Service) queueDeliveries(ctx context.Context, key string, rows []models.Delivery, jobs []tasks.Deliver,
-	finished map[string]bool, maxRetry int) error {
+// podTask is a chunk's deliveries to one pod, not finished yet: the ID
+// of the task that carries them when they are queued (DeliverPodTaskID of
+// all the chunk's recipients there, finished or not, so that a dispatch
+// run again makes the same), the task, and the pod's health as read with
+// the recipients.
+type podTask struct {
+	id     string
+	t      tasks.DeliverPod
+	health podHealth
+}
+
+type podHealth struct{ offlineSince, lastSuccessAt *time.Time }
+
+// podTasks groups a chunk's deliveries (rows[i] is the record of jobs[i])
+// by pod, at most tasks.MaxDeliverPodItems to a task, leaving out the
+// deliveries finished already.
+func podTasks(key string, rows []models.Delivery, jobs []tasks.Deliver, finished map[string]bool, health map[int64]podHealth) []podTask {
 	byPod := map[int64][]int{}
 	var order []int64
 	for i, d := range jobs {
@@ -231,6 +247,7 @@ func (a *Service) queueDeliveries(ctx context.Context, key string, rows []models
 		}
 		byPod[d.PodID] = append(byPod[d.PodID], i)
 	}
+	var out []podTask
 	for _, podID := range order {
 		idx := byPod[podID]
 		for lo := 0; lo < len(idx); lo += tasks.MaxDeliverPodItems {
@@ -243,15 +260,111 @@ func (a *Service) queueDeliveries(ctx context.Context, key string, rows []models
 					t.Items = append(t.Items, tasks.DeliverItem{DeliveryID: rows[i].TaskID, URL: jobs[i].URL, Body: jobs[i].Body})
 				}
 			}
-			if len(t.Items) == 0 {
-				continue
-			}
-			if _, err := a.queue.EnqueueContext(ctx, tasks.NewDeliverPod(tasks.DeliverPodTaskID(key, ids), t, maxRetry)); err != nil && !pod.IsDuplicateTask(err) {
-				return fmt.Errorf("queue deliveries to %s: %w", t.Items[0].URL, err)
+			if len(t.Items) > 0 {
+				out = append(out, podTask{id: tasks.DeliverPodTaskID(key, ids), t: t, health: health[podID]})
 			}
 		}
 	}
+	return out
+}
+
+// The first attempt in the dispatch job (issue 17, goal 4): queueing a
+// task per pod and taking it from the queue again costs a pod more CPU
+// (Redis scripts, the task's decoding and its read of the delivery
+// records) than posting there, and a poll interval of delay. So the
+// dispatch job posts the bodies itself, inlinePods pods at a time, and
+// queues a task only for what that attempt left: the deliveries to retry
+// (DeliverPod.Tried = 1, after the first retry's delay) and those it had
+// no time for (none starts after Options.FirstAttemptBudget; queued at
+// once). A pod that was failing when the recipients were read gets its
+// task straight away, so that it does not hold up the others. The job
+// ends, and is acknowledged, only after every outcome is recorded: a
+// process that stops before runs the dispatch again, which sends only
+// what was not recorded as sent (the remote pod applies a repeat once, by
+// its GUID).
+const inlinePods = 8
+
+// deliverNow makes the first attempt at a chunk's deliveries (see above).
+// An error means outcomes or tasks could not be recorded or queued: the
+// dispatch runs again.
+func (a *Service) deliverNow(ctx context.Context, key string, pts []podTask, maxRetry int) error {
+	stopAt := time.Now().Add(a.opt.FirstAttemptBudget)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	keep := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+	}
+	sem := make(chan struct{}, inlinePods)
+	for _, pt := range pts {
+		if pt.health.offlineSince == nil {
+			sem <- struct{}{}
+			if !time.Now().After(stopAt) {
+				wg.Add(1)
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					if err := a.firstAttempt(ctx, key, pt, maxRetry, stopAt); err != nil {
+						keep(err)
+					}
+				}()
+				continue
+			}
+			<-sem
+		}
+		// A pod failing when its recipients were read, or no time left:
+		// its task, at once.
+		if err := a.queuePod(ctx, pt.id, pt.t, maxRetry, 0); err != nil {
+			keep(err)
+		}
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// firstAttempt posts a pod's deliveries and queues what is left.
+func (a *Service) firstAttempt(ctx context.Context, key string, pt podTask, maxRetry int, stopAt time.Time) error {
+	r := a.attemptPod(ctx, podAttempt{podID: pt.t.PodID, contentType: pt.t.ContentType, items: pt.t.Items,
+		offlineSince: pt.health.offlineSince, lastSuccessAt: pt.health.lastSuccessAt, maxRetry: maxRetry, stopAt: stopAt})
+	if r.err != nil && !errors.Is(r.err, ErrDropped) {
+		return r.err // given up (ErrDropped) is done; anything else runs the dispatch again
+	}
+	if len(r.retry) > 0 {
+		t := tasks.DeliverPod{PodID: pt.t.PodID, ContentType: pt.t.ContentType, Items: r.retry, Tried: 1}
+		if err := a.queuePod(ctx, tasks.DeliverPodTaskID(key+"/retry", itemIDs(r.retry)), t, maxRetry-1,
+			tasks.FederationBackoff(1, a.opt.RetryUnit)); err != nil {
+			return err
+		}
+	}
+	if len(r.untried) > 0 {
+		t := tasks.DeliverPod{PodID: pt.t.PodID, ContentType: pt.t.ContentType, Items: r.untried}
+		if err := a.queuePod(ctx, tasks.DeliverPodTaskID(key, itemIDs(r.untried)), t, maxRetry, 0); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// queuePod queues a per-pod delivery task to run after delay (a task with
+// its ID queued already is left as it is).
+func (a *Service) queuePod(ctx context.Context, id string, t tasks.DeliverPod, maxRetry int, delay time.Duration) error {
+	if _, err := a.queue.EnqueueContext(ctx, tasks.NewDeliverPod(id, t, maxRetry, delay)); err != nil && !pod.IsDuplicateTask(err) {
+		return fmt.Errorf("queue deliveries to %s: %w", t.Items[0].URL, err)
+	}
+	return nil
+}
+
+func itemIDs(items []tasks.DeliverItem) []string {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.DeliveryID
+	}
+	return ids
 }
 
 func (a *Service) dispatchPost(ctx context.Context, d *tasks.PostPublished) error {

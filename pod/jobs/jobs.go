@@ -75,7 +75,8 @@ func Mux(app *app.App, log *slog.Logger) *asynq.ServeMux {
 		}
 		retry, _ := asynq.GetRetryCount(ctx)
 		max, _ := asynq.GetMaxRetry(ctx)
-		return finish(ctx, log, t, app.Federate.DeliverPod(ctx, d, retry, max))
+		// Attempts made before the task was queued count as its retries.
+		return finish(ctx, log, t, app.Federate.DeliverPod(ctx, d, retry+d.Tried, max+d.Tried))
 	})
 	mux.HandleFunc(tasks.TypeReceive, func(ctx context.Context, t *asynq.Task) error {
 		var r tasks.Receive

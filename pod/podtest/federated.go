@@ -83,6 +83,8 @@ type FedOptions struct {
 	NoWorker bool
 	// RelayEvery is the outbox relay's poll interval (50 ms if 0).
 	RelayEvery time.Duration
+	// FirstAttemptBudget, if set, replaces pod.DefaultFirstAttemptBudget.
+	FirstAttemptBudget time.Duration
 }
 
 // DumpLogsOnFailure makes a failed test print the logs of its FedPods.
@@ -142,10 +144,14 @@ func (p *FedPod) start(t testing.TB, st *models.Store, l net.Listener, fo FedOpt
 	aopt := asynq.RedisClientOpt{Addr: ropt.Addr, Password: ropt.Password, DB: p.RedisDB}
 	p.Queue = asynq.NewClient(aopt)
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(p.Log, verboseOut()), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	unit := fo.RetryUnit
+	if unit == 0 {
+		unit = time.Millisecond
+	}
 	base, h := assemble(t, st, rdb, p.Queue, pod.Options{
 		Host: p.Addr, BaseURL: "http://" + p.Addr, RSABits: 1024, RegistrationsOpen: true, InviteCount: 5,
 		AvatarMaxBytes: 1 << 20, RedisPrefix: "pod:", PodName: p.Name, FederationInsecure: true,
-		PodGiveUpAfter: fo.PodGiveUpAfter,
+		PodGiveUpAfter: fo.PodGiveUpAfter, RetryUnit: unit, FirstAttemptBudget: fo.FirstAttemptBudget,
 	}, web.Options{PodName: p.Name, Secret: Secret}, p.opts, log.With("pod", p.Name), log)
 	p.handler = h
 	base.Server = &httptest.Server{Listener: l, Config: &http.Server{Handler: http.HandlerFunc(p.serve)}}
@@ -153,10 +159,6 @@ func (p *FedPod) start(t testing.TB, st *models.Store, l net.Listener, fo FedOpt
 	conc := fo.Concurrency
 	if conc == 0 {
 		conc = 4
-	}
-	unit := fo.RetryUnit
-	if unit == 0 {
-		unit = time.Millisecond
 	}
 	delayed := fo.DelayedTaskCheckInterval
 	if delayed == 0 {

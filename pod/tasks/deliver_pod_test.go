@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
 )
 
 func TestDeliverPodPayloadRoundTrip(t *testing.T) {
-	d := DeliverPod{PodID: 42, ContentType: "application/json", Items: []DeliverItem{
+	d := DeliverPod{PodID: 42, ContentType: "application/json", Tried: 1, Items: []DeliverItem{
 		{DeliveryID: "deliver:aa", URL: "https://pod.example/receive/users/1", Body: []byte(`{"aes_key":"k","encrypted_magic_envelope":"e"}`)},
 		{DeliveryID: "deliver:bb", URL: "https://pod.example/receive/users/2", Body: []byte{}},
 		{DeliveryID: "deliver:cc", URL: "https://pod.example/receive/users/3", Body: bytes.Repeat([]byte{0, 0xff, '"'}, 1000)},
@@ -20,7 +23,7 @@ func TestDeliverPodPayloadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.PodID != d.PodID || got.ContentType != d.ContentType || len(got.Items) != len(d.Items) {
+	if got.PodID != d.PodID || got.ContentType != d.ContentType || got.Tried != 1 || len(got.Items) != len(d.Items) {
 		t.Fatalf("decoded %+v", got)
 	}
 	for i := range d.Items {
@@ -31,7 +34,8 @@ func TestDeliverPodPayloadRoundTrip(t *testing.T) {
 	// Truncated, extended or foreign payloads are refused.
 	for name, bad := range map[string][]byte{
 		"truncated": b[:len(b)-1], "extended": append(append([]byte{}, b...), 'x'), "json": []byte(`{"pod_id":1}`), "empty": nil,
-		"header cut": b[:len(deliverPodMagic)+3],
+		"header cut":     b[:len(deliverPodMagic)+3],
+		"negative tried": DeliverPod{PodID: 1, Tried: -1}.Encode(),
 	} {
 		if _, err := DecodeDeliverPod(bad); err == nil {
 			t.Errorf("%s payload accepted", name)
@@ -51,7 +55,7 @@ func FuzzDecodeDeliverPod(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoded payload refused: %v", err)
 		}
-		if again.PodID != d.PodID || len(again.Items) != len(d.Items) {
+		if again.PodID != d.PodID || again.Tried != d.Tried || len(again.Items) != len(d.Items) {
 			t.Fatalf("round trip changed %+v into %+v", d, again)
 		}
 		for i := range d.Items {
@@ -60,4 +64,24 @@ func FuzzDecodeDeliverPod(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A per-pod task queued after an attempt made before it (Tried) waits as a
+// retry after that many attempts would: its schedule goes on, it does not
+// start again.
+func TestDeliverPodRetryDelayCountsEarlierAttempts(t *testing.T) {
+	delay := RetryDelay(time.Millisecond)
+	task := func(tried int) *asynq.Task {
+		return NewDeliverPod("deliver-pod:x", DeliverPod{PodID: 1, Tried: tried, Items: []DeliverItem{{DeliveryID: "a", URL: "u", Body: []byte("b")}}}, 3, 0)
+	}
+	// FederationBackoff(n) is (n+3)^4 units plus a jitter under 30*(n+1).
+	within := func(d time.Duration, n int) bool {
+		base := time.Duration((n+3)*(n+3)*(n+3)*(n+3)) * time.Millisecond
+		return d >= base && d < base+time.Duration(30*(n+1))*time.Millisecond
+	}
+	for _, c := range []struct{ tried, retried, want int }{{0, 0, 1}, {0, 2, 3}, {1, 0, 2}, {1, 2, 4}} {
+		if d := delay(c.retried, nil, task(c.tried)); !within(d, c.want) {
+			t.Errorf("tried %d, retried %d: delay %s, want FederationBackoff(%d)", c.tried, c.retried, d, c.want)
+		}
+	}
 }

@@ -70,6 +70,11 @@ type DeliverPod struct {
 	PodID       int64         `json:"pod_id"`
 	ContentType string        `json:"content_type"`
 	Items       []DeliverItem `json:"items"`
+	// Tried is the number of attempts made before the task was queued:
+	// 1 for the rest of a first attempt made in the dispatch job itself
+	// (federate's deliverNow). The job counts them with the task's own
+	// retries, and the retry schedule goes on from there (RetryDelay).
+	Tried int `json:"tried,omitempty"`
 }
 
 // DeliverItem is one recipient's delivery in a DeliverPod task.
@@ -97,13 +102,14 @@ func DeliverPodTaskID(eventKey string, deliveryIDs []string) string {
 }
 
 // NewDeliverPod builds a per-pod delivery task with its ID and retry
-// budget. Its timeout grows with its recipients (each POST may take the
-// transport's 30 s when the pod is slow).
-func NewDeliverPod(taskID string, d DeliverPod, maxRetry int) *asynq.Task {
+// budget, to run after a delay (0: at once). Its timeout grows with its
+// recipients (each POST may take the transport's 30 s when the pod is
+// slow).
+func NewDeliverPod(taskID string, d DeliverPod, maxRetry int, after time.Duration) *asynq.Task {
 	b := d.Encode()
 	timeout := min(time.Minute+time.Duration(len(d.Items))*10*time.Second, 20*time.Minute)
 	return asynq.NewTask(TypeDeliverPod, b, asynq.Queue(QueueDelivery), asynq.MaxRetry(maxRetry),
-		asynq.Timeout(timeout), asynq.TaskID(taskID), asynq.Retention(0))
+		asynq.Timeout(timeout), asynq.TaskID(taskID), asynq.Retention(0), asynq.ProcessIn(after))
 }
 
 // deliverPodMagic starts an encoded DeliverPod.
@@ -114,6 +120,7 @@ const deliverPodMagic = "aspen-deliver-pod/1\n"
 type deliverPodHeader struct {
 	PodID       int64  `json:"pod_id"`
 	ContentType string `json:"content_type"`
+	Tried       int    `json:"tried,omitempty"`
 	Items       []struct {
 		DeliveryID string `json:"delivery_id"`
 		URL        string `json:"url"`
@@ -127,7 +134,7 @@ type deliverPodHeader struct {
 // delivery's work in the pod.)
 func (d DeliverPod) Encode() []byte {
 	var h deliverPodHeader
-	h.PodID, h.ContentType = d.PodID, d.ContentType
+	h.PodID, h.ContentType, h.Tried = d.PodID, d.ContentType, d.Tried
 	h.Items = make([]struct {
 		DeliveryID string `json:"delivery_id"`
 		URL        string `json:"url"`
@@ -165,7 +172,10 @@ func DecodeDeliverPod(b []byte) (DeliverPod, error) {
 		return DeliverPod{}, fmt.Errorf("per-pod delivery payload header: %w", err)
 	}
 	rest = rest[k+int(n):]
-	d := DeliverPod{PodID: h.PodID, ContentType: h.ContentType, Items: make([]DeliverItem, len(h.Items))}
+	if h.Tried < 0 {
+		return DeliverPod{}, fmt.Errorf("per-pod delivery payload: %d attempts before", h.Tried)
+	}
+	d := DeliverPod{PodID: h.PodID, ContentType: h.ContentType, Tried: h.Tried, Items: make([]DeliverItem, len(h.Items))}
 	for i, it := range h.Items {
 		if it.Size < 0 || it.Size > len(rest) {
 			return DeliverPod{}, fmt.Errorf("per-pod delivery payload: body %d of %d bytes, %d left", i, it.Size, len(rest))
@@ -217,7 +227,11 @@ func NewPodsCheck() *asynq.Task {
 func RetryDelay(unit time.Duration) asynq.RetryDelayFunc {
 	return func(n int, err error, t *asynq.Task) time.Duration {
 		switch t.Type() {
-		case TypeDeliver, TypeDeliverPod, TypeReceive:
+		case TypeDeliverPod:
+			// After the attempts made before it was queued.
+			d, _ := DecodeDeliverPod(t.Payload())
+			return FederationBackoff(n+1+d.Tried, unit)
+		case TypeDeliver, TypeReceive:
 			return FederationBackoff(n+1, unit)
 		}
 		if IsEvent(t.Type()) || t.Type() == TypeLegacyDispatch {

@@ -146,7 +146,7 @@ func Setup(ctx context.Context, cfg config.Config, log *slog.Logger, mode Migrat
 		RateLimits:     rateLimits(cfg.RateLimits),
 		AvatarMaxBytes: cfg.AvatarMaxBytes, RedisPrefix: cfg.RedisPrefix,
 		PodName: cfg.PodName, NodeInfoCacheTTL: pod.DefaultNodeInfoCacheTTL,
-		FederationInsecure: cfg.FederationInsecure,
+		FederationInsecure: cfg.FederationInsecure, RetryUnit: cfg.RetryUnit,
 		Mail: mail.Options{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, User: cfg.SMTP.User, Password: cfg.SMTP.Password,
 			TLS: cfg.SMTP.TLS, From: cfg.SMTP.From},
 		ConfirmSignups: cfg.ConfirmSignups,
