@@ -12,17 +12,18 @@ import (
 	"github.com/aspenpod/aspen/pod/tasks"
 )
 
-// Per-pod delivery (issue 17, goal 4): the dispatch queues one task per
-// remote pod carrying every recipient's finished body there (the private
-// route is per recipient, /receive/users/:guid, so each still gets its own
-// POST, in turn over the pod's keep-alive connection). Every recipient
-// keeps its own delivery record: the task skips the recipients already
-// sent or given up (a retry, a task run again after a crash), retries the
-// others with the task's backoff and gives them up after the task's last
-// retry or when the pod has been failing for PodGiveUpAfter. Outcomes are
-// recorded in batches: one statement for the task's outcomes, which also
-// records the pod's health, and none for the pod when its success was
-// recorded less than podUpFresh ago.
+// Per-pod delivery (issue 17, goal 4): an attempt at a remote pod
+// (attemptPod: the dispatch's first, deliverNow in outbound.go, or a
+// per-pod task's) posts every recipient's finished body there in turn over
+// the pod's keep-alive connection (the private route is per recipient,
+// /receive/users/:guid). Every recipient keeps its own delivery record: a
+// task skips the recipients already sent or given up (a retry, a task run
+// again after a crash), retries the others with the task's backoff and
+// gives them up after the task's last retry or when the pod has been
+// failing for PodGiveUpAfter. Outcomes are recorded in batches: one
+// statement for an attempt's outcomes, which also records the pod's
+// health, and none for the pod when its success was recorded less than
+// podUpFresh ago.
 
 // outcomeFlushDelay bounds how long an accepted delivery may stay
 // unrecorded while the task waits for the next POST: a crash in that window

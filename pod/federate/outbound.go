@@ -20,10 +20,11 @@ import (
 // its event into the outbox table in its transaction (TxOut, outbox.go);
 // the relay moves it into the job queue; the event's dispatch job loads
 // what happened,
-// resolves the remote recipients, signs once and queues one delivery task
-// per remote pod, carrying one body (public) or one per remote person there
-// (limited, sealed for that person); a delivery job posts the finished
-// bytes and records the outcomes (deliver_pod.go).
+// resolves the remote recipients, signs once, and makes the first attempt
+// at its deliveries itself (deliverNow): one body per remote pod (public)
+// or one per remote person there (limited, sealed for that person). What
+// that attempt leaves goes into one delivery task per pod, which posts
+// the finished bytes and records the outcomes (deliver_pod.go).
 
 // ErrDropped marks a federation job that must not be retried: bad input
 // from a remote pod, or a delivery given up. pod/jobs turns it into
@@ -124,9 +125,9 @@ func (a *Service) senderKey(ctx context.Context, p *models.Person) (string, erro
 	return u.SerializedPrivateKey, nil
 }
 
-// send signs an entity once and queues its deliveries: one per pod on the
-// public route, one per person (sealed for them) on the private route,
-// grouped into one task per pod.
+// send signs an entity once and delivers it (deliverNow): one delivery
+// per pod on the public route, one per person (sealed for them) on the
+// private route, grouped by pod.
 func (a *Service) send(ctx context.Context, o outgoing) error {
 	var targets []models.RemoteRecipient
 	seen := map[string]bool{}

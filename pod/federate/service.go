@@ -1,8 +1,8 @@
 // Package federate is the federation layer, the only part of the pod that
 // speaks the diaspora* protocol's types. Outbound, it turns the events the
-// use cases put in the outbox into entities, signs them once, and queues
-// one delivery per remote pod (public) or person (limited), then sends
-// them (Deliver). Inbound, it verifies received envelopes and turns each
+// use cases put in the outbox into entities, signs them once, and sends
+// one delivery per remote pod (public) or person (limited), retrying what
+// fails in per-pod tasks (DeliverPod). Inbound, it verifies received envelopes and turns each
 // entity into a call on the use-case packages or the store. It also finds
 // remote people (WebFinger, hCard) and reports federation's health to
 // admins. What other pods ask of this one (discovery documents, NodeInfo,
