@@ -196,3 +196,33 @@ func TestFirstAttemptBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstAttemptCutShortIsNotThePodsFault: when the dispatch job's time
+// runs out (or the worker stops) while it waits for a pod's answer, the
+// deliveries are recorded as to be retried, but the pod is not recorded as
+// failing: its deliveries would otherwise skip the first attempt, and the
+// admins would see it as down, for this pod's own reason. The dispatch
+// ends with an error, so that it runs again.
+func TestFirstAttemptCutShortIsNotThePodsFault(t *testing.T) {
+	ctx := context.Background()
+	sender := podtest.NewFedPod(t, "attemptcut", 0, podtest.FedOptions{RetryUnit: time.Millisecond, NoWorker: true})
+	alice := newUser(t, sender, "alice")
+	rcv := &countingPod{accepted: map[string]int{}, delay: 3 * time.Second}
+	host := rcv.serve(t)
+	remotePeople(t, sender, alice, "Family", host, 2)
+	post, err := alice.post(ctx, "Family", "Cut short")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := sender.App.Federate.DispatchPost(jctx, &tasks.PostPublished{EventKey: tasks.EventKey{Key: pod.NewGUID()}, PostID: post.ID}); err == nil {
+		t.Error("a dispatch cut short ended without an error: it would not run again")
+	}
+	if n := count(t, sender, `SELECT count(*) FROM pods WHERE host = ? AND offline_since IS NULL`, host); n != 1 {
+		t.Error("the pod is recorded as failing because the dispatch's time ran out")
+	}
+	if n := count(t, sender, `SELECT count(*) FROM deliveries WHERE post_id = ? AND state = 'retrying' AND attempts = 1`, post.ID); n != 2 {
+		t.Errorf("%d deliveries recorded as retrying after the cut attempt, want 2", n)
+	}
+}

@@ -161,7 +161,13 @@ func (a *Service) attemptPod(ctx context.Context, at podAttempt) podResult {
 			res.sendErr = err
 		}
 		msg := err.Error()
-		fail(it, msg, models.PodHealthDown)
+		health := models.PodHealthDown
+		if ctx.Err() != nil {
+			// The job's time is up, or the worker is stopping: the
+			// failure is this pod's own, not the remote pod's.
+			health = models.PodHealthUnchanged
+		}
+		fail(it, msg, health)
 		if last {
 			a.log.Warn("federation: delivery given up", "url", it.URL, "attempts", at.retry+1, "last_error", msg)
 		}
