@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -289,5 +290,63 @@ func TestStoreReceivedPublicPostRefusesRetracted(t *testing.T) {
 	var left int64
 	if err := w.st.Scalar(ctx, &left, `SELECT count(*) FROM retractions WHERE expires_at <= now()`); err != nil || left != 0 {
 		t.Errorf("%d expired retractions left (%v)", left, err)
+	}
+}
+
+// TestFanOutPlanReadsPostsByKey: the fan-out statement, as a connection
+// prepares it once for every post ID (PostgreSQL's generic plan, which a
+// prepared statement gets after five runs), reads posts only by their key:
+// no part of it scans the posts table. It once joined its candidates back
+// to every post with a hash join, so writing one post's entries cost time
+// in proportion to all the posts stored.
+func TestFanOutPlanReadsPostsByKey(t *testing.T) {
+	ctx := context.Background()
+	st := modeltest.New(t)
+	author := &models.Person{GUID: guid(), DiasporaID: "many@posts.test", PodHost: "posts.test"}
+	if err := st.CreatePerson(ctx, author); err != nil {
+		t.Fatal(err)
+	}
+	// Enough posts for the planner to weigh a scan against the key.
+	if err := st.Exec(ctx, `INSERT INTO posts (guid, author_id, type, public, text, created_at, updated_at, interacted_at)
+		SELECT 'plan' || i, ?, 'StatusMessage', true, 'x', now(), now(), now() FROM generate_series(1, 2000) i`, author.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Exec(ctx, `ANALYZE posts`); err != nil {
+		t.Fatal(err)
+	}
+	var plan string
+	err := st.Tx(ctx, func(tx *models.Store) error {
+		if err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+			return err
+		}
+		if err := tx.Exec(ctx, `PREPARE fanout_plan(bigint) AS `+models.StreamEntriesSQL("p.id = $1", "", models.EntriesMerge)); err != nil {
+			return err
+		}
+		defer tx.Exec(ctx, `DEALLOCATE fanout_plan`)
+		return tx.Scalar(ctx, &plan, `EXPLAIN (FORMAT JSON) EXECUTE fanout_plan(1)`)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc []map[string]any
+	if err := json.Unmarshal([]byte(plan), &doc); err != nil || len(doc) != 1 {
+		t.Fatalf("EXPLAIN output %q: %v", plan, err)
+	}
+	var scans int
+	var walk func(n map[string]any)
+	walk = func(n map[string]any) {
+		if n["Node Type"] == "Seq Scan" && n["Relation Name"] == "posts" {
+			scans++
+		}
+		kids, _ := n["Plans"].([]any)
+		for _, k := range kids {
+			if m, ok := k.(map[string]any); ok {
+				walk(m)
+			}
+		}
+	}
+	walk(doc[0]["Plan"].(map[string]any))
+	if scans > 0 {
+		t.Errorf("the generic plan of the fan-out scans the posts table %d time(s):\n%s", scans, plan)
 	}
 }

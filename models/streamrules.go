@@ -100,7 +100,10 @@ const (
 // user may see the post (aspects.CanSee), has not hidden it and does not
 // ignore its author; an author's own post has ReasonOwn alone, unless they
 // hid it. An existing entry gets the reasons OR-ed in or recomputed, as w
-// says.
+// says. postWhere is repeated on the outer join to posts, which the
+// candidates already match: without it, a plan prepared once for all
+// values (a generic plan, as PostgreSQL chooses for a statement prepared
+// on a connection) may scan every post to join them.
 // Parameters are named (@...) as postWhere and userWhere use them; the
 // seeding command fills {lo}/{hi} chunk bounds in postWhere itself.
 func StreamEntriesSQL(postWhere, userWhere string, w EntryWrite) string {
@@ -118,7 +121,7 @@ func StreamEntriesSQL(postWhere, userWhere string, w EntryWrite) string {
 	SELECT r.user_id, p.id, p.author_id, p.created_at, bit_or(r.reason)::smallint
 	FROM (` + strings.ReplaceAll(streamCandidatesSQL, "{posts}", postWhere) + `) r
 	JOIN posts p ON p.id = r.post_id JOIN people au ON au.id = p.author_id
-	WHERE (` + userWhere + `)
+	WHERE (` + postWhere + `) AND (` + userWhere + `)
 		AND NOT EXISTS (SELECT 1 FROM post_hides h WHERE h.user_id = r.user_id AND h.post_id = p.id)
 		AND (r.reason = ` + reasonSQL(aspects.ReasonOwn) + ` OR (r.user_id IS DISTINCT FROM au.owner_id
 			AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = r.user_id AND b.person_id = p.author_id)))
