@@ -310,6 +310,13 @@ func (a *Service) deliverNow(ctx context.Context, key string, pts []podTask, max
 				wg.Add(1)
 				go func() {
 					defer func() { <-sem; wg.Done() }()
+					defer func() {
+						// As the worker does for a job: a bug here fails
+						// the dispatch, not the process.
+						if p := recover(); p != nil {
+							keep(fmt.Errorf("delivery to pod %d panicked: %v", pt.t.PodID, p))
+						}
+					}()
 					if err := a.firstAttempt(ctx, key, pt, maxRetry, stopAt); err != nil {
 						keep(err)
 					}
