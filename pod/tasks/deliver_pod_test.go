@@ -34,8 +34,9 @@ func TestDeliverPodPayloadRoundTrip(t *testing.T) {
 	// Truncated, extended or foreign payloads are refused.
 	for name, bad := range map[string][]byte{
 		"truncated": b[:len(b)-1], "extended": append(append([]byte{}, b...), 'x'), "json": []byte(`{"pod_id":1}`), "empty": nil,
-		"header cut":     b[:len(deliverPodMagic)+3],
-		"negative tried": DeliverPod{PodID: 1, Tried: -1}.Encode(),
+		"header cut":      b[:len(deliverPodMagic)+3],
+		"negative tried":  DeliverPod{PodID: 1, Tried: -1}.Encode(),
+		"tried too often": DeliverPod{PodID: 1, Tried: maxTried + 1}.Encode(),
 	} {
 		if _, err := DecodeDeliverPod(bad); err == nil {
 			t.Errorf("%s payload accepted", name)

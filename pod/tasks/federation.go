@@ -112,6 +112,10 @@ func NewDeliverPod(taskID string, d DeliverPod, maxRetry int, after time.Duratio
 		asynq.Timeout(timeout), asynq.TaskID(taskID), asynq.Retention(0), asynq.ProcessIn(after))
 }
 
+// maxTried bounds DeliverPod.Tried in a payload (the retry schedule is
+// computed from it; no task is retried nearly this often).
+const maxTried = 100
+
 // deliverPodMagic starts an encoded DeliverPod.
 const deliverPodMagic = "aspen-deliver-pod/1\n"
 
@@ -172,8 +176,8 @@ func DecodeDeliverPod(b []byte) (DeliverPod, error) {
 		return DeliverPod{}, fmt.Errorf("per-pod delivery payload header: %w", err)
 	}
 	rest = rest[k+int(n):]
-	if h.Tried < 0 {
-		return DeliverPod{}, fmt.Errorf("per-pod delivery payload: %d attempts before", h.Tried)
+	if h.Tried < 0 || h.Tried > maxTried {
+		return DeliverPod{}, fmt.Errorf("per-pod delivery payload: %d attempts before, want 0 to %d", h.Tried, maxTried)
 	}
 	d := DeliverPod{PodID: h.PodID, ContentType: h.ContentType, Tried: h.Tried, Items: make([]DeliverItem, len(h.Items))}
 	for i, it := range h.Items {
