@@ -108,10 +108,9 @@ type Options struct {
 	// given up until a periodic check finds it up (DefaultPodGiveUpAfter
 	// if 0).
 	PodGiveUpAfter time.Duration
-	// RetryUnit scales the federation retry schedule as the worker's
-	// (jobs.WorkerOptions.RetryUnit; a second if 0): the dispatch job
-	// queues the rest of a first delivery attempt it made itself after the
-	// first retry's delay.
+	// RetryUnit scales the federation retry schedule, the worker's and the
+	// first retries the dispatch job queues itself (a second if 0: about
+	// 25 hours over 10 retries; tests use milliseconds).
 	RetryUnit time.Duration
 	// FirstAttemptBudget is how long a dispatch job goes on starting the
 	// first attempts at its deliveries itself before it queues the rest

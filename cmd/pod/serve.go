@@ -128,7 +128,7 @@ func boot(ctx context.Context, stderr io.Writer) (*wire.Env, error) {
 // the federation counters in the log) and asks for a key pool refill.
 func startWorker(ctx context.Context, e *wire.Env) (*jobs.Worker, error) {
 	wrk, err := jobs.StartWorker(e.App, e.Redis, jobs.WorkerOptions{
-		Concurrency: e.Cfg.WorkerConcurrency, ShutdownTimeout: e.Cfg.ShutdownTimeout, RetryUnit: e.Cfg.RetryUnit,
+		Concurrency: e.Cfg.WorkerConcurrency, ShutdownTimeout: e.Cfg.ShutdownTimeout,
 		StatsEvery: time.Minute, Log: e.Log,
 	})
 	if err != nil {

@@ -38,11 +38,7 @@ const podUpFresh = 10 * time.Second
 // and records the outcomes. retry is the number of earlier attempts of the
 // task, maxRetry its budget.
 func (a *Service) DeliverPod(ctx context.Context, d tasks.DeliverPod, retry, maxRetry int) error {
-	ids := make([]string, len(d.Items))
-	for i, it := range d.Items {
-		ids[i] = it.DeliveryID
-	}
-	target, err := a.store.PodDeliveryTargetOf(ctx, d.PodID, ids)
+	target, err := a.store.PodDeliveryTargetOf(ctx, d.PodID, itemIDs(d.Items))
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return fmt.Errorf("delivery to pod %d: the pod is no longer known: %w", d.PodID, ErrDropped)
@@ -64,7 +60,7 @@ func (a *Service) DeliverPod(ctx context.Context, d tasks.DeliverPod, retry, max
 		return nil
 	}
 	r := a.attemptPod(ctx, podAttempt{podID: d.PodID, contentType: d.ContentType, items: todo,
-		offlineSince: target.OfflineSince, lastSuccessAt: target.LastSuccessAt, retry: retry, maxRetry: maxRetry})
+		health: podHealth{offlineSince: target.OfflineSince, lastSuccessAt: target.LastSuccessAt}, retry: retry, maxRetry: maxRetry})
 	switch {
 	case r.err != nil:
 		return r.err
@@ -77,11 +73,11 @@ func (a *Service) DeliverPod(ctx context.Context, d tasks.DeliverPod, retry, max
 // podAttempt is one attempt at a pod's deliveries: the items not done yet,
 // the pod's health as last read, the attempts made before and the budget.
 type podAttempt struct {
-	podID                       int64
-	contentType                 string
-	items                       []tasks.DeliverItem
-	offlineSince, lastSuccessAt *time.Time
-	retry, maxRetry             int
+	podID           int64
+	contentType     string
+	items           []tasks.DeliverItem
+	health          podHealth
+	retry, maxRetry int
 	// stopAt, when set, is the time after which no further POST starts
 	// (deliverNow's budget): the items left are returned untried.
 	stopAt time.Time
@@ -103,7 +99,7 @@ type podResult struct {
 func (a *Service) attemptPod(ctx context.Context, at podAttempt) podResult {
 	now := time.Now()
 	rec := &outcomes{a: a, podID: at.podID,
-		podUp: at.offlineSince == nil && at.lastSuccessAt != nil && now.Sub(*at.lastSuccessAt) < podUpFresh}
+		podUp: at.health.offlineSince == nil && at.health.lastSuccessAt != nil && now.Sub(*at.health.lastSuccessAt) < podUpFresh}
 	// finish gives up every item: not sent, finished.
 	finish := func(msg string) podResult {
 		for _, it := range at.items {
@@ -118,8 +114,8 @@ func (a *Service) attemptPod(ctx context.Context, at podAttempt) podResult {
 		a.log.Info("federation: delivery to a blocked pod not sent", "url", at.items[0].URL, "deliveries", len(at.items))
 		return finish("not sent: " + errPodBlocked.Error())
 	}
-	if at.offlineSince != nil && now.Sub(*at.offlineSince) > a.opt.PodGiveUpAfter {
-		msg := "given up: the pod has been failing since " + at.offlineSince.UTC().Format(time.RFC3339)
+	if since := at.health.offlineSince; since != nil && now.Sub(*since) > a.opt.PodGiveUpAfter {
+		msg := "given up: the pod has been failing since " + since.UTC().Format(time.RFC3339)
 		a.stats.GivenUp.Add(int64(len(at.items)))
 		a.log.Warn("federation: delivery given up", "url", at.items[0].URL, "deliveries", len(at.items), "reason", msg)
 		return finish(msg)

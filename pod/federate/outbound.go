@@ -234,6 +234,8 @@ type podTask struct {
 	health podHealth
 }
 
+// podHealth is a pod's health as last read (Pod.OfflineSince,
+// Pod.LastSuccessAt).
 type podHealth struct{ offlineSince, lastSuccessAt *time.Time }
 
 // podTasks groups a chunk's deliveries (rows[i] is the record of jobs[i])
@@ -338,7 +340,7 @@ func (a *Service) deliverNow(ctx context.Context, key string, pts []podTask, max
 // firstAttempt posts a pod's deliveries and queues what is left.
 func (a *Service) firstAttempt(ctx context.Context, key string, pt podTask, maxRetry int, stopAt time.Time) error {
 	r := a.attemptPod(ctx, podAttempt{podID: pt.t.PodID, contentType: pt.t.ContentType, items: pt.t.Items,
-		offlineSince: pt.health.offlineSince, lastSuccessAt: pt.health.lastSuccessAt, maxRetry: maxRetry, stopAt: stopAt})
+		health: pt.health, maxRetry: maxRetry, stopAt: stopAt})
 	if r.err != nil && !errors.Is(r.err, ErrDropped) {
 		return r.err // given up (ErrDropped) is done; anything else runs the dispatch again
 	}

@@ -21,9 +21,6 @@ type WorkerOptions struct {
 	Concurrency int
 	// ShutdownTimeout bounds how long Shutdown waits for running jobs.
 	ShutdownTimeout time.Duration
-	// RetryUnit scales the federation retry schedule (one second in
-	// production: about 25 hours over 10 retries; tests use milliseconds).
-	RetryUnit time.Duration
 	// StatsEvery is how often the federation counters are logged (none if 0).
 	StatsEvery time.Duration
 	// TaskCheckInterval is how long an idle worker waits before looking
@@ -65,14 +62,12 @@ func StartWorker(app *app.App, redisOpt asynq.RedisConnOpt, o WorkerOptions) (*W
 	if log == nil {
 		log = slog.Default()
 	}
-	if o.RetryUnit == 0 {
-		o.RetryUnit = time.Second
-	}
 	srv := asynq.NewServer(redisOpt, asynq.Config{
-		Concurrency:              o.Concurrency,
-		Queues:                   tasks.Queues,
-		ShutdownTimeout:          o.ShutdownTimeout,
-		RetryDelayFunc:           tasks.RetryDelay(o.RetryUnit),
+		Concurrency:     o.Concurrency,
+		Queues:          tasks.Queues,
+		ShutdownTimeout: o.ShutdownTimeout,
+		// The same unit as the dispatch's first retries (pod.Options).
+		RetryDelayFunc:           tasks.RetryDelay(app.Core.Options().RetryUnit),
 		DelayedTaskCheckInterval: o.DelayedTaskCheckInterval,
 		TaskCheckInterval:        o.TaskCheckInterval,
 		Logger:                   asynqLogger{log},

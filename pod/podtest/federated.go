@@ -173,7 +173,7 @@ func (p *FedPod) start(t testing.TB, st *models.Store, l net.Listener, fo FedOpt
 		relay = 50 * time.Millisecond
 	}
 	if !fo.NoWorker {
-		p.Worker, err = jobs.StartWorker(base.App, aopt, jobs.WorkerOptions{Concurrency: conc, RetryUnit: unit, NoScheduler: true,
+		p.Worker, err = jobs.StartWorker(base.App, aopt, jobs.WorkerOptions{Concurrency: conc, NoScheduler: true,
 			DelayedTaskCheckInterval: delayed, TaskCheckInterval: check, RelayEvery: relay,
 			ShutdownTimeout: 5 * time.Second, Log: log.With("pod", p.Name)})
 		if err != nil {
