@@ -41,7 +41,7 @@ import (
 // users, aspects, tags, posts and deep-page cursors, to run the floor and
 // to count SQL statements.
 
-const benchUsage = `usage: podload bench [--url URL] [--clients N] [--duration D] [--users N] [--pid PID] [--scenarios main,aspect,tag,deep,post,cursor,api,write] [--write-clients N] [--limited F] [--drain-timeout D]`
+const benchUsage = `usage: podload bench [--url URL] [--clients N] [--duration D] [--users N] [--pid PID] [--scenarios main,aspect,tag,deep,post,cursor,api,write,receive,fanout] [--write-clients N] [--limited F] [--drain-timeout D] [--fed-bits N] [--fed-recipients N] [--fanout-posts N] [--receive-messages N]`
 
 type benchOptions struct {
 	URL           string
@@ -65,6 +65,12 @@ type benchOptions struct {
 	Limited      float64
 	DrainTimeout time.Duration
 	RedisURL     string
+	// The federation scenarios': the remote people's key size, the
+	// fan-out's recipients and posts, the envelopes received.
+	FedBits         int
+	FedRecipients   int
+	FanoutPosts     int
+	ReceiveMessages int
 }
 
 // benchUser is one signed-in seeded user and what the scenarios ask for.
@@ -147,17 +153,22 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.PID, "pid", 0, "process ID of `pod serve`, to report its resident memory")
 	fs.IntVar(&o.SQLSample, "sql-sample", 300, "requests per scenario for counting SQL statements (0: skip)")
 	fs.StringVar(&o.Tag, "tag", "", "tag of the tag stream (default: the most used)")
-	scen := fs.String("scenarios", "main,aspect,tag,deep,post", "scenarios to run (also: cursor, deep pages by before=; api, the main stream through the API v1; write, posting then waiting for the background work; a scenario may be repeated, to alternate)")
+	scen := fs.String("scenarios", "main,aspect,tag,deep,post", "scenarios to run (also: cursor, deep pages by before=; api, the main stream through the API v1; write, posting then waiting for the background work; receive, public envelopes from a remote person; fanout, limited posts to remote people: both need the pod run with POD_FEDERATION_INSECURE=true; a scenario may be repeated, to alternate)")
 	fs.IntVar(&o.WriteClients, "write-clients", 4, "concurrent posting clients of the write scenario")
 	fs.Float64Var(&o.Limited, "limited", 0.33, "fraction of the write scenario's posts limited to one aspect (the rest public)")
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 10*time.Minute, "how long the write scenario waits for the background work after the last post")
 	fs.StringVar(&o.RedisURL, "redis-url", "", "the pod's Redis, to read its job queues (default: POD_REDIS_URL)")
+	fs.IntVar(&o.FedBits, "fed-bits", 4096, "RSA key size of the remote people (receive, fanout)")
+	fs.IntVar(&o.FedRecipients, "fed-recipients", 100, "remote recipients of each fanout post, on 10 pods")
+	fs.IntVar(&o.FanoutPosts, "fanout-posts", 5, "measured fanout posts (after one to warm up)")
+	fs.IntVar(&o.ReceiveMessages, "receive-messages", 1000, "envelopes measured in the receive scenario (after 50 to warm up)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed for picking users and pages")
 	fs.DurationVar(&o.StatsWait, "stats-wait", 11*time.Second, "wait for PostgreSQL backends to flush their statistics (10s when idle)")
 	if err := fs.Parse(args); err != nil {
 		return usageError("bench: " + err.Error())
 	}
-	if fs.NArg() > 0 || o.Clients < 1 || o.Users < 1 || o.Duration <= 0 || o.WriteClients < 1 || o.Limited < 0 || o.Limited > 1 {
+	if fs.NArg() > 0 || o.Clients < 1 || o.Users < 1 || o.Duration <= 0 || o.WriteClients < 1 || o.Limited < 0 || o.Limited > 1 ||
+		o.FedBits < 2048 || o.FedBits > 8192 || o.FedRecipients < 1 || o.FanoutPosts < 1 || o.ReceiveMessages < 1 {
 		return usageError("bench: bad arguments\n" + benchUsage)
 	}
 	o.URL = strings.TrimRight(o.URL, "/")
@@ -224,7 +235,10 @@ func runBench(ctx context.Context, dsn string, o benchOptions, out io.Writer) er
 			return err
 		}
 	}
-	reads, write := writeScenarioNamed(o.Scenarios)
+	reads, write, fed := splitScenarios(o.Scenarios)
+	if len(fed) > 0 && o.PID == 0 {
+		return errors.New("bench: the federation scenarios report the pod's CPU: give --pid")
+	}
 	var results []*benchResult
 	for _, name := range reads {
 		sc, err := b.scenario(name)
@@ -253,6 +267,13 @@ func runBench(ctx context.Context, dsn string, o benchOptions, out io.Writer) er
 	}
 	if wres != nil {
 		b.reportWrite(wres)
+	}
+	if len(fed) > 0 {
+		if err := b.runFederation(ctx, fed); err != nil {
+			return err
+		}
+	}
+	if wres != nil || len(fed) > 0 {
 		fmt.Fprintf(b.out, "bench took %s\n", time.Since(started).Round(time.Second))
 	}
 	return nil

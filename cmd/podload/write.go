@@ -136,8 +136,9 @@ func postForm(text, audience, token string) (body []byte, contentType string) {
 }
 
 // post publishes one post as u through POST /status_messages, as the
-// publisher's form does; the pod answers 303 to the new post's page.
-func (b *bencher) post(ctx context.Context, u *benchUser, text, audience string) error {
+// publisher's form does; the pod answers 303 to the new post's page, whose
+// path it returns.
+func (b *bencher) post(ctx context.Context, u *benchUser, text, audience string) (string, error) {
 	body, ct := postForm(text, audience, u.CSRF)
 	req, _ := http.NewRequestWithContext(ctx, "POST", b.o.URL+"/status_messages", bytes.NewReader(body))
 	req.Header.Set("Content-Type", ct)
@@ -145,7 +146,7 @@ func (b *bencher) post(ctx context.Context, u *benchUser, text, audience string)
 	req.Header.Set("X-Forwarded-For", u.XFF)
 	resp, err := b.client.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
@@ -154,9 +155,9 @@ func (b *bencher) post(ctx context.Context, u *benchUser, text, audience string)
 		if resp.StatusCode == http.StatusTooManyRequests {
 			hint = " (rate limited: run the pod with POD_RATELIMIT_POSTS=off)"
 		}
-		return fmt.Errorf("POST /status_messages as %s: status %d, Location %q%s: %.200s", u.Username, resp.StatusCode, resp.Header.Get("Location"), hint, msg)
+		return "", fmt.Errorf("POST /status_messages as %s: status %d, Location %q%s: %.200s", u.Username, resp.StatusCode, resp.Header.Get("Location"), hint, msg)
 	}
-	return nil
+	return resp.Header.Get("Location"), nil
 }
 
 // backlogNow reads the outbox and, with ins, the job queues.
@@ -308,7 +309,7 @@ func (b *bencher) runWrite(ctx context.Context) (*writeResult, error) {
 					audience = strconv.FormatInt(u.Aspects[r.IntN(len(u.Aspects))], 10)
 				}
 				t := time.Now()
-				err := b.post(ctx, u, benchPostText(r, seq.Add(1), b.tag), audience)
+				_, err := b.post(ctx, u, benchPostText(r, seq.Add(1), b.tag), audience)
 				if err != nil {
 					errs++
 					if first == "" {
@@ -422,16 +423,4 @@ func (b *bencher) reportWrite(w *writeResult) {
 		fmt.Fprintf(b.out, "pod serve resident memory (VmRSS): idle at the bench's start %s; before posting %s (after %d sign-ins); peak while posting and draining %s (%s); after the drain %s\n",
 			mb(b.idleKB), mb(w.mem.idle), len(b.users), mb(w.mem.peak), how, mb(w.mem.after))
 	}
-}
-
-// writeScenarioNamed splits the write scenario from the read scenarios.
-func writeScenarioNamed(names []string) (reads []string, write bool) {
-	for _, n := range names {
-		if n == "write" {
-			write = true
-			continue
-		}
-		reads = append(reads, n)
-	}
-	return reads, write
 }

@@ -62,14 +62,15 @@ func TestWaitDrained(t *testing.T) {
 	}
 }
 
-// TestWriteScenarioNamed splits the write scenario from the read ones.
-func TestWriteScenarioNamed(t *testing.T) {
-	reads, write := writeScenarioNamed([]string{"main", "write", "post"})
-	if !write || !slices.Equal(reads, []string{"main", "post"}) {
-		t.Fatalf("got %v, %v", reads, write)
+// TestSplitScenarios splits the write and the federation scenarios from
+// the read ones, keeping their order.
+func TestSplitScenarios(t *testing.T) {
+	reads, write, fed := splitScenarios([]string{"fanout", "main", "write", "post", "receive"})
+	if !write || !slices.Equal(reads, []string{"main", "post"}) || !slices.Equal(fed, []string{"fanout", "receive"}) {
+		t.Fatalf("got %v, %v, %v", reads, write, fed)
 	}
-	if _, write := writeScenarioNamed([]string{"main"}); write {
-		t.Fatal("write without asking")
+	if _, write, fed := splitScenarios([]string{"main"}); write || fed != nil {
+		t.Fatal("write or federation without asking")
 	}
 }
 
@@ -107,10 +108,10 @@ func TestBenchPostsThroughThePublisher(t *testing.T) {
 	if !strings.HasSuffix(text, " #bench") {
 		t.Fatalf("every tenth post carries the tag: %q", text)
 	}
-	if err := b.post(ctx, u, text, "public"); err != nil {
-		t.Fatal(err)
+	if loc, err := b.post(ctx, u, text, "public"); err != nil || !strings.HasPrefix(loc, "/posts/") {
+		t.Fatalf("post: %q, %v", loc, err)
 	}
-	if err := b.post(ctx, u, "only friends", strconv.FormatInt(alice.Aspects["Friends"], 10)); err != nil {
+	if _, err := b.post(ctx, u, "only friends", strconv.FormatInt(alice.Aspects["Friends"], 10)); err != nil {
 		t.Fatal(err)
 	}
 	texts := func(who *podtest.User) []string {
@@ -134,7 +135,7 @@ func TestBenchPostsThroughThePublisher(t *testing.T) {
 	// A stale form token is refused, and the error says how.
 	stale := *u
 	stale.CSRF = "x" + u.CSRF
-	if err := b.post(ctx, &stale, "refused", "public"); err == nil || !strings.Contains(err.Error(), "status 422") {
+	if _, err := b.post(ctx, &stale, "refused", "public"); err == nil || !strings.Contains(err.Error(), "status 422") {
 		t.Fatalf("a stale token: %v", err)
 	}
 }
