@@ -160,7 +160,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.RedisURL, "redis-url", "", "the pod's Redis, to read its job queues (default: POD_REDIS_URL)")
 	fs.IntVar(&o.FedBits, "fed-bits", 4096, "RSA key size of the remote people (receive, fanout)")
 	fs.IntVar(&o.FedRecipients, "fed-recipients", 100, "remote recipients of each fanout post, on 10 pods")
-	fs.IntVar(&o.FanoutPosts, "fanout-posts", 5, "measured fanout posts (after one to warm up)")
+	fs.IntVar(&o.FanoutPosts, "fanout-posts", 10, "measured fanout posts (after one to warm up)")
 	fs.IntVar(&o.ReceiveMessages, "receive-messages", 1000, "envelopes measured in the receive scenario (after 50 to warm up)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed for picking users and pages")
 	fs.DurationVar(&o.StatsWait, "stats-wait", 11*time.Second, "wait for PostgreSQL backends to flush their statistics (10s when idle)")

@@ -55,6 +55,8 @@ const (
 	// fedWait bounds each wait for the pod: every delivery of one post,
 	// every envelope of a receive run stored.
 	fedWait = 5 * time.Minute
+	// receiveAspect holds the receive scenario's sender while it runs.
+	receiveAspect = "podload receive"
 )
 
 // fedScenario reports whether name is a federation scenario.
@@ -381,6 +383,33 @@ func (b *bencher) shareWith(ctx context.Context, u *benchUser, name string, peop
 	return aspectID, nil
 }
 
+// unshare undoes shareWith: the aspect and u's contacts in it go, the
+// remote people stay for later runs. Left in place, they would have the
+// posts of other scenarios (the write scenario's, public or to that
+// aspect) delivered to pods whose listeners are gone, retried for days.
+func (b *bencher) unshare(ctx context.Context, u *benchUser, name string) error {
+	tx, err := b.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit, a no-op
+	if _, err := tx.Exec(ctx, `DELETE FROM contacts WHERE user_id = $1 AND id IN (SELECT m.contact_id FROM aspect_memberships m
+		JOIN aspects a ON a.id = m.aspect_id WHERE a.user_id = $1 AND a.name = $2)`, u.ID, name); err != nil {
+		return fmt.Errorf("remove the contacts of aspect %q: %w", name, err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM aspects WHERE user_id = $1 AND name = $2`, u.ID, name); err != nil {
+		return fmt.Errorf("remove aspect %q: %w", name, err)
+	}
+	return tx.Commit(ctx)
+}
+
+// cleanUp unshares, saying so when it cannot.
+func (b *bencher) cleanUp(ctx context.Context, u *benchUser, name string) {
+	if err := b.unshare(context.WithoutCancel(ctx), u, name); err != nil {
+		fmt.Fprintf(b.out, "fed     %s keeps remote contacts (remove aspect %q): %v\n", u.Username, name, err)
+	}
+}
+
 // fanoutPost is one post's fan-out, times from the form's POST.
 type fanoutPost struct {
 	first, last, sent time.Duration
@@ -409,10 +438,12 @@ func (b *bencher) runFanout(ctx context.Context, rp *remotePods) (*fanoutResult,
 	for i, p := range people {
 		ids[i] = p.ID
 	}
-	aspect, err := b.shareWith(ctx, u, fmt.Sprintf("fan-out %d/%d", len(people), o.FedBits), ids)
+	name := fmt.Sprintf("fan-out %d/%d", len(people), o.FedBits)
+	aspect, err := b.shareWith(ctx, u, name, ids)
 	if err != nil {
 		return nil, fmt.Errorf("bench fanout: %w", err)
 	}
+	defer b.cleanUp(ctx, u, name)
 	res := &fanoutResult{recipients: len(people), bits: o.FedBits}
 	var senderPEM string
 	if err := b.db.QueryRow(ctx, `SELECT serialized_public_key FROM people WHERE id = $1`, u.PersonID).Scan(&senderPEM); err != nil {
@@ -586,9 +617,10 @@ func (b *bencher) runReceive(ctx context.Context) (*receiveResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench receive: %w", err)
 	}
-	if _, err := b.shareWith(ctx, u, "podload receive", []int64{sender.ID}); err != nil {
+	if _, err := b.shareWith(ctx, u, receiveAspect, []int64{sender.ID}); err != nil {
 		return nil, fmt.Errorf("bench receive: %w", err)
 	}
+	defer b.cleanUp(ctx, u, receiveAspect)
 
 	warm := min(50, o.ReceiveMessages)
 	fmt.Fprintf(b.out, "receive signing %d envelopes (RSA-%d)\n", warm+o.ReceiveMessages, o.FedBits)

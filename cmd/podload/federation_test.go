@@ -106,6 +106,23 @@ func TestFederationScenarios(t *testing.T) {
 		t.Errorf("deliveries sent: %v\nwant %s", got, want)
 	}
 
+	// The scenarios leave no remote contact of theirs behind (later posts
+	// would be delivered to pods that are gone); carol's stays.
+	var left []string
+	rows, err = b.db.Query(ctx, `SELECT pe.diaspora_id FROM contacts c JOIN people pe ON pe.id = c.person_id
+		WHERE c.user_id = $1 AND pe.pod_host LIKE '%.podload.test' ORDER BY 1`, alice.Session.UserID)
+	if err == nil {
+		left, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil || strings.Join(left, " ") != "carol@"+host {
+		t.Errorf("remote contacts left: %v, %v; want only carol", left, err)
+	}
+	var aspects int
+	if err := b.db.QueryRow(ctx, `SELECT count(*) FROM aspects WHERE user_id = $1 AND (name LIKE 'fan-out %' OR name = $2)`,
+		alice.Session.UserID, receiveAspect).Scan(&aspects); err != nil || aspects != 0 {
+		t.Errorf("the scenarios' aspects left: %d, %v", aspects, err)
+	}
+
 	// A second run uses the recipients the first one made.
 	var people int64
 	if err := b.db.QueryRow(ctx, `SELECT count(*) FROM people WHERE diaspora_id LIKE 'r2048-%'`).Scan(&people); err != nil || people != 5 {
