@@ -1,7 +1,8 @@
 // Command podload is the pod's load tooling, kept out of the pod binary:
 // it fills a database with realistic volume through the same bulk
 // statements the pod uses (models.StreamEntriesSQL for the streams), and
-// drives a running pod's streams over HTTP.
+// drives a running pod over HTTP: its streams, posting, and, as remote pods
+// would, receiving public envelopes and fanning limited posts out to them.
 //
 //	podload seed [--users N] [--posts N] ...   fill the database (POD_DATABASE_URL)
 //	podload bench [--url URL] [--clients N] ... load-test a running pod
@@ -23,7 +24,8 @@ const usage = `usage: podload <command> [arguments]
 commands:
   seed    fill the database with realistic volume for benchmarks
           ` + seedUsage + `
-  bench   drive a running pod's streams over HTTP and time them against bare SQL
+  bench   drive a running pod over HTTP (streams, posting, receiving, fan-out) and
+          time it against bare SQL and bare RSA
           ` + benchUsage + `
 
 Configuration comes from POD_* environment variables, as for pod; see README.md.
