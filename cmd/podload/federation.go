@@ -198,10 +198,13 @@ func (rp *remotePods) reset() {
 }
 
 // wait returns once n envelopes arrived, or with an error when a request
-// was refused or timeout passed.
-func (rp *remotePods) wait(ctx context.Context, n int, timeout time.Duration) error {
+// was refused, timeout passed or check, called every quarter second while
+// waiting, fails.
+func (rp *remotePods) wait(ctx context.Context, n int, timeout time.Duration, check func() error) error {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		rp.mu.Lock()
 		got, bad := rp.n, slices.Clone(rp.bad)
@@ -214,8 +217,12 @@ func (rp *remotePods) wait(ctx context.Context, n int, timeout time.Duration) er
 		}
 		select {
 		case <-rp.change:
+		case <-tick.C:
+			if err := check(); err != nil {
+				return err
+			}
 		case <-deadline.C:
-			return fmt.Errorf("%d of %d deliveries arrived within %s (is the pod running with POD_FEDERATION_INSECURE=true, which lets it post to loopback addresses?)", got, n, timeout)
+			return fmt.Errorf("%d of %d deliveries arrived within %s", got, n, timeout)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -511,10 +518,24 @@ func (b *bencher) fanoutOne(ctx context.Context, rp *remotePods, u *benchUser, a
 	if err != nil {
 		return p, err
 	}
-	if err := rp.wait(ctx, len(people), fedWait); err != nil {
+	guid := strings.TrimPrefix(loc, "/posts/")
+	// A pod that cannot post to the loopback pods records the deliveries
+	// as failing at once: say so then, not after fedWait.
+	failing := func() error {
+		var lastErr string
+		err := b.db.QueryRow(ctx, `SELECT COALESCE(max(d.last_error), '') FROM deliveries d JOIN posts p ON p.id = d.post_id
+			WHERE p.guid = $1 AND d.state IN ('retrying', 'failed')`, guid).Scan(&lastErr)
+		switch {
+		case err != nil:
+			return err
+		case lastErr != "":
+			return fmt.Errorf("the pod could not deliver the post: %s (podload's pods are plain HTTP on loopback: run the pod with POD_FEDERATION_INSECURE=true)", lastErr)
+		}
+		return nil
+	}
+	if err := rp.wait(ctx, len(people), fedWait, failing); err != nil {
 		return p, err
 	}
-	guid := strings.TrimPrefix(loc, "/posts/")
 	for {
 		var sent, all int
 		err := b.db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE d.state = 'sent'), count(*) FROM deliveries d JOIN posts p ON p.id = d.post_id WHERE p.guid = $1`, guid).Scan(&sent, &all)

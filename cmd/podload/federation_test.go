@@ -15,7 +15,9 @@ import (
 
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/models/modeltest"
+	"github.com/aspenpod/aspen/pod"
 	"github.com/aspenpod/aspen/pod/podtest"
+	"github.com/aspenpod/aspen/pod/web"
 )
 
 // TestFederationScenarios runs the receive and fanout scenarios against a
@@ -138,4 +140,38 @@ func TestFederationScenarios(t *testing.T) {
 	if err := b.db.QueryRow(ctx, `SELECT count(*) FROM people WHERE diaspora_id LIKE 'r2048-%'`).Scan(&people); err != nil || people != 5 {
 		t.Fatalf("recipients after the second run: %d, %v", people, err)
 	}
+}
+
+// TestFanoutSaysWhenThePodCannotDeliver runs the fanout scenario against
+// a pod that refuses plain HTTP and loopback addresses, as a production
+// pod does: the scenario fails with the pod's reason and the setting to
+// change, instead of waiting for deliveries that cannot come.
+func TestFanoutSaysWhenThePodCannotDeliver(t *testing.T) {
+	secure := func(o *pod.Options, _ *web.Options) { o.FederationInsecure = false }
+	p := podtest.NewFedPod(t, "fedsecure", 4, podtest.FedOptions{}, secure)
+	ctx := context.Background()
+	alice := p.NewUser(t, "alice")
+	dsn := modeltest.DSN(modeltest.PackageDBName("fedsecure"))
+	var out bytes.Buffer
+	b := &bencher{o: benchOptions{URL: "http://" + p.Addr, Password: "password1", PID: os.Getpid(), Clients: 2,
+		FedBits: 2048, FedRecipients: 2, FanoutPosts: 1, ReceiveMessages: 1}, out: &out,
+		client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	var err error
+	if b.db, err = pgx.Connect(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	defer b.db.Close(ctx)
+	if b.st, err = models.Open(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	defer b.st.Close()
+	b.users = []*benchUser{{ID: alice.Session.UserID, PersonID: alice.Session.PersonID, Username: "alice"}}
+	if err := b.signIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = b.runFederation(ctx, []string{"fanout"})
+	if err == nil || !strings.Contains(err.Error(), "could not deliver") || !strings.Contains(err.Error(), "POD_FEDERATION_INSECURE=true") {
+		t.Fatalf("fanout against a pod that refuses loopback: %v\n%s", err, out.String())
+	}
+	t.Log(err)
 }
