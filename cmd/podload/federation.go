@@ -686,7 +686,10 @@ func (b *bencher) runReceive(ctx context.Context) (*receiveResult, error) {
 		}
 		return stats, ctx.Err()
 	}
+	// stored waits for want posts of the sender; 30 s without a new one
+	// means the pod dropped the rest.
 	stored := func(want int, t0 time.Time) error {
+		last, progress := -1, time.Now()
 		for {
 			var n int
 			if err := b.db.QueryRow(ctx, `SELECT count(*) FROM posts WHERE author_id = $1`, sender.ID).Scan(&n); err != nil {
@@ -695,8 +698,11 @@ func (b *bencher) runReceive(ctx context.Context) (*receiveResult, error) {
 			if n >= want {
 				return nil
 			}
-			if time.Since(t0) > fedWait {
-				return fmt.Errorf("the pod stored %d of %d received posts within %s (its log says why it dropped the others)", n, want, fedWait)
+			if n != last {
+				last, progress = n, time.Now()
+			}
+			if time.Since(progress) > 30*time.Second || time.Since(t0) > fedWait {
+				return fmt.Errorf("the pod stored %d of %d received posts in %s (its log says why it dropped the others)", n, want, time.Since(t0).Round(time.Second))
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
