@@ -30,25 +30,7 @@ import (
 func TestFederationScenarios(t *testing.T) {
 	p := podtest.NewFedPod(t, "fed", 3, podtest.FedOptions{})
 	ctx := context.Background()
-	alice := p.NewUser(t, "alice")
-	dsn := modeltest.DSN(modeltest.PackageDBName("fed"))
-	var out bytes.Buffer
-	b := &bencher{o: benchOptions{URL: "http://" + p.Addr, Password: "password1", PID: os.Getpid(), Clients: 2,
-		FedBits: 2048, FedRecipients: 5, FanoutPosts: 1, ReceiveMessages: 20}, out: &out,
-		client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	var err error
-	if b.db, err = pgx.Connect(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
-	defer b.db.Close(ctx)
-	if b.st, err = models.Open(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
-	defer b.st.Close()
-	b.users = []*benchUser{{ID: alice.Session.UserID, PersonID: alice.Session.PersonID, Username: "alice"}}
-	if err := b.signIn(ctx); err != nil {
-		t.Fatal(err)
-	}
+	b, out, alice := fedBencher(t, p, "fed", benchOptions{FedRecipients: 5, ReceiveMessages: 20})
 
 	// carol is alice's contact on one of the recipients' pods, in another
 	// aspect: the fan-out's limited posts are not for her.
@@ -150,28 +132,39 @@ func TestFanoutSaysWhenThePodCannotDeliver(t *testing.T) {
 	secure := func(o *pod.Options, _ *web.Options) { o.FederationInsecure = false }
 	p := podtest.NewFedPod(t, "fedsecure", 4, podtest.FedOptions{}, secure)
 	ctx := context.Background()
+	b, out, _ := fedBencher(t, p, "fedsecure", benchOptions{FedRecipients: 2, ReceiveMessages: 1})
+	err := b.runFederation(ctx, []string{"fanout"})
+	if err == nil || !strings.Contains(err.Error(), "could not deliver") || !strings.Contains(err.Error(), "POD_FEDERATION_INSECURE=true") {
+		t.Fatalf("fanout against a pod that refuses loopback: %v\n%s", err, out.String())
+	}
+	t.Log(err)
+}
+
+// fedBencher is a bencher for the federation scenarios against the pod p
+// (whose database is the package's database named name), signed in as a
+// new user alice, with RSA-2048 remote people, 2 clients and 1 fan-out
+// post besides o's recipients and messages; out collects its report.
+func fedBencher(t *testing.T, p *podtest.FedPod, name string, o benchOptions) (*bencher, *bytes.Buffer, *podtest.User) {
+	t.Helper()
+	ctx := context.Background()
 	alice := p.NewUser(t, "alice")
-	dsn := modeltest.DSN(modeltest.PackageDBName("fedsecure"))
-	var out bytes.Buffer
-	b := &bencher{o: benchOptions{URL: "http://" + p.Addr, Password: "password1", PID: os.Getpid(), Clients: 2,
-		FedBits: 2048, FedRecipients: 2, FanoutPosts: 1, ReceiveMessages: 1}, out: &out,
+	dsn := modeltest.DSN(modeltest.PackageDBName(name))
+	o.URL, o.Password, o.PID, o.Clients, o.FedBits, o.FanoutPosts = "http://"+p.Addr, "password1", os.Getpid(), 2, 2048, 1
+	out := &bytes.Buffer{}
+	b := &bencher{o: o, out: out,
 		client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	var err error
 	if b.db, err = pgx.Connect(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
-	defer b.db.Close(ctx)
+	t.Cleanup(func() { b.db.Close(context.Background()) })
 	if b.st, err = models.Open(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
-	defer b.st.Close()
+	t.Cleanup(func() { b.st.Close() })
 	b.users = []*benchUser{{ID: alice.Session.UserID, PersonID: alice.Session.PersonID, Username: "alice"}}
 	if err := b.signIn(ctx); err != nil {
 		t.Fatal(err)
 	}
-	err = b.runFederation(ctx, []string{"fanout"})
-	if err == nil || !strings.Contains(err.Error(), "could not deliver") || !strings.Contains(err.Error(), "POD_FEDERATION_INSECURE=true") {
-		t.Fatalf("fanout against a pod that refuses loopback: %v\n%s", err, out.String())
-	}
-	t.Log(err)
+	return b, out, alice
 }
