@@ -54,7 +54,7 @@ func TestFederationScenarios(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	report := out.String()
-	for _, want := range []string{"receive: 20 public envelopes", "% of the bound", "fanout: 1 limited posts", "pod CPU per post"} {
+	for _, want := range []string{"receive: 20 public envelopes", "% of the bound", "fanout: 1 limited posts", "pod CPU per post: mean"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks %q:\n%s", want, report)
 		}
