@@ -153,7 +153,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.PID, "pid", 0, "process ID of `pod serve`, to report its resident memory")
 	fs.IntVar(&o.SQLSample, "sql-sample", 300, "requests per scenario for counting SQL statements (0: skip)")
 	fs.StringVar(&o.Tag, "tag", "", "tag of the tag stream (default: the most used)")
-	scen := fs.String("scenarios", "main,aspect,tag,deep,post", "scenarios to run (also: cursor, deep pages by before=; api, the main stream through the API v1; write, posting then waiting for the background work; receive, public envelopes from a remote person; fanout, limited posts to remote people: both need the pod run with POD_FEDERATION_INSECURE=true; a scenario may be repeated, to alternate)")
+	scen := fs.String("scenarios", "main,aspect,tag,deep,post", "scenarios to run (also: cursor, deep pages by before=; api, the main stream through the API v1; write, posting then waiting for the background work; receive, public envelopes from a remote person; fanout, limited posts to remote people on podload's loopback pods, which needs the pod run with POD_FEDERATION_INSECURE=true; a scenario may be repeated, to alternate)")
 	fs.IntVar(&o.WriteClients, "write-clients", 4, "concurrent posting clients of the write scenario")
 	fs.Float64Var(&o.Limited, "limited", 0.33, "fraction of the write scenario's posts limited to one aspect (the rest public)")
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 10*time.Minute, "how long the write scenario waits for the background work after the last post")
@@ -173,6 +173,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	o.URL = strings.TrimRight(o.URL, "/")
 	o.Scenarios = strings.Split(*scen, ",")
+	if _, _, fed := splitScenarios(o.Scenarios); len(fed) > 0 && o.PID == 0 {
+		return usageError("bench: the receive and fanout scenarios report the pod's CPU: give --pid")
+	}
 	cfg, err := wire.LoadConfig()
 	if err != nil {
 		return err
@@ -236,9 +239,6 @@ func runBench(ctx context.Context, dsn string, o benchOptions, out io.Writer) er
 		}
 	}
 	reads, write, fed := splitScenarios(o.Scenarios)
-	if len(fed) > 0 && o.PID == 0 {
-		return errors.New("bench: the federation scenarios report the pod's CPU: give --pid")
-	}
 	var results []*benchResult
 	for _, name := range reads {
 		sc, err := b.scenario(name)

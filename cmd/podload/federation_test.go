@@ -168,3 +168,13 @@ func fedBencher(t *testing.T, p *podtest.FedPod, name string, o benchOptions) (*
 	}
 	return b, out, alice
 }
+
+// TestFederationScenariosNeedThePodsPID: their figures are the pod's CPU,
+// so asking for them without --pid is a usage error, said before anything
+// runs.
+func TestFederationScenariosNeedThePodsPID(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"bench", "--scenarios", "main,fanout"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "give --pid") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
