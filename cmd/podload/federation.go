@@ -32,10 +32,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/aspenpod/aspen/models"
 	"github.com/aspenpod/aspen/pod"
+	"github.com/aspenpod/aspen/pod/procstat"
 )
 
 const (
@@ -67,30 +66,21 @@ func splitScenarios(names []string) (reads []string, write bool, fed []string) {
 	return reads, write, fed
 }
 
-// threadCPU is the CPU time of the calling OS thread, to the nanosecond
-// (the bare RSA figures are measured on one locked thread).
-func threadCPU() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		return time.Duration(time.Now().UnixNano())
-	}
-	return time.Duration(ts.Nano())
-}
-
-// bareCPU is the thread CPU time of one call of fn, the mean of rounds.
+// bareCPU is the CPU time of one call of fn on a locked thread, the mean
+// of rounds.
 func bareCPU(rounds int, fn func(i int) error) (time.Duration, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if err := fn(0); err != nil { // warm
 		return 0, err
 	}
-	t := threadCPU()
+	t := procstat.Thread()
 	for i := range rounds {
 		if err := fn(i); err != nil {
 			return 0, err
 		}
 	}
-	return (threadCPU() - t) / time.Duration(rounds), nil
+	return (procstat.Thread() - t) / time.Duration(rounds), nil
 }
 
 // remotePerson is a person of another pod as the bench wrote it.

@@ -33,7 +33,6 @@ import (
 	"github.com/aspenpod/aspen/pod/posts"
 	"github.com/aspenpod/aspen/pod/procstat"
 	"github.com/aspenpod/aspen/pod/tasks"
-	"golang.org/x/sys/unix"
 )
 
 // Fan-out: one limited post to N remote people spread over 10 pods. The
@@ -306,7 +305,7 @@ func (f *fanout) bare(b *testing.B, text string) (seal, enc, modexp, sign, parse
 	const rounds = 200
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	t := fanoutThreadCPU()
+	t := procstat.Thread()
 	var doc []byte
 	for i := 0; i < 10; i++ {
 		env, err := envelope.Sign(payload, f.alice.id(), f.aliceSK)
@@ -315,7 +314,7 @@ func (f *fanout) bare(b *testing.B, text string) (seal, enc, modexp, sign, parse
 		}
 		doc = env.Marshal()
 	}
-	sign = (fanoutThreadCPU() - t) / 10
+	sign = (procstat.Thread() - t) / 10
 	sealer, err := envelope.NewSealer(doc)
 	if err != nil {
 		b.Fatal(err)
@@ -330,38 +329,26 @@ func (f *fanout) bare(b *testing.B, text string) (seal, enc, modexp, sign, parse
 	e := big.NewInt(65537)
 	for i := 0; i < rounds; i++ {
 		pub := &f.keys[1+i%(len(f.keys)-1)].PublicKey
-		t0 := fanoutThreadCPU()
+		t0 := procstat.Thread()
 		if _, err := sealer.Seal(pub); err != nil {
 			b.Fatal(err)
 		}
-		t1 := fanoutThreadCPU()
+		t1 := procstat.Thread()
 		if _, err := rsa.EncryptPKCS1v15(rand.Reader, pub, bundle); err != nil {
 			b.Fatal(err)
 		}
-		t2 := fanoutThreadCPU()
+		t2 := procstat.Thread()
 		if _, err := federation.ParsePublicKey(pems[i%len(pems)]); err != nil {
 			b.Fatal(err)
 		}
-		t3 := fanoutThreadCPU()
+		t3 := procstat.Thread()
 		new(big.Int).Exp(m, e, pub.N)
 		seal += t1 - t0
 		enc += t2 - t1
 		parse += t3 - t2
-		modexp += fanoutThreadCPU() - t3
+		modexp += procstat.Thread() - t3
 	}
 	return seal / rounds, enc / rounds, modexp / rounds, sign, parse / rounds
-}
-
-// fanoutThreadCPU is the CPU time of the calling OS thread
-// (CLOCK_THREAD_CPUTIME_ID, to the nanosecond: getrusage's thread time
-// lags by up to a scheduler tick), or the wall clock where that cannot be
-// read.
-func fanoutThreadCPU() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		return time.Duration(time.Now().UnixNano())
-	}
-	return time.Duration(ts.Nano())
 }
 
 // receivers is the parent's handle on the receiving process.

@@ -75,6 +75,18 @@ func Self() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// Thread is the CPU time of the calling OS thread so far, to the
+// nanosecond (CLOCK_THREAD_CPUTIME_ID; getrusage's thread time lags by up
+// to a scheduler tick), or the wall clock where that cannot be read. Bare
+// work is timed with it on a locked thread (runtime.LockOSThread).
+func Thread() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return time.Duration(time.Now().UnixNano())
+	}
+	return time.Duration(ts.Nano())
+}
+
 // Machine is the CPU time of all cores so far from /proc/stat: total, and
 // busy (everything but idle and iowait); ok is false when it cannot be read.
 func Machine() (total, busy time.Duration, ok bool) {

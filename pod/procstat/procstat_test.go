@@ -3,6 +3,7 @@ package procstat
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestReadsThisProcess burns some CPU and checks that /proc shows this
-// process's time growing, the machine's busy time within its total, and
+// TestReadsThisProcess burns some CPU on one thread and checks that this
+// process's and this thread's CPU time grow, the machine's busy time within its total, and
 // the resident memory.
 func TestReadsThisProcess(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
@@ -22,14 +23,17 @@ func TestReadsThisProcess(t *testing.T) {
 		t.Fatal("cannot read /proc for this process")
 	}
 	self0 := Self()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	thread0 := Thread()
 	x := 0
 	for end := time.Now().Add(60 * time.Millisecond); time.Now().Before(end); {
 		x++
 	}
 	_ = x
 	after, _ := Process(os.Getpid())
-	if after < before || Self() <= self0 {
-		t.Fatalf("CPU time did not grow: /proc %v -> %v, rusage %v -> %v", before, after, self0, Self())
+	if after < before || Self() <= self0 || Thread() <= thread0 {
+		t.Fatalf("CPU time did not grow: process %v -> %v, rusage %v -> %v, this thread by %v", before, after, self0, Self(), Thread()-thread0)
 	}
 	total, busy, ok := Machine()
 	if !ok || total <= 0 || busy > total {
