@@ -27,6 +27,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,33 +121,47 @@ func (b *bencher) createRemotePerson(ctx context.Context, diasporaID, host strin
 	return p, err
 }
 
-// generateKeys makes n RSA keys of bits, on every core, saying how far it got.
-func (b *bencher) generateKeys(n, bits int) ([]*rsa.PrivateKey, error) {
-	keys := make([]*rsa.PrivateKey, n)
-	var next, done atomic.Int64
+// onEveryCore calls fn(i) for i from 0 to n-1, on as many goroutines as
+// there are cores; it returns the first error (a goroutine whose call
+// fails makes no more calls).
+func onEveryCore(n int, fn func(i int) error) error {
+	var next atomic.Int64
 	errs := make(chan error, runtime.NumCPU())
 	var wg sync.WaitGroup
-	start := time.Now()
 	for range runtime.NumCPU() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				k, err := rsa.GenerateKey(crand.Reader, bits)
-				if err != nil {
+				if err := fn(i); err != nil {
 					errs <- err
 					return
-				}
-				keys[i] = k
-				if d := done.Add(1); d%10 == 0 || int(d) == n {
-					fmt.Fprintf(b.out, "fed     %d of %d RSA-%d keys made (%s)\n", d, n, bits, time.Since(start).Round(time.Second))
 				}
 			}
 		}()
 	}
 	wg.Wait()
 	close(errs)
-	return keys, <-errs
+	return <-errs
+}
+
+// generateKeys makes n RSA keys of bits, on every core, saying how far it got.
+func (b *bencher) generateKeys(n, bits int) ([]*rsa.PrivateKey, error) {
+	keys := make([]*rsa.PrivateKey, n)
+	var done atomic.Int64
+	start := time.Now()
+	err := onEveryCore(n, func(i int) error {
+		k, err := rsa.GenerateKey(crand.Reader, bits)
+		if err != nil {
+			return err
+		}
+		keys[i] = k
+		if d := done.Add(1); d%10 == 0 || int(d) == n {
+			fmt.Fprintf(b.out, "fed     %d of %d RSA-%d keys made (%s)\n", d, n, bits, time.Since(start).Round(time.Second))
+		}
+		return nil
+	})
+	return keys, err
 }
 
 // shareWith makes the people contacts of u, both ways, all in one aspect
@@ -154,8 +169,13 @@ func (b *bencher) generateKeys(n, bits int) ([]*rsa.PrivateKey, error) {
 func (b *bencher) shareWith(ctx context.Context, u *benchUser, name string, people []int64) (int64, error) {
 	var aspectID int64
 	err := b.st.Tx(ctx, func(tx *models.Store) error {
-		err := b.db.QueryRow(ctx, `SELECT id FROM aspects WHERE user_id = $1 AND name = $2`, u.ID, name).Scan(&aspectID)
+		have, err := tx.AspectsOf(ctx, u.ID)
 		if err != nil {
+			return err
+		}
+		if i := slices.IndexFunc(have, func(a models.Aspect) bool { return a.Name == name }); i >= 0 {
+			aspectID = have[i].ID
+		} else {
 			a := &models.Aspect{UserID: u.ID, Name: name}
 			if err := tx.CreateAspect(ctx, a); err != nil {
 				return err

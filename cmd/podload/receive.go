@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -159,29 +158,15 @@ func (b *bencher) runReceive(ctx context.Context) (*receiveResult, error) {
 // signedPosts signs n public status messages from did, on every core.
 func signedPosts(did string, key *rsa.PrivateKey, n int) ([][]byte, error) {
 	out := make([][]byte, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, runtime.NumCPU())
 	now := time.Now().UTC()
-	for range runtime.NumCPU() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				sm := &entity.StatusMessage{Author: did, GUID: pod.NewGUID(), CreatedAt: now.Add(time.Duration(i) * time.Millisecond), Public: true,
-					Text: fmt.Sprintf("Message %d for the receive bench, about as long as a short post, with a #podload tag.", i)}
-				body, err := envelope.SignEntity(sm, did, key)
-				if err != nil {
-					errs <- err
-					return
-				}
-				out[i] = body
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return out, <-errs
+	err := onEveryCore(n, func(i int) error {
+		sm := &entity.StatusMessage{Author: did, GUID: pod.NewGUID(), CreatedAt: now.Add(time.Duration(i) * time.Millisecond), Public: true,
+			Text: fmt.Sprintf("Message %d for the receive bench, about as long as a short post, with a #podload tag.", i)}
+		body, err := envelope.SignEntity(sm, did, key)
+		out[i] = body
+		return err
+	})
+	return out, err
 }
 
 // receivePublic POSTs one envelope as a remote pod does; the pod answers 202.
